@@ -1,0 +1,66 @@
+//! The first admin.
+//!
+//! A fresh server has no agent, so nobody could log in to create one. On a
+//! start with an empty agents table, an admin is created from
+//! `BYRD_ADMIN_EMAIL`/`BYRD_ADMIN_PASSWORD`; without a password, a random
+//! one is written to an owner-only file in the data folder and only that
+//! file's path is logged.
+
+use std::path::Path;
+
+use anyhow::Context;
+use byrd_spec::agent::Role;
+use secrecy::SecretString;
+
+use crate::auth::hash_password;
+use crate::configuration::BootstrapAdmin;
+use crate::data_dir::{self, ADMIN_PASSWORD_FILE};
+use crate::domain::{DisplayName, EmailAddress, Password};
+use crate::store::{NewAgent, Store};
+
+const DEFAULT_ADMIN_EMAIL: &str = "admin@byrd.localhost";
+
+pub async fn ensure_first_admin(
+    store: &Store,
+    data_dir: &Path,
+    admin: &BootstrapAdmin,
+) -> anyhow::Result<()> {
+    if store.count_agents().await? > 0 {
+        return Ok(());
+    }
+    let email = EmailAddress::parse(
+        "BYRD_ADMIN_EMAIL",
+        admin.email.as_deref().unwrap_or(DEFAULT_ADMIN_EMAIL),
+    )?;
+    let (password, written_to) = match &admin.password {
+        Some(password) => (password.clone(), None),
+        None => {
+            data_dir::ensure(data_dir)?;
+            let path = data_dir.join(ADMIN_PASSWORD_FILE);
+            let generated = data_dir::random_secret();
+            data_dir::write_private_file(&path, &format!("{generated}\n"))
+                .context("cannot save the generated admin password")?;
+            (SecretString::from(generated), Some(path))
+        }
+    };
+    let password = Password::parse("BYRD_ADMIN_PASSWORD", password)?;
+    let agent = store
+        .insert_agent(NewAgent {
+            email,
+            name: DisplayName::parse("name", "Admin")?,
+            role: Role::Admin,
+            password_hash: hash_password(password).await?,
+        })
+        .await?;
+    match written_to {
+        Some(path) => tracing::warn!(
+            email = %agent.email,
+            password_file = %path.display(),
+            "created the first admin; its password is in the file named here; keep it somewhere safe, then delete the file"
+        ),
+        None => {
+            tracing::info!(email = %agent.email, "created the first admin from BYRD_ADMIN_EMAIL")
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Authentication: token issuing and verification, passwords, refresh
+//! tokens, and the extractors that turn a request into a verified caller.
+
+mod bootstrap;
+pub(crate) mod passwords;
+mod principal;
+mod refresh;
+mod tokens;
+
+pub use bootstrap::ensure_first_admin;
+pub use passwords::{hash_password, verify_password};
+pub use principal::{AdminAuth, AgentAuth, Authenticated, GuestAuth, authenticate_token};
+pub use refresh::RefreshToken;
+pub use tokens::{IssuedToken, TokenError, TokenKeys};

@@ -1,0 +1,131 @@
+//! Extractors that authenticate a request from its `Authorization` header.
+//!
+//! [`Authenticated`] accepts any valid, unrevoked token; the others narrow it
+//! to one kind of caller and answer `403 forbidden` to the other kind. The
+//! kinds are decided by the token's `type` claim alone.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use byrd_spec::agent::Role;
+use byrd_spec::claims::{AgentClaims, Claims, GuestClaims};
+use byrd_spec::error::ErrorCode;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Verifies `token` and checks it has not been revoked.
+pub async fn authenticate_token(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+    let claims = state.tokens.verify(token)?;
+    if state.store.is_token_revoked(claims.jti()).await? {
+        return Err(ApiError::new(
+            ErrorCode::TokenRevoked,
+            "The token has been revoked.",
+        ));
+    }
+    Ok(claims)
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        return Err(ApiError::from_code(ErrorCode::TokenMissing));
+    };
+    let value = value.to_str().map_err(|_| {
+        ApiError::new(
+            ErrorCode::TokenInvalid,
+            "The Authorization header is malformed.",
+        )
+    })?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::TokenInvalid,
+            "The Authorization header must be `Bearer <token>`.",
+        )),
+    }
+}
+
+/// Any caller with a valid token.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Claims);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)?;
+        authenticate_token(state, token).await.map(Authenticated)
+    }
+}
+
+/// An agent of any role.
+#[derive(Debug, Clone)]
+pub struct AgentAuth(pub AgentClaims);
+
+impl FromRequestParts<AppState> for AgentAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match Authenticated::from_request_parts(parts, state).await?.0 {
+            Claims::Agent(claims) => Ok(AgentAuth(claims)),
+            Claims::Guest(_) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This endpoint is for agents.",
+            )),
+        }
+    }
+}
+
+/// An agent whose role is `admin`.
+#[derive(Debug, Clone)]
+pub struct AdminAuth(pub AgentClaims);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let AgentAuth(claims) = AgentAuth::from_request_parts(parts, state).await?;
+        if claims.role != Role::Admin {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This endpoint is for admins.",
+            ));
+        }
+        Ok(AdminAuth(claims))
+    }
+}
+
+/// A guest; which chat it may open is in its claims.
+#[derive(Debug, Clone)]
+pub struct GuestAuth(pub GuestClaims);
+
+impl FromRequestParts<AppState> for GuestAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match Authenticated::from_request_parts(parts, state).await?.0 {
+            Claims::Guest(claims) => Ok(GuestAuth(claims)),
+            Claims::Agent(_) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This endpoint is for guests.",
+            )),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Issuing and verifying Byrd JWTs.
+//!
+//! Tokens are HS256 with a `kid` header. Verification pins the algorithm
+//! and `kid` before looking at the signature, requires every claim the
+//! server relies on, checks `iss`, `aud`, `exp`, `nbf` and `iat` with a
+//! small leeway, and then lets the closed claim types of `byrd_spec::claims`
+//! refuse anything that is neither a well-formed agent nor guest token.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use byrd_spec::agent::Agent;
+use byrd_spec::chat::Chat;
+use byrd_spec::claims::{AgentClaims, ChatClaim, Claims, GuestClaims};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::configuration::{JwtSettings, MIN_JWT_SECRET_BYTES};
+
+/// Why a token was refused. The reason is for logs only; clients see the
+/// code (`token_invalid` or `token_expired`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token is invalid: {0}")]
+    Invalid(&'static str),
+    #[error("token has expired")]
+    Expired,
+}
+
+/// A freshly signed token with the claims inside it.
+#[derive(Debug, Clone)]
+pub struct IssuedToken<C> {
+    pub token: String,
+    pub claims: C,
+    /// Seconds from now until the token expires.
+    pub expires_in: u64,
+}
+
+/// Longest token the server will try to parse; real ones are under 1 KiB.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The signing key and the rules tokens are checked against.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    header: Header,
+    issuer: String,
+    audience: String,
+    agent_ttl: Duration,
+    guest_ttl: Duration,
+    leeway: Duration,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("kid", &self.header.kid)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKeys {
+    /// Builds the keys from the HS256 secret exactly as configured.
+    pub fn new(secret: &SecretString, settings: &JwtSettings) -> anyhow::Result<Self> {
+        let bytes = secret.expose_secret().as_bytes();
+        anyhow::ensure!(
+            bytes.len() >= MIN_JWT_SECRET_BYTES,
+            "BYRD_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (it is {})",
+            bytes.len()
+        );
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = settings.leeway.as_secs();
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = true;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(settings.kid.clone());
+        Ok(TokenKeys {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            validation,
+            header,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            agent_ttl: settings.agent_token_ttl,
+            guest_ttl: settings.guest_token_ttl,
+            leeway: settings.leeway,
+        })
+    }
+
+    pub fn agent_token_ttl(&self) -> Duration {
+        self.agent_ttl
+    }
+
+    /// Signs an access token for `agent`, tied to login session `session`.
+    pub fn issue_agent_token(
+        &self,
+        agent: &Agent,
+        session: Option<Uuid>,
+    ) -> anyhow::Result<IssuedToken<AgentClaims>> {
+        let (iat, exp) = self.lifetime(self.agent_ttl);
+        let claims = AgentClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: agent.id,
+            role: agent.role,
+            name: agent.name.clone(),
+            iat,
+            exp,
+            nbf: None,
+            jti: Uuid::new_v4().to_string(),
+            sid: session,
+        };
+        self.sign(Claims::Agent(claims.clone()), claims, self.agent_ttl)
+    }
+
+    /// Signs a guest token that opens `chat` and nothing else.
+    pub fn issue_guest_token(&self, chat: &Chat) -> anyhow::Result<IssuedToken<GuestClaims>> {
+        let (iat, exp) = self.lifetime(self.guest_ttl);
+        let claims = GuestClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: chat.visitor.id,
+            chat: ChatClaim {
+                id: chat.id,
+                created_at: chat.created_at,
+            },
+            iat,
+            exp,
+            nbf: None,
+            jti: Uuid::new_v4().to_string(),
+        };
+        self.sign(Claims::Guest(claims.clone()), claims, self.guest_ttl)
+    }
+
+    fn lifetime(&self, ttl: Duration) -> (i64, i64) {
+        let iat = chrono::Utc::now().timestamp();
+        (iat, iat + ttl.as_secs() as i64)
+    }
+
+    fn sign<C>(&self, all: Claims, claims: C, ttl: Duration) -> anyhow::Result<IssuedToken<C>> {
+        let token = jsonwebtoken::encode(&self.header, &all, &self.encoding)
+            .context("cannot sign a token")?;
+        Ok(IssuedToken {
+            token,
+            claims,
+            expires_in: ttl.as_secs(),
+        })
+    }
+
+    /// Checks a token's header, signature and claims.
+    ///
+    /// Never panics, whatever the input; a revoked `jti` is the caller's
+    /// concern, since revocation lives in the store.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Invalid("empty or oversized token"));
+        }
+        // An `alg` outside jsonwebtoken's list, `none` in any spelling
+        // among them, fails to parse here.
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| TokenError::Invalid("malformed header"))?;
+        if header.alg != Algorithm::HS256 {
+            return Err(TokenError::Invalid("algorithm not allowed"));
+        }
+        if header.kid != self.header.kid {
+            return Err(TokenError::Invalid("unknown kid"));
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|error| match error.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::InvalidSignature => TokenError::Invalid("bad signature"),
+                ErrorKind::ImmatureSignature => TokenError::Invalid("not valid yet"),
+                ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer"),
+                ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience"),
+                ErrorKind::MissingRequiredClaim(_) => TokenError::Invalid("missing claim"),
+                ErrorKind::InvalidClaimFormat(_) => TokenError::Invalid("wrongly typed claim"),
+                ErrorKind::Json(_) => TokenError::Invalid("claims break the rules of their type"),
+                _ => TokenError::Invalid("malformed token"),
+            })?;
+        let claims = data.claims;
+        let (iat, issuer, audience) = match &claims {
+            Claims::Agent(c) => (c.iat, &c.iss, &c.aud),
+            Claims::Guest(c) => (c.iat, &c.iss, &c.aud),
+        };
+        // jsonwebtoken checks these too; checking the typed values again
+        // keeps the guarantee independent of its validation details.
+        if issuer != &self.issuer || audience != &self.audience {
+            return Err(TokenError::Invalid("wrong issuer or audience"));
+        }
+        if iat > chrono::Utc::now().timestamp() + self.leeway.as_secs() as i64 {
+            return Err(TokenError::Invalid("issued in the future"));
+        }
+        Ok(claims)
+    }
+}

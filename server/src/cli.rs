@@ -1,0 +1,219 @@
+//! The `byrd` command line.
+//!
+//! Every flag has an environment variable. Secrets (`BYRD_JWT_SECRET`,
+//! `BYRD_ADMIN_PASSWORD`) are read from the environment only, never from
+//! flags, which other users of the machine can see in the process list.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use byrd_spec::agent::Role;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+use crate::configuration::{BootstrapAdmin, Settings};
+use crate::domain::{DisplayName, EmailAddress, Password};
+use crate::startup::{Application, shutdown_signal};
+use crate::store::{NewAgent, Store};
+use crate::{auth, data_dir, spec_docs, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "byrd", version, about = "Byrd helpdesk live-chat server")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage agents.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Write or check the generated protocol documents in spec/v1/.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+}
+
+#[derive(Debug, Args)]
+struct StorageArgs {
+    /// sqlx database URL [default: sqlite://<data-dir>/byrd.db]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Folder for the default database, the generated JWT key and the first
+    /// admin's password.
+    #[arg(long, env = "BYRD_DATA_DIR", default_value = "byrd-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BYRD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// `iss` of issued tokens, required on presented ones.
+    #[arg(long, env = "BYRD_JWT_ISSUER", default_value = "byrd")]
+    jwt_issuer: String,
+    /// `aud` of issued tokens, required on presented ones.
+    #[arg(long, env = "BYRD_JWT_AUDIENCE", default_value = "byrd")]
+    jwt_audience: String,
+    /// `kid` header of issued tokens, required on presented ones.
+    #[arg(long, env = "BYRD_JWT_KID", default_value = "byrd-1")]
+    jwt_kid: String,
+    /// Chats one client address may start per minute.
+    #[arg(long, env = "BYRD_CHAT_STARTS_PER_MINUTE", default_value_t = 10)]
+    chat_starts_per_minute: u32,
+    /// Logins and refreshes one client address may make per minute.
+    #[arg(long, env = "BYRD_LOGINS_PER_MINUTE", default_value_t = 20)]
+    logins_per_minute: u32,
+    /// Read the client address from the last X-Forwarded-For entry. Only
+    /// behind a reverse proxy that sets it.
+    #[arg(long, env = "BYRD_TRUST_X_FORWARDED_FOR")]
+    trust_x_forwarded_for: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Add an agent. The password is read from standard input.
+    Create(CreateAgentArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Admin,
+    Agent,
+}
+
+#[derive(Debug, Args)]
+struct CreateAgentArgs {
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long, value_enum, default_value = "agent")]
+    role: RoleArg,
+    /// Read the password from the first line of standard input. Required:
+    /// passwords are never taken as flags.
+    #[arg(long, required = true)]
+    password_stdin: bool,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum SpecCommand {
+    /// Regenerate the documents.
+    Write {
+        #[arg(long, default_value_os_t = spec_docs::default_dir())]
+        dir: PathBuf,
+    },
+    /// Fail if the committed documents differ from the code.
+    Check {
+        #[arg(long, default_value_os_t = spec_docs::default_dir())]
+        dir: PathBuf,
+    },
+}
+
+fn env_secret(name: &str) -> Option<SecretString> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
+}
+
+impl StorageArgs {
+    fn database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) => SecretString::from(url.clone()),
+            None => SecretString::from(format!(
+                "sqlite://{}",
+                self.data_dir.join("byrd.db").display()
+            )),
+        }
+    }
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Agent(AgentCommand::Create(args)) => create_agent(args).await,
+            Command::Spec(SpecCommand::Write { dir }) => {
+                spec_docs::write(&dir)?;
+                println!("wrote the spec documents to {}", dir.display());
+                Ok(())
+            }
+            Command::Spec(SpecCommand::Check { dir }) => {
+                let stale = spec_docs::stale(&dir)?;
+                anyhow::ensure!(
+                    stale.is_empty(),
+                    "spec documents out of date: {}; run `{}` and commit the result",
+                    stale.join(", "),
+                    spec_docs::REGENERATE_COMMAND
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    telemetry::init();
+    let mut settings = Settings::with_data_dir(args.storage.data_dir.clone());
+    settings.listen = args.listen;
+    settings.database_url = args.storage.database_url();
+    settings.jwt.secret = env_secret("BYRD_JWT_SECRET");
+    settings.jwt.issuer = args.jwt_issuer;
+    settings.jwt.audience = args.jwt_audience;
+    settings.jwt.kid = args.jwt_kid;
+    settings.limits.chat_starts_per_minute = args.chat_starts_per_minute;
+    settings.limits.logins_per_minute = args.logins_per_minute;
+    settings.trust_forwarded_for = args.trust_x_forwarded_for;
+    settings.bootstrap_admin = BootstrapAdmin {
+        email: std::env::var("BYRD_ADMIN_EMAIL")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        password: env_secret("BYRD_ADMIN_PASSWORD"),
+    };
+    if settings.bootstrap_admin.password.is_some() && settings.bootstrap_admin.email.is_none() {
+        anyhow::bail!("BYRD_ADMIN_PASSWORD is set but BYRD_ADMIN_EMAIL is not");
+    }
+    let app = Application::build(settings).await?;
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
+    let email = EmailAddress::parse("--email", &args.email)?;
+    let name = DisplayName::parse("--name", &args.name)?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = Password::parse(
+        "password",
+        SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned()),
+    )?;
+    data_dir::ensure(&args.storage.data_dir)?;
+    let store = Store::connect(&args.storage.database_url()).await?;
+    let role = match args.role {
+        RoleArg::Admin => Role::Admin,
+        RoleArg::Agent => Role::Agent,
+    };
+    let agent = store
+        .insert_agent(NewAgent {
+            email,
+            name,
+            role,
+            password_hash: auth::hash_password(password).await?,
+        })
+        .await?;
+    store.close().await;
+    println!("created {} {} ({})", role.as_str(), agent.email, agent.id);
+    Ok(())
+}

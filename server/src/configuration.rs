@@ -1,0 +1,108 @@
+//! Server settings.
+//!
+//! The command line and environment (see `cli`) produce a [`Settings`];
+//! tests build one directly. Secrets are `SecretString`s so that a stray
+//! `{:?}` never prints them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// sqlx connection URL. May hold a password, hence secret.
+    pub database_url: SecretString,
+    /// Where the generated JWT key and first admin password live.
+    pub data_dir: PathBuf,
+    pub jwt: JwtSettings,
+    pub limits: LimitSettings,
+    /// First admin, created when the database has no agent yet.
+    pub bootstrap_admin: BootstrapAdmin,
+    /// Take the client address from the last `X-Forwarded-For` entry.
+    /// Only safe behind a proxy that sets that header.
+    pub trust_forwarded_for: bool,
+}
+
+/// Token signing and lifetimes.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// The HS256 key exactly as given; `None` means a random key kept in
+    /// the data folder.
+    pub secret: Option<SecretString>,
+    /// `kid` header of issued tokens; tokens with any other `kid` are refused.
+    pub kid: String,
+    pub issuer: String,
+    pub audience: String,
+    pub agent_token_ttl: Duration,
+    pub guest_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+}
+
+/// Request limits.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// `POST /v1/chats` per client address per minute.
+    pub chat_starts_per_minute: u32,
+    /// `POST /v1/auth/login` and `/refresh` per client address per minute.
+    pub logins_per_minute: u32,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// How to create the first admin.
+#[derive(Debug, Clone, Default)]
+pub struct BootstrapAdmin {
+    pub email: Option<String>,
+    pub password: Option<SecretString>,
+}
+
+/// The smallest HS256 key the server accepts (RFC 7518, section 3.2).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Default for JwtSettings {
+    fn default() -> Self {
+        JwtSettings {
+            secret: None,
+            kid: "byrd-1".into(),
+            issuer: "byrd".into(),
+            audience: "byrd".into(),
+            agent_token_ttl: Duration::from_secs(15 * 60),
+            guest_token_ttl: Duration::from_secs(24 * 60 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            leeway: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            chat_starts_per_minute: 10,
+            logins_per_minute: 20,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults for a server whose data lives in `data_dir`.
+    pub fn with_data_dir(data_dir: PathBuf) -> Self {
+        let database_url = format!("sqlite://{}", data_dir.join("byrd.db").display());
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: database_url.into(),
+            data_dir,
+            jwt: JwtSettings::default(),
+            limits: LimitSettings::default(),
+            bootstrap_admin: BootstrapAdmin::default(),
+            trust_forwarded_for: false,
+        }
+    }
+}

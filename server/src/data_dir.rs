@@ -1,0 +1,80 @@
+//! The data folder: the SQLite file by default, the generated JWT key, and
+//! the first admin's generated password. Files holding secrets are created
+//! owner-only (0600) before anything is written to them.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use secrecy::SecretString;
+
+pub const JWT_SECRET_FILE: &str = "jwt-secret";
+pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+
+/// Creates the folder (owner-only) when missing.
+pub fn ensure(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create data folder {}", dir.display()))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict data folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes `contents` to a new owner-only file; refuses to overwrite.
+pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// 32 random bytes, base64url: a key or password nobody can guess.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The JWT key kept in the data folder, generated on first start.
+pub fn load_or_create_jwt_secret(dir: &Path) -> anyhow::Result<SecretString> {
+    let path: PathBuf = dir.join(JWT_SECRET_FILE);
+    if !path.exists() {
+        write_private_file(&path, &random_secret())?;
+        tracing::info!(path = %path.display(), "generated a JWT signing key");
+    }
+    let secret =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(SecretString::from(secret.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secret_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_jwt_secret(dir.path()).unwrap();
+        let second = load_or_create_jwt_secret(dir.path()).unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= 32);
+        let mode = fs::metadata(dir.path().join(JWT_SECRET_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

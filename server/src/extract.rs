@@ -1,0 +1,119 @@
+//! Request extractors whose rejections speak the spec's error format.
+//!
+//! axum's own extractors answer bad input with plain-text bodies; these
+//! wrap them so a malformed body, path or query gets `{"error": ...}` with a
+//! stable code like every other failure.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use byrd_spec::error::ErrorCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// JSON body; see the module doc.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// Path parameters; a malformed id is `400 invalid_request`.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// Query parameters.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::from_code(ErrorCode::PayloadTooLarge),
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                ApiError::new(ErrorCode::ValidationFailed, rejection.body_text())
+            }
+            _ => ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::new(ErrorCode::InvalidRequest, rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::new(ErrorCode::InvalidRequest, rejection.body_text())
+    }
+}
+
+/// A JSON body that may be left out entirely: no body means `T::default()`.
+/// A body that is present must be valid JSON of `T`.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let has_body = req.headers().contains_key(axum::http::header::CONTENT_TYPE)
+            || req
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .is_some_and(|len| len != "0");
+        if !has_body {
+            return Ok(OptionalJson(T::default()));
+        }
+        let ApiJson(value) = ApiJson::<T>::from_request(req, state).await?;
+        Ok(OptionalJson(value))
+    }
+}
+
+/// The address a request came from: the TCP peer, or the last
+/// `X-Forwarded-For` entry when the server is told it sits behind a proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.settings.trust_forwarded_for
+            && let Some(forwarded) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|v| v.trim().parse::<IpAddr>().ok())
+                .next_back()
+        {
+            return Ok(ClientAddr(forwarded));
+        }
+        let ConnectInfo(peer) = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!(
+                    "the server was started without connect info"
+                ))
+            })?;
+        Ok(ClientAddr(peer.ip()))
+    }
+}

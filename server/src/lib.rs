@@ -1,0 +1,22 @@
+//! The Byrd helpdesk live-chat server.
+//!
+//! `startup` wires configuration, storage and routes into an
+//! [`Application`](startup::Application); `routes` holds one file per
+//! endpoint; `auth` issues and verifies tokens; `store` is the only module
+//! that talks to the database.
+
+pub mod api_doc;
+pub mod auth;
+pub mod cli;
+pub mod configuration;
+pub mod data_dir;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod rate_limit;
+pub mod routes;
+pub mod spec_docs;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

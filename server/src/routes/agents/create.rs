@@ -1,0 +1,50 @@
+//! `POST /v1/agents`: an admin adds an agent.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use byrd_spec::agent::{Agent, CreateAgentRequest};
+use byrd_spec::error::ErrorBody;
+use secrecy::SecretString;
+
+use crate::auth::{AdminAuth, hash_password};
+use crate::domain::{DisplayName, EmailAddress, Password};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::store::NewAgent;
+
+#[utoipa::path(
+    post,
+    path = "/v1/agents",
+    tag = "agents",
+    request_body = CreateAgentRequest,
+    security(("agent_token" = [])),
+    responses(
+        (status = 201, description = "The new agent.", body = Agent),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin.", body = ErrorBody),
+        (status = 409, description = "`email_taken`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a bad email, name, role or password.", body = ErrorBody),
+    )
+)]
+pub async fn create_agent(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    ApiJson(body): ApiJson<CreateAgentRequest>,
+) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    let new = NewAgent {
+        email: EmailAddress::parse("email", &body.email)?,
+        name: DisplayName::parse("name", &body.name)?,
+        role: body.role,
+        password_hash: hash_password(Password::parse(
+            "password",
+            SecretString::from(body.password),
+        )?)
+        .await?,
+    };
+    let agent = state.store.insert_agent(new).await?;
+    tracing::info!(agent_id = %agent.id, by = %admin.sub, "agent created");
+    Ok((StatusCode::CREATED, Json(agent)))
+}

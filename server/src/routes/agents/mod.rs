@@ -1,0 +1,4 @@
+//! `/v1/agents`: the support team.
+
+pub mod create;
+pub mod list;

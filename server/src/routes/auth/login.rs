@@ -1,0 +1,58 @@
+//! `POST /v1/auth/login`: email and password for a token pair.
+
+use axum::Json;
+use axum::extract::State;
+use byrd_spec::auth::{LoginRequest, TokenResponse};
+use byrd_spec::error::{ErrorBody, ErrorCode};
+use secrecy::SecretString;
+
+use super::{refresh_expiry, token_response};
+use crate::auth::{RefreshToken, verify_password};
+use crate::domain::{EmailAddress, Password};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientAddr};
+use crate::state::AppState;
+
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in.", body = TokenResponse),
+        (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: no agent has this email and password. The answer and its timing are the same whether or not the email exists.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field is missing or mistyped.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address; see `Retry-After`.", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    state.login_limiter.check(client)?;
+    let record = match EmailAddress::parse("email", &body.email) {
+        Ok(email) => state.store.agent_for_login(&email).await?,
+        // A malformed email matches no agent; still pay for a hash below.
+        Err(_) => None,
+    };
+    // A password no agent can have is refused before hashing, so a huge one
+    // cannot make the server burn CPU.
+    let password_ok = body.password.chars().count() <= Password::MAX_CHARS
+        && verify_password(
+            SecretString::from(body.password),
+            record.as_ref().map(|r| r.password_hash.clone()),
+        )
+        .await?;
+    let Some(record) = record.filter(|_| password_ok) else {
+        return Err(ApiError::from_code(ErrorCode::InvalidCredentials));
+    };
+    let refresh = RefreshToken::generate();
+    let session = state
+        .store
+        .create_session(record.agent.id, &refresh.hash, refresh_expiry(&state))
+        .await?;
+    tracing::info!(agent_id = %record.agent.id, "agent logged in");
+    token_response(&state, record.agent, session, refresh).map(Json)
+}

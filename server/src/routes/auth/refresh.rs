@@ -1,0 +1,84 @@
+//! `POST /v1/auth/refresh`: trade a refresh token for a new pair.
+//!
+//! Refresh tokens are single use. Presenting one that was already used
+//! revokes its whole session: it means a copy is in someone else's hands.
+
+use axum::Json;
+use axum::extract::State;
+use byrd_spec::auth::{RefreshRequest, TokenResponse};
+use byrd_spec::error::{ErrorBody, ErrorCode};
+
+use super::{refresh_expiry, token_response};
+use crate::auth::RefreshToken;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientAddr};
+use crate::state::AppState;
+use crate::store::RefreshOutcome;
+
+#[utoipa::path(
+    post,
+    path = "/v1/auth/refresh",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new access token and a new refresh token; the presented one is spent.", body = TokenResponse),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 401, description = "`token_invalid` (unknown refresh token), `token_expired`, or `token_revoked` (already used: its whole session is now revoked; or the session was logged out).", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    )
+)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    state.login_limiter.check(client)?;
+    let replacement = RefreshToken::generate();
+    let outcome = state
+        .store
+        .rotate_refresh_token(
+            &RefreshToken::hash(&body.refresh_token),
+            &replacement.hash,
+            refresh_expiry(&state),
+        )
+        .await?;
+    let (agent_id, session) = match outcome {
+        RefreshOutcome::Rotated {
+            agent_id,
+            session_id,
+        } => (agent_id, session_id),
+        RefreshOutcome::Unknown => {
+            return Err(ApiError::new(
+                ErrorCode::TokenInvalid,
+                "The refresh token is not valid.",
+            ));
+        }
+        RefreshOutcome::Expired => {
+            return Err(ApiError::new(
+                ErrorCode::TokenExpired,
+                "The refresh token has expired.",
+            ));
+        }
+        RefreshOutcome::Revoked => {
+            return Err(ApiError::new(
+                ErrorCode::TokenRevoked,
+                "The session has been revoked.",
+            ));
+        }
+        RefreshOutcome::Reused => {
+            tracing::warn!("refresh token reused; its session is revoked");
+            return Err(ApiError::new(
+                ErrorCode::TokenRevoked,
+                "The refresh token was already used; its session has been revoked.",
+            ));
+        }
+    };
+    let Some(agent) = state.store.agent_by_id(agent_id).await? else {
+        return Err(ApiError::new(
+            ErrorCode::TokenRevoked,
+            "The agent no longer exists.",
+        ));
+    };
+    token_response(&state, agent, session, replacement).map(Json)
+}

@@ -1,0 +1,37 @@
+//! `GET /healthz`: liveness and database reachability, for load balancers.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use byrd_spec::health::{Health, HealthStatus};
+
+use crate::state::AppState;
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The server and its database are up.", body = Health),
+        (status = 503, description = "The database does not answer.", body = Health),
+    )
+)]
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: HealthStatus::Ok,
+            }),
+        ),
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: HealthStatus::Unavailable,
+                }),
+            )
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `GET /v1/me`: who the presented token says its bearer is.
+//!
+//! Answered from the claims alone, so a client can check a token (and the
+//! chat a guest token opens) without another lookup.
+
+use axum::Json;
+use byrd_spec::claims::Claims;
+use byrd_spec::me::Me;
+use chrono::DateTime;
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "auth",
+    security(("agent_token" = []), ("guest_token" = [])),
+    responses(
+        (status = 200, description = "The token's bearer.", body = Me),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = byrd_spec::error::ErrorBody),
+    )
+)]
+pub async fn me(Authenticated(claims): Authenticated) -> Result<Json<Me>, ApiError> {
+    let expires_at = |exp: i64| {
+        DateTime::from_timestamp(exp, 0).ok_or_else(|| {
+            ApiError::new(
+                byrd_spec::error::ErrorCode::TokenInvalid,
+                "The token's exp is out of range.",
+            )
+        })
+    };
+    let me = match claims {
+        Claims::Agent(c) => Me::Agent {
+            id: c.sub,
+            name: c.name,
+            role: c.role,
+            token_expires_at: expires_at(c.exp)?,
+        },
+        Claims::Guest(c) => Me::Guest {
+            id: c.sub,
+            chat_id: c.chat.id,
+            token_expires_at: expires_at(c.exp)?,
+        },
+    };
+    Ok(Json(me))
+}

@@ -1,0 +1,40 @@
+//! HTTP routes: one file per endpoint.
+//!
+//! Each handler carries its OpenAPI description (`#[utoipa::path]`) and is
+//! registered through `utoipa_axum::routes!`, so the served and committed
+//! OpenAPI document lists exactly the routes the router has.
+
+mod agents;
+mod auth;
+mod chats;
+mod fallback;
+mod health;
+mod me;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api_doc::ApiDoc;
+use crate::state::AppState;
+
+pub use fallback::{method_not_allowed, not_found};
+
+/// Every documented route, before state is attached.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    use utoipa::OpenApi;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(auth::login::login))
+        .routes(routes!(auth::refresh::refresh))
+        .routes(routes!(auth::logout::logout))
+        .routes(routes!(chats::create::start_chat, chats::list::list_chats))
+        .routes(routes!(chats::get::get_chat))
+        .routes(routes!(chats::token::renew_guest_token))
+        .routes(routes!(chats::assign::assign_chat))
+        .routes(routes!(chats::close::close_chat))
+        .routes(routes!(
+            agents::list::list_agents,
+            agents::create::create_agent
+        ))
+        .routes(routes!(me::me))
+}

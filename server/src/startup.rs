@@ -1,0 +1,163 @@
+//! Building and running the server.
+//!
+//! [`Application::build`] resolves secrets, opens the store, creates the
+//! first admin if needed and binds the listener; `run_until_stopped` serves
+//! until the shutdown future resolves, then drains in-flight requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request, header};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{TokenKeys, ensure_first_admin};
+use crate::configuration::Settings;
+use crate::rate_limit::RateLimiter;
+use crate::routes;
+use crate::state::{AppState, AppStateInner};
+use crate::store::Store;
+use crate::{auth, data_dir};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        data_dir::ensure(&settings.data_dir)?;
+        let secret = match &settings.jwt.secret {
+            Some(secret) => secret.clone(),
+            None => data_dir::load_or_create_jwt_secret(&settings.data_dir)?,
+        };
+        let tokens = TokenKeys::new(&secret, &settings.jwt)?;
+        let store = Store::connect(&settings.database_url).await?;
+        ensure_first_admin(&store, &settings.data_dir, &settings.bootstrap_admin).await?;
+        auth::passwords::warm_up();
+
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let state = AppState::new(AppStateInner {
+            chat_start_limiter: RateLimiter::per_minute(settings.limits.chat_starts_per_minute),
+            login_limiter: RateLimiter::per_minute(settings.limits.logins_per_minute),
+            store,
+            tokens,
+            settings,
+        });
+        let router = router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets
+    /// in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        tracing::info!(address = %self.local_addr(), "Byrd is listening");
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        housekeeping.abort();
+        self.state.store.close().await;
+        served.context("server failed")
+    }
+}
+
+/// The full router: documented API, docs UI, fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = routes::api_router().split_for_parts();
+    let max_body = state.settings.limits.max_body_bytes;
+    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+/// The span of one request: method and path, never the query string (a
+/// guest token may ride in it) nor any header.
+fn request_span<B>(request: &Request<B>) -> Span {
+    let query = if request.uri().query().is_some() {
+        "[redacted]"
+    } else {
+        ""
+    };
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), query)
+}
+
+/// Periodic clean-up: expired revocations and refresh tokens, and
+/// rate-limiter entries of addresses gone quiet.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        state.chat_start_limiter.forget_idle();
+        state.login_limiter.forget_idle();
+        if let Err(error) = state.store.purge_expired().await {
+            tracing::warn!(error = format!("{error:#}"), "housekeeping failed");
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,41 @@
+//! Shared state handed to every handler.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::auth::TokenKeys;
+use crate::configuration::Settings;
+use crate::rate_limit::RateLimiter;
+use crate::store::Store;
+
+/// Cheap to clone: one `Arc` around everything.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<AppStateInner>);
+
+#[derive(Debug)]
+pub struct AppStateInner {
+    /// The database; lives as long as the server.
+    pub store: Store,
+    /// Signs and verifies every token; fixed at start-up.
+    pub tokens: TokenKeys,
+    /// Settings the server started with.
+    pub settings: Settings,
+    /// Limits chat starts per client address, against widget abuse.
+    pub chat_start_limiter: RateLimiter,
+    /// Limits logins and refreshes per client address, against guessing.
+    pub login_limiter: RateLimiter,
+}
+
+impl AppState {
+    pub fn new(inner: AppStateInner) -> Self {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}

@@ -1,0 +1,117 @@
+use byrd_spec::agent::{Agent, Role};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+use super::{Store, StoreError, is_unique_violation};
+use crate::domain::{DisplayName, EmailAddress};
+
+/// An agent to insert; the password is already hashed.
+pub struct NewAgent {
+    pub email: EmailAddress,
+    pub name: DisplayName,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// An agent with its password hash, for login only.
+pub struct AgentRecord {
+    pub agent: Agent,
+    pub password_hash: String,
+}
+
+const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
+
+fn agent_from_row(row: &SqliteRow) -> Result<Agent, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    let role = match role.as_str() {
+        "admin" => Role::Admin,
+        "agent" => Role::Agent,
+        other => {
+            return Err(sqlx::Error::Decode(
+                format!("unknown role {other:?}").into(),
+            ));
+        }
+    };
+    Ok(Agent {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role,
+        created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_agent(&self, new: NewAgent) -> Result<Agent, StoreError> {
+        let agent = Agent {
+            id: Uuid::now_v7(),
+            email: new.email.as_str().to_owned(),
+            name: new.name.as_str().to_owned(),
+            role: new.role,
+            created_at: Utc::now(),
+        };
+        let result = sqlx::query(
+            "INSERT INTO agents (id, email, email_normalized, name, role, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(agent.id)
+        .bind(&agent.email)
+        .bind(new.email.normalized())
+        .bind(&agent.name)
+        .bind(agent.role.as_str())
+        .bind(&new.password_hash)
+        .bind(agent.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(agent),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::EmailTaken),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn count_agents(&self) -> Result<i64, StoreError> {
+        let count = sqlx::query_scalar("SELECT COUNT(*) FROM agents")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+
+    /// Looks an agent up by the normalized form of an email.
+    pub async fn agent_for_login(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<AgentRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email_normalized = ?"
+        ))
+        .bind(email.normalized())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(AgentRecord {
+                agent: agent_from_row(&row)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| e.into())
+    }
+
+    pub async fn agent_by_id(&self, id: Uuid) -> Result<Option<Agent>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(agent_from_row).transpose()?)
+    }
+
+    pub async fn list_agents(&self) -> Result<Vec<Agent>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(agent_from_row).collect::<Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,217 @@
+//! `spawn_app` and typed request helpers shared by every test module.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use byrd_server::configuration::{BootstrapAdmin, Settings};
+use byrd_server::startup::Application;
+use hmac_sha256::HMAC;
+use reqwest::{Client, Response};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin password for tests";
+pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long!";
+pub const JWT_KID: &str = "byrd-1";
+pub const ISSUER: &str = "byrd";
+pub const AUDIENCE: &str = "byrd";
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    pub port: u16,
+    pub client: Client,
+    /// Holds the SQLite file; deleted when the test ends.
+    pub data_dir: TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings every test starts from: a fresh data folder, a known key and
+/// admin, generous rate limits.
+pub fn test_settings(data_dir: &TempDir) -> Settings {
+    let mut settings = Settings::with_data_dir(data_dir.path().to_path_buf());
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.jwt.secret = Some(SecretString::from(JWT_SECRET));
+    settings.limits.chat_starts_per_minute = 10_000;
+    settings.limits.logins_per_minute = 10_000;
+    settings.bootstrap_admin = BootstrapAdmin {
+        email: Some(ADMIN_EMAIL.into()),
+        password: Some(SecretString::from(ADMIN_PASSWORD)),
+    };
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server whose settings `configure` may change first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(&data_dir);
+    configure(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("the server builds");
+    let port = app.port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        data_dir,
+        shutdown: Some(tx),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POSTs `body` as JSON (or nothing when `None`).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+        let mut request = self.client.post(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/v1/auth/login",
+            None,
+            Some(&json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    /// Logs the bootstrap admin in; the whole token response.
+    pub async fn admin_session(&self) -> Value {
+        let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), 200, "admin login failed");
+        response.json().await.unwrap()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.admin_session().await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates an agent (as the admin) and returns its id and access token.
+    pub async fn agent(&self, email: &str, role: &str) -> (String, String) {
+        let admin = self.admin_token().await;
+        let password = "agent password for tests";
+        let created = self
+            .post(
+                "/v1/agents",
+                Some(&admin),
+                Some(&json!({"email": email, "name": email.split('@').next().unwrap(), "role": role, "password": password})),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "agent creation failed");
+        let id = created.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let session: Value = self.login(email, password).await.json().await.unwrap();
+        (id, session["access_token"].as_str().unwrap().to_owned())
+    }
+
+    /// Starts a chat; the whole response (`chat`, `guest_token`, `expires_in`).
+    pub async fn start_chat(&self) -> Value {
+        let response = self
+            .post(
+                "/v1/chats",
+                None,
+                Some(&json!({"visitor": {"name": "Sam"}, "subject": "Help"})),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "chat start failed");
+        response.json().await.unwrap()
+    }
+}
+
+/// Signs `claims` under `header` with `key` (HS256), whatever they say:
+/// for tests that forge tokens the server must refuse.
+pub fn sign_hs256(header: &Value, claims: &Value, key: &[u8]) -> String {
+    let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap());
+    let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+    let signing_input = format!("{header}.{claims}");
+    let signature = HMAC::mac(signing_input.as_bytes(), key);
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// Signs `claims` the way Byrd does, with the test key.
+pub fn mint(claims: &Value) -> String {
+    sign_hs256(
+        &json!({"alg": "HS256", "typ": "JWT", "kid": JWT_KID}),
+        claims,
+        JWT_SECRET.as_bytes(),
+    )
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Valid agent claims for agent `id`; tests change one thing at a time.
+pub fn agent_claims(id: &str) -> Value {
+    json!({
+        "iss": ISSUER, "aud": AUDIENCE, "type": "agent", "sub": id,
+        "role": "agent", "name": "Tess", "iat": now(), "exp": now() + 600,
+        "jti": uuid::Uuid::new_v4().to_string()
+    })
+}
+
+/// Valid guest claims for chat `chat_id` (created at `created_at`).
+pub fn guest_claims(chat_id: &str, created_at: &str) -> Value {
+    json!({
+        "iss": ISSUER, "aud": AUDIENCE, "type": "guest", "sub": uuid::Uuid::new_v4().to_string(),
+        "chat": {"id": chat_id, "created_at": created_at},
+        "iat": now(), "exp": now() + 600, "jti": uuid::Uuid::new_v4().to_string()
+    })
+}
+
+/// The `error.code` of an error response, checking its status too.
+pub async fn error_code(response: Response, status: u16) -> String {
+    assert_eq!(response.status(), status, "unexpected status");
+    let body: Value = response.json().await.expect("an error body is JSON");
+    body["error"]["code"]
+        .as_str()
+        .expect("error.code is a string")
+        .to_owned()
+}

@@ -1,0 +1,124 @@
+//! Chats: one conversation between a visitor and the support team.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Where a chat is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatStatus {
+    /// Waiting in the queue for an agent.
+    Open,
+    /// An agent has taken it.
+    Assigned,
+    /// Finished; no more changes.
+    Closed,
+}
+
+impl ChatStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatStatus::Open => "open",
+            ChatStatus::Assigned => "assigned",
+            ChatStatus::Closed => "closed",
+        }
+    }
+}
+
+/// The website visitor behind a chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Visitor {
+    /// The `sub` of the chat's guest tokens.
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A chat as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5f2-7000-7abc-8def-0123456789ab",
+    "status": "open",
+    "visitor": {"id": "0193a5f2-7001-7abc-8def-0123456789ab", "name": "Sam", "email": null},
+    "subject": "Billing question",
+    "assigned_agent_id": null,
+    "created_at": "2026-01-01T12:00:00Z",
+    "updated_at": "2026-01-01T12:00:00Z",
+    "closed_at": null
+}))]
+pub struct Chat {
+    pub id: Uuid,
+    pub status: ChatStatus,
+    pub visitor: Visitor,
+    pub subject: Option<String>,
+    pub assigned_agent_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// What a visitor may say about themselves when starting a chat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct VisitorInput {
+    /// 1 to 100 characters.
+    pub name: Option<String>,
+    /// A valid email address.
+    pub email: Option<String>,
+}
+
+/// `POST /v1/chats` body; every field is optional, and so is the body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[schema(example = json!({"visitor": {"name": "Sam", "email": "sam@example.org"}, "subject": "Billing question"}))]
+pub struct CreateChatRequest {
+    pub visitor: Option<VisitorInput>,
+    /// 1 to 200 characters.
+    pub subject: Option<String>,
+}
+
+/// `POST /v1/chats` response: the chat and the guest token that opens it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct CreateChatResponse {
+    pub chat: Chat,
+    /// A guest JWT for this chat only; pass it as `Authorization: Bearer` or,
+    /// for the WebSocket, as the `token` query parameter.
+    pub guest_token: String,
+    /// Seconds until `guest_token` expires.
+    pub expires_in: u64,
+}
+
+/// `POST /v1/chats/{chat_id}/token` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct GuestTokenResponse {
+    pub guest_token: String,
+    pub expires_in: u64,
+}
+
+/// `POST /v1/chats/{chat_id}/assign` body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct AssignChatRequest {
+    /// The agent to assign; the caller when absent.
+    pub agent_id: Option<Uuid>,
+}
+
+/// `GET /v1/chats` query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListChatsQuery {
+    /// Only chats with this status.
+    pub status: Option<ChatStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100; 50 when absent.
+    pub limit: Option<u32>,
+}
+
+/// A page of chats, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ChatPage {
+    pub chats: Vec<Chat>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,183 @@
+//! Error bodies and the stable list of error codes.
+//!
+//! Every error Byrd returns, over REST or WebSocket, carries one of these
+//! codes. Clients branch on the code, never on the message; the message is
+//! for people and may change.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A stable, machine-readable error code.
+///
+/// Codes are never renamed or removed inside v1; new ones may be added, so
+/// clients must treat an unknown code like a generic failure of its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    InvalidRequest,
+    ValidationFailed,
+    InvalidCredentials,
+    TokenMissing,
+    TokenInvalid,
+    TokenExpired,
+    TokenRevoked,
+    Forbidden,
+    NotFound,
+    ChatNotFound,
+    AgentNotFound,
+    MethodNotAllowed,
+    EmailTaken,
+    ChatClosed,
+    PayloadTooLarge,
+    RateLimited,
+    InternalError,
+}
+
+impl ErrorCode {
+    /// Every code, in the order the spec lists them.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::ValidationFailed,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::ChatNotFound,
+        ErrorCode::AgentNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::EmailTaken,
+        ErrorCode::ChatClosed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::InternalError,
+    ];
+
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::TokenMissing => "token_missing",
+            ErrorCode::TokenInvalid => "token_invalid",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenRevoked => "token_revoked",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::ChatNotFound => "chat_not_found",
+            ErrorCode::AgentNotFound => "agent_not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::EmailTaken => "email_taken",
+            ErrorCode::ChatClosed => "chat_closed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::InternalError => "internal_error",
+        }
+    }
+
+    /// The HTTP status a REST response with this code carries.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidRequest => 400,
+            ErrorCode::InvalidCredentials
+            | ErrorCode::TokenMissing
+            | ErrorCode::TokenInvalid
+            | ErrorCode::TokenExpired
+            | ErrorCode::TokenRevoked => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound | ErrorCode::ChatNotFound | ErrorCode::AgentNotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::EmailTaken | ErrorCode::ChatClosed => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::ValidationFailed => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::InternalError => 500,
+        }
+    }
+
+    /// One sentence on when the code is returned; the spec's error table.
+    pub fn description(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => {
+                "The request is malformed: bad JSON, a wrong content type, or a bad query or path parameter."
+            }
+            ErrorCode::ValidationFailed => {
+                "The request is well-formed JSON but a field is missing, of the wrong type, or out of range."
+            }
+            ErrorCode::InvalidCredentials => "The email and password do not match an agent.",
+            ErrorCode::TokenMissing => "The endpoint needs a token and none was sent.",
+            ErrorCode::TokenInvalid => {
+                "The token is malformed, tampered with, signed with another key or algorithm, not yet valid, for another issuer or audience, or its claims break the rules of its type."
+            }
+            ErrorCode::TokenExpired => "The token (or refresh token) has expired.",
+            ErrorCode::TokenRevoked => {
+                "The token was revoked by a logout, or the refresh token was already used or its session revoked."
+            }
+            ErrorCode::Forbidden => {
+                "The token is valid but does not grant this: a guest outside its own chat, an agent on a guest-only route, a non-admin on an admin route."
+            }
+            ErrorCode::NotFound => "No such route.",
+            ErrorCode::ChatNotFound => "No chat has this id.",
+            ErrorCode::AgentNotFound => "No agent has this id.",
+            ErrorCode::MethodNotAllowed => "The route exists but not with this HTTP method.",
+            ErrorCode::EmailTaken => "Another agent already has this email.",
+            ErrorCode::ChatClosed => "The chat is closed and cannot be changed.",
+            ErrorCode::PayloadTooLarge => "The request body is larger than the server accepts.",
+            ErrorCode::RateLimited => {
+                "Too many requests from this client; retry after the number of seconds in `Retry-After`."
+            }
+            ErrorCode::InternalError => {
+                "The server failed; the details are in its logs, never in the response."
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The body of every REST error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[schema(example = json!({"error": {"code": "chat_not_found", "message": "No chat has this id."}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code and a message for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_str_matches_serde_name_for_every_code() {
+        for code in ErrorCode::ALL {
+            let wire = serde_json::to_value(code).unwrap();
+            assert_eq!(wire, serde_json::Value::from(code.as_str()));
+        }
+    }
+}
