@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Agent login sessions and token introspection."),
         (name = "chats", description = "Starting and handling chats."),
         (name = "agents", description = "The support team."),
+        (name = "realtime", description = "The WebSocket endpoint; its frames are described in asyncapi.yaml."),
         (name = "meta", description = "Operations."),
     ),
     components(schemas(byrd_spec::error::ErrorBody, byrd_spec::error::ErrorCode)),

@@ -21,6 +21,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub jwt: JwtSettings,
     pub limits: LimitSettings,
+    pub ws: WsSettings,
     /// First admin, created when the database has no agent yet.
     pub bootstrap_admin: BootstrapAdmin,
     /// Take the client address from the last `X-Forwarded-For` entry.
@@ -54,6 +55,43 @@ pub struct LimitSettings {
     pub logins_per_minute: u32,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+}
+
+/// WebSocket and messaging limits.
+#[derive(Debug, Clone)]
+pub struct WsSettings {
+    /// `Origin`s allowed to open a WebSocket; `None` allows any (for
+    /// development). Requests without `Origin` (non-browser clients) pass.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Most messages a `subscribe` replays before answering `recovered: false`.
+    pub replay_cap: u32,
+    /// How often the server pings; silence for twice this closes (4009).
+    pub heartbeat_interval: Duration,
+    /// Largest WebSocket frame or message accepted; larger closes with 1009.
+    pub max_frame_bytes: usize,
+    /// Longest message body, in characters.
+    pub max_body_chars: usize,
+    /// Frames queued for one connection before it counts as a slow consumer.
+    pub outbound_queue: usize,
+    /// How long one write to a client may take before it is cut off.
+    pub write_timeout: Duration,
+    /// How long before token expiry `token_expiring` is sent.
+    pub token_expiry_warning: Duration,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        WsSettings {
+            allowed_origins: None,
+            replay_cap: 1000,
+            heartbeat_interval: Duration::from_secs(25),
+            max_frame_bytes: 64 * 1024,
+            max_body_chars: 4000,
+            outbound_queue: 256,
+            write_timeout: Duration::from_secs(10),
+            token_expiry_warning: Duration::from_secs(60),
+        }
+    }
 }
 
 /// How to create the first admin.
@@ -101,6 +139,7 @@ impl Settings {
             data_dir,
             jwt: JwtSettings::default(),
             limits: LimitSettings::default(),
+            ws: WsSettings::default(),
             bootstrap_admin: BootstrapAdmin::default(),
             trust_forwarded_for: false,
         }

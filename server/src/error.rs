@@ -59,6 +59,19 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The same failure as a WebSocket `error` frame answering the client
+    /// frame `reference`.
+    pub fn into_ws_frame(self, reference: Option<String>) -> byrd_spec::ws::ServerFrame {
+        if let Some(internal) = &self.internal {
+            tracing::error!(error = format!("{internal:#}"), "frame failed");
+        }
+        byrd_spec::ws::ServerFrame::Error {
+            code: self.code,
+            message: self.message.into_owned(),
+            reference,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

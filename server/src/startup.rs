@@ -20,6 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{TokenKeys, ensure_first_admin};
 use crate::configuration::Settings;
+use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::state::{AppState, AppStateInner};
@@ -50,6 +51,7 @@ impl Application {
         let state = AppState::new(AppStateInner {
             chat_start_limiter: RateLimiter::per_minute(settings.limits.chat_starts_per_minute),
             login_limiter: RateLimiter::per_minute(settings.limits.logins_per_minute),
+            hub: Hub::new(settings.ws.outbound_queue),
             store,
             tokens,
             settings,
@@ -79,6 +81,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let hub = self.state.hub.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Upgraded sockets are not tracked by the HTTP server's
+            // graceful shutdown: tell them to close with 1001 first.
+            hub.shutdown();
+        };
         tracing::info!(address = %self.local_addr(), "Byrd is listening");
         let served = axum::serve(
             self.listener,

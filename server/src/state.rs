@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::auth::TokenKeys;
 use crate::configuration::Settings;
+use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
 use crate::store::Store;
 
@@ -24,6 +25,8 @@ pub struct AppStateInner {
     pub chat_start_limiter: RateLimiter,
     /// Limits logins and refreshes per client address, against guessing.
     pub login_limiter: RateLimiter,
+    /// Live fan-out to WebSocket connections.
+    pub hub: Hub,
 }
 
 impl AppState {

@@ -47,7 +47,8 @@ pub struct Visitor {
     "assigned_agent_id": null,
     "created_at": "2026-01-01T12:00:00Z",
     "updated_at": "2026-01-01T12:00:00Z",
-    "closed_at": null
+    "closed_at": null,
+    "last_seq": 0
 }))]
 pub struct Chat {
     pub id: Uuid,
@@ -58,6 +59,8 @@ pub struct Chat {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// `seq` of the chat's newest message; 0 before the first.
+    pub last_seq: i64,
 }
 
 /// What a visitor may say about themselves when starting a chat.

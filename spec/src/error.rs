@@ -33,6 +33,10 @@ pub enum ErrorCode {
     PayloadTooLarge,
     RateLimited,
     InternalError,
+    InvalidJson,
+    UnknownFrameType,
+    InvalidFrame,
+    BodyTooLong,
 }
 
 impl ErrorCode {
@@ -55,6 +59,10 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::RateLimited,
         ErrorCode::InternalError,
+        ErrorCode::InvalidJson,
+        ErrorCode::UnknownFrameType,
+        ErrorCode::InvalidFrame,
+        ErrorCode::BodyTooLong,
     ];
 
     /// The code as it appears on the wire.
@@ -77,13 +85,17 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::InternalError => "internal_error",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::UnknownFrameType => "unknown_frame_type",
+            ErrorCode::InvalidFrame => "invalid_frame",
+            ErrorCode::BodyTooLong => "body_too_long",
         }
     }
 
     /// The HTTP status a REST response with this code carries.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidRequest => 400,
+            ErrorCode::InvalidRequest | ErrorCode::InvalidJson | ErrorCode::UnknownFrameType => 400,
             ErrorCode::InvalidCredentials
             | ErrorCode::TokenMissing
             | ErrorCode::TokenInvalid
@@ -94,7 +106,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::EmailTaken | ErrorCode::ChatClosed => 409,
             ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::ValidationFailed => 422,
+            ErrorCode::ValidationFailed | ErrorCode::InvalidFrame | ErrorCode::BodyTooLong => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::InternalError => 500,
         }
@@ -134,6 +146,14 @@ impl ErrorCode {
             ErrorCode::InternalError => {
                 "The server failed; the details are in its logs, never in the response."
             }
+            ErrorCode::InvalidJson => "A WebSocket frame is not a JSON text frame.",
+            ErrorCode::UnknownFrameType => {
+                "A WebSocket frame's `type` is not one the protocol defines."
+            }
+            ErrorCode::InvalidFrame => {
+                "A WebSocket frame lacks a field, has one of the wrong type, or is not an object with a `type`."
+            }
+            ErrorCode::BodyTooLong => "A message body is empty or longer than the server's limit.",
         }
     }
 }

@@ -15,6 +15,8 @@ pub mod claims;
 pub mod error;
 pub mod health;
 pub mod me;
+pub mod message;
+pub mod ws;
 
 /// The protocol version this crate describes; the prefix of every REST path.
 pub const PROTOCOL_VERSION: &str = "v1";

@@ -4,10 +4,12 @@
 //! layer turns into `422 validation_failed`.
 
 mod email;
+mod message;
 mod password;
 mod text;
 
 pub use email::EmailAddress;
+pub use message::{BodyTooLong, ClientMsgId, MessageBody};
 pub use password::Password;
 pub use text::{DisplayName, Subject};
 

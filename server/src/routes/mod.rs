@@ -36,5 +36,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             agents::list::list_agents,
             agents::create::create_agent
         ))
+        .routes(routes!(
+            chats::messages_list::list_messages,
+            chats::messages_send::post_message
+        ))
         .routes(routes!(me::me))
+        .routes(routes!(crate::ws::handshake::upgrade))
 }

@@ -25,7 +25,7 @@ pub struct ChatFilter {
 }
 
 const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, subject, \
-                            assigned_agent_id, created_at, updated_at, closed_at";
+                            assigned_agent_id, created_at, updated_at, closed_at, last_seq";
 
 fn status_from_str(value: &str) -> Result<ChatStatus, sqlx::Error> {
     match value {
@@ -52,6 +52,7 @@ fn chat_from_row(row: &SqliteRow) -> Result<Chat, sqlx::Error> {
         created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
         updated_at: row.try_get::<DateTime<Utc>, _>("updated_at")?,
         closed_at: row.try_get::<Option<DateTime<Utc>>, _>("closed_at")?,
+        last_seq: row.try_get("last_seq")?,
     })
 }
 
@@ -71,9 +72,10 @@ impl Store {
             created_at: now,
             updated_at: now,
             closed_at: None,
+            last_seq: 0,
         };
         sqlx::query(&format!(
-            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(chat.id)
         .bind(chat.status.as_str())
@@ -85,6 +87,7 @@ impl Store {
         .bind(chat.created_at)
         .bind(chat.updated_at)
         .bind(chat.closed_at)
+        .bind(chat.last_seq)
         .execute(&self.pool)
         .await?;
         Ok(chat)
@@ -162,7 +165,11 @@ impl Store {
     }
 
     /// After a guarded update touched no row: was the chat missing or closed?
-    async fn why_unchanged(&self, tx: &mut sqlx::SqliteConnection, chat_id: Uuid) -> StoreError {
+    pub(super) async fn why_unchanged(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        chat_id: Uuid,
+    ) -> StoreError {
         let exists: Result<Option<i64>, _> = sqlx::query_scalar("SELECT 1 FROM chats WHERE id = ?")
             .bind(chat_id)
             .fetch_optional(tx)

@@ -7,6 +7,7 @@
 
 mod agents;
 mod chats;
+mod messages;
 mod sessions;
 
 use std::str::FromStr;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{
 
 pub use agents::{AgentRecord, NewAgent};
 pub use chats::{ChatFilter, NewChat};
+pub use messages::{Appended, MessageRange, NewMessage};
 pub use sessions::RefreshOutcome;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -61,10 +63,11 @@ impl Store {
         let options = SqliteConnectOptions::from_str(url)
             .context("invalid SQLite database URL")?
             .create_if_missing(true)
-            // WAL lets readers run while a writer commits; NORMAL sync is
-            // durable across application crashes and is SQLite's advice for WAL.
+            // WAL lets readers run while a writer commits. FULL sync makes
+            // every commit survive power loss too: a message is acked only
+            // once it is on disk.
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()

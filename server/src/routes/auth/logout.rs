@@ -14,7 +14,7 @@ use crate::state::AppState;
     tag = "auth",
     security(("agent_token" = [])),
     responses(
-        (status = 204, description = "The access token is revoked until it expires, and so is the session's refresh token."),
+        (status = 204, description = "The access token is revoked until it expires, and so is the session's refresh token; WebSocket connections using either close with 4002."),
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: a guest token.", body = ErrorBody),
     )
@@ -27,6 +27,8 @@ pub async fn logout(
     if let Some(session) = claims.sid {
         state.store.revoke_session(session).await?;
     }
+    // Open WebSockets authenticated by this token or session close too.
+    state.hub.revoke(&claims.jti, claims.sid);
     tracing::info!(agent_id = %claims.sub, "agent logged out");
     Ok(StatusCode::NO_CONTENT)
 }

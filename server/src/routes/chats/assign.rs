@@ -36,6 +36,7 @@ pub async fn assign_chat(
 ) -> Result<Json<Chat>, ApiError> {
     let agent_id = body.agent_id.unwrap_or(claims.sub);
     let chat = state.store.assign_chat(chat_id, agent_id).await?;
+    state.hub.publish_chat_updated(&chat);
     tracing::info!(%chat_id, %agent_id, by = %claims.sub, "chat assigned");
     Ok(Json(chat))
 }

@@ -32,6 +32,7 @@ pub async fn close_chat(
     ApiPath(chat_id): ApiPath<Uuid>,
 ) -> Result<Json<Chat>, ApiError> {
     let chat = state.store.close_chat(chat_id).await?;
+    state.hub.publish_chat_updated(&chat);
     tracing::info!(%chat_id, by = %claims.sub, "chat closed");
     Ok(Json(chat))
 }

@@ -50,6 +50,7 @@ pub async fn start_chat(
     };
     let chat = state.store.insert_chat(new).await?;
     let guest = state.tokens.issue_guest_token(&chat)?;
+    state.hub.publish_chat_updated(&chat);
     tracing::info!(chat_id = %chat.id, "chat started");
     Ok((
         StatusCode::CREATED,

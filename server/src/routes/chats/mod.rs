@@ -5,6 +5,8 @@ pub mod close;
 pub mod create;
 pub mod get;
 pub mod list;
+pub mod messages_list;
+pub mod messages_send;
 pub mod token;
 
 use byrd_spec::claims::GuestClaims;

@@ -1,0 +1,381 @@
+//! The hub: fan-out of live events to WebSocket connections.
+//!
+//! Every connection registers here with a bounded outbound queue. Handlers
+//! publish through the `publish_*` methods and never see connections. An
+//! event is rendered to JSON once and shared by every receiver. Delivery
+//! never waits: a connection whose queue is full is a slow consumer and is
+//! told to close (4008), so it can neither stall the others nor grow memory.
+//!
+//! This hub is in-process. A multi-node deployment puts a broker behind the
+//! same methods: `publish_*` sends to the broker, and each node's copy of
+//! this hub delivers what the broker relays. Nothing in the connections or
+//! handlers changes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use byrd_spec::chat::Chat;
+use byrd_spec::message::{Author, Message, PartyType};
+use byrd_spec::ws::{CloseCode, PresenceStatus, ServerFrame};
+use tokio::sync::{Notify, mpsc};
+use uuid::Uuid;
+
+pub type ConnectionId = Uuid;
+
+/// One item of a connection's outbound queue.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A rendered frame to send as is.
+    Frame(Arc<str>),
+    /// A message of a chat; the connection orders and de-duplicates by `seq`.
+    ChatMessage {
+        chat_id: Uuid,
+        seq: i64,
+        frame: Arc<str>,
+    },
+    /// An access token (`jti`) or a whole login session was revoked.
+    Revoked { jti: String, session: Option<Uuid> },
+}
+
+/// Why the server ends a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    Protocol(CloseCode),
+    /// The server is shutting down (1001).
+    GoingAway,
+}
+
+/// Tells a connection to close; set once, by whoever notices first.
+#[derive(Debug, Default)]
+pub struct KillSwitch {
+    reason: OnceLock<CloseReason>,
+    notify: Notify,
+}
+
+impl KillSwitch {
+    pub fn trigger(&self, reason: CloseReason) {
+        if self.reason.set(reason).is_ok() {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Resolves once `trigger` was called.
+    pub async fn triggered(&self) -> CloseReason {
+        loop {
+            if let Some(reason) = self.reason.get() {
+                return *reason;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// The hub's side of one connection.
+#[derive(Debug)]
+struct Peer {
+    kind: PartyType,
+    principal: Uuid,
+    queue: mpsc::Sender<Outbound>,
+    kill: Arc<KillSwitch>,
+}
+
+impl Peer {
+    /// Queues `item` without waiting; a full queue means a slow consumer.
+    fn deliver(&self, item: Outbound) {
+        match self.queue.try_send(item) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self
+                .kill
+                .trigger(CloseReason::Protocol(CloseCode::SlowConsumer)),
+            // The connection is already ending.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct HubState {
+    peers: HashMap<ConnectionId, Peer>,
+    /// Agent connections: they receive `chat_updated` and `presence`.
+    agents: HashSet<ConnectionId>,
+    /// Open connections per agent, for presence.
+    agent_connections: HashMap<Uuid, usize>,
+    /// Connections subscribed to each chat.
+    subscribers: HashMap<Uuid, HashSet<ConnectionId>>,
+}
+
+/// A registered connection's ends of the hub.
+pub struct Registration {
+    pub id: ConnectionId,
+    pub queue: mpsc::Receiver<Outbound>,
+    pub kill: Arc<KillSwitch>,
+    /// Agents online when this connection registered (agents only).
+    pub online_agents: Vec<Uuid>,
+}
+
+/// Cheap to clone; all clones share one state.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    state: Arc<Mutex<HubState>>,
+    queue_capacity: usize,
+}
+
+fn render(frame: &ServerFrame) -> Arc<str> {
+    // Serialising these types cannot fail: no maps with non-string keys.
+    Arc::from(serde_json::to_string(frame).unwrap_or_default())
+}
+
+impl Hub {
+    pub fn new(queue_capacity: usize) -> Self {
+        Hub {
+            state: Arc::default(),
+            queue_capacity: queue_capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
+        // A panic while holding the lock leaves plain maps behind; they are
+        // still consistent enough to keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn register(&self, kind: PartyType, principal: Uuid) -> Registration {
+        let id = Uuid::new_v4();
+        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        let kill = Arc::new(KillSwitch::default());
+        let mut state = self.lock();
+        state.peers.insert(
+            id,
+            Peer {
+                kind,
+                principal,
+                queue: tx,
+                kill: kill.clone(),
+            },
+        );
+        let mut online_agents = Vec::new();
+        if kind == PartyType::Agent {
+            online_agents = state.agent_connections.keys().copied().collect();
+            let count = state.agent_connections.entry(principal).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                // Before joining `agents`: the new connection learns who is
+                // online from `online_agents`, not from its own presence.
+                broadcast_presence(&state, principal, PresenceStatus::Online);
+            }
+            state.agents.insert(id);
+        }
+        Registration {
+            id,
+            queue: rx,
+            kill,
+            online_agents,
+        }
+    }
+
+    pub fn unregister(&self, id: ConnectionId) {
+        let mut state = self.lock();
+        let Some(peer) = state.peers.remove(&id) else {
+            return;
+        };
+        state.subscribers.retain(|_, subs| {
+            subs.remove(&id);
+            !subs.is_empty()
+        });
+        if peer.kind == PartyType::Agent {
+            state.agents.remove(&id);
+            let remaining = state
+                .agent_connections
+                .get_mut(&peer.principal)
+                .map(|count| {
+                    *count -= 1;
+                    *count
+                });
+            if remaining == Some(0) {
+                state.agent_connections.remove(&peer.principal);
+                broadcast_presence(&state, peer.principal, PresenceStatus::Offline);
+            }
+        }
+    }
+
+    pub fn subscribe(&self, id: ConnectionId, chat_id: Uuid) {
+        self.lock()
+            .subscribers
+            .entry(chat_id)
+            .or_default()
+            .insert(id);
+    }
+
+    pub fn unsubscribe(&self, id: ConnectionId, chat_id: Uuid) {
+        let mut state = self.lock();
+        if let Some(subs) = state.subscribers.get_mut(&chat_id) {
+            subs.remove(&id);
+            if subs.is_empty() {
+                state.subscribers.remove(&chat_id);
+            }
+        }
+    }
+
+    /// A stored message, to every subscriber of its chat (its sender too).
+    pub fn publish_message(&self, message: &Message) {
+        let frame = render(&ServerFrame::Message {
+            message: message.clone(),
+        });
+        let state = self.lock();
+        for peer in subscribers(&state, message.chat_id) {
+            peer.deliver(Outbound::ChatMessage {
+                chat_id: message.chat_id,
+                seq: message.seq,
+                frame: frame.clone(),
+            });
+        }
+    }
+
+    /// Typing, to the chat's subscribers but the typing connection.
+    pub fn publish_typing(&self, from: ConnectionId, chat_id: Uuid, author: Author, active: bool) {
+        let frame = render(&ServerFrame::Typing {
+            chat_id,
+            author,
+            active,
+        });
+        let state = self.lock();
+        for (id, peer) in subscribers_with_ids(&state, chat_id) {
+            if id != from {
+                peer.deliver(Outbound::Frame(frame.clone()));
+            }
+        }
+    }
+
+    /// A read marker, to the chat's subscribers but the reading connection.
+    pub fn publish_read(&self, from: ConnectionId, chat_id: Uuid, author: Author, seq: i64) {
+        let frame = render(&ServerFrame::Read {
+            chat_id,
+            author,
+            seq,
+        });
+        let state = self.lock();
+        for (id, peer) in subscribers_with_ids(&state, chat_id) {
+            if id != from {
+                peer.deliver(Outbound::Frame(frame.clone()));
+            }
+        }
+    }
+
+    /// A chat was created, assigned or closed: every agent learns it, and
+    /// so do the guest connections of that chat.
+    pub fn publish_chat_updated(&self, chat: &Chat) {
+        let frame = render(&ServerFrame::ChatUpdated { chat: chat.clone() });
+        let state = self.lock();
+        for id in &state.agents {
+            if let Some(peer) = state.peers.get(id) {
+                peer.deliver(Outbound::Frame(frame.clone()));
+            }
+        }
+        for peer in subscribers(&state, chat.id).filter(|p| p.kind == PartyType::Guest) {
+            peer.deliver(Outbound::Frame(frame.clone()));
+        }
+    }
+
+    /// Closes the agent connections authenticated by the revoked token or
+    /// session.
+    pub fn revoke(&self, jti: &str, session: Option<Uuid>) {
+        let state = self.lock();
+        for id in &state.agents {
+            if let Some(peer) = state.peers.get(id) {
+                peer.deliver(Outbound::Revoked {
+                    jti: jti.to_owned(),
+                    session,
+                });
+            }
+        }
+    }
+
+    /// Tells every connection to close with 1001.
+    pub fn shutdown(&self) {
+        for peer in self.lock().peers.values() {
+            peer.kill.trigger(CloseReason::GoingAway);
+        }
+    }
+
+    /// Open connections, for metrics and tests.
+    pub fn connection_count(&self) -> usize {
+        self.lock().peers.len()
+    }
+}
+
+fn subscribers_with_ids(
+    state: &HubState,
+    chat_id: Uuid,
+) -> impl Iterator<Item = (ConnectionId, &Peer)> {
+    state
+        .subscribers
+        .get(&chat_id)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| state.peers.get(id).map(|peer| (*id, peer)))
+}
+
+fn subscribers(state: &HubState, chat_id: Uuid) -> impl Iterator<Item = &Peer> {
+    subscribers_with_ids(state, chat_id).map(|(_, peer)| peer)
+}
+
+fn broadcast_presence(state: &HubState, agent_id: Uuid, status: PresenceStatus) {
+    let frame = render(&ServerFrame::Presence { agent_id, status });
+    for id in &state.agents {
+        if let Some(peer) = state.peers.get(id) {
+            peer.deliver(Outbound::Frame(frame.clone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_kills_only_the_slow_connection() {
+        let hub = Hub::new(2);
+        let chat = Uuid::now_v7();
+        let mut fast = hub.register(PartyType::Guest, Uuid::now_v7());
+        let slow = hub.register(PartyType::Guest, Uuid::now_v7());
+        hub.subscribe(fast.id, chat);
+        hub.subscribe(slow.id, chat);
+        for _ in 0..3 {
+            hub.publish_typing(
+                Uuid::nil(),
+                chat,
+                Author {
+                    kind: PartyType::Agent,
+                    id: Uuid::nil(),
+                    name: None,
+                },
+                true,
+            );
+            fast.queue.recv().await.unwrap();
+        }
+        assert_eq!(
+            slow.kill.triggered().await,
+            CloseReason::Protocol(CloseCode::SlowConsumer)
+        );
+        assert!(fast.kill.reason.get().is_none());
+    }
+
+    #[tokio::test]
+    async fn presence_goes_online_with_the_first_connection_and_offline_with_the_last() {
+        let hub = Hub::new(8);
+        let mut watcher = hub.register(PartyType::Agent, Uuid::now_v7());
+        let agent = Uuid::now_v7();
+        let a = hub.register(PartyType::Agent, agent);
+        let b = hub.register(PartyType::Agent, agent);
+        hub.unregister(a.id);
+        hub.unregister(b.id);
+        let mut frames = Vec::new();
+        while let Ok(Outbound::Frame(frame)) = watcher.queue.try_recv() {
+            frames.push(frame.to_string());
+        }
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        assert!(frames[0].contains("online") && frames[1].contains("offline"));
+    }
+}

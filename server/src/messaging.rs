@@ -1,0 +1,72 @@
+//! Sending messages and checking chat access: the rules REST and the
+//! WebSocket share, so both paths behave identically.
+
+use byrd_spec::claims::Claims;
+use byrd_spec::error::ErrorCode;
+use byrd_spec::message::{Author, PartyType};
+use uuid::Uuid;
+
+use crate::domain::{ClientMsgId, MessageBody};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{Appended, NewMessage};
+
+/// A guest may act on its own chat only; agents on any chat.
+pub fn authorize_chat(claims: &Claims, chat_id: Uuid) -> Result<(), ApiError> {
+    match claims {
+        Claims::Guest(guest) if guest.chat.id != chat_id => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "A guest token opens only its own chat.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The author a token's bearer appears as. A guest's name is not in its
+/// token, so it is `null` here; stored messages carry the visitor's name.
+pub fn author_of(claims: &Claims) -> Author {
+    match claims {
+        Claims::Agent(agent) => Author {
+            kind: PartyType::Agent,
+            id: agent.sub,
+            name: Some(agent.name.clone()),
+        },
+        Claims::Guest(guest) => Author {
+            kind: PartyType::Guest,
+            id: guest.sub,
+            name: None,
+        },
+    }
+}
+
+/// Checks, stores and fans out a message. Idempotent per author, chat and
+/// `client_msg_id`: a retry returns the stored message and publishes
+/// nothing new.
+pub async fn send_message(
+    state: &AppState,
+    claims: &Claims,
+    chat_id: Uuid,
+    client_msg_id: &str,
+    body: String,
+) -> Result<Appended, ApiError> {
+    authorize_chat(claims, chat_id)?;
+    let client_msg_id = ClientMsgId::parse(client_msg_id)?;
+    let body = MessageBody::parse(body, state.settings.ws.max_body_chars)
+        .map_err(|e| ApiError::new(ErrorCode::BodyTooLong, e.to_string()))?;
+    let author = author_of(claims);
+    let appended = state
+        .store
+        .append_message(NewMessage {
+            chat_id,
+            author_kind: author.kind,
+            author_id: author.id,
+            author_name: author.name,
+            client_msg_id,
+            body,
+        })
+        .await?;
+    if let Appended::Created(message) = &appended {
+        state.hub.publish_message(message);
+    }
+    Ok(appended)
+}

@@ -1,0 +1,47 @@
+//! `POST /v1/chats/{chat_id}/messages`: send a message without a socket.
+//! Same rules and idempotency as the WebSocket `send`; live subscribers
+//! receive it too.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use byrd_spec::error::ErrorBody;
+use byrd_spec::message::{Message, SendMessageRequest};
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::messaging::send_message;
+use crate::state::AppState;
+use crate::store::Appended;
+
+#[utoipa::path(
+    post,
+    path = "/v1/chats/{chat_id}/messages",
+    tag = "chats",
+    params(("chat_id" = Uuid, Path, description = "The chat's id.")),
+    request_body = SendMessageRequest,
+    security(("agent_token" = []), ("guest_token" = [])),
+    responses(
+        (status = 201, description = "Stored now.", body = Message),
+        (status = 200, description = "The author sent this `client_msg_id` before: the stored message, unchanged.", body = Message),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a guest token of another chat.", body = ErrorBody),
+        (status = 404, description = "`chat_not_found`", body = ErrorBody),
+        (status = 409, description = "`chat_closed`", body = ErrorBody),
+        (status = 422, description = "`validation_failed` (a bad `client_msg_id`) or `body_too_long`.", body = ErrorBody),
+    )
+)]
+pub async fn post_message(
+    State(state): State<AppState>,
+    Authenticated(claims): Authenticated,
+    ApiPath(chat_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<SendMessageRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    match send_message(&state, &claims, chat_id, &body.client_msg_id, body.body).await? {
+        Appended::Created(message) => Ok((StatusCode::CREATED, Json(message))),
+        Appended::Existing(message) => Ok((StatusCode::OK, Json(message))),
+    }
+}

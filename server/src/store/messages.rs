@@ -1,0 +1,215 @@
+//! Messages and read markers.
+
+use byrd_spec::message::{Author, Message, PartyType};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+use crate::domain::{ClientMsgId, MessageBody};
+
+/// A message to append to a chat.
+#[derive(Debug)]
+pub struct NewMessage {
+    pub chat_id: Uuid,
+    pub author_kind: PartyType,
+    pub author_id: Uuid,
+    /// The agent's name; for a guest the store takes the visitor's name.
+    pub author_name: Option<String>,
+    pub client_msg_id: ClientMsgId,
+    pub body: MessageBody,
+}
+
+/// What appending led to.
+#[derive(Debug)]
+pub enum Appended {
+    /// Stored now, with the next `seq`.
+    Created(Message),
+    /// The author sent this `client_msg_id` before: the stored message.
+    Existing(Message),
+}
+
+impl Appended {
+    pub fn message(&self) -> &Message {
+        match self {
+            Appended::Created(m) | Appended::Existing(m) => m,
+        }
+    }
+}
+
+/// Which messages of a chat to read, in `seq` terms.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageRange {
+    pub after_seq: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, chat_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at";
+
+fn party_from_str(value: &str) -> Result<PartyType, sqlx::Error> {
+    match value {
+        "agent" => Ok(PartyType::Agent),
+        "guest" => Ok(PartyType::Guest),
+        other => Err(sqlx::Error::Decode(
+            format!("unknown party type {other:?}").into(),
+        )),
+    }
+}
+
+fn message_from_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
+    Ok(Message {
+        id: row.try_get("id")?,
+        chat_id: row.try_get("chat_id")?,
+        seq: row.try_get("seq")?,
+        author: Author {
+            kind: party_from_str(row.try_get("author_type")?)?,
+            id: row.try_get("author_id")?,
+            name: row.try_get("author_name")?,
+        },
+        body: row.try_get("body")?,
+        client_msg_id: row.try_get("client_msg_id")?,
+        created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a message with the chat's next `seq`, or returns the one the
+    /// author already stored under the same `client_msg_id`.
+    ///
+    /// `BEGIN IMMEDIATE` takes SQLite's write lock up front, so the
+    /// idempotency check, the counter bump and the insert see one state.
+    pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let existing = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE chat_id = ? AND author_type = ? AND author_id = ? AND client_msg_id = ?"
+        ))
+        .bind(new.chat_id)
+        .bind(new.author_kind.as_str())
+        .bind(new.author_id)
+        .bind(new.client_msg_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            return Ok(Appended::Existing(message_from_row(&row)?));
+        }
+        let now = Utc::now();
+        let counter = sqlx::query(
+            "UPDATE chats SET last_seq = last_seq + 1, updated_at = ?
+             WHERE id = ? AND status <> 'closed'
+             RETURNING last_seq, visitor_name",
+        )
+        .bind(now)
+        .bind(new.chat_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(counter) = counter else {
+            return Err(self.why_unchanged(&mut tx, new.chat_id).await);
+        };
+        let author_name = match new.author_kind {
+            PartyType::Guest => counter.try_get("visitor_name")?,
+            PartyType::Agent => new.author_name,
+        };
+        let message = Message {
+            id: Uuid::now_v7(),
+            chat_id: new.chat_id,
+            seq: counter.try_get("last_seq")?,
+            author: Author {
+                kind: new.author_kind,
+                id: new.author_id,
+                name: author_name,
+            },
+            body: new.body.as_str().to_owned(),
+            client_msg_id: new.client_msg_id.as_str().to_owned(),
+            created_at: now,
+        };
+        sqlx::query(&format!(
+            "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(message.id)
+        .bind(message.chat_id)
+        .bind(message.seq)
+        .bind(message.author.kind.as_str())
+        .bind(message.author.id)
+        .bind(&message.author.name)
+        .bind(&message.body)
+        .bind(&message.client_msg_id)
+        .bind(message.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Appended::Created(message))
+    }
+
+    /// Messages in `range`, ascending, and whether more match beyond it.
+    ///
+    /// With only `before_seq`, the page is the newest messages before it,
+    /// so a client can scroll back from the end.
+    pub async fn list_messages(
+        &self,
+        chat_id: Uuid,
+        range: MessageRange,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        let newest_first = range.before_seq.is_some() && range.after_seq.is_none();
+        let order = if newest_first { "DESC" } else { "ASC" };
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE chat_id = ?1 AND seq > ?2 AND (?3 IS NULL OR seq < ?3)
+             ORDER BY seq {order} LIMIT ?4"
+        ))
+        .bind(chat_id)
+        .bind(range.after_seq.unwrap_or(0))
+        .bind(range.before_seq)
+        .bind(i64::from(range.limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut messages: Vec<Message> = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?;
+        let has_more = messages.len() > range.limit as usize;
+        messages.truncate(range.limit as usize);
+        if newest_first {
+            messages.reverse();
+        }
+        Ok((messages, has_more))
+    }
+
+    /// The chat's newest `seq`, or `None` when there is no such chat.
+    pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {
+        let seq = sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = ?")
+            .bind(chat_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(seq)
+    }
+
+    /// Records that `reader` has read up to `seq`; a marker never moves
+    /// back. Returns the stored position.
+    pub async fn mark_read(
+        &self,
+        chat_id: Uuid,
+        reader: PartyType,
+        reader_id: Uuid,
+        seq: i64,
+    ) -> Result<i64, StoreError> {
+        let result = sqlx::query_scalar(
+            "INSERT INTO read_markers (chat_id, reader_type, reader_id, seq, updated_at)
+             SELECT ?1, ?2, ?3, MIN(?4, last_seq), ?5 FROM chats WHERE id = ?1
+             ON CONFLICT (chat_id, reader_type, reader_id)
+             DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at
+             RETURNING seq",
+        )
+        .bind(chat_id)
+        .bind(reader.as_str())
+        .bind(reader_id)
+        .bind(seq)
+        .bind(Utc::now())
+        .fetch_optional(&self.pool)
+        .await?;
+        result.ok_or(StoreError::ChatNotFound)
+    }
+}

@@ -1,0 +1,73 @@
+//! `subscribe`: replay what the client missed, then go live, with no gap
+//! and no duplicate between the two.
+//!
+//! The connection joins the chat in the hub before reading the store, so a
+//! message committed during the replay is either read by it or queued live;
+//! the connection's `delivered` mark drops the one that comes twice.
+
+use byrd_spec::error::ErrorCode;
+use byrd_spec::ws::{ServerFrame, SubscribeFrame};
+
+use crate::error::ApiError;
+use crate::messaging::authorize_chat;
+use crate::store::MessageRange;
+use crate::ws::connection::{Connection, Subscription};
+
+pub(super) async fn apply(
+    connection: &mut Connection,
+    frame: SubscribeFrame,
+) -> Result<bool, ApiError> {
+    let chat_id = frame.chat_id;
+    authorize_chat(&connection.claims, chat_id)?;
+    if frame.after_seq < 0 {
+        return Err(ApiError::new(
+            ErrorCode::InvalidFrame,
+            "after_seq must not be negative.",
+        ));
+    }
+    connection.state.hub.subscribe(connection.id, chat_id);
+    let last_seq = match connection.state.store.chat_last_seq(chat_id).await {
+        Ok(Some(seq)) => seq,
+        result => {
+            // Leave no half-made subscription behind.
+            if !connection.subscriptions.contains_key(&chat_id) {
+                connection.state.hub.unsubscribe(connection.id, chat_id);
+            }
+            result?;
+            return Err(ApiError::from_code(ErrorCode::ChatNotFound));
+        }
+    };
+    // A client claiming more than exists gets everything from the real end.
+    let after_seq = frame.after_seq.min(last_seq);
+    let cap = connection.state.settings.ws.replay_cap;
+    let recovered = last_seq - after_seq <= i64::from(cap);
+    connection.subscriptions.insert(
+        chat_id,
+        Subscription {
+            delivered: Some(if recovered { after_seq } else { last_seq }),
+        },
+    );
+    if recovered {
+        let range = MessageRange {
+            after_seq: Some(after_seq),
+            before_seq: None,
+            limit: cap.max(1),
+        };
+        let (messages, _) = connection.state.store.list_messages(chat_id, range).await?;
+        if !connection.send_messages(chat_id, messages).await {
+            return Ok(false);
+        }
+    }
+    let last_seq = connection
+        .subscriptions
+        .get(&chat_id)
+        .and_then(|s| s.delivered)
+        .unwrap_or(last_seq);
+    Ok(connection
+        .send_frame(&ServerFrame::Subscribed {
+            chat_id,
+            recovered,
+            last_seq,
+        })
+        .await)
+}

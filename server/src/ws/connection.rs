@@ -1,0 +1,420 @@
+//! One WebSocket connection: a single task owns the socket.
+//!
+//! The task waits on whichever comes first: a client frame, an item of the
+//! hub's outbound queue, the heartbeat tick, the token's expiry, or the kill
+//! switch. Doing everything in one task keeps per-connection memory small
+//! and makes ordering simple: a subscribe's replay is written before any
+//! live message queued meanwhile, which is then de-duplicated by `seq`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use byrd_spec::claims::Claims;
+use byrd_spec::error::ErrorCode;
+use byrd_spec::message::PartyType;
+use byrd_spec::ws::{ClientFrame, CloseCode, PresenceStatus, Principal, ServerFrame};
+use chrono::{DateTime, Utc};
+use tokio::time::{Instant, MissedTickBehavior};
+use uuid::Uuid;
+
+use super::commands;
+use crate::error::ApiError;
+use crate::hub::{CloseReason, ConnectionId, Outbound, Registration};
+use crate::state::AppState;
+use crate::store::MessageRange;
+
+/// Close code for a frame over the size limit (RFC 6455).
+const MESSAGE_TOO_BIG: u16 = 1009;
+const GOING_AWAY: u16 = 1001;
+
+/// Delivery state of one subscribed chat.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Subscription {
+    /// Highest `seq` delivered on this connection; `None` while a guest's
+    /// connect-time subscription has delivered nothing yet.
+    pub delivered: Option<i64>,
+}
+
+/// Why the loop stopped.
+enum Exit {
+    /// The client closed or vanished; nothing more to send.
+    Gone,
+    /// The server closes with this code and reason.
+    Close(u16, &'static str),
+}
+
+pub(super) struct Connection {
+    pub state: AppState,
+    pub id: ConnectionId,
+    socket: WebSocket,
+    /// The current token's claims; replaced by `refresh_token`.
+    pub claims: Claims,
+    pub token_expires_at: DateTime<Utc>,
+    /// Whether `token_expiring` was sent for the current token.
+    expiry_warned: bool,
+    pub subscriptions: HashMap<Uuid, Subscription>,
+}
+
+/// `exp` (seconds) as a time; out-of-range values count as already expired.
+pub(super) fn expiry_of(claims: &Claims) -> DateTime<Utc> {
+    DateTime::from_timestamp(claims.exp(), 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+fn deadline(at: DateTime<Utc>) -> Instant {
+    let from_now = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    Instant::now() + from_now
+}
+
+pub(super) fn principal_of(claims: &Claims) -> Principal {
+    match claims {
+        Claims::Agent(c) => Principal {
+            kind: PartyType::Agent,
+            id: c.sub,
+        },
+        Claims::Guest(c) => Principal {
+            kind: PartyType::Guest,
+            id: c.sub,
+        },
+    }
+}
+
+impl Connection {
+    pub async fn run(state: AppState, socket: WebSocket, claims: Claims) {
+        let principal = principal_of(&claims);
+        let Registration {
+            id,
+            queue,
+            kill,
+            online_agents,
+        } = state.hub.register(principal.kind, principal.id);
+        let mut connection = Connection {
+            token_expires_at: expiry_of(&claims),
+            state: state.clone(),
+            id,
+            socket,
+            claims,
+            expiry_warned: false,
+            subscriptions: HashMap::new(),
+        };
+        tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
+        let exit = connection
+            .serve(principal, online_agents, queue, &kill)
+            .await;
+        state.hub.unregister(id);
+        if let Exit::Close(code, reason) = exit {
+            // Best effort: a peer that stopped reading will not get it.
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
+            let _ = tokio::time::timeout(
+                state.settings.ws.write_timeout,
+                connection.socket.send(WsMessage::Close(Some(frame))),
+            )
+            .await;
+        }
+        tracing::debug!(connection_id = %id, "websocket closed");
+    }
+
+    async fn serve(
+        &mut self,
+        principal: Principal,
+        online_agents: Vec<Uuid>,
+        mut queue: tokio::sync::mpsc::Receiver<Outbound>,
+        kill: &crate::hub::KillSwitch,
+    ) -> Exit {
+        let heartbeat_every = self.state.settings.ws.heartbeat_interval;
+        let hello = ServerFrame::Hello {
+            connection_id: self.id,
+            principal,
+            heartbeat_interval_ms: heartbeat_every.as_millis() as u64,
+            token_expires_at: self.token_expires_at,
+        };
+        if !self.send_frame(&hello).await {
+            return Exit::Gone;
+        }
+        for agent_id in online_agents {
+            let presence = ServerFrame::Presence {
+                agent_id,
+                status: PresenceStatus::Online,
+            };
+            if !self.send_frame(&presence).await {
+                return Exit::Gone;
+            }
+        }
+        if let Claims::Guest(guest) = &self.claims {
+            // A guest is in its chat at once, from the claim alone; this
+            // subscription is live-only until the client sends `subscribe`.
+            self.state.hub.subscribe(self.id, guest.chat.id);
+            self.subscriptions
+                .insert(guest.chat.id, Subscription::default());
+        }
+
+        let mut heartbeat =
+            tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_heard = Instant::now();
+        loop {
+            let warn_at =
+                deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
+            let expire_at = deadline(self.token_expires_at);
+            tokio::select! {
+                reason = kill.triggered() => {
+                    return match reason {
+                        CloseReason::GoingAway => Exit::Close(GOING_AWAY, "server_shutdown"),
+                        CloseReason::Protocol(code) => Exit::Close(code.code(), code.reason()),
+                    };
+                }
+                incoming = self.socket.recv() => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        None => return Exit::Gone,
+                        Some(Err(error)) => return read_failure(error),
+                        Some(Ok(WsMessage::Text(text))) => {
+                            if !self.handle_text(text.as_str()).await {
+                                return Exit::Gone;
+                            }
+                        }
+                        Some(Ok(WsMessage::Binary(_))) => {
+                            let refusal = ApiError::new(ErrorCode::InvalidJson, "Frames must be JSON text frames.");
+                            if !self.send_frame(&refusal.into_ws_frame(None)).await {
+                                return Exit::Gone;
+                            }
+                        }
+                        Some(Ok(WsMessage::Close(_))) => return Exit::Gone,
+                        // Pings are answered by the WebSocket layer; pongs
+                        // only matter as signs of life.
+                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                    }
+                }
+                item = queue.recv() => {
+                    let Some(item) = item else { return Exit::Gone };
+                    match self.handle_outbound(item).await {
+                        Ok(true) => {}
+                        Ok(false) => return Exit::Gone,
+                        Err(code) => return Exit::Close(code.code(), code.reason()),
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() >= heartbeat_every * 2 {
+                        let code = CloseCode::HeartbeatTimeout;
+                        return Exit::Close(code.code(), code.reason());
+                    }
+                    if !self.send(WsMessage::Ping(Default::default())).await {
+                        return Exit::Gone;
+                    }
+                }
+                () = tokio::time::sleep_until(warn_at), if !self.expiry_warned => {
+                    self.expiry_warned = true;
+                    let warning = ServerFrame::TokenExpiring { expires_at: self.token_expires_at };
+                    if !self.send_frame(&warning).await {
+                        return Exit::Gone;
+                    }
+                }
+                () = tokio::time::sleep_until(expire_at) => {
+                    let code = CloseCode::TokenExpired;
+                    return Exit::Close(code.code(), code.reason());
+                }
+            }
+        }
+    }
+
+    /// Parses and runs one client frame. False when the socket is gone.
+    async fn handle_text(&mut self, text: &str) -> bool {
+        let (frame, reference) = match parse_frame(text) {
+            Ok(parsed) => parsed,
+            Err((error, reference)) => {
+                return self.send_frame(&error.into_ws_frame(reference)).await;
+            }
+        };
+        match commands::apply(self, frame).await {
+            Ok(alive) => alive,
+            Err(error) => self.send_frame(&error.into_ws_frame(reference)).await,
+        }
+    }
+
+    /// Sends one hub item. `Err` closes the connection with that code.
+    async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, CloseCode> {
+        match item {
+            Outbound::Frame(frame) => Ok(self.send(WsMessage::Text(frame.as_ref().into())).await),
+            Outbound::ChatMessage {
+                chat_id,
+                seq,
+                frame,
+            } => Ok(self.deliver_message(chat_id, seq, &frame).await),
+            Outbound::Revoked { jti, session } => {
+                let ours = match &self.claims {
+                    Claims::Agent(agent) => {
+                        agent.jti == jti || (session.is_some() && agent.sid == session)
+                    }
+                    Claims::Guest(guest) => guest.jti == jti,
+                };
+                if ours {
+                    Err(CloseCode::TokenRevoked)
+                } else {
+                    Ok(true)
+                }
+            }
+        }
+    }
+
+    /// Delivers a live message in `seq` order: drops what was already
+    /// delivered, and fills a gap from the store first. Seqs commit in
+    /// order, so a gap below a live message is always readable.
+    async fn deliver_message(&mut self, chat_id: Uuid, seq: i64, frame: &str) -> bool {
+        let Some(subscription) = self.subscriptions.get(&chat_id).copied() else {
+            // Unsubscribed after the hub queued it.
+            return true;
+        };
+        if let Some(delivered) = subscription.delivered {
+            if seq <= delivered {
+                return true;
+            }
+            if seq > delivered + 1 && !self.replay(chat_id, delivered, seq).await {
+                return false;
+            }
+        }
+        if !self.send(WsMessage::Text(frame.into())).await {
+            return false;
+        }
+        self.set_delivered(chat_id, seq);
+        true
+    }
+
+    /// Sends the stored messages with `after < seq < before`.
+    async fn replay(&mut self, chat_id: Uuid, after: i64, before: i64) -> bool {
+        let range = MessageRange {
+            after_seq: Some(after),
+            before_seq: Some(before),
+            limit: u32::try_from(before - after).unwrap_or(u32::MAX),
+        };
+        match self.state.store.list_messages(chat_id, range).await {
+            Ok((messages, _)) => self.send_messages(chat_id, messages).await,
+            Err(error) => {
+                // Not silently skipping: the client must know it has a hole.
+                let error = ApiError::from(error);
+                self.send_frame(&error.into_ws_frame(None)).await
+            }
+        }
+    }
+
+    /// Sends stored messages of `chat_id` as `message` frames, in order.
+    pub async fn send_messages(
+        &mut self,
+        chat_id: Uuid,
+        messages: Vec<byrd_spec::message::Message>,
+    ) -> bool {
+        for message in messages {
+            let seq = message.seq;
+            if !self.send_frame(&ServerFrame::Message { message }).await {
+                return false;
+            }
+            self.set_delivered(chat_id, seq);
+        }
+        true
+    }
+
+    pub fn reset_expiry_warning(&mut self) {
+        self.expiry_warned = false;
+    }
+
+    pub fn set_delivered(&mut self, chat_id: Uuid, seq: i64) {
+        if let Some(subscription) = self.subscriptions.get_mut(&chat_id) {
+            subscription.delivered = Some(subscription.delivered.map_or(seq, |d| d.max(seq)));
+        }
+    }
+
+    /// Renders and sends a frame. False when the socket is gone.
+    pub async fn send_frame(&mut self, frame: &ServerFrame) -> bool {
+        match serde_json::to_string(frame) {
+            Ok(text) => self.send(WsMessage::Text(text.into())).await,
+            Err(error) => {
+                tracing::error!(%error, "cannot render a frame");
+                true
+            }
+        }
+    }
+
+    /// Writes to the socket, giving up on a client that does not read.
+    async fn send(&mut self, message: WsMessage) -> bool {
+        matches!(
+            tokio::time::timeout(
+                self.state.settings.ws.write_timeout,
+                self.socket.send(message)
+            )
+            .await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+/// Maps a read error to how the connection ends: a frame over the size
+/// limit closes with 1009, anything else means the peer is gone.
+fn read_failure(error: axum::Error) -> Exit {
+    match error.into_inner().downcast::<tungstenite::Error>() {
+        Ok(error) if matches!(*error, tungstenite::Error::Capacity(_)) => {
+            Exit::Close(MESSAGE_TOO_BIG, "frame_too_large")
+        }
+        _ => Exit::Gone,
+    }
+}
+
+/// Parses a text frame into a client frame, or the error to answer with
+/// and the `ref` (or `client_msg_id`) to echo.
+fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), (ApiError, Option<String>)> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| {
+        (
+            ApiError::new(ErrorCode::InvalidJson, "The frame is not valid JSON."),
+            None,
+        )
+    })?;
+    let reference = ["ref", "client_msg_id"]
+        .iter()
+        .find_map(|key| value.get(key).and_then(|v| v.as_str()))
+        .map(str::to_owned);
+    let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
+        return Err((
+            ApiError::new(
+                ErrorCode::InvalidFrame,
+                "A frame is a JSON object with a string `type`.",
+            ),
+            reference,
+        ));
+    };
+    if !ClientFrame::TYPES.contains(&kind) {
+        let message = format!("Unknown frame type {kind:?}.");
+        return Err((
+            ApiError::new(ErrorCode::UnknownFrameType, message),
+            reference,
+        ));
+    }
+    match serde_json::from_value::<ClientFrame>(value) {
+        Ok(frame) => Ok((frame, reference)),
+        Err(error) => Err((
+            ApiError::new(ErrorCode::InvalidFrame, error.to_string()),
+            reference,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_have_distinct_codes_and_echo_the_reference() {
+        let code = |text: &str| parse_frame(text).err().map(|(e, r)| (e.code(), r));
+        assert_eq!(code("{"), Some((ErrorCode::InvalidJson, None)));
+        assert_eq!(code("[1]"), Some((ErrorCode::InvalidFrame, None)));
+        assert_eq!(
+            code(r#"{"type":"shout","ref":"r1"}"#),
+            Some((ErrorCode::UnknownFrameType, Some("r1".into())))
+        );
+        assert_eq!(
+            code(r#"{"type":"send","client_msg_id":"c1"}"#),
+            Some((ErrorCode::InvalidFrame, Some("c1".into())))
+        );
+        assert!(parse_frame(r#"{"type":"ping"}"#).is_ok());
+    }
+}

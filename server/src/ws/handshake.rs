@@ -1,0 +1,103 @@
+//! `GET /v1/ws`: authenticate, check the origin, then upgrade.
+//!
+//! Every refusal happens before the upgrade, as a plain HTTP answer with
+//! the JSON error body, so clients see why they were refused.
+
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, ORIGIN};
+use axum::response::Response;
+use byrd_spec::error::{ErrorBody, ErrorCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::connection::Connection;
+use crate::auth::authenticate_token;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+/// `GET /v1/ws` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WsQuery {
+    /// An agent or guest JWT; alternatively send `Authorization: Bearer`.
+    token: Option<String>,
+}
+
+/// The token from the query string, else from the `Authorization` header.
+fn presented_token(query: WsQuery, headers: &HeaderMap) -> Result<String, ApiError> {
+    if let Some(token) = query.token.filter(|t| !t.is_empty()) {
+        return Ok(token);
+    }
+    let header = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::from_code(ErrorCode::TokenMissing))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::TokenInvalid,
+                "The Authorization header must be `Bearer <token>`.",
+            )
+        })
+}
+
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let (Some(allowed), Some(origin)) = (&state.settings.ws.allowed_origins, headers.get(ORIGIN))
+    else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "This Origin may not open a WebSocket here.",
+        ))
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/ws",
+    tag = "realtime",
+    params(WsQuery),
+    security((), ("agent_token" = []), ("guest_token" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol; the frames are in spec/v1/asyncapi.yaml and ws.schema.json."),
+        (status = 400, description = "`invalid_request`: not a WebSocket upgrade request.", body = ErrorBody),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the `Origin` is not on the allow-list.", body = ErrorBody),
+    )
+)]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<WsQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    check_origin(&state, &headers)?;
+    let token = presented_token(query, &headers)?;
+    let claims = authenticate_token(&state, &token).await?;
+    let upgrade = upgrade
+        .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))?;
+    let ws = &state.settings.ws;
+    Ok(upgrade
+        // Small buffers keep idle connections cheap; tungstenite's defaults
+        // (128 KiB read buffer) would cost gigabytes at 10,000 connections.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(ws.max_frame_bytes * 4)
+        .max_message_size(ws.max_frame_bytes)
+        .max_frame_size(ws.max_frame_bytes)
+        .on_upgrade(move |socket| Connection::run(state, socket, claims)))
+}

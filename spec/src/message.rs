@@ -1,0 +1,90 @@
+//! Chat messages and their REST bodies.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Which side of a chat a party is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyType {
+    Agent,
+    Guest,
+}
+
+impl PartyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyType::Agent => "agent",
+            PartyType::Guest => "guest",
+        }
+    }
+}
+
+/// Who wrote a message, typed, read or marked something read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Author {
+    #[serde(rename = "type")]
+    pub kind: PartyType,
+    /// The agent id, or the visitor id of a guest.
+    pub id: Uuid,
+    /// Display name; a guest that gave none has `null`.
+    pub name: Option<String>,
+}
+
+/// One stored chat message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5f2-7100-7abc-8def-0123456789ab",
+    "chat_id": "0193a5f2-7000-7abc-8def-0123456789ab",
+    "seq": 1,
+    "author": {"type": "guest", "id": "0193a5f2-7001-7abc-8def-0123456789ab", "name": "Sam"},
+    "body": "Hello, I have a billing question.",
+    "client_msg_id": "c1",
+    "created_at": "2026-01-01T12:00:01Z"
+}))]
+pub struct Message {
+    pub id: Uuid,
+    pub chat_id: Uuid,
+    /// Position in the chat: starts at 1, no gaps, never reused.
+    pub seq: i64,
+    pub author: Author,
+    pub body: String,
+    /// The sender's idempotency key.
+    pub client_msg_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /v1/chats/{chat_id}/messages` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[schema(example = json!({"client_msg_id": "c1", "body": "Hello"}))]
+pub struct SendMessageRequest {
+    /// Idempotency key chosen by the sender: 1 to 64 printable ASCII
+    /// characters. A retry with the same key gets the stored message back.
+    pub client_msg_id: String,
+    /// 1 to the server's limit (4000 by default) characters.
+    pub body: String,
+}
+
+/// `GET /v1/chats/{chat_id}/messages` query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// Only messages with a greater `seq`.
+    pub after_seq: Option<i64>,
+    /// Only messages with a smaller `seq`. Without `after_seq`, the page is
+    /// the newest messages before this one (for scrolling back).
+    pub before_seq: Option<i64>,
+    /// Page size, 1 to 200; 50 when absent.
+    pub limit: Option<u32>,
+}
+
+/// A page of messages in ascending `seq` order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// More messages match the query beyond this page.
+    pub has_more: bool,
+}
