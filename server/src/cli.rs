@@ -75,6 +75,23 @@ struct ServeArgs {
     /// behind a reverse proxy that sets it.
     #[arg(long, env = "BYRD_TRUST_X_FORWARDED_FOR")]
     trust_x_forwarded_for: bool,
+    /// Origins allowed to open a WebSocket, comma-separated (e.g.
+    /// `https://example.com`). Unset allows any origin: set it in production.
+    #[arg(long, env = "BYRD_WS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    ws_allowed_origins: Option<Vec<String>>,
+    /// Most messages one `subscribe` replays.
+    #[arg(long, env = "BYRD_WS_REPLAY_CAP", default_value_t = 1000)]
+    ws_replay_cap: u32,
+    /// Seconds between server pings; a client silent for twice as long is
+    /// disconnected.
+    #[arg(long, env = "BYRD_WS_HEARTBEAT_SECS", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..))]
+    ws_heartbeat_secs: u64,
+    /// Largest WebSocket frame, in bytes.
+    #[arg(long, env = "BYRD_WS_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    ws_max_frame_bytes: usize,
+    /// Longest message body, in characters.
+    #[arg(long, env = "BYRD_MAX_MESSAGE_CHARS", default_value_t = 4000)]
+    max_message_chars: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +191,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.limits.chat_starts_per_minute = args.chat_starts_per_minute;
     settings.limits.logins_per_minute = args.logins_per_minute;
     settings.trust_forwarded_for = args.trust_x_forwarded_for;
+    settings.ws.allowed_origins = args.ws_allowed_origins.map(|origins| {
+        origins
+            .into_iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect()
+    });
+    settings.ws.replay_cap = args.ws_replay_cap;
+    settings.ws.heartbeat_interval = std::time::Duration::from_secs(args.ws_heartbeat_secs);
+    settings.ws.max_frame_bytes = args.ws_max_frame_bytes;
+    settings.ws.max_body_chars = args.max_message_chars;
     settings.bootstrap_admin = BootstrapAdmin {
         email: std::env::var("BYRD_ADMIN_EMAIL")
             .ok()

@@ -59,6 +59,11 @@ impl KillSwitch {
         }
     }
 
+    /// Why the connection was told to close, if it was.
+    pub fn reason(&self) -> Option<CloseReason> {
+        self.reason.get().copied()
+    }
+
     /// Resolves once `trigger` was called.
     pub async fn triggered(&self) -> CloseReason {
         loop {
@@ -157,7 +162,14 @@ impl Hub {
         );
         let mut online_agents = Vec::new();
         if kind == PartyType::Agent {
-            online_agents = state.agent_connections.keys().copied().collect();
+            // Other agents only: an agent's earlier connections are not news
+            // to its new one.
+            online_agents = state
+                .agent_connections
+                .keys()
+                .copied()
+                .filter(|agent| *agent != principal)
+                .collect();
             let count = state.agent_connections.entry(principal).or_insert(0);
             *count += 1;
             if *count == 1 {

@@ -106,7 +106,12 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = routes::api_router().split_for_parts();
     let max_body = state.settings.limits.max_body_bytes;
-    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+    // No validator badge: Swagger UI would otherwise fetch one from a
+    // third-party site, and the docs must work offline.
+    let docs = SwaggerUi::new("/docs")
+        .url("/openapi.json", openapi)
+        .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"));
+    api.merge(docs)
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

@@ -117,7 +117,7 @@ impl Store {
 
     /// Gives an open or assigned chat to `agent_id`.
     pub async fn assign_chat(&self, chat_id: Uuid, agent_id: Uuid) -> Result<Chat, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let agent_exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agents WHERE id = ?")
             .bind(agent_id)
             .fetch_optional(&mut *tx)
@@ -145,7 +145,7 @@ impl Store {
 
     /// Closes a chat that is not closed yet.
     pub async fn close_chat(&self, chat_id: Uuid) -> Result<Chat, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = Utc::now();
         let row = sqlx::query(&format!(
             "UPDATE chats SET status = 'closed', updated_at = ?1, closed_at = ?1

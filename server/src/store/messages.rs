@@ -79,10 +79,10 @@ impl Store {
     /// Stores a message with the chat's next `seq`, or returns the one the
     /// author already stored under the same `client_msg_id`.
     ///
-    /// `BEGIN IMMEDIATE` takes SQLite's write lock up front, so the
-    /// idempotency check, the counter bump and the insert see one state.
+    /// One write transaction, so the idempotency check, the counter bump
+    /// and the insert see one state.
     pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let existing = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages
              WHERE chat_id = ? AND author_type = ? AND author_id = ? AND client_msg_id = ?"

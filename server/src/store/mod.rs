@@ -88,6 +88,14 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a write transaction. `BEGIN IMMEDIATE` takes SQLite's write
+    /// lock up front, waiting out the busy timeout: a deferred transaction
+    /// that reads first would instead fail at once with SQLITE_BUSY when
+    /// another writer commits in between.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

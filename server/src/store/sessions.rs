@@ -33,7 +33,7 @@ impl Store {
     ) -> Result<Uuid, StoreError> {
         let session_id = Uuid::now_v7();
         let now = Utc::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO sessions (id, agent_id, created_at) VALUES (?, ?, ?)")
             .bind(session_id)
             .bind(agent_id)
@@ -65,7 +65,7 @@ impl Store {
         replacement_expires_at: DateTime<Utc>,
     ) -> Result<RefreshOutcome, StoreError> {
         let now = Utc::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT r.session_id, r.expires_at, r.used_at, s.agent_id, s.revoked_at
              FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id

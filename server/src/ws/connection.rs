@@ -7,12 +7,13 @@
 //! live message queued meanwhile, which is then de-duplicated by `seq`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use byrd_spec::claims::Claims;
 use byrd_spec::error::ErrorCode;
-use byrd_spec::message::PartyType;
+use byrd_spec::message::{Author, PartyType};
 use byrd_spec::ws::{ClientFrame, CloseCode, PresenceStatus, Principal, ServerFrame};
 use chrono::{DateTime, Utc};
 use tokio::time::{Instant, MissedTickBehavior};
@@ -20,7 +21,8 @@ use uuid::Uuid;
 
 use super::commands;
 use crate::error::ApiError;
-use crate::hub::{CloseReason, ConnectionId, Outbound, Registration};
+use crate::hub::{CloseReason, ConnectionId, KillSwitch, Outbound, Registration};
+use crate::messaging::author_of;
 use crate::state::AppState;
 use crate::store::MessageRange;
 
@@ -54,6 +56,12 @@ pub(super) struct Connection {
     /// Whether `token_expiring` was sent for the current token.
     expiry_warned: bool,
     pub subscriptions: HashMap<Uuid, Subscription>,
+    /// The hub's order to close; also cuts short a write the peer blocks.
+    kill: Arc<KillSwitch>,
+    /// A guest's display name, read from its chat on first need: tokens
+    /// do not carry it, and `typing` and `read` must name the guest as
+    /// its messages do. `None` until read.
+    guest_name: Option<Option<String>>,
 }
 
 /// `exp` (seconds) as a time; out-of-range values count as already expired.
@@ -96,11 +104,19 @@ impl Connection {
             claims,
             expiry_warned: false,
             subscriptions: HashMap::new(),
+            kill: kill.clone(),
+            guest_name: None,
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
         let exit = connection
             .serve(principal, online_agents, queue, &kill)
             .await;
+        let exit = match (exit, kill.reason()) {
+            // A write given up because the hub said close (a slow consumer
+            // blocking its socket) still closes with the hub's code.
+            (Exit::Gone, Some(reason)) => Exit::from(reason),
+            (exit, _) => exit,
+        };
         state.hub.unregister(id);
         if let Exit::Close(code, reason) = exit {
             // Best effort: a peer that stopped reading will not get it.
@@ -160,12 +176,7 @@ impl Connection {
                 deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
             let expire_at = deadline(self.token_expires_at);
             tokio::select! {
-                reason = kill.triggered() => {
-                    return match reason {
-                        CloseReason::GoingAway => Exit::Close(GOING_AWAY, "server_shutdown"),
-                        CloseReason::Protocol(code) => Exit::Close(code.code(), code.reason()),
-                    };
-                }
+                reason = kill.triggered() => return Exit::from(reason),
                 incoming = self.socket.recv() => {
                     last_heard = Instant::now();
                     match incoming {
@@ -315,6 +326,20 @@ impl Connection {
         true
     }
 
+    /// Who this connection's `typing` and `read` events come from, named
+    /// like the author of its messages.
+    pub async fn author(&mut self) -> Result<Author, ApiError> {
+        let mut author = author_of(&self.claims);
+        if let Claims::Guest(guest) = &self.claims {
+            if self.guest_name.is_none() {
+                let chat = self.state.store.chat_by_id(guest.chat.id).await?;
+                self.guest_name = Some(chat.and_then(|chat| chat.visitor.name));
+            }
+            author.name = self.guest_name.clone().flatten();
+        }
+        Ok(author)
+    }
+
     pub fn reset_expiry_warning(&mut self) {
         self.expiry_warned = false;
     }
@@ -337,15 +362,27 @@ impl Connection {
     }
 
     /// Writes to the socket, giving up on a client that does not read.
+    ///
+    /// The hub's order to close cuts a blocked write short: a slow
+    /// consumer's 4008 must not wait for `write_timeout`.
     async fn send(&mut self, message: WsMessage) -> bool {
-        matches!(
-            tokio::time::timeout(
-                self.state.settings.ws.write_timeout,
-                self.socket.send(message)
-            )
-            .await,
-            Ok(Ok(()))
-        )
+        let write = tokio::time::timeout(
+            self.state.settings.ws.write_timeout,
+            self.socket.send(message),
+        );
+        tokio::select! {
+            written = write => matches!(written, Ok(Ok(()))),
+            _ = self.kill.triggered() => false,
+        }
+    }
+}
+
+impl From<CloseReason> for Exit {
+    fn from(reason: CloseReason) -> Self {
+        match reason {
+            CloseReason::GoingAway => Exit::Close(GOING_AWAY, "server_shutdown"),
+            CloseReason::Protocol(code) => Exit::Close(code.code(), code.reason()),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::ReadFrame;
 
 use crate::error::ApiError;
-use crate::messaging::{author_of, authorize_chat};
+use crate::messaging::authorize_chat;
 use crate::ws::connection::Connection;
 
 pub(super) async fn apply(connection: &mut Connection, frame: ReadFrame) -> Result<bool, ApiError> {
@@ -15,7 +15,7 @@ pub(super) async fn apply(connection: &mut Connection, frame: ReadFrame) -> Resu
             "seq must not be negative.",
         ));
     }
-    let author = author_of(&connection.claims);
+    let author = connection.author().await?;
     // The marker is clamped to the chat's last message and never moves back.
     let seq = connection
         .state

@@ -3,7 +3,7 @@
 use byrd_spec::ws::TypingFrame;
 
 use crate::error::ApiError;
-use crate::messaging::{author_of, authorize_chat};
+use crate::messaging::authorize_chat;
 use crate::ws::connection::Connection;
 
 pub(super) async fn apply(
@@ -11,11 +11,10 @@ pub(super) async fn apply(
     frame: TypingFrame,
 ) -> Result<bool, ApiError> {
     authorize_chat(&connection.claims, frame.chat_id)?;
-    connection.state.hub.publish_typing(
-        connection.id,
-        frame.chat_id,
-        author_of(&connection.claims),
-        frame.active,
-    );
+    let author = connection.author().await?;
+    connection
+        .state
+        .hub
+        .publish_typing(connection.id, frame.chat_id, author, frame.active);
     Ok(true)
 }
