@@ -123,7 +123,14 @@ pub struct Registration {
 pub struct Hub {
     state: Arc<Mutex<HubState>>,
     queue_capacity: usize,
+    /// Striped locks that keep one chat's publishes in `seq` order; see
+    /// [`Hub::sequence_lock`].
+    sequencers: Arc<[tokio::sync::Mutex<()>]>,
 }
+
+/// Stripes of [`Hub::sequencers`]. Chats sharing a stripe only serialise
+/// their sends, which SQLite serialises anyway.
+const SEQUENCER_STRIPES: usize = 64;
 
 fn render(frame: &ServerFrame) -> Arc<str> {
     // Serialising these types cannot fail: no maps with non-string keys.
@@ -135,7 +142,19 @@ impl Hub {
         Hub {
             state: Arc::default(),
             queue_capacity: queue_capacity.max(1),
+            sequencers: (0..SEQUENCER_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
+    }
+
+    /// Held by a sender from before it stores a message until after it has
+    /// published it, so one chat's messages reach the hub in `seq` order.
+    /// A connection that has no `seq` to compare with yet (a guest's
+    /// connect-time subscription) relies on that order.
+    pub async fn sequence_lock(&self, chat_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = (chat_id.as_u128() % SEQUENCER_STRIPES as u128) as usize;
+        self.sequencers[stripe].lock().await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {

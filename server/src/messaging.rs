@@ -54,6 +54,7 @@ pub async fn send_message(
     let body = MessageBody::parse(body, state.settings.ws.max_body_chars)
         .map_err(|e| ApiError::new(ErrorCode::BodyTooLong, e.to_string()))?;
     let author = author_of(claims);
+    let _in_order = state.hub.sequence_lock(chat_id).await;
     let appended = state
         .store
         .append_message(NewMessage {

@@ -88,7 +88,12 @@ pub(super) fn principal_of(claims: &Claims) -> Principal {
 }
 
 impl Connection {
-    pub async fn run(state: AppState, socket: WebSocket, claims: Claims) {
+    pub async fn run(
+        state: AppState,
+        socket: WebSocket,
+        claims: Claims,
+        guest_after_seq: Option<i64>,
+    ) {
         let principal = principal_of(&claims);
         let Registration {
             id,
@@ -109,7 +114,7 @@ impl Connection {
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
         let exit = connection
-            .serve(principal, online_agents, queue, &kill)
+            .serve(principal, online_agents, guest_after_seq, queue, &kill)
             .await;
         let exit = match (exit, kill.reason()) {
             // A write given up because the hub said close (a slow consumer
@@ -137,6 +142,7 @@ impl Connection {
         &mut self,
         principal: Principal,
         online_agents: Vec<Uuid>,
+        guest_after_seq: Option<i64>,
         mut queue: tokio::sync::mpsc::Receiver<Outbound>,
         kill: &crate::hub::KillSwitch,
     ) -> Exit {
@@ -161,10 +167,25 @@ impl Connection {
         }
         if let Claims::Guest(guest) = &self.claims {
             // A guest is in its chat at once, from the claim alone; this
-            // subscription is live-only until the client sends `subscribe`.
-            self.state.hub.subscribe(self.id, guest.chat.id);
-            self.subscriptions
-                .insert(guest.chat.id, Subscription::default());
+            // subscription is live-only until the client sends `subscribe`
+            // (or asked for a replay with `after_seq` in the URL).
+            let chat_id = guest.chat.id;
+            self.state.hub.subscribe(self.id, chat_id);
+            self.subscriptions.insert(chat_id, Subscription::default());
+            if let Some(after_seq) = guest_after_seq {
+                let replay = ClientFrame::Subscribe(byrd_spec::ws::SubscribeFrame {
+                    chat_id,
+                    after_seq,
+                    reference: None,
+                });
+                let alive = match commands::apply(self, replay).await {
+                    Ok(alive) => alive,
+                    Err(error) => self.send_frame(&error.into_ws_frame(None)).await,
+                };
+                if !alive {
+                    return Exit::Gone;
+                }
+            }
         }
 
         let mut heartbeat =

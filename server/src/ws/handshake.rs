@@ -25,12 +25,16 @@ use crate::state::AppState;
 pub struct WsQuery {
     /// An agent or guest JWT; alternatively send `Authorization: Bearer`.
     token: Option<String>,
+    /// Guests only: replay their chat's messages with a greater `seq` at
+    /// once, as a `subscribe` would. Without it the guest's chat is live
+    /// from the moment of connecting.
+    after_seq: Option<i64>,
 }
 
 /// The token from the query string, else from the `Authorization` header.
-fn presented_token(query: WsQuery, headers: &HeaderMap) -> Result<String, ApiError> {
-    if let Some(token) = query.token.filter(|t| !t.is_empty()) {
-        return Ok(token);
+fn presented_token(query: &WsQuery, headers: &HeaderMap) -> Result<String, ApiError> {
+    if let Some(token) = query.token.as_ref().filter(|t| !t.is_empty()) {
+        return Ok(token.clone());
     }
     let header = headers
         .get(AUTHORIZATION)
@@ -86,7 +90,7 @@ pub async fn upgrade(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     check_origin(&state, &headers)?;
-    let token = presented_token(query, &headers)?;
+    let token = presented_token(&query, &headers)?;
     let claims = authenticate_token(&state, &token).await?;
     let upgrade = upgrade
         .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))?;
@@ -94,10 +98,11 @@ pub async fn upgrade(
     Ok(upgrade
         // Small buffers keep idle connections cheap; tungstenite's defaults
         // (128 KiB read buffer) would cost gigabytes at 10,000 connections.
-        .read_buffer_size(4 * 1024)
+        // Chat frames are small; a larger one grows the buffer as needed.
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(ws.max_frame_bytes * 4)
         .max_message_size(ws.max_frame_bytes)
         .max_frame_size(ws.max_frame_bytes)
-        .on_upgrade(move |socket| Connection::run(state, socket, claims)))
+        .on_upgrade(move |socket| Connection::run(state, socket, claims, query.after_seq)))
 }
