@@ -215,3 +215,86 @@ pub async fn error_code(response: Response, status: u16) -> String {
         .expect("error.code is a string")
         .to_owned()
 }
+
+/// The JSON body of `response`, checking its status first.
+pub async fn json_body(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    response.json().await.expect("the body is JSON")
+}
+
+/// Splits a JWT into its decoded header, payload and signature bytes.
+pub fn jwt_parts(token: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let mut parts = token.split('.').map(|part| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("a JWT part is base64url")
+    });
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        panic!("a JWT has three parts");
+    };
+    (header, payload, signature)
+}
+
+/// Joins decoded parts back into a compact JWT, without re-signing.
+pub fn jwt_join(header: &[u8], payload: &[u8], signature: &[u8]) -> String {
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload),
+        URL_SAFE_NO_PAD.encode(signature)
+    )
+}
+
+/// A multi-threaded runtime for property tests, whose runner is synchronous:
+/// the app spawned on it keeps serving between `block_on` calls.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// insta settings that hide every id, time and token of a response body,
+/// after checking each has the right shape (a UUID, an RFC 3339 time, a
+/// JWT, a `byrd_rt_` refresh token). `null` stays visible.
+pub fn snapshot_settings() -> insta::Settings {
+    fn checked(
+        check: fn(&str) -> bool,
+        what: &'static str,
+    ) -> impl Fn(
+        insta::internals::Content,
+        insta::internals::ContentPath<'_>,
+    ) -> insta::internals::Content
+    + Send
+    + Sync
+    + 'static {
+        move |value, path| match value.as_str() {
+            Some(text) => {
+                assert!(check(text), "{path} is not {what}: {text:?}");
+                insta::internals::Content::from(format!("[{what}]"))
+            }
+            None => value,
+        }
+    }
+    let mut settings = insta::Settings::clone_current();
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).is_ok();
+    let time = |s: &str| chrono::DateTime::parse_from_rfc3339(s).is_ok();
+    let jwt = |s: &str| s.split('.').count() == 3 && !s.contains(char::is_whitespace);
+    let refresh = |s: &str| s.starts_with("byrd_rt_") && s.len() > 40;
+    let cursor = |s: &str| !s.is_empty();
+    for key in ["id", "chat_id", "assigned_agent_id"] {
+        settings.add_dynamic_redaction(&format!(".**.{key}"), checked(uuid, "uuid"));
+    }
+    for key in ["created_at", "updated_at", "closed_at", "token_expires_at"] {
+        settings.add_dynamic_redaction(&format!(".**.{key}"), checked(time, "time"));
+    }
+    for key in ["access_token", "guest_token"] {
+        settings.add_dynamic_redaction(&format!(".**.{key}"), checked(jwt, "jwt"));
+    }
+    settings.add_dynamic_redaction(".**.refresh_token", checked(refresh, "refresh_token"));
+    settings.add_dynamic_redaction(".**.next_cursor", checked(cursor, "cursor"));
+    settings
+}

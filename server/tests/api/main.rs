@@ -1,4 +1,23 @@
 //! Integration tests: the real server on port 0, a fresh SQLite file per
 //! test, real HTTP and WebSocket clients. One binary, one module per area.
 
+// Helpers outside `#[test]` functions unwrap as freely as tests: a failed
+// unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod agent_auth;
+mod agents;
+mod chats;
+mod guest_auth;
 mod helpers;
+mod meta;
+mod spec_documents;
+mod startup;
+mod token_properties;
+mod token_rejection;
+mod ws_client;
+mod ws_delivery;
+mod ws_errors;
+mod ws_handshake;
+mod ws_recovery;
+mod ws_security;

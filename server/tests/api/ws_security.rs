@@ -1,0 +1,269 @@
+//! Who may do what on a socket (issue 3, "Why" and "Client to server"): a
+//! guest token opens its own chat and no other; tokens are refreshed over
+//! the socket; expiry and revocation close it.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    TestApp, error_code, guest_claims, json_body, mint, now, spawn_app, spawn_app_with,
+};
+use crate::ws_client::{
+    WsClient, agent_token, chat_and_guest, expect_ack_and_message, frame_snapshot_settings,
+};
+
+/// A guest token for `started`'s chat and visitor that expires in
+/// `seconds`, signed like the server's own.
+fn short_guest_token(started: &Value, seconds: i64) -> String {
+    let chat = &started["chat"];
+    let mut claims = guest_claims(
+        chat["id"].as_str().unwrap(),
+        chat["created_at"].as_str().unwrap(),
+    );
+    claims["sub"] = chat["visitor"]["id"].clone();
+    claims["exp"] = json!(now() + seconds);
+    mint(&claims)
+}
+
+async fn renewed_guest_token(app: &TestApp, chat: &str, token: &str) -> String {
+    let renewed = json_body(
+        app.post(&format!("/v1/chats/{chat}/token"), Some(token), None)
+            .await,
+        200,
+    )
+    .await;
+    renewed["guest_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn guest_token_for_chat_a_cannot_subscribe_send_type_or_read_in_chat_b() {
+    // A guest may act on its own chat only: `subscribe`, `send`, `typing`
+    // and `read` naming another chat are each answered with `error
+    // {code: "forbidden"}` (echoing `ref`), and chat B hears nothing.
+    let app = spawn_app().await;
+    let (_, guest_a) = chat_and_guest(&app.start_chat().await);
+    let (chat_b, guest_b) = chat_and_guest(&app.start_chat().await);
+    let (_, agent_token) = agent_token();
+    let (mut intruder, _) = WsClient::connect(&app, &guest_a).await;
+    let (mut owner, _) = WsClient::connect(&app, &guest_b).await;
+    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
+    agent
+        .send_json(json!({"type": "subscribe", "chat_id": chat_b, "after_seq": 0}))
+        .await;
+    agent.expect_type("subscribed").await;
+
+    let attempts = [
+        json!({"type": "subscribe", "chat_id": chat_b, "after_seq": 0, "ref": "r-subscribe"}),
+        json!({"type": "send", "chat_id": chat_b, "client_msg_id": "r-send", "body": "let me in"}),
+        json!({"type": "typing", "chat_id": chat_b, "active": true, "ref": "r-typing"}),
+        json!({"type": "read", "chat_id": chat_b, "seq": 0, "ref": "r-read"}),
+    ];
+    for attempt in attempts {
+        let reference = attempt
+            .get("ref")
+            .unwrap_or(&attempt["client_msg_id"])
+            .clone();
+        intruder.send_json(attempt.clone()).await;
+        let error = intruder.expect_type("error").await;
+        assert_eq!(error["code"], "forbidden", "{attempt}");
+        assert_eq!(error["ref"], reference, "{attempt}");
+    }
+
+    // Had any attempt reached chat B, the agent would hear it before this.
+    owner
+        .send_json(
+            json!({"type": "send", "chat_id": chat_b, "client_msg_id": "b-1", "body": "mine"}),
+        )
+        .await;
+    let (ack, _) = expect_ack_and_message(&mut owner).await;
+    assert_eq!(
+        ack["message"]["seq"], 1,
+        "nothing of the intruder was stored"
+    );
+    assert_eq!(
+        agent.expect_type("message").await["message"]["client_msg_id"],
+        "b-1"
+    );
+    intruder.assert_alive("refusals keep the socket").await;
+}
+
+#[tokio::test]
+async fn guest_token_for_chat_a_cannot_read_or_post_chat_b_history_over_rest() {
+    // `GET` and `POST /v1/chats/{chat_id}/messages` with a guest token of
+    // another chat: 403 `forbidden`.
+    let app = spawn_app().await;
+    let (_, guest_a) = chat_and_guest(&app.start_chat().await);
+    let (chat_b, guest_b) = chat_and_guest(&app.start_chat().await);
+    let body = json!({"client_msg_id": "b-1", "body": "secret"});
+    assert_eq!(
+        app.post(
+            &format!("/v1/chats/{chat_b}/messages"),
+            Some(&guest_b),
+            Some(&body)
+        )
+        .await
+        .status(),
+        201
+    );
+
+    let read = app
+        .get(&format!("/v1/chats/{chat_b}/messages"), Some(&guest_a))
+        .await;
+    assert_eq!(error_code(read, 403).await, "forbidden");
+    let post = app
+        .post(
+            &format!("/v1/chats/{chat_b}/messages"),
+            Some(&guest_a),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(error_code(post, 403).await, "forbidden");
+    let own = app
+        .get(&format!("/v1/chats/{chat_b}/messages"), Some(&guest_b))
+        .await;
+    assert_eq!(
+        json_body(own, 200).await["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn refresh_token_over_the_socket_keeps_the_connection_past_the_old_expiry() {
+    // `refresh_token {token}` with a fresh token of the same principal
+    // answers `token_refreshed {token_expires_at}`; the connection then
+    // lives past the old token's expiry.
+    let app = spawn_app_with(|s| s.ws.token_expiry_warning = Duration::from_millis(500)).await;
+    let started = app.start_chat().await;
+    let (chat, guest_token) = chat_and_guest(&started);
+    let (mut guest, hello) = WsClient::connect(&app, &short_guest_token(&started, 3)).await;
+    let old_expiry = hello["token_expires_at"].as_str().unwrap().to_owned();
+
+    let fresh = renewed_guest_token(&app, &chat, &guest_token).await;
+    guest
+        .send_json(json!({"type": "refresh_token", "token": fresh, "ref": "r1"}))
+        .await;
+    let refreshed = guest.expect_type("token_refreshed").await;
+
+    let keys: Vec<_> = refreshed.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["token_expires_at", "type"]);
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(refreshed["token_expires_at"].as_str().unwrap())
+            .unwrap();
+    assert!(
+        expires_at.timestamp() - now() > 86_000,
+        "{refreshed} replaces {old_expiry}"
+    );
+    frame_snapshot_settings()
+        .bind(|| insta::assert_json_snapshot!("ws_token_refreshed", refreshed));
+    // Time itself is under test here: wait out the old token.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    guest.assert_alive("past the old expiry").await;
+
+    // Agents refresh the same way, with the access token of a refresh.
+    let session = app.admin_session().await;
+    let (mut agent, _) = WsClient::connect(&app, session["access_token"].as_str().unwrap()).await;
+    let renewed = app
+        .post(
+            "/v1/auth/refresh",
+            None,
+            Some(&json!({"refresh_token": session["refresh_token"]})),
+        )
+        .await;
+    let renewed = json_body(renewed, 200).await;
+    agent
+        .send_json(json!({"type": "refresh_token", "token": renewed["access_token"]}))
+        .await;
+    agent.expect_type("token_refreshed").await;
+}
+
+#[tokio::test]
+async fn refresh_token_of_another_principal_or_chat_is_refused() {
+    // The new token must name the same principal (and, for a guest, the
+    // same chat): another chat's guest token or an agent token is refused
+    // with `forbidden`, a bad token with its token code; the socket lives.
+    let app = spawn_app().await;
+    let (_, guest_a) = chat_and_guest(&app.start_chat().await);
+    let (_, guest_b) = chat_and_guest(&app.start_chat().await);
+    let (_, agent) = agent_token();
+    let (mut guest, _) = WsClient::connect(&app, &guest_a).await;
+
+    for (token, code) in [
+        (guest_b.as_str(), "forbidden"),
+        (agent.as_str(), "forbidden"),
+        ("garbage", "token_invalid"),
+    ] {
+        guest
+            .send_json(json!({"type": "refresh_token", "token": token, "ref": "r"}))
+            .await;
+        let error = guest.expect_type("error").await;
+        assert_eq!(error["code"], code, "{error}");
+        assert_eq!(error["ref"], "r");
+    }
+    guest.assert_alive("refusals keep the socket").await;
+}
+
+#[tokio::test]
+async fn an_unrefreshed_token_closes_the_socket_with_4001_after_token_expiring() {
+    // `token_expiring {expires_at}` comes `token_expiry_warning` before the
+    // token's `exp`; without a `refresh_token`, the server then closes with
+    // 4001 `token_expired`.
+    let app = spawn_app_with(|s| s.ws.token_expiry_warning = Duration::from_secs(1)).await;
+    let started = app.start_chat().await;
+    let (mut guest, hello) = WsClient::connect(&app, &short_guest_token(&started, 2)).await;
+
+    let expiring = guest.expect_type("token_expiring").await;
+    assert_eq!(
+        expiring,
+        json!({"type": "token_expiring", "expires_at": hello["token_expires_at"]})
+    );
+    frame_snapshot_settings().bind(|| insta::assert_json_snapshot!("ws_token_expiring", expiring));
+
+    assert_eq!(
+        guest.expect_close().await,
+        (4001, "token_expired".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn logout_closes_the_agents_sockets_with_4002_and_no_others() {
+    // `POST /v1/auth/logout` revokes the access token and its session:
+    // sockets opened with that token, or with another access token of the
+    // same session, close with 4002 `token_revoked`; other agents' stay.
+    let app = spawn_app().await;
+    let (_, other_token) = agent_token();
+    let (mut other, _) = WsClient::connect(&app, &other_token).await;
+    let session = app.admin_session().await;
+    let access = session["access_token"].as_str().unwrap();
+    let renewed = app
+        .post(
+            "/v1/auth/refresh",
+            None,
+            Some(&json!({"refresh_token": session["refresh_token"]})),
+        )
+        .await;
+    let renewed = json_body(renewed, 200).await;
+    let (mut admin, _) = WsClient::connect(&app, access).await;
+    admin.expect_type("presence").await;
+    let (mut same_session, _) =
+        WsClient::connect(&app, renewed["access_token"].as_str().unwrap()).await;
+    same_session.expect_type("presence").await;
+    assert_eq!(other.expect_type("presence").await["status"], "online");
+
+    let logout = app.post("/v1/auth/logout", Some(access), None).await;
+    assert_eq!(logout.status(), 204);
+
+    assert_eq!(
+        admin.expect_close().await,
+        (4002, "token_revoked".to_owned())
+    );
+    assert_eq!(
+        same_session.expect_close().await,
+        (4002, "token_revoked".to_owned())
+    );
+    assert_eq!(other.expect_type("presence").await["status"], "offline");
+    other.assert_alive("another agent stays").await;
+}
