@@ -34,7 +34,10 @@ pub enum Outbound {
         frame: Arc<str>,
     },
     /// An access token (`jti`) or a whole login session was revoked.
-    Revoked { jti: String, session: Option<Uuid> },
+    Revoked {
+        jti: Option<String>,
+        session: Option<Uuid>,
+    },
 }
 
 /// Why the server ends a connection.
@@ -311,12 +314,12 @@ impl Hub {
 
     /// Closes the agent connections authenticated by the revoked token or
     /// session.
-    pub fn revoke(&self, jti: &str, session: Option<Uuid>) {
+    pub fn revoke(&self, jti: Option<&str>, session: Option<Uuid>) {
         let state = self.lock();
         for id in &state.agents {
             if let Some(peer) = state.peers.get(id) {
                 peer.deliver(Outbound::Revoked {
-                    jti: jti.to_owned(),
+                    jti: jti.map(str::to_owned),
                     session,
                 });
             }

@@ -43,6 +43,7 @@ pub struct AgentClaims {
     pub exp: i64,
     /// Not before, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "i64")]
     pub nbf: Option<i64>,
     /// Unique token id; what a logout revokes.
     pub jti: String,
@@ -50,6 +51,7 @@ pub struct AgentClaims {
     /// logout with this token also ends that session. Absent on tokens
     /// minted outside Byrd.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Uuid")]
     pub sid: Option<Uuid>,
 }
 
@@ -66,6 +68,7 @@ pub struct GuestClaims {
     pub iat: i64,
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "i64")]
     pub nbf: Option<i64>,
     pub jti: String,
 }

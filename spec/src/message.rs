@@ -73,11 +73,14 @@ pub struct SendMessageRequest {
 #[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     /// Only messages with a greater `seq`.
+    #[param(minimum = 0)]
     pub after_seq: Option<i64>,
     /// Only messages with a smaller `seq`. Without `after_seq`, the page is
     /// the newest messages before this one (for scrolling back).
+    #[param(minimum = 0)]
     pub before_seq: Option<i64>,
     /// Page size, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

@@ -23,6 +23,18 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> Result<Claims,
             "The token has been revoked.",
         ));
     }
+    // A session ends at logout or when its refresh token is reused; its
+    // access tokens end with it, not 15 minutes later.
+    if let Claims::Agent(AgentClaims {
+        sid: Some(session), ..
+    }) = &claims
+        && state.store.is_session_revoked(*session).await?
+    {
+        return Err(ApiError::new(
+            ErrorCode::TokenRevoked,
+            "The token's session has ended.",
+        ));
+    }
     Ok(claims)
 }
 

@@ -196,8 +196,19 @@ impl TokenKeys {
         if issuer != &self.issuer || audience != &self.audience {
             return Err(TokenError::Invalid("wrong issuer or audience"));
         }
-        if iat > chrono::Utc::now().timestamp() + self.leeway.as_secs() as i64 {
+        let now = chrono::Utc::now().timestamp();
+        if iat > now + self.leeway.as_secs() as i64 {
             return Err(TokenError::Invalid("issued in the future"));
+        }
+        // A token valid for longer than any Byrd issues was not minted
+        // with care; refusing it bounds the damage of a leaked one.
+        let longest = self.agent_ttl.max(self.guest_ttl) + self.leeway;
+        if claims.exp() > now + longest.as_secs() as i64 {
+            return Err(TokenError::Invalid("lifetime too long"));
+        }
+        // Logout revokes by `jti`: an empty or shared one would revoke others.
+        if claims.jti().is_empty() || claims.jti().len() > 128 {
+            return Err(TokenError::Invalid("jti must be 1 to 128 characters"));
         }
         Ok(claims)
     }

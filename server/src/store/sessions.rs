@@ -20,7 +20,9 @@ pub enum RefreshOutcome {
     /// The session was revoked (logout or earlier reuse).
     Revoked,
     /// The token had been used before: the whole session is now revoked.
-    Reused,
+    Reused {
+        session_id: Uuid,
+    },
 }
 
 impl Store {
@@ -106,7 +108,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            return Ok(RefreshOutcome::Reused);
+            return Ok(RefreshOutcome::Reused { session_id });
         }
         if expires_at <= now {
             // Dropping `tx` rolls back the `used_at` mark; nothing changes.
@@ -146,6 +148,16 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// True when the session was revoked, or never existed.
+    pub async fn is_session_revoked(&self, session_id: Uuid) -> Result<bool, StoreError> {
+        let revoked: Option<bool> =
+            sqlx::query_scalar("SELECT revoked_at IS NOT NULL FROM sessions WHERE id = ?")
+                .bind(session_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(revoked.unwrap_or(true))
     }
 
     pub async fn is_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {

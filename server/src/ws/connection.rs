@@ -278,9 +278,10 @@ impl Connection {
             Outbound::Revoked { jti, session } => {
                 let ours = match &self.claims {
                     Claims::Agent(agent) => {
-                        agent.jti == jti || (session.is_some() && agent.sid == session)
+                        jti.as_deref() == Some(agent.jti.as_str())
+                            || (session.is_some() && agent.sid == session)
                     }
-                    Claims::Guest(guest) => guest.jti == jti,
+                    Claims::Guest(guest) => jti.as_deref() == Some(guest.jti.as_str()),
                 };
                 if ours {
                     Err(CloseCode::TokenRevoked)

@@ -171,6 +171,28 @@ async fn presenting_a_used_refresh_token_revokes_the_whole_family() {
 }
 
 #[tokio::test]
+async fn reuse_detection_also_ends_the_sessions_access_tokens() {
+    // Reuse means a copy of the session is in someone else's hands: the
+    // access tokens issued to that session stop working at once (401
+    // `token_revoked`), not when they expire.
+    let app = spawn_app().await;
+    let session = app.admin_session().await;
+    let original = str_field(&session, "refresh_token");
+    let rotated = json_body(refresh(&app, original).await, 200).await;
+    let access = str_field(&rotated, "access_token");
+    assert_eq!(app.get("/v1/me", Some(access)).await.status(), 200);
+
+    assert_eq!(refresh(&app, original).await.status(), 401);
+
+    let after = app.get("/v1/me", Some(access)).await;
+    assert_eq!(error_code(after, 401).await, "token_revoked");
+    let first = app
+        .get("/v1/me", Some(str_field(&session, "access_token")))
+        .await;
+    assert_eq!(error_code(first, 401).await, "token_revoked");
+}
+
+#[tokio::test]
 async fn reuse_detection_leaves_other_sessions_alone() {
     // Reuse revokes one family, not every session of the agent.
     let app = spawn_app().await;

@@ -519,3 +519,31 @@ async fn bad_tokens_are_refused_on_every_protected_route() {
         assert_eq!(error_code(old, 401).await, "token_expired", "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_token_valid_for_longer_than_byrd_issues_is_token_invalid() {
+    // No Byrd token lives longer than a guest token (24 h); a longer-lived
+    // one was not minted with care and is refused, guest or agent.
+    let app = spawn_app().await;
+    let month = now() + 30 * 24 * 3600;
+    for claims in [
+        with(agent_claims(AGENT_ID), "exp", json!(month)),
+        with(guest(), "exp", json!(month)),
+    ] {
+        assert_eq!(refused(&app, &mint(&claims)).await, "token_invalid");
+    }
+    let day = with(guest(), "exp", json!(now() + 24 * 3600 - 60));
+    let accepted = app.get("/v1/me", Some(&mint(&day))).await;
+    assert_eq!(accepted.status(), 200, "a 24-hour guest token is fine");
+}
+
+#[tokio::test]
+async fn an_empty_or_huge_jti_is_token_invalid() {
+    // Logout revokes by `jti`, so a token must carry a real one: an empty
+    // `jti` would let one logout revoke every token sharing it.
+    let app = spawn_app().await;
+    for jti in [json!(""), json!("j".repeat(129))] {
+        let claims = with(agent_claims(AGENT_ID), "jti", jti);
+        assert_eq!(refused(&app, &mint(&claims)).await, "token_invalid");
+    }
+}

@@ -28,7 +28,7 @@ pub async fn logout(
         state.store.revoke_session(session).await?;
     }
     // Open WebSockets authenticated by this token or session close too.
-    state.hub.revoke(&claims.jti, claims.sid);
+    state.hub.revoke(Some(&claims.jti), claims.sid);
     tracing::info!(agent_id = %claims.sub, "agent logged out");
     Ok(StatusCode::NO_CONTENT)
 }

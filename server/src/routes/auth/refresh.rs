@@ -66,8 +66,9 @@ pub async fn refresh(
                 "The session has been revoked.",
             ));
         }
-        RefreshOutcome::Reused => {
-            tracing::warn!("refresh token reused; its session is revoked");
+        RefreshOutcome::Reused { session_id } => {
+            tracing::warn!(%session_id, "refresh token reused; its session is revoked");
+            state.hub.revoke(None, Some(session_id));
             return Err(ApiError::new(
                 ErrorCode::TokenRevoked,
                 "The refresh token was already used; its session has been revoked.",
