@@ -9,6 +9,8 @@ mod tokens;
 
 pub use bootstrap::ensure_first_admin;
 pub use passwords::{hash_password, verify_password};
-pub use principal::{AdminAuth, AgentAuth, Authenticated, GuestAuth, authenticate_token};
+pub use principal::{
+    AdminAuth, AgentAuth, Authenticated, GuestAuth, authenticate_token, bearer_token,
+};
 pub use refresh::RefreshToken;
 pub use tokens::{IssuedToken, TokenError, TokenKeys};

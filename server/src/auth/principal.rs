@@ -5,6 +5,7 @@
 //! kinds are decided by the token's `type` claim alone.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use byrd_spec::agent::Role;
@@ -39,8 +40,8 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> Result<Claims,
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
-fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Err(ApiError::from_code(ErrorCode::TokenMissing));
     };
     let value = value.to_str().map_err(|_| {
@@ -73,7 +74,7 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)?;
+        let token = bearer_token(&parts.headers)?;
         authenticate_token(state, token).await.map(Authenticated)
     }
 }

@@ -7,14 +7,14 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, ORIGIN};
+use axum::http::header::ORIGIN;
 use axum::response::Response;
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::connection::Connection;
-use crate::auth::authenticate_token;
+use crate::auth::{authenticate_token, bearer_token};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -36,22 +36,7 @@ fn presented_token(query: &WsQuery, headers: &HeaderMap) -> Result<String, ApiEr
     if let Some(token) = query.token.as_ref().filter(|t| !t.is_empty()) {
         return Ok(token.clone());
     }
-    let header = headers
-        .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::from_code(ErrorCode::TokenMissing))?;
-    header
-        .to_str()
-        .ok()
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned())
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::TokenInvalid,
-                "The Authorization header must be `Bearer <token>`.",
-            )
-        })
+    bearer_token(headers).map(str::to_owned)
 }
 
 fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
