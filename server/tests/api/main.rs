@@ -10,6 +10,7 @@ mod agents;
 mod chats;
 mod guest_auth;
 mod helpers;
+mod logging;
 mod meta;
 mod spec_documents;
 mod startup;
