@@ -153,7 +153,9 @@ impl ErrorCode {
             ErrorCode::InvalidFrame => {
                 "A WebSocket frame lacks a field, has one of the wrong type, or is not an object with a `type`."
             }
-            ErrorCode::BodyTooLong => "A message body is empty or longer than the server's limit.",
+            ErrorCode::BodyTooLong => {
+                "A message body is empty, blank, or longer than the server's limit."
+            }
         }
     }
 }

@@ -80,7 +80,9 @@ pub fn ws_schema() -> Value {
         "$comment": GENERATED_NOTICE,
         "title": "Byrd v1 WebSocket frames",
         "description": "Every frame on GET /v1/ws is one JSON text message matching ClientFrame (client to server) or ServerFrame (server to client).",
-        "oneOf": [
+        // `anyOf`: client frames ignore unknown fields, so a server
+        // `typing` frame also reads as a client one; `oneOf` would refuse it.
+        "anyOf": [
             {"$ref": "#/$defs/ClientFrame"},
             {"$ref": "#/$defs/ServerFrame"}
         ],
@@ -176,7 +178,7 @@ pub fn asyncapi() -> Value {
             "title": "Byrd WebSocket",
             "version": "1.0.0",
             "description": format!(
-                "{GENERATED_NOTICE}\n\nOne WebSocket per client at `/v1/ws`. Authenticate with the `token` query parameter or an `Authorization: Bearer` header; refusals happen before the upgrade with a JSON error body (401, or 403 for an Origin not allowed). The server sends `hello` first. Close codes beyond RFC 6455's 1000, 1001 and 1009: {}. See spec/v1/README.md for ordering, delivery and recovery guarantees.",
+                "{GENERATED_NOTICE}\n\nOne WebSocket per client at `/v1/ws`. Authenticate with the `token` query parameter or an `Authorization: Bearer` header; refusals happen before the upgrade with a JSON error body (401 for the token, 403 for an Origin not allowed, 400 for a request that is not an upgrade). The server sends `hello` first. Close codes beyond RFC 6455's 1000, 1001 and 1009: {}. See spec/v1/README.md for ordering, delivery and recovery guarantees.",
                 close_codes.join(", ")
             ),
             "license": {"name": "Apache-2.0"}
@@ -204,7 +206,12 @@ pub fn asyncapi() -> Value {
                         "query": {
                             "type": "object",
                             "properties": {
-                                "token": {"type": "string", "description": "An agent or guest JWT."}
+                                "token": {"type": "string", "description": "An agent or guest JWT."},
+                                "after_seq": {
+                                    "type": "integer",
+                                    "minimum": 0,
+                                    "description": "Guests only: replay the chat's messages with a greater seq at once, as a subscribe would."
+                                }
                             }
                         },
                         "bindingVersion": "0.1.0"
