@@ -89,6 +89,10 @@ struct ServeArgs {
     /// Largest WebSocket frame, in bytes.
     #[arg(long, env = "BYRD_WS_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
     ws_max_frame_bytes: usize,
+    /// Client frames one WebSocket may send per second (bursts of twice as
+    /// many); past it frames are refused with `rate_limited`.
+    #[arg(long, env = "BYRD_WS_FRAMES_PER_SECOND", default_value_t = 20)]
+    ws_frames_per_second: u32,
     /// Longest message body, in characters.
     #[arg(long, env = "BYRD_MAX_MESSAGE_CHARS", default_value_t = 4000)]
     max_message_chars: usize,
@@ -202,6 +206,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.ws.heartbeat_interval = std::time::Duration::from_secs(args.ws_heartbeat_secs);
     settings.ws.max_frame_bytes = args.ws_max_frame_bytes;
     settings.ws.max_body_chars = args.max_message_chars;
+    settings.ws.frames_per_second = args.ws_frames_per_second;
     settings.bootstrap_admin = BootstrapAdmin {
         email: std::env::var("BYRD_ADMIN_EMAIL")
             .ok()

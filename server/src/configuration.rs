@@ -77,6 +77,9 @@ pub struct WsSettings {
     pub write_timeout: Duration,
     /// How long before token expiry `token_expiring` is sent.
     pub token_expiry_warning: Duration,
+    /// Client frames one connection may send per second, with bursts of
+    /// twice as many; past it frames are refused with `rate_limited`.
+    pub frames_per_second: u32,
 }
 
 impl Default for WsSettings {
@@ -90,6 +93,7 @@ impl Default for WsSettings {
             outbound_queue: 256,
             write_timeout: Duration::from_secs(10),
             token_expiry_warning: Duration::from_secs(60),
+            frames_per_second: 20,
         }
     }
 }

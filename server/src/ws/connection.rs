@@ -7,6 +7,7 @@
 //! live message queued meanwhile, which is then de-duplicated by `seq`.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +57,9 @@ pub(super) struct Connection {
     /// Whether `token_expiring` was sent for the current token.
     expiry_warned: bool,
     pub subscriptions: HashMap<Uuid, Subscription>,
+    /// Bounds what one client can make the server do (store messages,
+    /// fan out typing) however fast it writes.
+    frame_limiter: governor::DefaultDirectRateLimiter,
     /// The hub's order to close; also cuts short a write the peer blocks.
     kill: Arc<KillSwitch>,
     /// A guest's display name, read from its chat on first need: tokens
@@ -72,6 +76,12 @@ pub(super) fn expiry_of(claims: &Claims) -> DateTime<Utc> {
 fn deadline(at: DateTime<Utc>) -> Instant {
     let from_now = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
     Instant::now() + from_now
+}
+
+fn frame_limiter(per_second: u32) -> governor::DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+    governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
 pub(super) fn principal_of(claims: &Claims) -> Principal {
@@ -109,6 +119,7 @@ impl Connection {
             claims,
             expiry_warned: false,
             subscriptions: HashMap::new(),
+            frame_limiter: frame_limiter(state.settings.ws.frames_per_second),
             kill: kill.clone(),
             guest_name: None,
         };
@@ -260,6 +271,13 @@ impl Connection {
                 return self.send_frame(&error.into_ws_frame(reference)).await;
             }
         };
+        if self.frame_limiter.check().is_err() {
+            let refusal = ApiError::new(
+                ErrorCode::RateLimited,
+                "Too many frames; this one was not processed.",
+            );
+            return self.send_frame(&refusal.into_ws_frame(reference)).await;
+        }
         match commands::apply(self, frame).await {
             Ok(alive) => alive,
             Err(error) => self.send_frame(&error.into_ws_frame(reference)).await,

@@ -46,6 +46,7 @@ pub fn test_settings(data_dir: &TempDir) -> Settings {
     settings.jwt.secret = Some(SecretString::from(JWT_SECRET));
     settings.limits.chat_starts_per_minute = 10_000;
     settings.limits.logins_per_minute = 10_000;
+    settings.ws.frames_per_second = 10_000;
     settings.bootstrap_admin = BootstrapAdmin {
         email: Some(ADMIN_EMAIL.into()),
         password: Some(SecretString::from(ADMIN_PASSWORD)),

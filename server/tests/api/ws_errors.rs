@@ -262,3 +262,36 @@ async fn shutting_the_server_down_closes_sockets_with_1001() {
     let (code, _reason) = guest.expect_close().await;
     assert_eq!(code, 1001);
 }
+
+#[tokio::test]
+async fn frames_past_the_per_connection_rate_are_refused_and_the_socket_lives() {
+    // A client cannot make the server work as fast as it can write: past
+    // `frames_per_second` (bursts of twice that) a frame is answered with
+    // `error rate_limited`, its `ref` echoed, and not processed; once the
+    // rate recovers the same connection is served again.
+    let app = spawn_app_with(|s| s.ws.frames_per_second = 2).await;
+    let (_, guest_token) = chat_and_guest(&app.start_chat().await);
+    let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
+    for i in 0..6 {
+        guest
+            .send_json(json!({"type": "ping", "nonce": format!("n{i}"), "ref": format!("r{i}")}))
+            .await;
+    }
+    let mut pongs = Vec::new();
+    let mut limited = Vec::new();
+    for _ in 0..6 {
+        let frame = guest.next_json().await;
+        match kind(&frame) {
+            "pong" => pongs.push(frame["nonce"].as_str().unwrap().to_owned()),
+            "error" => {
+                assert_eq!(frame["code"], "rate_limited", "{frame}");
+                limited.push(frame["ref"].as_str().unwrap().to_owned());
+            }
+            other => panic!("unexpected {other}: {frame}"),
+        }
+    }
+    assert_eq!(pongs, ["n0", "n1", "n2", "n3"], "the burst of 4 is served");
+    assert_eq!(limited, ["r4", "r5"]);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    guest.assert_alive("after-the-burst").await;
+}
