@@ -85,6 +85,9 @@ struct Peer {
     principal: Uuid,
     queue: mpsc::Sender<Outbound>,
     kill: Arc<KillSwitch>,
+    /// The chats this connection is subscribed to, so leaving touches only
+    /// those entries of `HubState::subscribers`.
+    chats: HashSet<Uuid>,
 }
 
 impl Peer {
@@ -180,6 +183,7 @@ impl Hub {
                 principal,
                 queue: tx,
                 kill: kill.clone(),
+                chats: HashSet::new(),
             },
         );
         let mut online_agents = Vec::new();
@@ -214,10 +218,9 @@ impl Hub {
         let Some(peer) = state.peers.remove(&id) else {
             return;
         };
-        state.subscribers.retain(|_, subs| {
-            subs.remove(&id);
-            !subs.is_empty()
-        });
+        for chat_id in &peer.chats {
+            remove_subscriber(&mut state, *chat_id, id);
+        }
         if peer.kind == PartyType::Agent {
             state.agents.remove(&id);
             let remaining = state
@@ -235,21 +238,20 @@ impl Hub {
     }
 
     pub fn subscribe(&self, id: ConnectionId, chat_id: Uuid) {
-        self.lock()
-            .subscribers
-            .entry(chat_id)
-            .or_default()
-            .insert(id);
+        let mut state = self.lock();
+        let Some(peer) = state.peers.get_mut(&id) else {
+            return;
+        };
+        peer.chats.insert(chat_id);
+        state.subscribers.entry(chat_id).or_default().insert(id);
     }
 
     pub fn unsubscribe(&self, id: ConnectionId, chat_id: Uuid) {
         let mut state = self.lock();
-        if let Some(subs) = state.subscribers.get_mut(&chat_id) {
-            subs.remove(&id);
-            if subs.is_empty() {
-                state.subscribers.remove(&chat_id);
-            }
+        if let Some(peer) = state.peers.get_mut(&id) {
+            peer.chats.remove(&chat_id);
         }
+        remove_subscriber(&mut state, chat_id, id);
     }
 
     /// A stored message, to every subscriber of its chat (its sender too).
@@ -355,6 +357,15 @@ fn subscribers(state: &HubState, chat_id: Uuid) -> impl Iterator<Item = &Peer> {
     subscribers_with_ids(state, chat_id).map(|(_, peer)| peer)
 }
 
+fn remove_subscriber(state: &mut HubState, chat_id: Uuid, id: ConnectionId) {
+    if let Some(subs) = state.subscribers.get_mut(&chat_id) {
+        subs.remove(&id);
+        if subs.is_empty() {
+            state.subscribers.remove(&chat_id);
+        }
+    }
+}
+
 fn broadcast_presence(state: &HubState, agent_id: Uuid, status: PresenceStatus) {
     let frame = render(&ServerFrame::Presence { agent_id, status });
     for id in &state.agents {
@@ -394,6 +405,30 @@ mod tests {
             CloseReason::Protocol(CloseCode::SlowConsumer)
         );
         assert!(fast.kill.reason.get().is_none());
+    }
+
+    #[tokio::test]
+    async fn leaving_removes_every_subscription_of_the_connection() {
+        let hub = Hub::new(8);
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let leaving = hub.register(PartyType::Agent, Uuid::now_v7());
+        let mut staying = hub.register(PartyType::Guest, Uuid::now_v7());
+        hub.subscribe(leaving.id, a);
+        hub.subscribe(leaving.id, b);
+        hub.subscribe(staying.id, b);
+        hub.unregister(leaving.id);
+        {
+            let state = hub.lock();
+            assert!(!state.subscribers.contains_key(&a));
+            assert_eq!(state.subscribers[&b].len(), 1);
+        }
+        let author = Author {
+            kind: PartyType::Agent,
+            id: Uuid::nil(),
+            name: None,
+        };
+        hub.publish_typing(Uuid::nil(), b, author, true);
+        assert!(matches!(staying.queue.try_recv(), Ok(Outbound::Frame(_))));
     }
 
     #[tokio::test]
