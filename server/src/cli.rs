@@ -118,9 +118,11 @@ struct CreateAgentArgs {
     name: String,
     #[arg(long, value_enum, default_value = "agent")]
     role: RoleArg,
-    /// Read the password from the first line of standard input. Required:
-    /// passwords are never taken as flags.
-    #[arg(long, required = true)]
+    /// Read the password from the first line of standard input. Without
+    /// it a random password is generated and saved to an owner-only file
+    /// in the data folder, whose path is printed. Passwords are never
+    /// taken as flags.
+    #[arg(long)]
     password_stdin: bool,
     #[command(flatten)]
     storage: StorageArgs,
@@ -223,30 +225,51 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
     let email = EmailAddress::parse("--email", &args.email)?;
     let name = DisplayName::parse("--name", &args.name)?;
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
-    let password = Password::parse(
-        "password",
-        SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned()),
-    )?;
     data_dir::ensure(&args.storage.data_dir)?;
+    let (password, saved_to) = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let password = SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned());
+        (password, None)
+    } else {
+        let file = format!("agent-password-{}", uuid::Uuid::new_v4());
+        let (password, path) = data_dir::save_generated_password(&args.storage.data_dir, &file)?;
+        (password, Some(path))
+    };
+    let password = Password::parse("password", password)?;
     let store = Store::connect(&args.storage.database_url()).await?;
     let role = match args.role {
         RoleArg::Admin => Role::Admin,
         RoleArg::Agent => Role::Agent,
     };
-    let agent = store
+    let inserted = store
         .insert_agent(NewAgent {
             email,
             name,
             role,
             password_hash: auth::hash_password(password).await?,
         })
-        .await?;
+        .await;
     store.close().await;
+    let agent = match inserted {
+        Ok(agent) => agent,
+        Err(error) => {
+            // No agent has the generated password: do not leave it lying around.
+            if let Some(path) = &saved_to {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(error.into());
+        }
+    };
     println!("created {} {} ({})", role.as_str(), agent.email, agent.id);
+    if let Some(path) = saved_to {
+        println!(
+            "its password is in {} (readable by you only)",
+            path.display()
+        );
+    }
     Ok(())
 }

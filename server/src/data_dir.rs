@@ -47,6 +47,17 @@ pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Generates a password and saves it to the new owner-only file `name` in
+/// `dir`, so that only the file's path, never the password, need be shown.
+pub fn save_generated_password(dir: &Path, name: &str) -> anyhow::Result<(SecretString, PathBuf)> {
+    ensure(dir)?;
+    let path = dir.join(name);
+    let generated = random_secret();
+    write_private_file(&path, &format!("{generated}\n"))
+        .context("cannot save the generated password")?;
+    Ok((SecretString::from(generated), path))
+}
+
 /// The JWT key kept in the data folder, generated on first start.
 pub fn load_or_create_jwt_secret(dir: &Path) -> anyhow::Result<SecretString> {
     let path: PathBuf = dir.join(JWT_SECRET_FILE);

@@ -8,9 +8,7 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use byrd_spec::agent::Role;
-use secrecy::SecretString;
 
 use crate::auth::hash_password;
 use crate::configuration::BootstrapAdmin;
@@ -35,12 +33,9 @@ pub async fn ensure_first_admin(
     let (password, written_to) = match &admin.password {
         Some(password) => (password.clone(), None),
         None => {
-            data_dir::ensure(data_dir)?;
-            let path = data_dir.join(ADMIN_PASSWORD_FILE);
-            let generated = data_dir::random_secret();
-            data_dir::write_private_file(&path, &format!("{generated}\n"))
-                .context("cannot save the generated admin password")?;
-            (SecretString::from(generated), Some(path))
+            let (generated, path) =
+                data_dir::save_generated_password(data_dir, ADMIN_PASSWORD_FILE)?;
+            (generated, Some(path))
         }
     };
     let password = Password::parse("BYRD_ADMIN_PASSWORD", password)?;

@@ -8,6 +8,7 @@
 mod agent_auth;
 mod agents;
 mod chats;
+mod cli;
 mod guest_auth;
 mod helpers;
 mod logging;

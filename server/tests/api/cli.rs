@@ -1,0 +1,115 @@
+//! `byrd agent create --email --name --role [--password-stdin]` (issue 2,
+//! "Server"): the password comes from standard input, or is generated into
+//! an owner-only file whose path, never the password, is printed.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use secrecy::SecretString;
+use tempfile::TempDir;
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+fn create_agent(data_dir: &Path, email: &str, stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_byrd"));
+    command
+        .args([
+            "agent", "create", "--email", email, "--name", "Grace", "--role", "agent",
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if stdin.is_some() {
+        command.arg("--password-stdin").stdin(Stdio::piped());
+    }
+    let mut child = command.spawn().unwrap();
+    if let Some(password) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A server over the database the CLI wrote in `dir`.
+async fn serve(dir: &TempDir) -> TestApp {
+    let path = dir.path().to_path_buf();
+    spawn_app_with(move |settings| {
+        settings.database_url =
+            SecretString::from(format!("sqlite://{}", path.join("byrd.db").display()));
+        settings.data_dir = path;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_agent_created_with_a_password_on_stdin_logs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "grace's password from stdin";
+    let output = create_agent(dir.path(), "grace@example.com", Some(password));
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("grace@example.com"), "{stdout}");
+    assert!(!stdout.contains(password));
+
+    let app = serve(&dir).await;
+    assert_eq!(app.login("grace@example.com", password).await.status(), 200);
+}
+
+#[tokio::test]
+async fn without_password_stdin_a_generated_password_goes_to_an_owner_only_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = create_agent(dir.path(), "ada@example.com", None);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let path = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("its password is in "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no password file named in {stdout}"));
+    let mode = std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let password = std::fs::read_to_string(path).unwrap();
+    assert!(
+        !stdout.contains(password.trim()),
+        "the password itself was printed"
+    );
+
+    let app = serve(&dir).await;
+    assert_eq!(
+        app.login("ada@example.com", password.trim()).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_taken_email_fails_and_leaves_no_password_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        create_agent(dir.path(), "ada@example.com", Some("a first password"))
+            .status
+            .success()
+    );
+    let output = create_agent(dir.path(), "ADA@example.com", None);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("agent-password-")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
