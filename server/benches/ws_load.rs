@@ -82,10 +82,13 @@ fn start_server() -> Server {
         .arg("--data-dir")
         .arg(data.path())
         // Idle clients here never answer pings; keep them past the run.
+        // The guest sends as fast as delivery allows: lift its frame limit.
         .args([
             "--ws-heartbeat-secs",
             "600",
             "--chat-starts-per-minute",
+            "1000000",
+            "--ws-frames-per-second",
             "1000000",
         ])
         .env("BYRD_JWT_SECRET", SECRET)
@@ -119,8 +122,18 @@ async fn connect(port: u16, token: &str) -> Socket {
 
 async fn next_json(socket: &mut Socket) -> Value {
     loop {
-        match socket.next().await.expect("socket open").expect("frame") {
-            Message::Text(text) => return serde_json::from_str(&text).expect("JSON frame"),
+        let next = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a frame within 10 s");
+        match next.expect("socket open").expect("frame") {
+            Message::Text(text) => {
+                let frame: Value = serde_json::from_str(&text).expect("JSON frame");
+                assert_ne!(
+                    frame["type"], "error",
+                    "the server refused a frame: {frame}"
+                );
+                return frame;
+            }
             Message::Close(frame) => panic!("closed: {frame:?}"),
             _ => {}
         }
