@@ -1,7 +1,7 @@
 //! Sending messages and checking chat access: the rules REST and the
 //! WebSocket share, so both paths behave identically.
 
-use byrd_spec::claims::Claims;
+use byrd_spec::claims::{Claims, GuestClaims};
 use byrd_spec::error::ErrorCode;
 use byrd_spec::message::{Author, PartyType};
 use uuid::Uuid;
@@ -11,14 +11,24 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Appended, NewMessage};
 
+/// A guest token opens its own chat and no other. The answer is the same
+/// whether or not the other chat exists, so guests cannot probe for ids.
+pub fn guest_may_open(guest: &GuestClaims, chat_id: Uuid) -> Result<(), ApiError> {
+    if guest.chat.id == chat_id {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "A guest token opens only its own chat.",
+        ))
+    }
+}
+
 /// A guest may act on its own chat only; agents on any chat.
 pub fn authorize_chat(claims: &Claims, chat_id: Uuid) -> Result<(), ApiError> {
     match claims {
-        Claims::Guest(guest) if guest.chat.id != chat_id => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "A guest token opens only its own chat.",
-        )),
-        _ => Ok(()),
+        Claims::Guest(guest) => guest_may_open(guest, chat_id),
+        Claims::Agent(_) => Ok(()),
     }
 }
 

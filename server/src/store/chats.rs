@@ -135,12 +135,7 @@ impl Store {
         .bind(chat_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let chat = match row {
-            Some(row) => chat_from_row(&row)?,
-            None => return Err(self.why_unchanged(&mut tx, chat_id).await),
-        };
-        tx.commit().await?;
-        Ok(chat)
+        self.finish_chat_update(tx, row, chat_id).await
     }
 
     /// Closes a chat that is not closed yet.
@@ -156,10 +151,21 @@ impl Store {
         .bind(chat_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let chat = match row {
-            Some(row) => chat_from_row(&row)?,
-            None => return Err(self.why_unchanged(&mut tx, chat_id).await),
+        self.finish_chat_update(tx, row, chat_id).await
+    }
+
+    /// Commits a guarded chat update that returned `row`; with no row,
+    /// says whether the chat was missing or closed, and changes nothing.
+    async fn finish_chat_update(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        row: Option<SqliteRow>,
+        chat_id: Uuid,
+    ) -> Result<Chat, StoreError> {
+        let Some(row) = row else {
+            return Err(self.why_unchanged(&mut tx, chat_id).await);
         };
+        let chat = chat_from_row(&row)?;
         tx.commit().await?;
         Ok(chat)
     }

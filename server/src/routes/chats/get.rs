@@ -3,14 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use byrd_spec::chat::Chat;
-use byrd_spec::claims::Claims;
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use uuid::Uuid;
 
-use super::guest_may_open;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
+use crate::messaging::authorize_chat;
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -32,9 +31,7 @@ pub async fn get_chat(
     Authenticated(claims): Authenticated,
     ApiPath(chat_id): ApiPath<Uuid>,
 ) -> Result<Json<Chat>, ApiError> {
-    if let Claims::Guest(guest) = &claims {
-        guest_may_open(guest, chat_id)?;
-    }
+    authorize_chat(&claims, chat_id)?;
     let chat = state
         .store
         .chat_by_id(chat_id)

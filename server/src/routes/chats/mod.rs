@@ -8,22 +8,3 @@ pub mod list;
 pub mod messages_list;
 pub mod messages_send;
 pub mod token;
-
-use byrd_spec::claims::GuestClaims;
-use byrd_spec::error::ErrorCode;
-use uuid::Uuid;
-
-use crate::error::ApiError;
-
-/// A guest token opens its own chat and no other. The answer is the same
-/// whether or not the other chat exists, so guests cannot probe for ids.
-fn guest_may_open(claims: &GuestClaims, chat_id: Uuid) -> Result<(), ApiError> {
-    if claims.chat.id == chat_id {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "A guest token opens only its own chat.",
-        ))
-    }
-}

@@ -7,10 +7,10 @@ use byrd_spec::chat::{ChatStatus, GuestTokenResponse};
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use uuid::Uuid;
 
-use super::guest_may_open;
 use crate::auth::GuestAuth;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
+use crate::messaging::guest_may_open;
 use crate::state::AppState;
 
 #[utoipa::path(
