@@ -28,6 +28,41 @@ async fn subscribe(client: &mut WsClient, chat: &str, after_seq: i64) -> (Vec<Va
     }
 }
 
+/// A started chat with its guest connected and an agent connected and
+/// subscribed from the start: the setup most delivery tests share.
+struct Conversation {
+    /// Keep it bound (`app: _app`): dropping it stops the server.
+    app: TestApp,
+    /// The `POST /v1/chats` answer.
+    started: Value,
+    chat: String,
+    guest_token: String,
+    agent_id: String,
+    agent_token: String,
+    guest: WsClient,
+    agent: WsClient,
+}
+
+async fn conversation() -> Conversation {
+    let app = spawn_app().await;
+    let started = app.start_chat().await;
+    let (chat, guest_token) = chat_and_guest(&started);
+    let (agent_id, agent_token) = agent_token();
+    let (guest, _) = WsClient::connect(&app, &guest_token).await;
+    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
+    subscribe(&mut agent, &chat, 0).await;
+    Conversation {
+        app,
+        started,
+        chat,
+        guest_token,
+        agent_id,
+        agent_token,
+        guest,
+        agent,
+    }
+}
+
 fn send(chat: &str, client_msg_id: &str, body: &str) -> Value {
     json!({"type": "send", "chat_id": chat, "client_msg_id": client_msg_id, "body": body})
 }
@@ -138,13 +173,16 @@ async fn typing_and_read_reach_the_chats_other_subscribers_but_not_the_sender() 
     // `typing {chat_id, active}` and `read {chat_id, seq}` go to the chat's
     // other subscribers as `typing {chat_id, author, active}` and `read
     // {chat_id, author, seq}`; the sender does not hear its own.
-    let app = spawn_app().await;
-    let started = app.start_chat().await;
-    let (chat, guest_token) = chat_and_guest(&started);
-    let (agent_id, agent_token) = agent_token();
-    let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
-    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
-    subscribe(&mut agent, &chat, 0).await;
+    let Conversation {
+        app: _app,
+        started,
+        chat,
+        guest_token: _,
+        agent_id,
+        agent_token: _,
+        mut guest,
+        mut agent,
+    } = conversation().await;
     agent.send_json(send(&chat, "a-1", "Welcome")).await;
     expect_ack_and_message(&mut agent).await;
     guest.expect_type("message").await;
@@ -244,13 +282,16 @@ async fn agents_see_chat_updated_for_a_new_chat_an_assign_and_a_close() {
 async fn a_message_sent_over_rest_reaches_live_subscribers() {
     // `POST /v1/chats/{chat_id}/messages` stores like `send` does, and the
     // chat's live subscribers receive it as a `message` frame.
-    let app = spawn_app().await;
-    let started = app.start_chat().await;
-    let (chat, guest_token) = chat_and_guest(&started);
-    let (_, agent_token) = agent_token();
-    let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
-    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
-    subscribe(&mut agent, &chat, 0).await;
+    let Conversation {
+        app,
+        started: _,
+        chat,
+        guest_token: _,
+        agent_id: _,
+        agent_token,
+        mut guest,
+        mut agent,
+    } = conversation().await;
 
     let posted = app
         .post(
@@ -337,13 +378,16 @@ async fn resending_a_client_msg_id_returns_the_same_message_and_stores_no_copy()
     // `send` is idempotent per author and `client_msg_id`: a retry is acked
     // with the stored message (same id and seq) and fans out nothing new;
     // REST answers a retry with 200 and the same message.
-    let app = spawn_app().await;
-    let started = app.start_chat().await;
-    let (chat, guest_token) = chat_and_guest(&started);
-    let (_, agent_token) = agent_token();
-    let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
-    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
-    subscribe(&mut agent, &chat, 0).await;
+    let Conversation {
+        app,
+        started: _,
+        chat,
+        guest_token,
+        agent_id: _,
+        agent_token: _,
+        mut guest,
+        mut agent,
+    } = conversation().await;
 
     guest.send_json(send(&chat, "same", "first try")).await;
     let (first, _) = expect_ack_and_message(&mut guest).await;
@@ -422,13 +466,16 @@ async fn sending_to_a_closed_chat_is_refused_with_chat_closed() {
 async fn unsubscribe_answers_unsubscribed_and_stops_the_chats_messages() {
     // `unsubscribe {chat_id}` answers `unsubscribed {chat_id}`; the chat's
     // messages then no longer reach that connection.
-    let app = spawn_app().await;
-    let started = app.start_chat().await;
-    let (chat, guest_token) = chat_and_guest(&started);
-    let (_, agent_token) = agent_token();
-    let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
-    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
-    subscribe(&mut agent, &chat, 0).await;
+    let Conversation {
+        app: _app,
+        started: _,
+        chat,
+        guest_token: _,
+        agent_id: _,
+        agent_token: _,
+        mut guest,
+        mut agent,
+    } = conversation().await;
 
     agent
         .send_json(json!({"type": "unsubscribe", "chat_id": chat}))
