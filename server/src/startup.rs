@@ -56,7 +56,7 @@ impl Application {
             tokens,
             settings,
         });
-        let router = router(state.clone());
+        let router = router(state.clone())?;
         Ok(Application {
             listener,
             router,
@@ -102,16 +102,20 @@ impl Application {
     }
 }
 
-/// The full router: documented API, docs UI, fallbacks and middleware.
-pub fn router(state: AppState) -> Router {
-    let (api, openapi) = routes::api_router().split_for_parts();
+/// The full router: documented API, protocol documents, docs UI,
+/// fallbacks and middleware.
+pub fn router(state: AppState) -> anyhow::Result<Router> {
+    let (api, _) = routes::api_router().split_for_parts();
+    let documents = crate::spec_docs::documents().context("cannot render the spec documents")?;
     let max_body = state.settings.limits.max_body_bytes;
-    // No validator badge: Swagger UI would otherwise fetch one from a
-    // third-party site, and the docs must work offline.
+    // The UI reads the served /openapi.json, which is the committed
+    // document. No validator badge: Swagger UI would otherwise fetch one
+    // from a third-party site, and the docs must work offline.
     let docs = SwaggerUi::new("/docs")
-        .url("/openapi.json", openapi)
         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"));
-    api.merge(docs)
+    Ok(api
+        .merge(routes::documents::router(documents))
+        .merge(docs)
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
@@ -128,7 +132,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// The span of one request: method and path, never the query string (a

@@ -25,13 +25,6 @@ impl Role {
 
 /// An agent as clients see it. Never carries the password hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a5f2-6c1e-7d40-9a5e-3f1b2c4d5e6f",
-    "email": "ada@example.com",
-    "name": "Ada",
-    "role": "admin",
-    "created_at": "2026-01-01T12:00:00Z"
-}))]
 pub struct Agent {
     pub id: Uuid,
     pub email: String,
@@ -42,12 +35,6 @@ pub struct Agent {
 
 /// `POST /v1/agents` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({
-    "email": "grace@example.com",
-    "name": "Grace",
-    "role": "agent",
-    "password": "correct horse battery staple"
-}))]
 pub struct CreateAgentRequest {
     /// A valid email address, unique among agents (compared case-insensitively).
     pub email: String,

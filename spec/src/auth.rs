@@ -8,7 +8,6 @@ use crate::agent::Agent;
 
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery staple"}))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -16,7 +15,6 @@ pub struct LoginRequest {
 
 /// `POST /v1/auth/refresh` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({"refresh_token": "byrd_rt_3q2-7wEXAMPLEonlyNotARealToken0000000000"}))]
 pub struct RefreshRequest {
     /// The opaque refresh token from the last login or refresh. Single use.
     pub refresh_token: String,

@@ -39,17 +39,6 @@ pub struct Visitor {
 
 /// A chat as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a5f2-7000-7abc-8def-0123456789ab",
-    "status": "open",
-    "visitor": {"id": "0193a5f2-7001-7abc-8def-0123456789ab", "name": "Sam", "email": null},
-    "subject": "Billing question",
-    "assigned_agent_id": null,
-    "created_at": "2026-01-01T12:00:00Z",
-    "updated_at": "2026-01-01T12:00:00Z",
-    "closed_at": null,
-    "last_seq": 0
-}))]
 pub struct Chat {
     pub id: Uuid,
     pub status: ChatStatus,
@@ -74,7 +63,6 @@ pub struct VisitorInput {
 
 /// `POST /v1/chats` body; every field is optional, and so is the body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({"visitor": {"name": "Sam", "email": "sam@example.org"}, "subject": "Billing question"}))]
 pub struct CreateChatRequest {
     pub visitor: Option<VisitorInput>,
     /// 1 to 200 characters.

@@ -4,7 +4,9 @@
 //! codes. Clients branch on the code, never on the message; the message is
 //! for people and may change.
 
-use schemars::JsonSchema;
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,7 +14,8 @@ use utoipa::ToSchema;
 ///
 /// Codes are never renamed or removed inside v1; new ones may be added, so
 /// clients must treat an unknown code like a generic failure of its status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+/// Decoding a code this crate does not know gives [`ErrorCode::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -37,6 +40,10 @@ pub enum ErrorCode {
     UnknownFrameType,
     InvalidFrame,
     BodyTooLong,
+    /// A code this version of the crate does not know (a newer server's).
+    /// Never sent; handle it by the HTTP status.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ErrorCode {
@@ -89,6 +96,7 @@ impl ErrorCode {
             ErrorCode::UnknownFrameType => "unknown_frame_type",
             ErrorCode::InvalidFrame => "invalid_frame",
             ErrorCode::BodyTooLong => "body_too_long",
+            ErrorCode::Unknown => "unknown",
         }
     }
 
@@ -108,7 +116,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::ValidationFailed | ErrorCode::InvalidFrame | ErrorCode::BodyTooLong => 422,
             ErrorCode::RateLimited => 429,
-            ErrorCode::InternalError => 500,
+            ErrorCode::InternalError | ErrorCode::Unknown => 500,
         }
     }
 
@@ -156,7 +164,36 @@ impl ErrorCode {
             ErrorCode::BodyTooLong => {
                 "A message body is empty, blank, or longer than the server's limit."
             }
+            ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }
+    }
+}
+
+/// A string with one branch per code, each with its description and HTTP
+/// status (`x-byrd-http-status`), marked open (`x-byrd-open`): v1 may add
+/// codes, which clients handle by their status.
+impl JsonSchema for ErrorCode {
+    fn schema_name() -> Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let branches: Vec<serde_json::Value> = ErrorCode::ALL
+            .iter()
+            .map(|code| {
+                serde_json::json!({
+                    "const": code.as_str(),
+                    "description": code.description(),
+                    "x-byrd-http-status": code.http_status(),
+                })
+            })
+            .collect();
+        json_schema!({
+            "type": "string",
+            "description": "A stable, machine-readable error code. v1 may add codes: handle an unknown one by the HTTP status it came with.",
+            "oneOf": branches,
+            "x-byrd-open": true,
+        })
     }
 }
 
@@ -168,7 +205,6 @@ impl std::fmt::Display for ErrorCode {
 
 /// The body of every REST error response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({"error": {"code": "chat_not_found", "message": "No chat has this id."}}))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
@@ -194,6 +230,17 @@ impl ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_code_decodes_to_unknown_and_known_ones_to_themselves() {
+        let unknown: ErrorCode = serde_json::from_str("\"quota_exceeded\"").unwrap();
+        assert_eq!(unknown, ErrorCode::Unknown);
+        assert!(!ErrorCode::ALL.contains(&ErrorCode::Unknown));
+        for code in ErrorCode::ALL {
+            let wire = serde_json::to_string(code).unwrap();
+            assert_eq!(serde_json::from_str::<ErrorCode>(&wire).unwrap(), *code);
+        }
+    }
 
     #[test]
     fn as_str_matches_serde_name_for_every_code() {

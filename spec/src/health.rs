@@ -6,7 +6,6 @@ use utoipa::ToSchema;
 
 /// Whether the server can serve requests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({"status": "ok"}))]
 pub struct Health {
     /// `ok`, or `unavailable` (with status 503) when the database does not answer.
     pub status: HealthStatus,

@@ -8,20 +8,29 @@ use uuid::Uuid;
 
 use crate::agent::Role;
 
-/// The bearer of a token, read from the token's claims.
+/// The bearer of a token, read from the token's claims; `type` tells which.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Me {
-    Agent {
-        id: Uuid,
-        name: String,
-        role: Role,
-        token_expires_at: DateTime<Utc>,
-    },
-    Guest {
-        /// The visitor id.
-        id: Uuid,
-        chat_id: Uuid,
-        token_expires_at: DateTime<Utc>,
-    },
+    Agent(AgentMe),
+    Guest(GuestMe),
+}
+
+/// The bearer of an agent token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct AgentMe {
+    /// The agent id.
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub token_expires_at: DateTime<Utc>,
+}
+
+/// The bearer of a guest token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct GuestMe {
+    /// The visitor id.
+    pub id: Uuid,
+    pub chat_id: Uuid,
+    pub token_expires_at: DateTime<Utc>,
 }

@@ -36,15 +36,6 @@ pub struct Author {
 
 /// One stored chat message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a5f2-7100-7abc-8def-0123456789ab",
-    "chat_id": "0193a5f2-7000-7abc-8def-0123456789ab",
-    "seq": 1,
-    "author": {"type": "guest", "id": "0193a5f2-7001-7abc-8def-0123456789ab", "name": "Sam"},
-    "body": "Hello, I have a billing question.",
-    "client_msg_id": "c1",
-    "created_at": "2026-01-01T12:00:01Z"
-}))]
 pub struct Message {
     pub id: Uuid,
     pub chat_id: Uuid,
@@ -59,7 +50,6 @@ pub struct Message {
 
 /// `POST /v1/chats/{chat_id}/messages` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[schema(example = json!({"client_msg_id": "c1", "body": "Hello"}))]
 pub struct SendMessageRequest {
     /// Idempotency key chosen by the sender: 1 to 64 printable ASCII
     /// characters. A retry with the same key gets the stored message back.

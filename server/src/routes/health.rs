@@ -7,9 +7,14 @@ use byrd_spec::health::{Health, HealthStatus};
 
 use crate::state::AppState;
 
+/// Check that the server and its database are up.
+///
+/// For load balancers and monitoring: needs no token, answers `200` while the
+/// database answers and `503` when it does not.
 #[utoipa::path(
     get,
     path = "/healthz",
+    operation_id = "getHealth",
     tag = "meta",
     responses(
         (status = 200, description = "The server and its database are up.", body = Health),

@@ -5,15 +5,20 @@
 
 use axum::Json;
 use byrd_spec::claims::Claims;
-use byrd_spec::me::Me;
+use byrd_spec::me::{AgentMe, GuestMe, Me};
 use chrono::DateTime;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 
+/// Tell who the presented token's bearer is.
+///
+/// Read from the token's claims alone: an agent's id, name and role, or a
+/// guest's visitor id and chat.
 #[utoipa::path(
     get,
     path = "/v1/me",
+    operation_id = "getMe",
     tag = "auth",
     security(("agent_token" = []), ("guest_token" = [])),
     responses(
@@ -31,17 +36,17 @@ pub async fn me(Authenticated(claims): Authenticated) -> Result<Json<Me>, ApiErr
         })
     };
     let me = match claims {
-        Claims::Agent(c) => Me::Agent {
+        Claims::Agent(c) => Me::Agent(AgentMe {
             id: c.sub,
             name: c.name,
             role: c.role,
             token_expires_at: expires_at(c.exp)?,
-        },
-        Claims::Guest(c) => Me::Guest {
+        }),
+        Claims::Guest(c) => Me::Guest(GuestMe {
             id: c.sub,
             chat_id: c.chat.id,
             token_expires_at: expires_at(c.exp)?,
-        },
+        }),
     };
     Ok(Json(me))
 }

@@ -7,6 +7,7 @@
 mod agents;
 mod auth;
 mod chats;
+pub mod documents;
 mod fallback;
 mod health;
 mod me;

@@ -27,10 +27,6 @@ use crate::messaging::author_of;
 use crate::state::AppState;
 use crate::store::MessageRange;
 
-/// Close code for a frame over the size limit (RFC 6455).
-const MESSAGE_TOO_BIG: u16 = 1009;
-const GOING_AWAY: u16 = 1001;
-
 /// Delivery state of one subscribed chat.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Subscription {
@@ -43,8 +39,8 @@ pub(super) struct Subscription {
 enum Exit {
     /// The client closed or vanished; nothing more to send.
     Gone,
-    /// The server closes with this code and reason.
-    Close(u16, &'static str),
+    /// The server closes with this code (and its reason text).
+    Close(CloseCode),
 }
 
 pub(super) struct Connection {
@@ -134,11 +130,11 @@ impl Connection {
             (exit, _) => exit,
         };
         state.hub.unregister(id);
-        if let Exit::Close(code, reason) = exit {
+        if let Exit::Close(code) = exit {
             // Best effort: a peer that stopped reading will not get it.
             let frame = CloseFrame {
-                code,
-                reason: reason.into(),
+                code: code.code(),
+                reason: code.reason().into(),
             };
             let _ = tokio::time::timeout(
                 state.settings.ws.write_timeout,
@@ -159,6 +155,7 @@ impl Connection {
     ) -> Exit {
         let heartbeat_every = self.state.settings.ws.heartbeat_interval;
         let hello = ServerFrame::Hello {
+            protocol_version: byrd_spec::PROTOCOL_VERSION.into(),
             connection_id: self.id,
             principal,
             heartbeat_interval_ms: heartbeat_every.as_millis() as u64,
@@ -236,13 +233,13 @@ impl Connection {
                     match self.handle_outbound(item).await {
                         Ok(true) => {}
                         Ok(false) => return Exit::Gone,
-                        Err(code) => return Exit::Close(code.code(), code.reason()),
+                        Err(code) => return Exit::Close(code),
                     }
                 }
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() >= heartbeat_every * 2 {
                         let code = CloseCode::HeartbeatTimeout;
-                        return Exit::Close(code.code(), code.reason());
+                        return Exit::Close(code);
                     }
                     if !self.send(WsMessage::Ping(Default::default())).await {
                         return Exit::Gone;
@@ -257,7 +254,7 @@ impl Connection {
                 }
                 () = tokio::time::sleep_until(expire_at) => {
                     let code = CloseCode::TokenExpired;
-                    return Exit::Close(code.code(), code.reason());
+                    return Exit::Close(code);
                 }
             }
         }
@@ -420,8 +417,8 @@ impl Connection {
 impl From<CloseReason> for Exit {
     fn from(reason: CloseReason) -> Self {
         match reason {
-            CloseReason::GoingAway => Exit::Close(GOING_AWAY, "server_shutdown"),
-            CloseReason::Protocol(code) => Exit::Close(code.code(), code.reason()),
+            CloseReason::GoingAway => Exit::Close(CloseCode::GoingAway),
+            CloseReason::Protocol(code) => Exit::Close(code),
         }
     }
 }
@@ -431,7 +428,7 @@ impl From<CloseReason> for Exit {
 fn read_failure(error: axum::Error) -> Exit {
     match error.into_inner().downcast::<tungstenite::Error>() {
         Ok(error) if matches!(*error, tungstenite::Error::Capacity(_)) => {
-            Exit::Close(MESSAGE_TOO_BIG, "frame_too_large")
+            Exit::Close(CloseCode::MessageTooBig)
         }
         _ => Exit::Gone,
     }

@@ -55,15 +55,22 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// Open the live-chat WebSocket.
+///
+/// Not a REST operation: generators of REST clients skip it
+/// (`x-byrd-websocket`). The frames, their order and recovery are in
+/// `asyncapi.yaml` and `ws.schema.json`. Every refusal happens before the
+/// upgrade, as an ordinary HTTP answer with the JSON error body.
 #[utoipa::path(
     get,
     path = "/v1/ws",
+    operation_id = "connectWebSocket",
     tag = "realtime",
     params(WsQuery),
-    security((), ("agent_token" = []), ("guest_token" = [])),
+    security(("agent_query_token" = []), ("guest_query_token" = []), ("agent_token" = []), ("guest_token" = [])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; the frames are in spec/v1/asyncapi.yaml and ws.schema.json."),
-        (status = 400, description = "`invalid_request`: not a WebSocket upgrade request.", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: not a WebSocket upgrade request, or an `after_seq` that is not an integer.", body = ErrorBody),
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the `Origin` is not on the allow-list.", body = ErrorBody),
     )

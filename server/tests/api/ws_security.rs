@@ -148,7 +148,8 @@ async fn refresh_token_over_the_socket_keeps_the_connection_past_the_old_expiry(
         .await;
     let refreshed = guest.expect_type("token_refreshed").await;
 
-    let keys: Vec<_> = refreshed.as_object().unwrap().keys().cloned().collect();
+    let mut keys: Vec<_> = refreshed.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
     assert_eq!(keys, ["token_expires_at", "type"]);
     let expires_at =
         chrono::DateTime::parse_from_rfc3339(refreshed["token_expires_at"].as_str().unwrap())

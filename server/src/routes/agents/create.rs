@@ -14,9 +14,11 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::store::NewAgent;
 
+/// Add an agent (admins only).
 #[utoipa::path(
     post,
     path = "/v1/agents",
+    operation_id = "createAgent",
     tag = "agents",
     request_body = CreateAgentRequest,
     security(("agent_token" = [])),

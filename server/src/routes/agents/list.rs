@@ -9,9 +9,11 @@ use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// List the support team, oldest first.
 #[utoipa::path(
     get,
     path = "/v1/agents",
+    operation_id = "listAgents",
     tag = "agents",
     security(("agent_token" = [])),
     responses(

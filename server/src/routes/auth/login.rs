@@ -13,9 +13,15 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
 
+/// Log an agent in with email and password.
+///
+/// Starts a login session and answers a 15-minute agent access token and a
+/// single-use refresh token. A wrong email and a wrong password get the same
+/// answer in about the same time. Rate limited per client address.
 #[utoipa::path(
     post,
     path = "/v1/auth/login",
+    operation_id = "login",
     tag = "auth",
     request_body = LoginRequest,
     responses(

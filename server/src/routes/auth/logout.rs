@@ -8,9 +8,14 @@ use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// End the agent's login session.
+///
+/// Revokes the presented access token until it would have expired, and the
+/// session it came from; WebSocket connections using either close with 4002.
 #[utoipa::path(
     post,
     path = "/v1/auth/logout",
+    operation_id = "logout",
     tag = "auth",
     security(("agent_token" = [])),
     responses(

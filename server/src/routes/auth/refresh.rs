@@ -15,9 +15,15 @@ use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
 use crate::store::RefreshOutcome;
 
+/// Trade a refresh token for a new access token and refresh token.
+///
+/// The presented refresh token is spent. Presenting a spent one again revokes
+/// its whole session (reuse detection). Rate limited per client address,
+/// together with logins.
 #[utoipa::path(
     post,
     path = "/v1/auth/refresh",
+    operation_id = "refreshSession",
     tag = "auth",
     request_body = RefreshRequest,
     responses(

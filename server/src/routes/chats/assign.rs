@@ -11,9 +11,14 @@ use crate::error::ApiError;
 use crate::extract::{ApiPath, OptionalJson};
 use crate::state::AppState;
 
+/// Assign a chat to an agent.
+///
+/// Without `agent_id` the caller takes the chat. Every agent and the chat's
+/// guest hear of it as `chat_updated`.
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/assign",
+    operation_id = "assignChat",
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     request_body(content = Option<AssignChatRequest>, description = "Optional; without `agent_id` the caller takes the chat."),

@@ -11,9 +11,13 @@ use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::state::AppState;
 
+/// Close a chat.
+///
+/// A closed chat takes no more messages and its guest token cannot be renewed.
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/close",
+    operation_id = "closeChat",
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     security(("agent_token" = [])),

@@ -12,9 +12,14 @@ use crate::extract::{ClientAddr, OptionalJson};
 use crate::state::AppState;
 use crate::store::NewChat;
 
+/// Start a chat as a website visitor.
+///
+/// Needs no token: answers the new chat and a guest token that opens this chat
+/// and nothing else. Rate limited per client address.
 #[utoipa::path(
     post,
     path = "/v1/chats",
+    operation_id = "startChat",
     tag = "chats",
     request_body(content = Option<CreateChatRequest>, description = "Optional; an empty body starts an anonymous chat."),
     responses(

@@ -12,9 +12,13 @@ use crate::extract::ApiPath;
 use crate::messaging::authorize_chat;
 use crate::state::AppState;
 
+/// Get one chat.
+///
+/// Agents may read any chat; a guest token reads only its own.
 #[utoipa::path(
     get,
     path = "/v1/chats/{chat_id}",
+    operation_id = "getChat",
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     security(("agent_token" = []), ("guest_token" = [])),

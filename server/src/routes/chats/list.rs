@@ -35,9 +35,14 @@ fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
         })
 }
 
+/// List chats, newest first, a page at a time.
+///
+/// Filter by `status`; follow `next_cursor` for the next page until it is
+/// `null`.
 #[utoipa::path(
     get,
     path = "/v1/chats",
+    operation_id = "listChats",
     tag = "chats",
     params(ListChatsQuery),
     security(("agent_token" = [])),

@@ -16,9 +16,14 @@ use crate::store::MessageRange;
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
+/// Page a chat's messages in ascending `seq` order.
+///
+/// With `after_seq` the page follows that `seq` (for catching up); with only
+/// `before_seq` it is the newest messages before it (for scrolling back).
 #[utoipa::path(
     get,
     path = "/v1/chats/{chat_id}/messages",
+    operation_id = "listMessages",
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id."), MessagesQuery),
     security(("agent_token" = []), ("guest_token" = [])),

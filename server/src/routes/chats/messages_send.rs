@@ -16,9 +16,15 @@ use crate::messaging::send_message;
 use crate::state::AppState;
 use crate::store::Appended;
 
+/// Send a message to a chat.
+///
+/// Idempotent per author, chat and `client_msg_id`: a retry answers `200` with
+/// the stored message and stores nothing new. Subscribers receive it over the
+/// WebSocket.
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/messages",
+    operation_id = "sendMessage",
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     request_body = SendMessageRequest,

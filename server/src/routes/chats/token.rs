@@ -13,9 +13,14 @@ use crate::extract::ApiPath;
 use crate::messaging::guest_may_open;
 use crate::state::AppState;
 
+/// Renew a guest token before it expires.
+///
+/// Answers a fresh 24-hour guest token for the same chat and visitor. Closed
+/// chats get no new token.
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/token",
+    operation_id = "renewGuestToken",
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     security(("guest_token" = [])),

@@ -1,77 +1,17 @@
-//! One or more example of every WebSocket frame, built from the Rust types
-//! so they cannot drift from them. They appear in `asyncapi.yaml` and the
-//! spec tests validate each against `ws.schema.json`.
+//! An example of every WebSocket frame, built from the Rust types so they
+//! cannot drift from them. `ws.schema.json` carries them on each frame and
+//! `asyncapi.yaml` on each message; the spec tests validate each one and
+//! round-trip it through `byrd-spec`.
 
-use byrd_spec::chat::{Chat, ChatStatus, Visitor};
 use byrd_spec::error::ErrorCode;
-use byrd_spec::message::{Author, Message, PartyType};
+use byrd_spec::message::PartyType;
 use byrd_spec::ws::{
     ClientFrame, PingFrame, PresenceStatus, Principal, ReadFrame, RefreshTokenFrame, SendFrame,
     ServerFrame, SubscribeFrame, TypingFrame, UnsubscribeFrame,
 };
-use chrono::{DateTime, Utc};
 use serde_json::Value;
-use uuid::Uuid;
 
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(0x0193a5f2_7000_7abc_8def_000000000000 + n)
-}
-
-fn at(second: u32) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_767_268_800 + i64::from(second), 0).unwrap_or_default()
-}
-
-const CHAT: u128 = 1;
-const VISITOR: u128 = 2;
-const AGENT: u128 = 3;
-
-fn guest() -> Author {
-    Author {
-        kind: PartyType::Guest,
-        id: id(VISITOR),
-        name: Some("Sam".into()),
-    }
-}
-
-fn agent() -> Author {
-    Author {
-        kind: PartyType::Agent,
-        id: id(AGENT),
-        name: Some("Ada".into()),
-    }
-}
-
-fn message() -> Message {
-    Message {
-        id: id(10),
-        chat_id: id(CHAT),
-        seq: 1,
-        author: guest(),
-        body: "Hello, I have a billing question.".into(),
-        client_msg_id: "c1".into(),
-        created_at: at(1),
-    }
-}
-
-fn chat() -> Chat {
-    Chat {
-        id: id(CHAT),
-        status: ChatStatus::Assigned,
-        visitor: Visitor {
-            id: id(VISITOR),
-            name: Some("Sam".into()),
-            email: None,
-        },
-        subject: Some("Billing question".into()),
-        assigned_agent_id: Some(id(AGENT)),
-        created_at: at(0),
-        updated_at: at(5),
-        closed_at: None,
-        last_seq: 1,
-    }
-}
-
-const TOKEN: &str = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImJ5cmQtMSJ9.eyJ0eXBlIjoiZ3Vlc3QifQ.c2lnbmF0dXJl";
+use super::{AGENT, CHAT, GUEST_TOKEN, VISITOR, agent_author, at, chat, id, message};
 
 fn client_examples() -> Vec<ClientFrame> {
     vec![
@@ -105,7 +45,7 @@ fn client_examples() -> Vec<ClientFrame> {
             reference: None,
         }),
         ClientFrame::RefreshToken(RefreshTokenFrame {
-            token: TOKEN.into(),
+            token: GUEST_TOKEN.into(),
             reference: Some("refresh-1".into()),
         }),
     ]
@@ -114,6 +54,7 @@ fn client_examples() -> Vec<ClientFrame> {
 fn server_examples() -> Vec<ServerFrame> {
     vec![
         ServerFrame::Hello {
+            protocol_version: byrd_spec::PROTOCOL_VERSION.into(),
             connection_id: id(20),
             principal: Principal {
                 kind: PartyType::Guest,
@@ -129,12 +70,12 @@ fn server_examples() -> Vec<ServerFrame> {
         },
         ServerFrame::Typing {
             chat_id: id(CHAT),
-            author: agent(),
+            author: agent_author(),
             active: true,
         },
         ServerFrame::Read {
             chat_id: id(CHAT),
-            author: agent(),
+            author: agent_author(),
             seq: 1,
         },
         ServerFrame::Presence {
@@ -165,18 +106,24 @@ fn server_examples() -> Vec<ServerFrame> {
     ]
 }
 
-/// The examples whose `type` is `ty`, on the wire.
-pub fn for_type(client: bool, ty: &str) -> Vec<Value> {
-    let all: Vec<Value> = if client {
-        client_examples()
+/// Which side sends a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    Client,
+    Server,
+}
+
+/// The examples of frames of type `ty` sent by `sender`, on the wire.
+pub fn frames(sender: Sender, ty: &str) -> Vec<Value> {
+    let all: Vec<Value> = match sender {
+        Sender::Client => client_examples()
             .iter()
             .filter_map(|f| serde_json::to_value(f).ok())
-            .collect()
-    } else {
-        server_examples()
+            .collect(),
+        Sender::Server => server_examples()
             .iter()
             .filter_map(|f| serde_json::to_value(f).ok())
-            .collect()
+            .collect(),
     };
     all.into_iter().filter(|v| v["type"] == ty).collect()
 }

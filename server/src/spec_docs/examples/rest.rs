@@ -1,0 +1,163 @@
+//! An example of every REST request and response body, by schema name.
+//! `openapi.json` shows them on each operation; the spec tests validate
+//! each one and round-trip it through `byrd-spec`.
+
+use byrd_spec::agent::{AgentList, CreateAgentRequest, Role};
+use byrd_spec::auth::{LoginRequest, RefreshRequest, TokenResponse, TokenType};
+use byrd_spec::chat::{
+    AssignChatRequest, ChatPage, CreateChatRequest, CreateChatResponse, GuestTokenResponse,
+    VisitorInput,
+};
+use byrd_spec::error::{ErrorBody, ErrorCode};
+use byrd_spec::health::{Health, HealthStatus};
+use byrd_spec::me::{AgentMe, GuestMe, Me};
+use byrd_spec::message::{MessagePage, SendMessageRequest};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{
+    AGENT, AGENT_TOKEN, CHAT, GUEST_TOKEN, REFRESH_TOKEN, VISITOR, agent, at, chat, id, message,
+    open_chat,
+};
+
+fn value(body: impl Serialize) -> Value {
+    // These types always serialise; a Null would fail the spec tests.
+    serde_json::to_value(body).unwrap_or(Value::Null)
+}
+
+/// Named examples of the body schema `name` in a message with HTTP
+/// `status` (0 for a request), or none when it has none.
+pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
+    match name {
+        "LoginRequest" => vec![(
+            "login",
+            value(LoginRequest {
+                email: "ada@example.com".into(),
+                password: "correct horse battery staple".into(),
+            }),
+        )],
+        "RefreshRequest" => vec![(
+            "refresh",
+            value(RefreshRequest {
+                refresh_token: REFRESH_TOKEN.into(),
+            }),
+        )],
+        "TokenResponse" => vec![(
+            "tokens",
+            value(TokenResponse {
+                access_token: AGENT_TOKEN.into(),
+                token_type: TokenType::Bearer,
+                expires_in: 900,
+                refresh_token: REFRESH_TOKEN.into(),
+                agent: agent(),
+            }),
+        )],
+        "CreateChatRequest" => vec![(
+            "visitor",
+            value(CreateChatRequest {
+                visitor: Some(VisitorInput {
+                    name: Some("Sam".into()),
+                    email: Some("sam@example.org".into()),
+                }),
+                subject: Some("Billing question".into()),
+            }),
+        )],
+        "CreateChatResponse" => vec![(
+            "started",
+            value(CreateChatResponse {
+                chat: open_chat(),
+                guest_token: GUEST_TOKEN.into(),
+                expires_in: 86_400,
+            }),
+        )],
+        "GuestTokenResponse" => vec![(
+            "renewed",
+            value(GuestTokenResponse {
+                guest_token: GUEST_TOKEN.into(),
+                expires_in: 86_400,
+            }),
+        )],
+        "AssignChatRequest" => vec![(
+            "to_agent",
+            value(AssignChatRequest {
+                agent_id: Some(id(AGENT)),
+            }),
+        )],
+        "Chat" => vec![("assigned", value(chat()))],
+        "ChatPage" => vec![(
+            "last_page",
+            value(ChatPage {
+                chats: vec![chat()],
+                next_cursor: None,
+            }),
+        )],
+        "SendMessageRequest" => vec![(
+            "hello",
+            value(SendMessageRequest {
+                client_msg_id: "c1".into(),
+                body: "Hello, I have a billing question.".into(),
+            }),
+        )],
+        "Message" => vec![("stored", value(message()))],
+        "MessagePage" => vec![(
+            "page",
+            value(MessagePage {
+                messages: vec![message()],
+                has_more: false,
+            }),
+        )],
+        "Agent" => vec![("agent", value(agent()))],
+        "AgentList" => vec![(
+            "team",
+            value(AgentList {
+                agents: vec![agent()],
+            }),
+        )],
+        "CreateAgentRequest" => vec![(
+            "new_agent",
+            value(CreateAgentRequest {
+                email: "grace@example.com".into(),
+                name: "Grace".into(),
+                role: Role::Agent,
+                password: "correct horse battery staple".into(),
+            }),
+        )],
+        "Me" => vec![
+            (
+                "agent",
+                value(Me::Agent(AgentMe {
+                    id: id(AGENT),
+                    name: "Ada".into(),
+                    role: Role::Admin,
+                    token_expires_at: at(900),
+                })),
+            ),
+            (
+                "guest",
+                value(Me::Guest(GuestMe {
+                    id: id(VISITOR),
+                    chat_id: id(CHAT),
+                    token_expires_at: at(86_400),
+                })),
+            ),
+        ],
+        "Health" if status == 503 => vec![(
+            "unavailable",
+            value(Health {
+                status: HealthStatus::Unavailable,
+            }),
+        )],
+        "Health" => vec![(
+            "ok",
+            value(Health {
+                status: HealthStatus::Ok,
+            }),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The error body a response with `code` carries.
+pub fn error(code: ErrorCode) -> Value {
+    value(ErrorBody::new(code, code.description()))
+}

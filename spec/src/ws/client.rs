@@ -1,0 +1,139 @@
+//! Frames a client sends.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A frame the client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[schemars(extend("x-byrd-open" = true))]
+#[non_exhaustive]
+pub enum ClientFrame {
+    Send(SendFrame),
+    Subscribe(SubscribeFrame),
+    Unsubscribe(UnsubscribeFrame),
+    Typing(TypingFrame),
+    Read(ReadFrame),
+    Ping(PingFrame),
+    RefreshToken(RefreshTokenFrame),
+    /// A `type` this crate does not know (a newer client's frame). It is
+    /// never sent; a server answers it with `unknown_frame_type`.
+    #[serde(other)]
+    #[schemars(skip)]
+    Unknown,
+}
+
+impl ClientFrame {
+    /// Every client frame `type`, to tell an unknown type from a bad frame.
+    pub const TYPES: &'static [&'static str] = &[
+        "send",
+        "subscribe",
+        "unsubscribe",
+        "typing",
+        "read",
+        "ping",
+        "refresh_token",
+    ];
+}
+
+/// Send a message. Idempotent per author, chat and `client_msg_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SendFrame {
+    pub chat_id: Uuid,
+    /// 1 to 64 printable ASCII characters, chosen by the client.
+    pub client_msg_id: String,
+    pub body: String,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Receive a chat's messages with `seq > after_seq`, then live ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SubscribeFrame {
+    pub chat_id: Uuid,
+    /// The last `seq` the client has; 0 (the default) replays from the start.
+    #[serde(default)]
+    pub after_seq: i64,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Stop receiving a chat's messages, typing and read events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UnsubscribeFrame {
+    pub chat_id: Uuid,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Tell the chat's other subscribers the sender is (or stopped) typing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TypingFrame {
+    pub chat_id: Uuid,
+    pub active: bool,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Mark every message up to `seq` as read by the sender.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReadFrame {
+    pub chat_id: Uuid,
+    pub seq: i64,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Application-level liveness check; answered by `pong` with the same nonce.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PingFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Swap in a fresh token of the same principal without reconnecting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshTokenFrame {
+    pub token: String,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_listed_type_parses_to_its_variant() {
+        let id = "0193a5f2-7000-7abc-8def-0123456789ab";
+        let samples = [
+            json!({"type": "send", "chat_id": id, "client_msg_id": "c", "body": "b"}),
+            json!({"type": "subscribe", "chat_id": id, "after_seq": 3}),
+            json!({"type": "unsubscribe", "chat_id": id}),
+            json!({"type": "typing", "chat_id": id, "active": true}),
+            json!({"type": "read", "chat_id": id, "seq": 1}),
+            json!({"type": "ping", "nonce": "n"}),
+            json!({"type": "refresh_token", "token": "t"}),
+        ];
+        assert_eq!(samples.len(), ClientFrame::TYPES.len());
+        for (sample, ty) in samples.iter().zip(ClientFrame::TYPES) {
+            assert_eq!(sample["type"], *ty);
+            let frame = serde_json::from_value::<ClientFrame>(sample.clone()).unwrap();
+            assert_ne!(frame, ClientFrame::Unknown, "{ty}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_type_decodes_to_unknown_and_a_known_one_still_needs_its_fields() {
+        let shout = json!({"type": "shout", "volume": 11});
+        assert_eq!(
+            serde_json::from_value::<ClientFrame>(shout).unwrap(),
+            ClientFrame::Unknown
+        );
+        assert!(serde_json::from_value::<ClientFrame>(json!({"type": "send"})).is_err());
+    }
+}
