@@ -16,6 +16,7 @@ pub mod extract;
 pub mod hub;
 pub mod messaging;
 pub mod rate_limit;
+pub mod request_id;
 pub mod routes;
 pub mod spec_docs;
 pub mod startup;

@@ -132,6 +132,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             HeaderValue::from_static("no-store"),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // Outermost, so the request's span and every answer carry the id.
+        .layer(axum::middleware::from_fn(crate::request_id::assign))
         .with_state(state))
 }
 
@@ -143,7 +145,12 @@ fn request_span<B>(request: &Request<B>) -> Span {
     } else {
         ""
     };
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), query)
+    let request_id = request
+        .headers()
+        .get(&crate::request_id::X_REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), query, request_id)
 }
 
 /// Periodic clean-up: expired revocations and refresh tokens, and

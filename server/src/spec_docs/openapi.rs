@@ -10,8 +10,8 @@
 //! - each error response lists its codes in `x-byrd-error-codes`, read from
 //!   the codes its description names in backquotes and checked against the
 //!   status each code is sent with, with one example per code;
-//! - every operation gets a `default` error response, examples on its
-//!   bodies, `security: []` when it needs no token, and `/v1/ws` is marked
+//! - every operation gets a `default` error response, `X-Request-Id` on
+//!   every response, examples on its bodies, `security: []` when it needs no token, and `/v1/ws` is marked
 //!   `x-byrd-websocket` for REST generators to skip.
 
 use std::collections::BTreeSet;
@@ -274,6 +274,17 @@ fn complete_operation(path: &str, method: &str, operation: &mut Value) -> anyhow
         }
     }
     responses.insert("default".into(), default_response(takes_body)?);
+    for response in responses.values_mut() {
+        let headers = response
+            .as_object_mut()
+            .context("a response is not an object")?
+            .entry("headers")
+            .or_insert_with(|| json!({}));
+        headers["X-Request-Id"] = json!({
+            "description": "The id the server gave this request, as in its logs.",
+            "schema": {"type": "string", "format": "uuid"}
+        });
+    }
     Ok(())
 }
 

@@ -248,3 +248,30 @@ async fn a_wrong_method_is_method_not_allowed_in_json() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_answer_carries_a_fresh_request_id_the_client_cannot_choose() {
+    // spec/v1/README.md, "Conventions": every response carries
+    // `X-Request-Id`, made by the server for that request.
+    let app = spawn_app().await;
+    let id_of = |response: &reqwest::Response| {
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        uuid::Uuid::parse_str(&id).unwrap_or_else(|_| panic!("{id} is not a UUID"));
+        id
+    };
+    let ok = app.get("/healthz", None).await;
+    let refused = app.get("/v1/chats", None).await;
+    let chosen = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "attacker-chosen")
+        .send()
+        .await
+        .unwrap();
+    let ids = [id_of(&ok), id_of(&refused), id_of(&chosen)];
+    assert_eq!(refused.status(), 401);
+    assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+}

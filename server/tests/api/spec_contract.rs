@@ -59,6 +59,10 @@ fn every_error_response_lists_its_codes_with_their_status_and_an_example_each() 
             "{method} {path} has no default response"
         );
         for (status, response) in responses {
+            assert!(
+                response.pointer("/headers/X-Request-Id").is_some(),
+                "{method} {path} {status} does not declare X-Request-Id"
+            );
             let Some(codes) = response.get("x-byrd-error-codes") else {
                 let numeric: u16 = status.parse().unwrap_or(0);
                 let body = response
