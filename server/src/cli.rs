@@ -240,7 +240,12 @@ async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
         (password, Some(path))
     };
     let password = Password::parse("password", password)?;
-    let store = Store::connect(&args.storage.database_url()).await?;
+    let store = Store::connect(
+        &args.storage.database_url(),
+        &crate::configuration::StoreSettings::default(),
+        None,
+    )
+    .await?;
     let role = match args.role {
         RoleArg::Admin => Role::Admin,
         RoleArg::Agent => Role::Agent,

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use crate::store::StoreSettings;
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -22,6 +24,7 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub limits: LimitSettings,
     pub ws: WsSettings,
+    pub store: StoreSettings,
     /// First admin, created when the database has no agent yet.
     pub bootstrap_admin: BootstrapAdmin,
     /// Take the client address from the last `X-Forwarded-For` entry.
@@ -44,6 +47,10 @@ pub struct JwtSettings {
     pub refresh_token_ttl: Duration,
     /// Clock skew allowed on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
+    /// How long after a refresh the spent refresh token may be presented
+    /// again for the same successor (the answer was lost) instead of
+    /// counting as a reuse.
+    pub refresh_grace: Duration,
 }
 
 /// Request limits.
@@ -119,6 +126,7 @@ impl Default for JwtSettings {
             guest_token_ttl: Duration::from_secs(24 * 60 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             leeway: Duration::from_secs(30),
+            refresh_grace: Duration::from_secs(30),
         }
     }
 }
@@ -144,6 +152,7 @@ impl Settings {
             jwt: JwtSettings::default(),
             limits: LimitSettings::default(),
             ws: WsSettings::default(),
+            store: StoreSettings::default(),
             bootstrap_admin: BootstrapAdmin::default(),
             trust_forwarded_for: false,
         }

@@ -20,6 +20,8 @@ use byrd_spec::ws::{CloseCode, PresenceStatus, ServerFrame};
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
+use crate::store::{CommitListener, Committed};
+
 pub type ConnectionId = Uuid;
 
 /// One item of a connection's outbound queue.
@@ -129,14 +131,7 @@ pub struct Registration {
 pub struct Hub {
     state: Arc<Mutex<HubState>>,
     queue_capacity: usize,
-    /// Striped locks that keep one chat's publishes in `seq` order; see
-    /// [`Hub::sequence_lock`].
-    sequencers: Arc<[tokio::sync::Mutex<()>]>,
 }
-
-/// Stripes of [`Hub::sequencers`]. Chats sharing a stripe only serialise
-/// their sends, which SQLite serialises anyway.
-const SEQUENCER_STRIPES: usize = 64;
 
 fn render(frame: &ServerFrame) -> Arc<str> {
     // Serialising these types cannot fail: no maps with non-string keys.
@@ -148,19 +143,7 @@ impl Hub {
         Hub {
             state: Arc::default(),
             queue_capacity: queue_capacity.max(1),
-            sequencers: (0..SEQUENCER_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
         }
-    }
-
-    /// Held by a sender from before it stores a message until after it has
-    /// published it, so one chat's messages reach the hub in `seq` order.
-    /// A connection that has no `seq` to compare with yet (a guest's
-    /// connect-time subscription) relies on that order.
-    pub async fn sequence_lock(&self, chat_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
-        let stripe = (chat_id.as_u128() % SEQUENCER_STRIPES as u128) as usize;
-        self.sequencers[stripe].lock().await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
@@ -338,6 +321,21 @@ impl Hub {
     /// Open connections, for metrics and tests.
     pub fn connection_count(&self) -> usize {
         self.lock().peers.len()
+    }
+}
+
+/// The store announces every commit here, from its writer, in commit
+/// order: one chat's messages arrive in `seq` order, which a connection
+/// with no `seq` to compare with yet (a guest's connect-time subscription)
+/// relies on. Publishing from the writer also means a stored change is
+/// published even when the request that made it has gone away.
+impl CommitListener for Hub {
+    fn committed(&self, change: &Committed) {
+        match change {
+            Committed::Message(message) => self.publish_message(message),
+            Committed::ChatUpdated(chat) => self.publish_chat_updated(chat),
+            Committed::Revoked { jti, session } => self.revoke(jti.as_deref(), *session),
+        }
     }
 }
 

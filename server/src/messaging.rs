@@ -49,9 +49,9 @@ pub fn author_of(claims: &Claims) -> Author {
     }
 }
 
-/// Checks, stores and fans out a message. Idempotent per author, chat and
-/// `client_msg_id`: a retry returns the stored message and publishes
-/// nothing new.
+/// Checks and stores a message; the store's writer fans it out once it is
+/// committed. Idempotent per author, chat and `client_msg_id`: a retry
+/// returns the stored message and publishes nothing new.
 pub async fn send_message(
     state: &AppState,
     claims: &Claims,
@@ -64,8 +64,7 @@ pub async fn send_message(
     let body = MessageBody::parse(body, state.settings.ws.max_body_chars)
         .map_err(|e| ApiError::new(ErrorCode::BodyTooLong, e.to_string()))?;
     let author = author_of(claims);
-    let _in_order = state.hub.sequence_lock(chat_id).await;
-    let appended = state
+    state
         .store
         .append_message(NewMessage {
             chat_id,
@@ -75,9 +74,6 @@ pub async fn send_message(
             client_msg_id,
             body,
         })
-        .await?;
-    if let Appended::Created(message) = &appended {
-        state.hub.publish_message(message);
-    }
-    Ok(appended)
+        .await
+        .map_err(ApiError::from)
 }

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -41,7 +42,13 @@ impl Application {
             None => data_dir::load_or_create_jwt_secret(&settings.data_dir)?,
         };
         let tokens = TokenKeys::new(&secret, &settings.jwt)?;
-        let store = Store::connect(&settings.database_url).await?;
+        let hub = Hub::new(settings.ws.outbound_queue);
+        let store = Store::connect(
+            &settings.database_url,
+            &settings.store,
+            Some(Arc::new(hub.clone())),
+        )
+        .await?;
         ensure_first_admin(&store, &settings.data_dir, &settings.bootstrap_admin).await?;
         auth::passwords::warm_up();
 
@@ -51,7 +58,7 @@ impl Application {
         let state = AppState::new(AppStateInner {
             chat_start_limiter: RateLimiter::per_minute(settings.limits.chat_starts_per_minute),
             login_limiter: RateLimiter::per_minute(settings.limits.logins_per_minute),
-            hub: Hub::new(settings.ws.outbound_queue),
+            hub,
             store,
             tokens,
             settings,
@@ -150,7 +157,12 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         state.chat_start_limiter.forget_idle();
         state.login_limiter.forget_idle();
-        if let Err(error) = state.store.purge_expired().await {
+        let jwt = &state.settings.jwt;
+        if let Err(error) = state
+            .store
+            .purge_expired(jwt.leeway, jwt.refresh_grace)
+            .await
+        {
             tracing::warn!(error = format!("{error:#}"), "housekeeping failed");
         }
     }

@@ -10,7 +10,7 @@ mod tokens;
 pub use bootstrap::ensure_first_admin;
 pub use passwords::{hash_password, verify_password};
 pub use principal::{
-    AdminAuth, AgentAuth, Authenticated, GuestAuth, authenticate_token, bearer_token,
+    AdminAuth, AgentAuth, Authenticated, GuestAuth, LoggingOut, authenticate_token, bearer_token,
 };
 pub use refresh::RefreshToken;
 pub use tokens::{IssuedToken, TokenError, TokenKeys};

@@ -27,6 +27,7 @@ use crate::store::NewAgent;
         (status = 403, description = "`forbidden`: not an admin.", body = ErrorBody),
         (status = 409, description = "`email_taken`", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad email, name, role or password.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn create_agent(

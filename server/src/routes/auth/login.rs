@@ -24,6 +24,7 @@ use crate::state::AppState;
         (status = 401, description = "`invalid_credentials`: no agent has this email and password. The answer and its timing are the same whether or not the email exists.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a field is missing or mistyped.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many attempts from this address; see `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn login(
@@ -51,7 +52,7 @@ pub async fn login(
     let refresh = RefreshToken::generate();
     let session = state
         .store
-        .create_session(record.agent.id, &refresh.hash, refresh_expiry(&state))
+        .create_session(record.agent.id, refresh.hash, refresh_expiry(&state))
         .await?;
     tracing::info!(agent_id = %record.agent.id, "agent logged in");
     token_response(&state, record.agent, session, refresh).map(Json)

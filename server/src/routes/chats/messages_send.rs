@@ -30,8 +30,10 @@ use crate::store::Appended;
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: a guest token of another chat.", body = ErrorBody),
         (status = 404, description = "`chat_not_found`", body = ErrorBody),
-        (status = 409, description = "`chat_closed`", body = ErrorBody),
+        (status = 409, description = "`chat_closed`, or `client_msg_id_reused`: this `client_msg_id` already holds a different message of the author.", body = ErrorBody),
         (status = 422, description = "`validation_failed` (a bad `client_msg_id`) or `body_too_long`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many messages from this principal; see `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn post_message(
