@@ -50,15 +50,17 @@ enum Outcome {
     Failed(StoreError),
 }
 
-/// Appends `pending` inside the open transaction and pushes one [`Done`]
-/// per message (created ones carry their `Committed::Message`).
+/// Appends `pending` as the first writes of the open transaction and
+/// pushes one [`Done`] per message (created ones carry their
+/// `Committed::Message`). `Err` means the transaction is gone: the batch
+/// cannot commit.
 pub(super) async fn append_all(
     connection: &mut SqliteConnection,
     pending: Vec<PendingAppend>,
     done: &mut Vec<Done>,
-) {
+) -> Result<(), super::writer::CommitFailure> {
     if pending.is_empty() {
-        return;
+        return Ok(());
     }
     // Repeats inside the batch follow the first message with their key.
     let mut first_of: HashMap<Key, usize> = HashMap::new();
@@ -75,11 +77,13 @@ pub(super) async fn append_all(
     }
     let news: Vec<&NewMessage> = pending.iter().map(|p| &p.new).collect();
     let mut outcomes: Vec<Option<Outcome>> = (0..pending.len()).map(|_| None).collect();
-    if let Err(error) = store_leaders(connection, &news, &leaders, &mut outcomes).await {
-        let failure = super::writer::CommitFailure::from(&error);
-        for index in &leaders {
-            outcomes[*index] = Some(Outcome::Failed(failure.clone().into()));
+    let stored = store_leaders(connection, &news, &leaders, &mut outcomes).await;
+    if let Err(error) = &stored {
+        let failure = super::writer::CommitFailure::from(error);
+        for (item, _) in pending.into_iter().zip(outcomes) {
+            let _ = item.reply.send(Err(failure.clone().into()));
         }
+        return Err(failure);
     }
     for (index, leader) in followers {
         outcomes[index] = Some(match &outcomes[leader] {
@@ -108,6 +112,7 @@ pub(super) async fn append_all(
             }),
         });
     }
+    Ok(())
 }
 
 /// Errors are not `Clone` (they may hold a cause); a repeat gets the same
@@ -142,22 +147,21 @@ async fn store_leaders(
     outcomes: &mut [Option<Outcome>],
 ) -> Result<(), sqlx::Error> {
     let mut todo: Vec<usize> = leaders.to_vec();
-    // Each pass settles at least one repeat or stores everything left; a
-    // single writer needs at most two.
+    // Appends run first in the batch's transaction, so undoing an attempt
+    // is a plain rollback and a new `BEGIN`: cheaper in the common case
+    // than a savepoint around every attempt. Each pass settles at least
+    // one repeat or stores everything left; a single writer needs two.
     while !todo.is_empty() {
-        connection.execute("SAVEPOINT append").await?;
-        let attempt = try_append(connection, news, &todo).await;
-        match attempt {
-            Ok(Attempt::Stored(messages)) => {
-                connection.execute("RELEASE append").await?;
+        match try_append(connection, news, &todo).await? {
+            Attempt::Stored(messages) => {
                 for (index, message) in messages {
                     outcomes[index] = Some(Outcome::Created(message));
                 }
                 return Ok(());
             }
-            Ok(Attempt::Refused { refused, repeats }) => {
-                connection.execute("ROLLBACK TO append").await?;
-                connection.execute("RELEASE append").await?;
+            Attempt::Refused { refused, repeats } => {
+                connection.execute("ROLLBACK").await?;
+                connection.execute("BEGIN IMMEDIATE").await?;
                 for (index, error) in refused {
                     outcomes[index] = Some(Outcome::Failed(error));
                 }
@@ -172,11 +176,6 @@ async fn store_leaders(
                     });
                 }
                 todo.retain(|index| outcomes[*index].is_none());
-            }
-            Err(error) => {
-                let _ = connection.execute("ROLLBACK TO append").await;
-                let _ = connection.execute("RELEASE append").await;
-                return Err(error);
             }
         }
     }
@@ -306,21 +305,23 @@ async fn try_append(
             .push_bind(&m.client_msg_id)
             .push_bind(m.created_at);
     });
-    insert.push(
-        " ON CONFLICT (chat_id, author_type, author_id, client_msg_id) DO NOTHING RETURNING id",
-    );
-    let inserted: Vec<Uuid> = insert
-        .build_query_scalar()
-        .fetch_all(&mut *connection)
-        .await?;
-    if inserted.len() == messages.len() {
+    insert.push(" ON CONFLICT (chat_id, author_type, author_id, client_msg_id) DO NOTHING");
+    // Counting is enough in the common case; which ones were skipped is
+    // looked up only when some were.
+    let inserted = insert.build().execute(&mut *connection).await?;
+    if inserted.rows_affected() == messages.len() as u64 {
         return Ok(Attempt::Stored(messages));
     }
-    let repeats = messages
-        .iter()
-        .filter(|(_, m)| !inserted.contains(&m.id))
-        .map(|(index, _)| *index)
-        .collect();
+    let mut repeats = Vec::new();
+    for (index, message) in &messages {
+        let ours: Option<i64> = sqlx::query_scalar("SELECT 1 FROM messages WHERE id = ?")
+            .bind(message.id)
+            .fetch_optional(&mut *connection)
+            .await?;
+        if ours.is_none() {
+            repeats.push(*index);
+        }
+    }
     Ok(Attempt::Refused {
         refused: Vec::new(),
         repeats,

@@ -1,10 +1,14 @@
 //! Messages and read markers.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use byrd_spec::message::{Author, Message, PartyType};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::{Store, StoreError};
@@ -36,6 +40,26 @@ impl Appended {
         match self {
             Appended::Created(m) | Appended::Existing(m) => m,
         }
+    }
+
+    pub fn into_message(self) -> Message {
+        match self {
+            Appended::Created(m) | Appended::Existing(m) => m,
+        }
+    }
+}
+
+/// The answer to a queued message, once it is committed.
+#[derive(Debug)]
+pub struct AppendTicket(pub(super) oneshot::Receiver<Result<Appended, StoreError>>);
+
+impl Future for AppendTicket {
+    type Output = Result<Appended, StoreError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or_else(|_| Err(super::writer::dropped())))
     }
 }
 
@@ -84,7 +108,15 @@ impl Store {
     /// The message is committed with whatever else the writer has waiting;
     /// the answer comes once it is on disk.
     pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
-        self.writer.append(new).await
+        self.writer.append(new)?.await
+    }
+
+    /// Queues a message without waiting for it: the ticket resolves like
+    /// [`append_message`](Self::append_message). Messages queued one after
+    /// another get their `seq`s in that order, so one connection can have
+    /// many sends in flight.
+    pub fn queue_message(&self, new: NewMessage) -> Result<AppendTicket, StoreError> {
+        self.writer.append(new)
     }
 
     /// Messages in `range`, ascending, and whether more match beyond it.

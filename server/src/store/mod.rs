@@ -37,7 +37,7 @@ use uuid::Uuid;
 
 pub use agents::{AgentRecord, NewAgent};
 pub use chats::{ChatFilter, NewChat};
-pub use messages::{Appended, MessageRange, NewMessage};
+pub use messages::{AppendTicket, Appended, MessageRange, NewMessage};
 pub use sessions::{RefreshOutcome, Successor};
 
 use writer::Writer;
@@ -144,7 +144,10 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(settings.busy_timeout)
             // Batches of every size are prepared once each.
-            .statement_cache_capacity(1024);
+            .statement_cache_capacity(1024)
+            // A batch's rows come back without the worker thread waiting
+            // for the caller after every few.
+            .row_buffer_size(1024);
         create_private_file(base.get_filename())?;
         // WAL lets readers run while the writer commits. FULL sync makes
         // every commit survive power loss too: a message is acked only

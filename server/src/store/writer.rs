@@ -23,7 +23,7 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::append::{self, PendingAppend};
-use super::messages::{Appended, NewMessage};
+use super::messages::{AppendTicket, NewMessage};
 use super::{CommitListener, Committed, StoreError, StoreSettings};
 
 /// Answers a caller once the commit is decided: `Ok` when its write is on
@@ -119,11 +119,12 @@ impl Writer {
             })
     }
 
-    /// Stores a message; see `append`.
-    pub async fn append(&self, new: NewMessage) -> Result<Appended, StoreError> {
+    /// Queues a message for the next batch; see `append`. Messages queued
+    /// one after another are stored in that order.
+    pub fn append(&self, new: NewMessage) -> Result<AppendTicket, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Append(PendingAppend { new, reply }))?;
-        answer.await.map_err(|_| dropped())?
+        Ok(AppendTicket(answer))
     }
 
     /// Runs `operation` in the next batch. `changes` says what to announce
@@ -174,7 +175,7 @@ impl Writer {
 /// The writer dropped a write unanswered: it waited past the busy timeout,
 /// its transaction could not begin, or the server is stopping. Nothing of
 /// it was written.
-fn dropped() -> StoreError {
+pub(super) fn dropped() -> StoreError {
     StoreError::Unavailable
 }
 
@@ -240,7 +241,15 @@ impl WriterTask {
             drop(operations);
             return;
         }
-        append::append_all(&mut self.connection, appends, &mut done).await;
+        if let Err(failure) = append::append_all(&mut self.connection, appends, &mut done).await {
+            // The transaction is gone; nothing of the batch can commit.
+            let _ = self.connection.execute("ROLLBACK").await;
+            drop(operations);
+            for finished in done {
+                (finished.reply)(Err(failure.clone()));
+            }
+            return;
+        }
         for operation in operations {
             if let Some(finished) = run_operation(&mut self.connection, operation).await {
                 done.push(finished);

@@ -6,7 +6,7 @@
 //! and makes ordering simple: a subscribe's replay is written before any
 //! live message queued meanwhile, which is then de-duplicated by `seq`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,11 +25,62 @@ use crate::error::ApiError;
 use crate::hub::{CloseReason, ConnectionId, KillSwitch, Outbound, Registration};
 use crate::messaging::author_of;
 use crate::state::AppState;
-use crate::store::MessageRange;
+use crate::store::{AppendTicket, Appended, MessageRange, StoreError};
 
 /// Close code for a frame over the size limit (RFC 6455).
 const MESSAGE_TOO_BIG: u16 = 1009;
+/// How long a closing connection waits for the client's close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Close code for a client that keeps breaking the rules (RFC 6455).
+const POLICY_VIOLATION: u16 = 1008;
+/// Longest `ref` (or `client_msg_id`) echoed, and longest unknown frame
+/// type named, in an `error`: a client cannot make the server repeat a
+/// large payload back.
+pub(super) const MAX_ECHO_CHARS: usize = 64;
+
+/// Counts frames refused for rate; too many in a window closes the
+/// connection with 1008, so a client that ignores `rate_limited` does not
+/// keep the server answering it.
+#[derive(Debug)]
+struct Violations {
+    window_start: Instant,
+    count: u32,
+}
+
+impl Violations {
+    const WINDOW: Duration = Duration::from_secs(10);
+    const LIMIT: u32 = 20;
+
+    fn new() -> Self {
+        Violations {
+            window_start: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one violation at `now`; true when it is one too many.
+    fn count(&mut self, now: Instant) -> bool {
+        if now.duration_since(self.window_start) > Self::WINDOW {
+            self.window_start = now;
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count > Self::LIMIT
+    }
+}
 const GOING_AWAY: u16 = 1001;
+
+/// Most sends one connection may have waiting for the store; past it the
+/// connection stops reading frames until one is answered.
+const MAX_SENDS_IN_FLIGHT: usize = 64;
+
+/// A `send` queued to the store, waiting for its commit.
+pub(super) struct PendingAck {
+    pub client_msg_id: String,
+    /// What an `error` answering it echoes.
+    pub reference: Option<String>,
+    pub answer: AppendTicket,
+}
 
 /// Delivery state of one subscribed chat.
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,9 +108,14 @@ pub(super) struct Connection {
     /// Whether `token_expiring` was sent for the current token.
     expiry_warned: bool,
     pub subscriptions: HashMap<Uuid, Subscription>,
+    /// Sends queued to the store, oldest first; the writer answers in the
+    /// order they were queued, so acks go out in that order too.
+    pub pending: VecDeque<PendingAck>,
     /// Bounds what one client can make the server do (store messages,
     /// fan out typing) however fast it writes.
     frame_limiter: governor::DefaultDirectRateLimiter,
+    /// Frames refused for rate in the current window.
+    violations: Violations,
     /// The hub's order to close; also cuts short a write the peer blocks.
     kill: Arc<KillSwitch>,
     /// A guest's display name, read from its chat on first need: tokens
@@ -119,7 +175,9 @@ impl Connection {
             claims,
             expiry_warned: false,
             subscriptions: HashMap::new(),
+            pending: VecDeque::new(),
             frame_limiter: frame_limiter(state.settings.ws.frames_per_second),
+            violations: Violations::new(),
             kill: kill.clone(),
             guest_name: None,
         };
@@ -144,6 +202,17 @@ impl Connection {
                 state.settings.ws.write_timeout,
                 connection.socket.send(WsMessage::Close(Some(frame))),
             )
+            .await;
+            // Read (and drop) what the client still sends until its close
+            // answers ours: closing with unread data would reset the
+            // connection and lose the close frame and the frames before it.
+            let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                while let Some(Ok(message)) = connection.socket.recv().await {
+                    if matches!(message, WsMessage::Close(_)) {
+                        break;
+                    }
+                }
+            })
             .await;
         }
         tracing::debug!(connection_id = %id, "websocket closed");
@@ -209,14 +278,19 @@ impl Connection {
             let expire_at = deadline(self.token_expires_at);
             tokio::select! {
                 reason = kill.triggered() => return Exit::from(reason),
-                incoming = self.socket.recv() => {
+                answer = first_answer(&mut self.pending) => {
+                    if !self.answer_send(answer).await {
+                        return Exit::Gone;
+                    }
+                }
+                incoming = self.socket.recv(), if self.pending.len() < MAX_SENDS_IN_FLIGHT => {
                     last_heard = Instant::now();
                     match incoming {
                         None => return Exit::Gone,
                         Some(Err(error)) => return read_failure(error),
                         Some(Ok(WsMessage::Text(text))) => {
-                            if !self.handle_text(text.as_str()).await {
-                                return Exit::Gone;
+                            if let Err(exit) = self.handle_text(text.as_str()).await {
+                                return exit;
                             }
                         }
                         Some(Ok(WsMessage::Binary(_))) => {
@@ -263,25 +337,79 @@ impl Connection {
         }
     }
 
-    /// Parses and runs one client frame. False when the socket is gone.
-    async fn handle_text(&mut self, text: &str) -> bool {
-        let (frame, reference) = match parse_frame(text) {
-            Ok(parsed) => parsed,
-            Err((error, reference)) => {
-                return self.send_frame(&error.into_ws_frame(reference)).await;
-            }
+    /// Acks the oldest pending send, or answers it with its error.
+    async fn answer_send(&mut self, answer: Result<Appended, StoreError>) -> bool {
+        let Some(pending) = self.pending.pop_front() else {
+            return true;
         };
+        match answer {
+            // Only now, with the message committed, does the sender hear of it.
+            Ok(appended) => {
+                let ack = ServerFrame::Ack {
+                    client_msg_id: pending.client_msg_id,
+                    message: appended.into_message(),
+                };
+                self.send_frame(&ack).await
+            }
+            Err(error) => {
+                let error = ApiError::from(error).into_ws_frame(pending.reference);
+                self.send_frame(&error).await
+            }
+        }
+    }
+
+    /// Parses and runs one client frame. False when the socket is gone.
+    ///
+    /// Answers go out in the order of the frames they answer: a frame that
+    /// is not a `send` waits for the acks of the sends before it, so a
+    /// client can use `ping` as a barrier.
+    async fn handle_text(&mut self, text: &str) -> Result<(), Exit> {
+        // Charged before parsing: a flood costs the server no JSON work.
         if self.frame_limiter.check().is_err() {
+            if self.violations.count(Instant::now()) {
+                let code = POLICY_VIOLATION;
+                return Err(Exit::Close(code, "policy_violation"));
+            }
             let refusal = ApiError::new(
                 ErrorCode::RateLimited,
                 "Too many frames; this one was not processed.",
             );
-            return self.send_frame(&refusal.into_ws_frame(reference)).await;
+            return self.answer(refusal.into_ws_frame(None)).await;
+        }
+        let (frame, reference) = match parse_frame(text) {
+            Ok(parsed) => parsed,
+            Err((error, reference)) => return self.answer(error.into_ws_frame(reference)).await,
+        };
+        let is_send = matches!(frame, ClientFrame::Send(_));
+        if !is_send {
+            self.drain_pending().await?;
         }
         match commands::apply(self, frame).await {
-            Ok(alive) => alive,
-            Err(error) => self.send_frame(&error.into_ws_frame(reference)).await,
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Exit::Gone),
+            Err(error) => self.answer(error.into_ws_frame(reference)).await,
         }
+    }
+
+    /// Sends `frame` after the acks of every send before it.
+    async fn answer(&mut self, frame: ServerFrame) -> Result<(), Exit> {
+        self.drain_pending().await?;
+        if self.send_frame(&frame).await {
+            Ok(())
+        } else {
+            Err(Exit::Gone)
+        }
+    }
+
+    /// Waits for every pending send and answers each, in order.
+    async fn drain_pending(&mut self) -> Result<(), Exit> {
+        while let Some(first) = self.pending.front_mut() {
+            let answer = (&mut first.answer).await;
+            if !self.answer_send(answer).await {
+                return Err(Exit::Gone);
+            }
+        }
+        Ok(())
     }
 
     /// Sends one hub item. `Err` closes the connection with that code.
@@ -426,6 +554,14 @@ impl From<CloseReason> for Exit {
     }
 }
 
+/// The answer to the oldest pending send; never resolves while none is.
+async fn first_answer(pending: &mut VecDeque<PendingAck>) -> Result<Appended, StoreError> {
+    match pending.front_mut() {
+        Some(first) => (&mut first.answer).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Maps a read error to how the connection ends: a frame over the size
 /// limit closes with 1009, anything else means the peer is gone.
 fn read_failure(error: axum::Error) -> Exit {
@@ -434,6 +570,14 @@ fn read_failure(error: axum::Error) -> Exit {
             Exit::Close(MESSAGE_TOO_BIG, "frame_too_large")
         }
         _ => Exit::Gone,
+    }
+}
+
+/// At most `max` characters of `text`.
+pub(super) fn truncated(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
     }
 }
 
@@ -449,7 +593,7 @@ fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), (ApiError, O
     let reference = ["ref", "client_msg_id"]
         .iter()
         .find_map(|key| value.get(key).and_then(|v| v.as_str()))
-        .map(str::to_owned);
+        .map(|echo| truncated(echo, MAX_ECHO_CHARS).to_owned());
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err((
             ApiError::new(
@@ -460,7 +604,7 @@ fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), (ApiError, O
         ));
     };
     if !ClientFrame::TYPES.contains(&kind) {
-        let message = format!("Unknown frame type {kind:?}.");
+        let message = format!("Unknown frame type {:?}.", truncated(kind, MAX_ECHO_CHARS));
         return Err((
             ApiError::new(ErrorCode::UnknownFrameType, message),
             reference,

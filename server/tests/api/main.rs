@@ -17,6 +17,7 @@ mod spec_documents;
 mod startup;
 mod token_properties;
 mod token_rejection;
+mod ws_abuse;
 mod ws_client;
 mod ws_delivery;
 mod ws_errors;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::messaging::send_message;
+use crate::messaging::new_message;
 use crate::state::AppState;
 use crate::store::Appended;
 
@@ -42,7 +42,10 @@ pub async fn post_message(
     ApiPath(chat_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    match send_message(&state, &claims, chat_id, &body.client_msg_id, body.body).await? {
+    let new = new_message(&state, &claims, chat_id, &body.client_msg_id, body.body)?;
+    // The writer publishes the message once committed, even if this
+    // request is dropped meanwhile.
+    match state.store.append_message(new).await? {
         Appended::Created(message) => Ok((StatusCode::CREATED, Json(message))),
         Appended::Existing(message) => Ok((StatusCode::OK, Json(message))),
     }
