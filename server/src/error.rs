@@ -61,6 +61,14 @@ impl ApiError {
         }
     }
 
+    /// A cap on open resources is reached; waiting alone does not help.
+    pub fn limit_exceeded(message: &'static str) -> Self {
+        ApiError {
+            retry_after_secs: Some(5),
+            ..ApiError::new(ErrorCode::LimitExceeded, message)
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         self.code
     }

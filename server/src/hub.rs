@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use byrd_spec::chat::Chat;
 use byrd_spec::message::{Author, Message, PartyType};
@@ -115,6 +116,37 @@ struct HubState {
     agent_connections: HashMap<Uuid, usize>,
     /// Connections subscribed to each chat.
     subscribers: HashMap<Uuid, HashSet<ConnectionId>>,
+    /// Recent revocations, so that a connection registering just after
+    /// one (its handshake checked the token before the revocation
+    /// committed) is closed too. Kept for [`REVOCATION_MEMORY`].
+    revoked_tokens: HashMap<String, Instant>,
+    revoked_sessions: HashMap<Uuid, Instant>,
+}
+
+/// How long the hub remembers a revocation: far longer than a handshake
+/// takes from its token check to its registration.
+const REVOCATION_MEMORY: Duration = Duration::from_secs(120);
+
+impl HubState {
+    fn forget_old_revocations(&mut self, now: Instant) {
+        let fresh = |at: &mut Instant| now.duration_since(*at) < REVOCATION_MEMORY;
+        self.revoked_tokens.retain(|_, at| fresh(at));
+        self.revoked_sessions.retain(|_, at| fresh(at));
+    }
+
+    fn is_revoked(&self, credentials: &Credentials) -> bool {
+        self.revoked_tokens.contains_key(&credentials.jti)
+            || credentials
+                .session
+                .is_some_and(|session| self.revoked_sessions.contains_key(&session))
+    }
+}
+
+/// What authenticated a connection, as far as revocation goes.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub jti: String,
+    pub session: Option<Uuid>,
 }
 
 /// A registered connection's ends of the hub.
@@ -124,6 +156,23 @@ pub struct Registration {
     pub kill: Arc<KillSwitch>,
     /// Agents online when this connection registered (agents only).
     pub online_agents: Vec<Uuid>,
+    /// Unregisters the connection when dropped.
+    pub membership: Membership,
+}
+
+/// A connection's place in the hub. Dropping it unregisters the
+/// connection, however its task ends: returning, failing, being cancelled
+/// or panicking.
+#[derive(Debug)]
+pub struct Membership {
+    hub: Hub,
+    id: ConnectionId,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+    }
 }
 
 /// Cheap to clone; all clones share one state.
@@ -154,11 +203,23 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn register(&self, kind: PartyType, principal: Uuid) -> Registration {
+    /// Adds a connection. One whose credentials were revoked moments ago
+    /// is told to close at once (4002): checking this under the same lock
+    /// `revoke` takes leaves no gap between a handshake's token check and
+    /// its registration.
+    pub fn register(
+        &self,
+        kind: PartyType,
+        principal: Uuid,
+        credentials: &Credentials,
+    ) -> Registration {
         let id = Uuid::new_v4();
         let (tx, rx) = mpsc::channel(self.queue_capacity);
         let kill = Arc::new(KillSwitch::default());
         let mut state = self.lock();
+        if state.is_revoked(credentials) {
+            kill.trigger(CloseReason::Protocol(CloseCode::TokenRevoked));
+        }
         state.peers.insert(
             id,
             Peer {
@@ -193,10 +254,14 @@ impl Hub {
             queue: rx,
             kill,
             online_agents,
+            membership: Membership {
+                hub: self.clone(),
+                id,
+            },
         }
     }
 
-    pub fn unregister(&self, id: ConnectionId) {
+    fn unregister(&self, id: ConnectionId) {
         let mut state = self.lock();
         let Some(peer) = state.peers.remove(&id) else {
             return;
@@ -300,7 +365,15 @@ impl Hub {
     /// Closes the agent connections authenticated by the revoked token or
     /// session.
     pub fn revoke(&self, jti: Option<&str>, session: Option<Uuid>) {
-        let state = self.lock();
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.forget_old_revocations(now);
+        if let Some(jti) = jti {
+            state.revoked_tokens.insert(jti.to_owned(), now);
+        }
+        if let Some(session) = session {
+            state.revoked_sessions.insert(session, now);
+        }
         for id in &state.agents {
             if let Some(peer) = state.peers.get(id) {
                 peer.deliver(Outbound::Revoked {
@@ -377,12 +450,56 @@ fn broadcast_presence(state: &HubState, agent_id: Uuid, status: PresenceStatus) 
 mod tests {
     use super::*;
 
+    fn credentials() -> Credentials {
+        Credentials {
+            jti: Uuid::new_v4().to_string(),
+            session: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_leaves_the_hub_however_its_registration_is_dropped() {
+        let hub = Hub::new(8);
+        let registration = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
+        hub.subscribe(registration.id, Uuid::now_v7());
+        let task = tokio::spawn(async move {
+            let _registration = registration;
+            panic!("the connection task fails");
+        });
+        assert!(task.await.is_err());
+        assert_eq!(hub.connection_count(), 0);
+        assert!(hub.lock().subscribers.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_connection_registering_just_after_its_revocation_is_closed() {
+        // A logout can commit between a handshake's token check and its
+        // registration; the registration still closes with 4002.
+        let hub = Hub::new(8);
+        let revoked = credentials();
+        let session = Credentials {
+            jti: Uuid::new_v4().to_string(),
+            session: Some(Uuid::now_v7()),
+        };
+        hub.revoke(Some(&revoked.jti), None);
+        hub.revoke(None, session.session);
+
+        let by_token = hub.register(PartyType::Agent, Uuid::now_v7(), &revoked);
+        let by_session = hub.register(PartyType::Agent, Uuid::now_v7(), &session);
+        let other = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
+
+        let revoked_code = Some(CloseReason::Protocol(CloseCode::TokenRevoked));
+        assert_eq!(by_token.kill.reason(), revoked_code);
+        assert_eq!(by_session.kill.reason(), revoked_code);
+        assert_eq!(other.kill.reason(), None);
+    }
+
     #[tokio::test]
     async fn a_full_queue_kills_only_the_slow_connection() {
         let hub = Hub::new(2);
         let chat = Uuid::now_v7();
-        let mut fast = hub.register(PartyType::Guest, Uuid::now_v7());
-        let slow = hub.register(PartyType::Guest, Uuid::now_v7());
+        let mut fast = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
+        let slow = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
         hub.subscribe(fast.id, chat);
         hub.subscribe(slow.id, chat);
         for _ in 0..3 {
@@ -409,12 +526,12 @@ mod tests {
     async fn leaving_removes_every_subscription_of_the_connection() {
         let hub = Hub::new(8);
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let leaving = hub.register(PartyType::Agent, Uuid::now_v7());
-        let mut staying = hub.register(PartyType::Guest, Uuid::now_v7());
+        let leaving = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
+        let mut staying = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
         hub.subscribe(leaving.id, a);
         hub.subscribe(leaving.id, b);
         hub.subscribe(staying.id, b);
-        hub.unregister(leaving.id);
+        drop(leaving);
         {
             let state = hub.lock();
             assert!(!state.subscribers.contains_key(&a));
@@ -432,12 +549,12 @@ mod tests {
     #[tokio::test]
     async fn presence_goes_online_with_the_first_connection_and_offline_with_the_last() {
         let hub = Hub::new(8);
-        let mut watcher = hub.register(PartyType::Agent, Uuid::now_v7());
+        let mut watcher = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
         let agent = Uuid::now_v7();
-        let a = hub.register(PartyType::Agent, agent);
-        let b = hub.register(PartyType::Agent, agent);
-        hub.unregister(a.id);
-        hub.unregister(b.id);
+        let a = hub.register(PartyType::Agent, agent, &credentials());
+        let b = hub.register(PartyType::Agent, agent, &credentials());
+        drop(a);
+        drop(b);
         let mut frames = Vec::new();
         while let Ok(Outbound::Frame(frame)) = watcher.queue.try_recv() {
             frames.push(frame.to_string());

@@ -17,6 +17,7 @@ pub mod hub;
 pub mod messaging;
 pub mod rate_limit;
 pub mod routes;
+pub mod socket_caps;
 pub mod spec_docs;
 pub mod startup;
 pub mod state;

@@ -66,6 +66,7 @@ pub fn new_message(
     let body = MessageBody::parse(body, state.settings.ws.max_body_chars)
         .map_err(|e| ApiError::new(ErrorCode::BodyTooLong, e.to_string()))?;
     let author = author_of(claims);
+    state.send_limiter.check_key(&author.id)?;
     Ok(NewMessage {
         chat_id,
         author_kind: author.kind,

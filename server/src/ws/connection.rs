@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::commands;
 use crate::error::ApiError;
-use crate::hub::{CloseReason, ConnectionId, KillSwitch, Outbound, Registration};
+use crate::hub::{CloseReason, ConnectionId, Credentials, KillSwitch, Outbound, Registration};
 use crate::messaging::author_of;
 use crate::state::AppState;
 use crate::store::{AppendTicket, Appended, MessageRange, StoreError};
@@ -161,12 +161,25 @@ impl Connection {
         guest_after_seq: Option<i64>,
     ) {
         let principal = principal_of(&claims);
+        let credentials = match &claims {
+            Claims::Agent(agent) => Credentials {
+                jti: agent.jti.clone(),
+                session: agent.sid,
+            },
+            Claims::Guest(guest) => Credentials {
+                jti: guest.jti.clone(),
+                session: None,
+            },
+        };
         let Registration {
             id,
             queue,
             kill,
             online_agents,
-        } = state.hub.register(principal.kind, principal.id);
+            membership,
+        } = state
+            .hub
+            .register(principal.kind, principal.id, &credentials);
         let mut connection = Connection {
             token_expires_at: expiry_of(&claims),
             state: state.clone(),
@@ -191,7 +204,7 @@ impl Connection {
             (Exit::Gone, Some(reason)) => Exit::from(reason),
             (exit, _) => exit,
         };
-        state.hub.unregister(id);
+        drop(membership);
         if let Exit::Close(code, reason) = exit {
             // Best effort: a peer that stopped reading will not get it.
             let frame = CloseFrame {
@@ -275,7 +288,11 @@ impl Connection {
         loop {
             let warn_at =
                 deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
-            let expire_at = deadline(self.token_expires_at);
+            // The handshake admits a token until `exp` plus the clock
+            // leeway; the live socket keeps the same rule.
+            let leeway =
+                chrono::Duration::from_std(self.state.settings.jwt.leeway).unwrap_or_default();
+            let expire_at = deadline(self.token_expires_at + leeway);
             tokio::select! {
                 reason = kill.triggered() => return Exit::from(reason),
                 answer = first_answer(&mut self.pending) => {

@@ -7,7 +7,7 @@ use byrd_spec::agent::{Agent, CreateAgentRequest};
 use byrd_spec::error::ErrorBody;
 use secrecy::SecretString;
 
-use crate::auth::{AdminAuth, hash_password};
+use crate::auth::{AdminAuth, hash_password_in};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -35,14 +35,15 @@ pub async fn create_agent(
     AdminAuth(admin): AdminAuth,
     ApiJson(body): ApiJson<CreateAgentRequest>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    let slot = state.password_slots.take()?;
     let new = NewAgent {
         email: EmailAddress::parse("email", &body.email)?,
         name: DisplayName::parse("name", &body.name)?,
         role: body.role,
-        password_hash: hash_password(Password::parse(
-            "password",
-            SecretString::from(body.password),
-        )?)
+        password_hash: hash_password_in(
+            slot,
+            Password::parse("password", SecretString::from(body.password))?,
+        )
         .await?,
     };
     let agent = state.store.insert_agent(new).await?;
