@@ -31,6 +31,8 @@ use crate::store::{AppendTicket, Appended, MessageRange, StoreError};
 const MESSAGE_TOO_BIG: u16 = 1009;
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Close code when the server cannot go on without a hole (RFC 6455).
+const INTERNAL_ERROR: u16 = 1011;
 /// Close code for a client that keeps breaking the rules (RFC 6455).
 const POLICY_VIOLATION: u16 = 1008;
 /// Longest `ref` (or `client_msg_id`) echoed, and longest unknown frame
@@ -327,7 +329,7 @@ impl Connection {
                     match self.handle_outbound(item).await {
                         Ok(true) => {}
                         Ok(false) => return Exit::Gone,
-                        Err(code) => return Exit::Close(code.code(), code.reason()),
+                        Err(exit) => return exit,
                     }
                 }
                 _ = heartbeat.tick() => {
@@ -430,14 +432,14 @@ impl Connection {
     }
 
     /// Sends one hub item. `Err` closes the connection with that code.
-    async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, CloseCode> {
+    async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, Exit> {
         match item {
             Outbound::Frame(frame) => Ok(self.send(WsMessage::Text(frame.as_ref().into())).await),
             Outbound::ChatMessage {
                 chat_id,
                 seq,
                 frame,
-            } => Ok(self.deliver_message(chat_id, seq, &frame).await),
+            } => self.deliver_message(chat_id, seq, &frame).await,
             Outbound::Revoked { jti, session } => {
                 let ours = match &self.claims {
                     Claims::Agent(agent) => {
@@ -447,7 +449,8 @@ impl Connection {
                     Claims::Guest(guest) => jti.as_deref() == Some(guest.jti.as_str()),
                 };
                 if ours {
-                    Err(CloseCode::TokenRevoked)
+                    let code = CloseCode::TokenRevoked;
+                    Err(Exit::Close(code.code(), code.reason()))
                 } else {
                     Ok(true)
                 }
@@ -458,39 +461,42 @@ impl Connection {
     /// Delivers a live message in `seq` order: drops what was already
     /// delivered, and fills a gap from the store first. Seqs commit in
     /// order, so a gap below a live message is always readable.
-    async fn deliver_message(&mut self, chat_id: Uuid, seq: i64, frame: &str) -> bool {
+    ///
+    /// When the gap cannot be read, the connection closes (1011
+    /// `resume_required`) rather than deliver past a silent hole: the
+    /// client reconnects and resumes from the last `seq` it has.
+    async fn deliver_message(&mut self, chat_id: Uuid, seq: i64, frame: &str) -> Result<bool, Exit> {
         let Some(subscription) = self.subscriptions.get(&chat_id).copied() else {
             // Unsubscribed after the hub queued it.
-            return true;
+            return Ok(true);
         };
         if let Some(delivered) = subscription.delivered {
             if seq <= delivered {
-                return true;
+                return Ok(true);
             }
-            if seq > delivered + 1 && !self.replay(chat_id, delivered, seq).await {
-                return false;
+            if seq > delivered + 1 && !self.replay(chat_id, delivered, seq).await? {
+                return Ok(false);
             }
         }
         if !self.send(WsMessage::Text(frame.into())).await {
-            return false;
+            return Ok(false);
         }
         self.set_delivered(chat_id, seq);
-        true
+        Ok(true)
     }
 
     /// Sends the stored messages with `after < seq < before`.
-    async fn replay(&mut self, chat_id: Uuid, after: i64, before: i64) -> bool {
+    async fn replay(&mut self, chat_id: Uuid, after: i64, before: i64) -> Result<bool, Exit> {
         let range = MessageRange {
             after_seq: Some(after),
             before_seq: Some(before),
             limit: u32::try_from(before - after).unwrap_or(u32::MAX),
         };
         match self.state.store.list_messages(chat_id, range).await {
-            Ok((messages, _)) => self.send_messages(chat_id, messages).await,
+            Ok((messages, _)) => Ok(self.send_messages(chat_id, messages).await),
             Err(error) => {
-                // Not silently skipping: the client must know it has a hole.
-                let error = ApiError::from(error);
-                self.send_frame(&error.into_ws_frame(None)).await
+                tracing::warn!(%chat_id, after, before, error = %error, "cannot fill a gap; closing so the client resumes");
+                Err(Exit::Close(INTERNAL_ERROR, "resume_required"))
             }
         }
     }
