@@ -18,29 +18,40 @@ use std::time::{Duration, Instant};
 use byrd_spec::chat::Chat;
 use byrd_spec::message::{Author, Message, PartyType};
 use byrd_spec::ws::{CloseCode, PresenceStatus, ServerFrame};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::outbox::{OutboxReceiver, OutboxSender, outbox};
 use crate::store::{CommitListener, Committed};
 
 pub type ConnectionId = Uuid;
 
-/// One item of a connection's outbound queue.
+/// One item of a connection's outbound queue. Every variant is one thin
+/// pointer to data shared by all receivers: the queue's storage is
+/// allocated per connection, so a small item keeps idle connections cheap.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// A rendered frame to send as is.
-    Frame(Arc<str>),
+    Frame(Arc<String>),
     /// A message of a chat; the connection orders and de-duplicates by `seq`.
-    ChatMessage {
-        chat_id: Uuid,
-        seq: i64,
-        frame: Arc<str>,
-    },
-    /// An access token (`jti`) or a whole login session was revoked.
-    Revoked {
-        jti: Option<String>,
-        session: Option<Uuid>,
-    },
+    ChatMessage(Arc<ChatMessage>),
+    /// An access token or a whole login session was revoked.
+    Revoked(Arc<Revocation>),
+}
+
+/// A rendered `message` frame and where it goes in its chat.
+#[derive(Debug)]
+pub struct ChatMessage {
+    pub chat_id: Uuid,
+    pub seq: i64,
+    pub frame: String,
+}
+
+/// What was revoked: an access token (`jti`), a login session, or both.
+#[derive(Debug)]
+pub struct Revocation {
+    pub jti: Option<String>,
+    pub session: Option<Uuid>,
 }
 
 /// Why the server ends a connection.
@@ -86,7 +97,7 @@ impl KillSwitch {
 struct Peer {
     kind: PartyType,
     principal: Uuid,
-    queue: mpsc::Sender<Outbound>,
+    queue: OutboxSender,
     kill: Arc<KillSwitch>,
     /// The chats this connection is subscribed to, so leaving touches only
     /// those entries of `HubState::subscribers`.
@@ -96,13 +107,9 @@ struct Peer {
 impl Peer {
     /// Queues `item` without waiting; a full queue means a slow consumer.
     fn deliver(&self, item: Outbound) {
-        match self.queue.try_send(item) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self
-                .kill
-                .trigger(CloseReason::Protocol(CloseCode::SlowConsumer)),
-            // The connection is already ending.
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        if self.queue.try_send(item).is_err() {
+            self.kill
+                .trigger(CloseReason::Protocol(CloseCode::SlowConsumer));
         }
     }
 }
@@ -152,7 +159,7 @@ pub struct Credentials {
 /// A registered connection's ends of the hub.
 pub struct Registration {
     pub id: ConnectionId,
-    pub queue: mpsc::Receiver<Outbound>,
+    pub queue: OutboxReceiver,
     pub kill: Arc<KillSwitch>,
     /// Agents online when this connection registered (agents only).
     pub online_agents: Vec<Uuid>,
@@ -182,9 +189,13 @@ pub struct Hub {
     queue_capacity: usize,
 }
 
-fn render(frame: &ServerFrame) -> Arc<str> {
+fn render(frame: &ServerFrame) -> Arc<String> {
+    Arc::new(render_string(frame))
+}
+
+fn render_string(frame: &ServerFrame) -> String {
     // Serialising these types cannot fail: no maps with non-string keys.
-    Arc::from(serde_json::to_string(frame).unwrap_or_default())
+    serde_json::to_string(frame).unwrap_or_default()
 }
 
 impl Hub {
@@ -214,7 +225,7 @@ impl Hub {
         credentials: &Credentials,
     ) -> Registration {
         let id = Uuid::new_v4();
-        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        let (tx, rx) = outbox(self.queue_capacity);
         let kill = Arc::new(KillSwitch::default());
         let mut state = self.lock();
         if state.is_revoked(credentials) {
@@ -304,16 +315,16 @@ impl Hub {
 
     /// A stored message, to every subscriber of its chat (its sender too).
     pub fn publish_message(&self, message: &Message) {
-        let frame = render(&ServerFrame::Message {
-            message: message.clone(),
+        let rendered = Arc::new(ChatMessage {
+            chat_id: message.chat_id,
+            seq: message.seq,
+            frame: render_string(&ServerFrame::Message {
+                message: message.clone(),
+            }),
         });
         let state = self.lock();
         for peer in subscribers(&state, message.chat_id) {
-            peer.deliver(Outbound::ChatMessage {
-                chat_id: message.chat_id,
-                seq: message.seq,
-                frame: frame.clone(),
-            });
+            peer.deliver(Outbound::ChatMessage(rendered.clone()));
         }
     }
 
@@ -374,12 +385,13 @@ impl Hub {
         if let Some(session) = session {
             state.revoked_sessions.insert(session, now);
         }
+        let revocation = Arc::new(Revocation {
+            jti: jti.map(str::to_owned),
+            session,
+        });
         for id in &state.agents {
             if let Some(peer) = state.peers.get(id) {
-                peer.deliver(Outbound::Revoked {
-                    jti: jti.map(str::to_owned),
-                    session,
-                });
+                peer.deliver(Outbound::Revoked(revocation.clone()));
             }
         }
     }
@@ -513,7 +525,7 @@ mod tests {
                 },
                 true,
             );
-            fast.queue.recv().await.unwrap();
+            fast.queue.recv().await;
         }
         assert_eq!(
             slow.kill.triggered().await,
@@ -543,7 +555,7 @@ mod tests {
             name: None,
         };
         hub.publish_typing(Uuid::nil(), b, author, true);
-        assert!(matches!(staying.queue.try_recv(), Ok(Outbound::Frame(_))));
+        assert!(matches!(staying.queue.try_recv(), Some(Outbound::Frame(_))));
     }
 
     #[tokio::test]
@@ -556,7 +568,7 @@ mod tests {
         drop(a);
         drop(b);
         let mut frames = Vec::new();
-        while let Ok(Outbound::Frame(frame)) = watcher.queue.try_recv() {
+        while let Some(Outbound::Frame(frame)) = watcher.queue.try_recv() {
             frames.push(frame.to_string());
         }
         assert_eq!(frames.len(), 2, "{frames:?}");

@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod hub;
 pub mod messaging;
+pub mod outbox;
 pub mod rate_limit;
 pub mod routes;
 pub mod socket_caps;

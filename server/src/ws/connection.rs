@@ -22,8 +22,11 @@ use uuid::Uuid;
 
 use super::commands;
 use crate::error::ApiError;
-use crate::hub::{CloseReason, ConnectionId, Credentials, KillSwitch, Outbound, Registration};
+use crate::hub::{
+    CloseReason, ConnectionId, Credentials, KillSwitch, Outbound, Registration, Revocation,
+};
 use crate::messaging::author_of;
+use crate::outbox::OutboxReceiver;
 use crate::state::AppState;
 use crate::store::{AppendTicket, Appended, MessageRange, StoreError};
 
@@ -197,9 +200,9 @@ impl Connection {
             guest_name: None,
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
-        let exit = connection
-            .serve(principal, online_agents, guest_after_seq, queue, &kill)
-            .await;
+        let exit =
+            Box::pin(connection.serve(principal, online_agents, guest_after_seq, queue, &kill))
+                .await;
         let exit = match (exit, kill.reason()) {
             // A write given up because the hub said close (a slow consumer
             // blocking its socket) still closes with the hub's code.
@@ -208,27 +211,7 @@ impl Connection {
         };
         drop(membership);
         if let Exit::Close(code, reason) = exit {
-            // Best effort: a peer that stopped reading will not get it.
-            let frame = CloseFrame {
-                code,
-                reason: reason.into(),
-            };
-            let _ = tokio::time::timeout(
-                state.settings.ws.write_timeout,
-                connection.socket.send(WsMessage::Close(Some(frame))),
-            )
-            .await;
-            // Read (and drop) what the client still sends until its close
-            // answers ours: closing with unread data would reset the
-            // connection and lose the close frame and the frames before it.
-            let _ = tokio::time::timeout(CLOSE_GRACE, async {
-                while let Some(Ok(message)) = connection.socket.recv().await {
-                    if matches!(message, WsMessage::Close(_)) {
-                        break;
-                    }
-                }
-            })
-            .await;
+            Box::pin(connection.close(code, reason)).await;
         }
         tracing::debug!(connection_id = %id, "websocket closed");
     }
@@ -238,9 +221,121 @@ impl Connection {
         principal: Principal,
         online_agents: Vec<Uuid>,
         guest_after_seq: Option<i64>,
-        mut queue: tokio::sync::mpsc::Receiver<Outbound>,
+        mut queue: OutboxReceiver,
         kill: &crate::hub::KillSwitch,
     ) -> Exit {
+        let heartbeat_every = self.state.settings.ws.heartbeat_interval;
+        if !Box::pin(self.greet(principal, online_agents, guest_after_seq)).await {
+            return Exit::Gone;
+        }
+
+        let mut heartbeat =
+            tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_heard = Instant::now();
+        loop {
+            let warn_at =
+                deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
+            // The handshake admits a token until `exp` plus the clock
+            // leeway; the live socket keeps the same rule.
+            let leeway =
+                chrono::Duration::from_std(self.state.settings.jwt.leeway).unwrap_or_default();
+            let expire_at = deadline(self.token_expires_at + leeway);
+            tokio::select! {
+                reason = kill.triggered() => return Exit::from(reason),
+                answer = first_answer(&mut self.pending) => {
+                    if !Box::pin(self.answer_send(answer)).await {
+                        return Exit::Gone;
+                    }
+                }
+                incoming = self.socket.recv(), if self.pending.len() < MAX_SENDS_IN_FLIGHT => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        None => return Exit::Gone,
+                        Some(Err(error)) => return read_failure(error),
+                        Some(Ok(WsMessage::Text(text))) => {
+                            // Boxed, like every branch's work: the idle
+                            // connection's future keeps only the waits.
+                            if let Err(exit) = Box::pin(self.handle_text(text.as_str())).await {
+                                return exit;
+                            }
+                        }
+                        Some(Ok(WsMessage::Binary(_))) => {
+                            let refusal = ApiError::new(ErrorCode::InvalidJson, "Frames must be JSON text frames.");
+                            if !self.send_frame(&refusal.into_ws_frame(None)).await {
+                                return Exit::Gone;
+                            }
+                        }
+                        Some(Ok(WsMessage::Close(_))) => return Exit::Gone,
+                        // Pings are answered by the WebSocket layer; pongs
+                        // only matter as signs of life.
+                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                    }
+                }
+                item = queue.recv() => {
+                    match Box::pin(self.handle_outbound(item)).await {
+                        Ok(true) => {}
+                        Ok(false) => return Exit::Gone,
+                        Err(exit) => return exit,
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() >= heartbeat_every * 2 {
+                        let code = CloseCode::HeartbeatTimeout;
+                        return Exit::Close(code.code(), code.reason());
+                    }
+                    if !Box::pin(self.send(WsMessage::Ping(Default::default()))).await {
+                        return Exit::Gone;
+                    }
+                }
+                () = tokio::time::sleep_until(warn_at), if !self.expiry_warned => {
+                    self.expiry_warned = true;
+                    let warning = ServerFrame::TokenExpiring { expires_at: self.token_expires_at };
+                    if !Box::pin(self.send_frame(&warning)).await {
+                        return Exit::Gone;
+                    }
+                }
+                () = tokio::time::sleep_until(expire_at) => {
+                    let code = CloseCode::TokenExpired;
+                    return Exit::Close(code.code(), code.reason());
+                }
+            }
+        }
+    }
+
+    /// Sends the close frame and waits a little for the client's.
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        // Best effort: a peer that stopped reading will not get it.
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = tokio::time::timeout(
+            self.state.settings.ws.write_timeout,
+            self.socket.send(WsMessage::Close(Some(frame))),
+        )
+        .await;
+        // Read (and drop) what the client still sends until its close
+        // answers ours: closing with unread data would reset the
+        // connection and lose the close frame and the frames before it.
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = self.socket.recv().await {
+                if matches!(message, WsMessage::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+
+    /// `hello`, the agents already online, and a guest's chat (replayed
+    /// when its URL asked). False when the socket is gone.
+    async fn greet(
+        &mut self,
+        principal: Principal,
+        online_agents: Vec<Uuid>,
+        guest_after_seq: Option<i64>,
+    ) -> bool {
         let heartbeat_every = self.state.settings.ws.heartbeat_interval;
         let hello = ServerFrame::Hello {
             connection_id: self.id,
@@ -249,7 +344,7 @@ impl Connection {
             token_expires_at: self.token_expires_at,
         };
         if !self.send_frame(&hello).await {
-            return Exit::Gone;
+            return false;
         }
         for agent_id in online_agents {
             let presence = ServerFrame::Presence {
@@ -257,7 +352,7 @@ impl Connection {
                 status: PresenceStatus::Online,
             };
             if !self.send_frame(&presence).await {
-                return Exit::Gone;
+                return false;
             }
         }
         if let Claims::Guest(guest) = &self.claims {
@@ -278,82 +373,11 @@ impl Connection {
                     Err(error) => self.send_frame(&error.into_ws_frame(None)).await,
                 };
                 if !alive {
-                    return Exit::Gone;
+                    return false;
                 }
             }
         }
-
-        let mut heartbeat =
-            tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
-        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut last_heard = Instant::now();
-        loop {
-            let warn_at =
-                deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
-            // The handshake admits a token until `exp` plus the clock
-            // leeway; the live socket keeps the same rule.
-            let leeway =
-                chrono::Duration::from_std(self.state.settings.jwt.leeway).unwrap_or_default();
-            let expire_at = deadline(self.token_expires_at + leeway);
-            tokio::select! {
-                reason = kill.triggered() => return Exit::from(reason),
-                answer = first_answer(&mut self.pending) => {
-                    if !self.answer_send(answer).await {
-                        return Exit::Gone;
-                    }
-                }
-                incoming = self.socket.recv(), if self.pending.len() < MAX_SENDS_IN_FLIGHT => {
-                    last_heard = Instant::now();
-                    match incoming {
-                        None => return Exit::Gone,
-                        Some(Err(error)) => return read_failure(error),
-                        Some(Ok(WsMessage::Text(text))) => {
-                            if let Err(exit) = self.handle_text(text.as_str()).await {
-                                return exit;
-                            }
-                        }
-                        Some(Ok(WsMessage::Binary(_))) => {
-                            let refusal = ApiError::new(ErrorCode::InvalidJson, "Frames must be JSON text frames.");
-                            if !self.send_frame(&refusal.into_ws_frame(None)).await {
-                                return Exit::Gone;
-                            }
-                        }
-                        Some(Ok(WsMessage::Close(_))) => return Exit::Gone,
-                        // Pings are answered by the WebSocket layer; pongs
-                        // only matter as signs of life.
-                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
-                    }
-                }
-                item = queue.recv() => {
-                    let Some(item) = item else { return Exit::Gone };
-                    match self.handle_outbound(item).await {
-                        Ok(true) => {}
-                        Ok(false) => return Exit::Gone,
-                        Err(exit) => return exit,
-                    }
-                }
-                _ = heartbeat.tick() => {
-                    if last_heard.elapsed() >= heartbeat_every * 2 {
-                        let code = CloseCode::HeartbeatTimeout;
-                        return Exit::Close(code.code(), code.reason());
-                    }
-                    if !self.send(WsMessage::Ping(Default::default())).await {
-                        return Exit::Gone;
-                    }
-                }
-                () = tokio::time::sleep_until(warn_at), if !self.expiry_warned => {
-                    self.expiry_warned = true;
-                    let warning = ServerFrame::TokenExpiring { expires_at: self.token_expires_at };
-                    if !self.send_frame(&warning).await {
-                        return Exit::Gone;
-                    }
-                }
-                () = tokio::time::sleep_until(expire_at) => {
-                    let code = CloseCode::TokenExpired;
-                    return Exit::Close(code.code(), code.reason());
-                }
-            }
-        }
+        true
     }
 
     /// Acks the oldest pending send, or answers it with its error.
@@ -435,16 +459,16 @@ impl Connection {
     async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, Exit> {
         match item {
             Outbound::Frame(frame) => Ok(self.send(WsMessage::Text(frame.as_ref().into())).await),
-            Outbound::ChatMessage {
-                chat_id,
-                seq,
-                frame,
-            } => self.deliver_message(chat_id, seq, &frame).await,
-            Outbound::Revoked { jti, session } => {
+            Outbound::ChatMessage(message) => {
+                self.deliver_message(message.chat_id, message.seq, &message.frame)
+                    .await
+            }
+            Outbound::Revoked(revocation) => {
+                let Revocation { jti, session } = revocation.as_ref();
                 let ours = match &self.claims {
                     Claims::Agent(agent) => {
                         jti.as_deref() == Some(agent.jti.as_str())
-                            || (session.is_some() && agent.sid == session)
+                            || (session.is_some() && agent.sid == *session)
                     }
                     Claims::Guest(guest) => jti.as_deref() == Some(guest.jti.as_str()),
                 };
@@ -465,7 +489,12 @@ impl Connection {
     /// When the gap cannot be read, the connection closes (1011
     /// `resume_required`) rather than deliver past a silent hole: the
     /// client reconnects and resumes from the last `seq` it has.
-    async fn deliver_message(&mut self, chat_id: Uuid, seq: i64, frame: &str) -> Result<bool, Exit> {
+    async fn deliver_message(
+        &mut self,
+        chat_id: Uuid,
+        seq: i64,
+        frame: &str,
+    ) -> Result<bool, Exit> {
         let Some(subscription) = self.subscriptions.get(&chat_id).copied() else {
             // Unsubscribed after the hub queued it.
             return Ok(true);

@@ -90,7 +90,7 @@ pub async fn upgrade(
         // Small buffers keep idle connections cheap; tungstenite's defaults
         // (128 KiB read buffer) would cost gigabytes at 10,000 connections.
         // Chat frames are small; a larger one grows the buffer as needed.
-        .read_buffer_size(1024)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_write_buffer_size(ws.max_frame_bytes * 4)
         .max_message_size(ws.max_frame_bytes)
