@@ -98,6 +98,8 @@ pub struct WsSettings {
     /// Longest message body, in characters.
     pub max_body_chars: usize,
     /// Frames queued for one connection before it counts as a slow consumer.
+    /// Room for a commit's share of a busy chat load: the queue costs
+    /// nothing until used.
     pub outbound_queue: usize,
     /// How long one write to a client may take before it is cut off.
     pub write_timeout: Duration,
@@ -118,7 +120,7 @@ impl Default for WsSettings {
             heartbeat_interval: Duration::from_secs(25),
             max_frame_bytes: 64 * 1024,
             max_body_chars: 4000,
-            outbound_queue: 256,
+            outbound_queue: 1024,
             write_timeout: Duration::from_secs(10),
             token_expiry_warning: Duration::from_secs(60),
             frames_per_second: 20,

@@ -31,6 +31,10 @@ pub(super) struct PendingAppend {
     pub reply: oneshot::Sender<Result<Appended, StoreError>>,
 }
 
+/// Rows of one multi-row `INSERT`: 9 parameters each stays well under
+/// SQLite's 32,766.
+const ROWS_PER_INSERT: usize = 512;
+
 /// The idempotency key of a message.
 type Key = (Uuid, PartyType, Uuid, String);
 
@@ -292,24 +296,32 @@ async fn try_append(
             },
         ));
     }
-    let mut insert =
-        QueryBuilder::<Sqlite>::new(format!("INSERT INTO messages ({MESSAGE_COLUMNS}) "));
-    insert.push_values(&messages, |mut row, (_, m)| {
-        row.push_bind(m.id)
-            .push_bind(m.chat_id)
-            .push_bind(m.seq)
-            .push_bind(m.author.kind.as_str())
-            .push_bind(m.author.id)
-            .push_bind(&m.author.name)
-            .push_bind(&m.body)
-            .push_bind(&m.client_msg_id)
-            .push_bind(m.created_at);
-    });
-    insert.push(" ON CONFLICT (chat_id, author_type, author_id, client_msg_id) DO NOTHING");
     // Counting is enough in the common case; which ones were skipped is
-    // looked up only when some were.
-    let inserted = insert.build().execute(&mut *connection).await?;
-    if inserted.rows_affected() == messages.len() as u64 {
+    // looked up only when some were. Rows go in chunks that stay under
+    // SQLite's limit on bound parameters.
+    let mut inserted = 0;
+    for chunk in messages.chunks(ROWS_PER_INSERT) {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO messages ({MESSAGE_COLUMNS}) "));
+        insert.push_values(chunk, |mut row, (_, m)| {
+            row.push_bind(m.id)
+                .push_bind(m.chat_id)
+                .push_bind(m.seq)
+                .push_bind(m.author.kind.as_str())
+                .push_bind(m.author.id)
+                .push_bind(&m.author.name)
+                .push_bind(&m.body)
+                .push_bind(&m.client_msg_id)
+                .push_bind(m.created_at);
+        });
+        insert.push(" ON CONFLICT (chat_id, author_type, author_id, client_msg_id) DO NOTHING");
+        inserted += insert
+            .build()
+            .execute(&mut *connection)
+            .await?
+            .rows_affected();
+    }
+    if inserted == messages.len() as u64 {
         return Ok(Attempt::Stored(messages));
     }
     let mut repeats = Vec::new();

@@ -115,7 +115,7 @@ impl Default for StoreSettings {
             busy_timeout: Duration::from_secs(5),
             read_connections: 4,
             write_queue: 16_384,
-            max_batch: 512,
+            max_batch: 1024,
         }
     }
 }
