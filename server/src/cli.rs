@@ -71,10 +71,38 @@ struct ServeArgs {
     /// Logins and refreshes one client address may make per minute.
     #[arg(long, env = "BYRD_LOGINS_PER_MINUTE", default_value_t = 20)]
     logins_per_minute: u32,
-    /// Read the client address from the last X-Forwarded-For entry. Only
-    /// behind a reverse proxy that sets it.
+    /// Read the client address from X-Forwarded-For. Only behind a
+    /// reverse proxy that sets it.
     #[arg(long, env = "BYRD_TRUST_X_FORWARDED_FOR")]
     trust_x_forwarded_for: bool,
+    /// Which X-Forwarded-For entry, counted from the right, is the
+    /// client's: the number of proxies in front of Byrd.
+    #[arg(long, env = "BYRD_X_FORWARDED_FOR_HOPS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    x_forwarded_for_hops: u16,
+    /// Messages one principal may send per minute (REST and WebSocket).
+    #[arg(long, env = "BYRD_SENDS_PER_MINUTE", default_value_t = 120)]
+    sends_per_minute: u32,
+    /// History reads (message pages, subscribes) one principal may make
+    /// per minute (REST and WebSocket).
+    #[arg(long, env = "BYRD_READS_PER_MINUTE", default_value_t = 600)]
+    reads_per_minute: u32,
+    /// WebSockets one principal may hold open.
+    #[arg(long, env = "BYRD_SOCKETS_PER_PRINCIPAL", default_value_t = 16)]
+    sockets_per_principal: usize,
+    /// WebSockets one client address (an IPv6 /64) may hold open.
+    #[arg(long, env = "BYRD_SOCKETS_PER_ADDRESS", default_value_t = 1000)]
+    sockets_per_address: usize,
+    /// Failed logins for one email within 15 minutes before its logins
+    /// are refused for the rest of the 15 minutes.
+    #[arg(long, env = "BYRD_FAILED_LOGINS_PER_ACCOUNT", default_value_t = 10)]
+    failed_logins_per_account: u32,
+    /// Chats one WebSocket may be subscribed to at once.
+    #[arg(long, env = "BYRD_WS_MAX_SUBSCRIPTIONS", default_value_t = 1000)]
+    ws_max_subscriptions: usize,
+    /// Milliseconds a write may wait for the database before it is refused
+    /// with 503.
+    #[arg(long, env = "BYRD_DATABASE_BUSY_TIMEOUT_MS", default_value_t = 5000)]
+    database_busy_timeout_ms: u64,
     /// Origins allowed to open a WebSocket, comma-separated (e.g.
     /// `https://example.com`). Unset allows any origin: set it in production.
     #[arg(long, env = "BYRD_WS_ALLOWED_ORIGINS", value_delimiter = ',')]
@@ -197,6 +225,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.limits.chat_starts_per_minute = args.chat_starts_per_minute;
     settings.limits.logins_per_minute = args.logins_per_minute;
     settings.trust_forwarded_for = args.trust_x_forwarded_for;
+    settings.forwarded_for_hops = usize::from(args.x_forwarded_for_hops);
+    settings.limits.sends_per_minute = args.sends_per_minute;
+    settings.limits.reads_per_minute = args.reads_per_minute;
+    settings.limits.sockets_per_principal = args.sockets_per_principal;
+    settings.limits.sockets_per_address = args.sockets_per_address;
+    settings.limits.failed_logins_per_account = args.failed_logins_per_account;
+    settings.ws.max_subscriptions = args.ws_max_subscriptions;
+    settings.store.busy_timeout = std::time::Duration::from_millis(args.database_busy_timeout_ms);
     settings.ws.allowed_origins = args.ws_allowed_origins.map(|origins| {
         origins
             .into_iter()
@@ -240,7 +276,12 @@ async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
         (password, Some(path))
     };
     let password = Password::parse("password", password)?;
-    let store = Store::connect(&args.storage.database_url()).await?;
+    let store = Store::connect(
+        &args.storage.database_url(),
+        &crate::configuration::StoreSettings::default(),
+        None,
+    )
+    .await?;
     let role = match args.role {
         RoleArg::Admin => Role::Admin,
         RoleArg::Agent => Role::Agent,

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use crate::store::StoreSettings;
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -22,11 +24,16 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub limits: LimitSettings,
     pub ws: WsSettings,
+    pub store: StoreSettings,
     /// First admin, created when the database has no agent yet.
     pub bootstrap_admin: BootstrapAdmin,
-    /// Take the client address from the last `X-Forwarded-For` entry.
-    /// Only safe behind a proxy that sets that header.
+    /// Take the client address from `X-Forwarded-For`. Only safe behind
+    /// a proxy that sets that header.
     pub trust_forwarded_for: bool,
+    /// Which `X-Forwarded-For` entry, counted from the right, is the
+    /// client's: 1 behind one proxy, 2 behind two. Entries further left
+    /// were written by the client and are never used.
+    pub forwarded_for_hops: usize,
 }
 
 /// Token signing and lifetimes.
@@ -44,6 +51,10 @@ pub struct JwtSettings {
     pub refresh_token_ttl: Duration,
     /// Clock skew allowed on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
+    /// How long after a refresh the spent refresh token may be presented
+    /// again for the same successor (the answer was lost) instead of
+    /// counting as a reuse.
+    pub refresh_grace: Duration,
 }
 
 /// Request limits.
@@ -55,6 +66,21 @@ pub struct LimitSettings {
     pub logins_per_minute: u32,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Messages one principal may send per minute, REST and WebSocket
+    /// together.
+    pub sends_per_minute: u32,
+    /// History reads (`GET .../messages`, `subscribe`) one principal may
+    /// make per minute, REST and WebSocket together.
+    pub reads_per_minute: u32,
+    /// WebSockets one principal may hold open.
+    pub sockets_per_principal: usize,
+    /// WebSockets one client address (an IPv6 /64) may hold open.
+    pub sockets_per_address: usize,
+    /// Failed logins for one email within 15 minutes before its logins
+    /// are refused until the 15 minutes end.
+    pub failed_logins_per_account: u32,
+    /// Password hashes computed at once; past it logins fail with 503.
+    pub password_hashes_at_once: usize,
 }
 
 /// WebSocket and messaging limits.
@@ -72,6 +98,8 @@ pub struct WsSettings {
     /// Longest message body, in characters.
     pub max_body_chars: usize,
     /// Frames queued for one connection before it counts as a slow consumer.
+    /// Room for a commit's share of a busy chat load: the queue costs
+    /// nothing until used.
     pub outbound_queue: usize,
     /// How long one write to a client may take before it is cut off.
     pub write_timeout: Duration,
@@ -80,6 +108,8 @@ pub struct WsSettings {
     /// Client frames one connection may send per second, with bursts of
     /// twice as many; past it frames are refused with `rate_limited`.
     pub frames_per_second: u32,
+    /// Chats one connection may be subscribed to at once.
+    pub max_subscriptions: usize,
 }
 
 impl Default for WsSettings {
@@ -90,10 +120,11 @@ impl Default for WsSettings {
             heartbeat_interval: Duration::from_secs(25),
             max_frame_bytes: 64 * 1024,
             max_body_chars: 4000,
-            outbound_queue: 256,
+            outbound_queue: 1024,
             write_timeout: Duration::from_secs(10),
             token_expiry_warning: Duration::from_secs(60),
             frames_per_second: 20,
+            max_subscriptions: 1000,
         }
     }
 }
@@ -119,6 +150,7 @@ impl Default for JwtSettings {
             guest_token_ttl: Duration::from_secs(24 * 60 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             leeway: Duration::from_secs(30),
+            refresh_grace: Duration::from_secs(30),
         }
     }
 }
@@ -129,6 +161,12 @@ impl Default for LimitSettings {
             chat_starts_per_minute: 10,
             logins_per_minute: 20,
             max_body_bytes: 64 * 1024,
+            sends_per_minute: 120,
+            reads_per_minute: 600,
+            sockets_per_principal: 16,
+            sockets_per_address: 1000,
+            failed_logins_per_account: 10,
+            password_hashes_at_once: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -144,8 +182,10 @@ impl Settings {
             jwt: JwtSettings::default(),
             limits: LimitSettings::default(),
             ws: WsSettings::default(),
+            store: StoreSettings::default(),
             bootstrap_admin: BootstrapAdmin::default(),
             trust_forwarded_for: false,
+            forwarded_for_hops: 1,
         }
     }
 }

@@ -65,6 +65,17 @@ pub fn load_or_create_jwt_secret(dir: &Path) -> anyhow::Result<SecretString> {
         write_private_file(&path, &random_secret())?;
         tracing::info!(path = %path.display(), "generated a JWT signing key");
     }
+    let mode = fs::metadata(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .permissions()
+        .mode();
+    anyhow::ensure!(
+        mode & 0o077 == 0,
+        "{} can be read by other users (mode {:o}); the signing key must be owner-only: run `chmod 600 {}`",
+        path.display(),
+        mode & 0o777,
+        path.display()
+    );
     let secret =
         fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(SecretString::from(secret.trim().to_owned()))
@@ -87,5 +98,15 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JWT_SECRET_FILE);
+        fs::write(&path, random_secret()).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = load_or_create_jwt_secret(dir.path()).unwrap_err();
+        assert!(format!("{refused:#}").contains("chmod 600"), "{refused:#}");
     }
 }

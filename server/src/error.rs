@@ -52,6 +52,23 @@ impl ApiError {
         }
     }
 
+    /// The server cannot take this now (database busy, hashing slots
+    /// full); nothing was changed and a retry may succeed.
+    pub fn unavailable() -> Self {
+        ApiError {
+            retry_after_secs: Some(1),
+            ..ApiError::from_code(ErrorCode::Unavailable)
+        }
+    }
+
+    /// A cap on open resources is reached; waiting alone does not help.
+    pub fn limit_exceeded(message: &'static str) -> Self {
+        ApiError {
+            retry_after_secs: Some(5),
+            ..ApiError::new(ErrorCode::LimitExceeded, message)
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         self.code
     }
@@ -105,6 +122,8 @@ impl From<StoreError> for ApiError {
             StoreError::ChatNotFound => ApiError::from_code(ErrorCode::ChatNotFound),
             StoreError::AgentNotFound => ApiError::from_code(ErrorCode::AgentNotFound),
             StoreError::ChatClosed => ApiError::from_code(ErrorCode::ChatClosed),
+            StoreError::ClientMsgIdReused => ApiError::from_code(ErrorCode::ClientMsgIdReused),
+            StoreError::Unavailable => ApiError::unavailable(),
             StoreError::Unexpected(e) => ApiError::internal(e),
         }
     }

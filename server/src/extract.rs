@@ -6,6 +6,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::http::HeaderMap;
+
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -81,8 +83,11 @@ where
     }
 }
 
-/// The address a request came from: the TCP peer, or the last
-/// `X-Forwarded-For` entry when the server is told it sits behind a proxy.
+/// The address a request came from: the TCP peer, or, when the server is
+/// told it sits behind proxies, the `X-Forwarded-For` entry written by the
+/// outermost of them (`forwarded_for_hops` from the right). When that
+/// entry is missing or does not parse, the peer: never an entry further
+/// left, which the client itself may have written.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
@@ -94,14 +99,8 @@ impl FromRequestParts<AppState> for ClientAddr {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if state.settings.trust_forwarded_for
-            && let Some(forwarded) = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|v| v.trim().parse::<IpAddr>().ok())
-                .next_back()
+            && let Some(forwarded) =
+                forwarded_client(&parts.headers, state.settings.forwarded_for_hops)
         {
             return Ok(ClientAddr(forwarded));
         }
@@ -115,5 +114,45 @@ impl FromRequestParts<AppState> for ClientAddr {
                 ))
             })?;
         Ok(ClientAddr(peer.ip()))
+    }
+}
+
+/// The entry `hops` from the right of all `X-Forwarded-For` headers
+/// together, if it is there and is an address.
+fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<IpAddr> {
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|value| value.to_str().unwrap_or(""))
+        .flat_map(|value| value.split(','))
+        .collect();
+    let index = entries.len().checked_sub(hops.max(1))?;
+    entries[index].trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_client_is_the_entry_the_outermost_proxy_wrote() {
+        let one = |values: &[&str]| forwarded_client(&headers(values), 1);
+        assert_eq!(one(&["1.1.1.1, 2.2.2.2"]), Some([2, 2, 2, 2].into()));
+        assert_eq!(one(&["1.1.1.1", "2.2.2.2"]), Some([2, 2, 2, 2].into()));
+        // A spoofed entry to the left is never used, even when the right
+        // one does not parse.
+        assert_eq!(one(&["1.1.1.1, garbage"]), None);
+        assert_eq!(one(&[]), None);
+        let two = forwarded_client(&headers(&["6.6.6.6, 1.1.1.1, 2.2.2.2"]), 2);
+        assert_eq!(two, Some([1, 1, 1, 1].into()));
+        assert_eq!(forwarded_client(&headers(&["2.2.2.2"]), 2), None);
     }
 }

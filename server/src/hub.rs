@@ -13,31 +13,45 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use byrd_spec::chat::Chat;
 use byrd_spec::message::{Author, Message, PartyType};
 use byrd_spec::ws::{CloseCode, PresenceStatus, ServerFrame};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use uuid::Uuid;
+
+use crate::outbox::{OutboxReceiver, OutboxSender, outbox};
+use crate::store::{CommitListener, Committed};
 
 pub type ConnectionId = Uuid;
 
-/// One item of a connection's outbound queue.
+/// One item of a connection's outbound queue. Every variant is one thin
+/// pointer to data shared by all receivers: the queue's storage is
+/// allocated per connection, so a small item keeps idle connections cheap.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// A rendered frame to send as is.
-    Frame(Arc<str>),
+    Frame(Arc<String>),
     /// A message of a chat; the connection orders and de-duplicates by `seq`.
-    ChatMessage {
-        chat_id: Uuid,
-        seq: i64,
-        frame: Arc<str>,
-    },
-    /// An access token (`jti`) or a whole login session was revoked.
-    Revoked {
-        jti: Option<String>,
-        session: Option<Uuid>,
-    },
+    ChatMessage(Arc<ChatMessage>),
+    /// An access token or a whole login session was revoked.
+    Revoked(Arc<Revocation>),
+}
+
+/// A rendered `message` frame and where it goes in its chat.
+#[derive(Debug)]
+pub struct ChatMessage {
+    pub chat_id: Uuid,
+    pub seq: i64,
+    pub frame: String,
+}
+
+/// What was revoked: an access token (`jti`), a login session, or both.
+#[derive(Debug)]
+pub struct Revocation {
+    pub jti: Option<String>,
+    pub session: Option<Uuid>,
 }
 
 /// Why the server ends a connection.
@@ -83,7 +97,7 @@ impl KillSwitch {
 struct Peer {
     kind: PartyType,
     principal: Uuid,
-    queue: mpsc::Sender<Outbound>,
+    queue: OutboxSender,
     kill: Arc<KillSwitch>,
     /// The chats this connection is subscribed to, so leaving touches only
     /// those entries of `HubState::subscribers`.
@@ -93,13 +107,9 @@ struct Peer {
 impl Peer {
     /// Queues `item` without waiting; a full queue means a slow consumer.
     fn deliver(&self, item: Outbound) {
-        match self.queue.try_send(item) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self
-                .kill
-                .trigger(CloseReason::Protocol(CloseCode::SlowConsumer)),
-            // The connection is already ending.
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        if self.queue.try_send(item).is_err() {
+            self.kill
+                .trigger(CloseReason::Protocol(CloseCode::SlowConsumer));
         }
     }
 }
@@ -113,15 +123,63 @@ struct HubState {
     agent_connections: HashMap<Uuid, usize>,
     /// Connections subscribed to each chat.
     subscribers: HashMap<Uuid, HashSet<ConnectionId>>,
+    /// Recent revocations, so that a connection registering just after
+    /// one (its handshake checked the token before the revocation
+    /// committed) is closed too. Kept for [`REVOCATION_MEMORY`].
+    revoked_tokens: HashMap<String, Instant>,
+    revoked_sessions: HashMap<Uuid, Instant>,
+}
+
+/// How long the hub remembers a revocation: far longer than a handshake
+/// takes from its token check to its registration.
+const REVOCATION_MEMORY: Duration = Duration::from_secs(120);
+
+impl HubState {
+    fn forget_old_revocations(&mut self, now: Instant) {
+        let fresh = |at: &mut Instant| now.duration_since(*at) < REVOCATION_MEMORY;
+        self.revoked_tokens.retain(|_, at| fresh(at));
+        self.revoked_sessions.retain(|_, at| fresh(at));
+    }
+
+    fn is_revoked(&self, credentials: &Credentials) -> bool {
+        self.revoked_tokens.contains_key(&credentials.jti)
+            || credentials
+                .session
+                .is_some_and(|session| self.revoked_sessions.contains_key(&session))
+    }
+}
+
+/// What authenticated a connection, as far as revocation goes.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub jti: String,
+    pub session: Option<Uuid>,
 }
 
 /// A registered connection's ends of the hub.
 pub struct Registration {
     pub id: ConnectionId,
-    pub queue: mpsc::Receiver<Outbound>,
+    pub queue: OutboxReceiver,
     pub kill: Arc<KillSwitch>,
     /// Agents online when this connection registered (agents only).
     pub online_agents: Vec<Uuid>,
+    /// Unregisters the connection when dropped.
+    pub membership: Membership,
+}
+
+/// A connection's place in the hub. Dropping it unregisters the
+/// connection, however its task ends: returning, failing, being cancelled
+/// or panicking.
+#[derive(Debug)]
+pub struct Membership {
+    hub: Hub,
+    id: ConnectionId,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+    }
 }
 
 /// Cheap to clone; all clones share one state.
@@ -129,18 +187,15 @@ pub struct Registration {
 pub struct Hub {
     state: Arc<Mutex<HubState>>,
     queue_capacity: usize,
-    /// Striped locks that keep one chat's publishes in `seq` order; see
-    /// [`Hub::sequence_lock`].
-    sequencers: Arc<[tokio::sync::Mutex<()>]>,
 }
 
-/// Stripes of [`Hub::sequencers`]. Chats sharing a stripe only serialise
-/// their sends, which SQLite serialises anyway.
-const SEQUENCER_STRIPES: usize = 64;
+fn render(frame: &ServerFrame) -> Arc<String> {
+    Arc::new(render_string(frame))
+}
 
-fn render(frame: &ServerFrame) -> Arc<str> {
+fn render_string(frame: &ServerFrame) -> String {
     // Serialising these types cannot fail: no maps with non-string keys.
-    Arc::from(serde_json::to_string(frame).unwrap_or_default())
+    serde_json::to_string(frame).unwrap_or_default()
 }
 
 impl Hub {
@@ -148,19 +203,7 @@ impl Hub {
         Hub {
             state: Arc::default(),
             queue_capacity: queue_capacity.max(1),
-            sequencers: (0..SEQUENCER_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
         }
-    }
-
-    /// Held by a sender from before it stores a message until after it has
-    /// published it, so one chat's messages reach the hub in `seq` order.
-    /// A connection that has no `seq` to compare with yet (a guest's
-    /// connect-time subscription) relies on that order.
-    pub async fn sequence_lock(&self, chat_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
-        let stripe = (chat_id.as_u128() % SEQUENCER_STRIPES as u128) as usize;
-        self.sequencers[stripe].lock().await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
@@ -171,11 +214,23 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn register(&self, kind: PartyType, principal: Uuid) -> Registration {
+    /// Adds a connection. One whose credentials were revoked moments ago
+    /// is told to close at once (4002): checking this under the same lock
+    /// `revoke` takes leaves no gap between a handshake's token check and
+    /// its registration.
+    pub fn register(
+        &self,
+        kind: PartyType,
+        principal: Uuid,
+        credentials: &Credentials,
+    ) -> Registration {
         let id = Uuid::new_v4();
-        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        let (tx, rx) = outbox(self.queue_capacity);
         let kill = Arc::new(KillSwitch::default());
         let mut state = self.lock();
+        if state.is_revoked(credentials) {
+            kill.trigger(CloseReason::Protocol(CloseCode::TokenRevoked));
+        }
         state.peers.insert(
             id,
             Peer {
@@ -210,10 +265,14 @@ impl Hub {
             queue: rx,
             kill,
             online_agents,
+            membership: Membership {
+                hub: self.clone(),
+                id,
+            },
         }
     }
 
-    pub fn unregister(&self, id: ConnectionId) {
+    fn unregister(&self, id: ConnectionId) {
         let mut state = self.lock();
         let Some(peer) = state.peers.remove(&id) else {
             return;
@@ -256,16 +315,16 @@ impl Hub {
 
     /// A stored message, to every subscriber of its chat (its sender too).
     pub fn publish_message(&self, message: &Message) {
-        let frame = render(&ServerFrame::Message {
-            message: message.clone(),
+        let rendered = Arc::new(ChatMessage {
+            chat_id: message.chat_id,
+            seq: message.seq,
+            frame: render_string(&ServerFrame::Message {
+                message: message.clone(),
+            }),
         });
         let state = self.lock();
         for peer in subscribers(&state, message.chat_id) {
-            peer.deliver(Outbound::ChatMessage {
-                chat_id: message.chat_id,
-                seq: message.seq,
-                frame: frame.clone(),
-            });
+            peer.deliver(Outbound::ChatMessage(rendered.clone()));
         }
     }
 
@@ -317,13 +376,22 @@ impl Hub {
     /// Closes the agent connections authenticated by the revoked token or
     /// session.
     pub fn revoke(&self, jti: Option<&str>, session: Option<Uuid>) {
-        let state = self.lock();
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.forget_old_revocations(now);
+        if let Some(jti) = jti {
+            state.revoked_tokens.insert(jti.to_owned(), now);
+        }
+        if let Some(session) = session {
+            state.revoked_sessions.insert(session, now);
+        }
+        let revocation = Arc::new(Revocation {
+            jti: jti.map(str::to_owned),
+            session,
+        });
         for id in &state.agents {
             if let Some(peer) = state.peers.get(id) {
-                peer.deliver(Outbound::Revoked {
-                    jti: jti.map(str::to_owned),
-                    session,
-                });
+                peer.deliver(Outbound::Revoked(revocation.clone()));
             }
         }
     }
@@ -338,6 +406,21 @@ impl Hub {
     /// Open connections, for metrics and tests.
     pub fn connection_count(&self) -> usize {
         self.lock().peers.len()
+    }
+}
+
+/// The store announces every commit here, from its writer, in commit
+/// order: one chat's messages arrive in `seq` order, which a connection
+/// with no `seq` to compare with yet (a guest's connect-time subscription)
+/// relies on. Publishing from the writer also means a stored change is
+/// published even when the request that made it has gone away.
+impl CommitListener for Hub {
+    fn committed(&self, change: &Committed) {
+        match change {
+            Committed::Message(message) => self.publish_message(message),
+            Committed::ChatUpdated(chat) => self.publish_chat_updated(chat),
+            Committed::Revoked { jti, session } => self.revoke(jti.as_deref(), *session),
+        }
     }
 }
 
@@ -379,12 +462,56 @@ fn broadcast_presence(state: &HubState, agent_id: Uuid, status: PresenceStatus) 
 mod tests {
     use super::*;
 
+    fn credentials() -> Credentials {
+        Credentials {
+            jti: Uuid::new_v4().to_string(),
+            session: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_leaves_the_hub_however_its_registration_is_dropped() {
+        let hub = Hub::new(8);
+        let registration = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
+        hub.subscribe(registration.id, Uuid::now_v7());
+        let task = tokio::spawn(async move {
+            let _registration = registration;
+            panic!("the connection task fails");
+        });
+        assert!(task.await.is_err());
+        assert_eq!(hub.connection_count(), 0);
+        assert!(hub.lock().subscribers.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_connection_registering_just_after_its_revocation_is_closed() {
+        // A logout can commit between a handshake's token check and its
+        // registration; the registration still closes with 4002.
+        let hub = Hub::new(8);
+        let revoked = credentials();
+        let session = Credentials {
+            jti: Uuid::new_v4().to_string(),
+            session: Some(Uuid::now_v7()),
+        };
+        hub.revoke(Some(&revoked.jti), None);
+        hub.revoke(None, session.session);
+
+        let by_token = hub.register(PartyType::Agent, Uuid::now_v7(), &revoked);
+        let by_session = hub.register(PartyType::Agent, Uuid::now_v7(), &session);
+        let other = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
+
+        let revoked_code = Some(CloseReason::Protocol(CloseCode::TokenRevoked));
+        assert_eq!(by_token.kill.reason(), revoked_code);
+        assert_eq!(by_session.kill.reason(), revoked_code);
+        assert_eq!(other.kill.reason(), None);
+    }
+
     #[tokio::test]
     async fn a_full_queue_kills_only_the_slow_connection() {
         let hub = Hub::new(2);
         let chat = Uuid::now_v7();
-        let mut fast = hub.register(PartyType::Guest, Uuid::now_v7());
-        let slow = hub.register(PartyType::Guest, Uuid::now_v7());
+        let mut fast = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
+        let slow = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
         hub.subscribe(fast.id, chat);
         hub.subscribe(slow.id, chat);
         for _ in 0..3 {
@@ -398,7 +525,7 @@ mod tests {
                 },
                 true,
             );
-            fast.queue.recv().await.unwrap();
+            fast.queue.recv().await;
         }
         assert_eq!(
             slow.kill.triggered().await,
@@ -411,12 +538,12 @@ mod tests {
     async fn leaving_removes_every_subscription_of_the_connection() {
         let hub = Hub::new(8);
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let leaving = hub.register(PartyType::Agent, Uuid::now_v7());
-        let mut staying = hub.register(PartyType::Guest, Uuid::now_v7());
+        let leaving = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
+        let mut staying = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
         hub.subscribe(leaving.id, a);
         hub.subscribe(leaving.id, b);
         hub.subscribe(staying.id, b);
-        hub.unregister(leaving.id);
+        drop(leaving);
         {
             let state = hub.lock();
             assert!(!state.subscribers.contains_key(&a));
@@ -428,20 +555,20 @@ mod tests {
             name: None,
         };
         hub.publish_typing(Uuid::nil(), b, author, true);
-        assert!(matches!(staying.queue.try_recv(), Ok(Outbound::Frame(_))));
+        assert!(matches!(staying.queue.try_recv(), Some(Outbound::Frame(_))));
     }
 
     #[tokio::test]
     async fn presence_goes_online_with_the_first_connection_and_offline_with_the_last() {
         let hub = Hub::new(8);
-        let mut watcher = hub.register(PartyType::Agent, Uuid::now_v7());
+        let mut watcher = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
         let agent = Uuid::now_v7();
-        let a = hub.register(PartyType::Agent, agent);
-        let b = hub.register(PartyType::Agent, agent);
-        hub.unregister(a.id);
-        hub.unregister(b.id);
+        let a = hub.register(PartyType::Agent, agent, &credentials());
+        let b = hub.register(PartyType::Agent, agent, &credentials());
+        drop(a);
+        drop(b);
         let mut frames = Vec::new();
-        while let Ok(Outbound::Frame(frame)) = watcher.queue.try_recv() {
+        while let Some(Outbound::Frame(frame)) = watcher.queue.try_recv() {
             frames.push(frame.to_string());
         }
         assert_eq!(frames.len(), 2, "{frames:?}");

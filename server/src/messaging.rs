@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::domain::{ClientMsgId, MessageBody};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Appended, NewMessage};
+use crate::store::NewMessage;
 
 /// A guest token opens its own chat and no other. The answer is the same
 /// whether or not the other chat exists, so guests cannot probe for ids.
@@ -49,35 +49,30 @@ pub fn author_of(claims: &Claims) -> Author {
     }
 }
 
-/// Checks, stores and fans out a message. Idempotent per author, chat and
+/// Checks a message a client sends, for either path; storing it is the
+/// caller's (REST waits for it, a WebSocket queues it). The store's writer
+/// fans it out once it is committed. Idempotent per author, chat and
 /// `client_msg_id`: a retry returns the stored message and publishes
 /// nothing new.
-pub async fn send_message(
+pub fn new_message(
     state: &AppState,
     claims: &Claims,
     chat_id: Uuid,
     client_msg_id: &str,
     body: String,
-) -> Result<Appended, ApiError> {
+) -> Result<NewMessage, ApiError> {
     authorize_chat(claims, chat_id)?;
     let client_msg_id = ClientMsgId::parse(client_msg_id)?;
     let body = MessageBody::parse(body, state.settings.ws.max_body_chars)
         .map_err(|e| ApiError::new(ErrorCode::BodyTooLong, e.to_string()))?;
     let author = author_of(claims);
-    let _in_order = state.hub.sequence_lock(chat_id).await;
-    let appended = state
-        .store
-        .append_message(NewMessage {
-            chat_id,
-            author_kind: author.kind,
-            author_id: author.id,
-            author_name: author.name,
-            client_msg_id,
-            body,
-        })
-        .await?;
-    if let Appended::Created(message) = &appended {
-        state.hub.publish_message(message);
-    }
-    Ok(appended)
+    state.send_limiter.check_key(&author.id)?;
+    Ok(NewMessage {
+        chat_id,
+        author_kind: author.kind,
+        author_id: author.id,
+        author_name: author.name,
+        client_msg_id,
+        body,
+    })
 }

@@ -6,23 +6,26 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request, header};
+use axum::http::{HeaderValue, Method, Request, header};
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{TokenKeys, ensure_first_admin};
+use crate::auth::{FailedLogins, PasswordSlots, TokenKeys, ensure_first_admin};
 use crate::configuration::Settings;
 use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
+use crate::socket_caps::SocketCaps;
 use crate::state::{AppState, AppStateInner};
 use crate::store::Store;
 use crate::{auth, data_dir};
@@ -41,7 +44,13 @@ impl Application {
             None => data_dir::load_or_create_jwt_secret(&settings.data_dir)?,
         };
         let tokens = TokenKeys::new(&secret, &settings.jwt)?;
-        let store = Store::connect(&settings.database_url).await?;
+        let hub = Hub::new(settings.ws.outbound_queue);
+        let store = Store::connect(
+            &settings.database_url,
+            &settings.store,
+            Some(Arc::new(hub.clone())),
+        )
+        .await?;
         ensure_first_admin(&store, &settings.data_dir, &settings.bootstrap_admin).await?;
         auth::passwords::warm_up();
 
@@ -51,7 +60,18 @@ impl Application {
         let state = AppState::new(AppStateInner {
             chat_start_limiter: RateLimiter::per_minute(settings.limits.chat_starts_per_minute),
             login_limiter: RateLimiter::per_minute(settings.limits.logins_per_minute),
-            hub: Hub::new(settings.ws.outbound_queue),
+            hub,
+            send_limiter: RateLimiter::per_minute(settings.limits.sends_per_minute),
+            read_limiter: RateLimiter::per_minute(settings.limits.reads_per_minute),
+            socket_caps: SocketCaps::new(
+                settings.limits.sockets_per_principal,
+                settings.limits.sockets_per_address,
+            ),
+            failed_logins: FailedLogins::new(
+                settings.limits.failed_logins_per_account,
+                Duration::from_secs(15 * 60),
+            ),
+            password_slots: PasswordSlots::new(settings.limits.password_hashes_at_once),
             store,
             tokens,
             settings,
@@ -68,6 +88,12 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The shared state, for tests and tools that drive the server from
+    /// inside (housekeeping, say).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -113,6 +139,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     // from a third-party site, and the docs must work offline.
     let docs = SwaggerUi::new("/docs")
         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"));
+    let cors = cors(&state);
     Ok(api
         .merge(routes::documents::router(documents))
         .merge(docs)
@@ -131,10 +158,33 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        .layer(cors)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // Outermost, so the request's span and every answer carry the id.
         .layer(axum::middleware::from_fn(crate::request_id::assign))
         .with_state(state))
+}
+
+/// Cross-origin access for the widget, from the same allow-list as
+/// WebSocket origins: a site may call the API from the browser exactly
+/// when it may open the WebSocket. Without an allow-list (development)
+/// any origin may. Tokens travel in headers, never cookies, so no
+/// credentials mode is needed.
+fn cors(state: &AppState) -> CorsLayer {
+    let origins = match &state.settings.ws.allowed_origins {
+        Some(origins) => AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        ),
+        None => AllowOrigin::any(),
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER, crate::request_id::X_REQUEST_ID.clone()])
+        .max_age(Duration::from_secs(600))
 }
 
 /// The span of one request: method and path, never the query string (a
@@ -161,7 +211,15 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         state.chat_start_limiter.forget_idle();
         state.login_limiter.forget_idle();
-        if let Err(error) = state.store.purge_expired().await {
+        state.send_limiter.forget_idle();
+        state.read_limiter.forget_idle();
+        state.failed_logins.forget_old();
+        let jwt = &state.settings.jwt;
+        if let Err(error) = state
+            .store
+            .purge_expired(jwt.leeway, jwt.refresh_grace)
+            .await
+        {
             tracing::warn!(error = format!("{error:#}"), "housekeeping failed");
         }
     }

@@ -3,10 +3,13 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::auth::TokenKeys;
+use uuid::Uuid;
+
+use crate::auth::{FailedLogins, PasswordSlots, TokenKeys};
 use crate::configuration::Settings;
 use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
+use crate::socket_caps::SocketCaps;
 use crate::store::Store;
 
 /// Cheap to clone: one `Arc` around everything.
@@ -27,6 +30,16 @@ pub struct AppStateInner {
     pub login_limiter: RateLimiter,
     /// Live fan-out to WebSocket connections.
     pub hub: Hub,
+    /// Limits sends per principal, over REST and WebSocket together.
+    pub send_limiter: RateLimiter<Uuid>,
+    /// Limits history reads per principal, over REST and WebSocket.
+    pub read_limiter: RateLimiter<Uuid>,
+    /// Caps open WebSockets per principal and per address.
+    pub socket_caps: Arc<SocketCaps>,
+    /// Throttles failed logins per account, against distributed guessing.
+    pub failed_logins: FailedLogins,
+    /// Bounds the password hashes computed at once.
+    pub password_slots: PasswordSlots,
 }
 
 impl AppState {

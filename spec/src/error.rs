@@ -40,6 +40,9 @@ pub enum ErrorCode {
     UnknownFrameType,
     InvalidFrame,
     BodyTooLong,
+    ClientMsgIdReused,
+    LimitExceeded,
+    Unavailable,
     /// A code this version of the crate does not know (a newer server's).
     /// Never sent; handle it by the HTTP status.
     #[serde(other)]
@@ -70,6 +73,9 @@ impl ErrorCode {
         ErrorCode::UnknownFrameType,
         ErrorCode::InvalidFrame,
         ErrorCode::BodyTooLong,
+        ErrorCode::ClientMsgIdReused,
+        ErrorCode::LimitExceeded,
+        ErrorCode::Unavailable,
     ];
 
     /// The code as it appears on the wire.
@@ -96,6 +102,9 @@ impl ErrorCode {
             ErrorCode::UnknownFrameType => "unknown_frame_type",
             ErrorCode::InvalidFrame => "invalid_frame",
             ErrorCode::BodyTooLong => "body_too_long",
+            ErrorCode::ClientMsgIdReused => "client_msg_id_reused",
+            ErrorCode::LimitExceeded => "limit_exceeded",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -112,11 +121,12 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::ChatNotFound | ErrorCode::AgentNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::EmailTaken | ErrorCode::ChatClosed => 409,
+            ErrorCode::EmailTaken | ErrorCode::ChatClosed | ErrorCode::ClientMsgIdReused => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::ValidationFailed | ErrorCode::InvalidFrame | ErrorCode::BodyTooLong => 422,
-            ErrorCode::RateLimited => 429,
+            ErrorCode::RateLimited | ErrorCode::LimitExceeded => 429,
             ErrorCode::InternalError | ErrorCode::Unknown => 500,
+            ErrorCode::Unavailable => 503,
         }
     }
 
@@ -163,6 +173,15 @@ impl ErrorCode {
             }
             ErrorCode::BodyTooLong => {
                 "A message body is empty, blank, or longer than the server's limit."
+            }
+            ErrorCode::ClientMsgIdReused => {
+                "The author already stored a different message under this `client_msg_id`; a retry must resend the same body."
+            }
+            ErrorCode::LimitExceeded => {
+                "A cap on open resources is reached: WebSockets per principal or per client address, or subscriptions per WebSocket."
+            }
+            ErrorCode::Unavailable => {
+                "The server is overloaded or its database stayed busy; nothing was changed. Retry after the number of seconds in `Retry-After`."
             }
             ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }

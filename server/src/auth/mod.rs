@@ -2,15 +2,17 @@
 //! tokens, and the extractors that turn a request into a verified caller.
 
 mod bootstrap;
+mod failed_logins;
 pub(crate) mod passwords;
 mod principal;
 mod refresh;
 mod tokens;
 
 pub use bootstrap::ensure_first_admin;
-pub use passwords::{hash_password, verify_password};
+pub use failed_logins::FailedLogins;
+pub use passwords::{PasswordSlots, hash_password, hash_password_in, verify_password};
 pub use principal::{
-    AdminAuth, AgentAuth, Authenticated, GuestAuth, authenticate_token, bearer_token,
+    AdminAuth, AgentAuth, Authenticated, GuestAuth, LoggingOut, authenticate_token, bearer_token,
 };
 pub use refresh::RefreshToken;
 pub use tokens::{IssuedToken, TokenError, TokenKeys};

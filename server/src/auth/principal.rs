@@ -100,6 +100,30 @@ impl FromRequestParts<AppState> for AgentAuth {
     }
 }
 
+/// An agent token presented to log out. It is checked like any other,
+/// except that a token already revoked passes: a logout whose answer was
+/// lost can be retried with the same token.
+#[derive(Debug, Clone)]
+pub struct LoggingOut(pub AgentClaims);
+
+impl FromRequestParts<AppState> for LoggingOut {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers)?;
+        match state.tokens.verify(token)? {
+            Claims::Agent(claims) => Ok(LoggingOut(claims)),
+            Claims::Guest(_) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This endpoint is for agents.",
+            )),
+        }
+    }
+}
+
 /// An agent whose role is `admin`.
 #[derive(Debug, Clone)]
 pub struct AdminAuth(pub AgentClaims);

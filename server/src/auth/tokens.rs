@@ -200,9 +200,14 @@ impl TokenKeys {
         if iat > now + self.leeway.as_secs() as i64 {
             return Err(TokenError::Invalid("issued in the future"));
         }
-        // A token valid for longer than any Byrd issues was not minted
-        // with care; refusing it bounds the damage of a leaked one.
-        let longest = self.agent_ttl.max(self.guest_ttl) + self.leeway;
+        // A token valid for longer than Byrd issues its kind was not
+        // minted with care; refusing it bounds the damage of a leaked one.
+        // Agent tokens minted by a backend get the agent lifetime too.
+        let lifetime = match &claims {
+            Claims::Agent(_) => self.agent_ttl,
+            Claims::Guest(_) => self.guest_ttl,
+        };
+        let longest = lifetime + self.leeway;
         if claims.exp() > now + longest.as_secs() as i64 {
             return Err(TokenError::Invalid("lifetime too long"));
         }

@@ -1,7 +1,8 @@
 use byrd_spec::agent::{Agent, Role};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use uuid::Uuid;
 
 use super::{Store, StoreError, is_unique_violation};
@@ -52,29 +53,40 @@ impl Store {
             role: new.role,
             created_at: Utc::now(),
         };
-        let result = sqlx::query(
-            "INSERT INTO agents (id, email, email_normalized, name, role, password_hash, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(agent.id)
-        .bind(&agent.email)
-        .bind(new.email.normalized())
-        .bind(&agent.name)
-        .bind(agent.role.as_str())
-        .bind(&new.password_hash)
-        .bind(agent.created_at)
-        .execute(&self.pool)
-        .await;
-        match result {
-            Ok(_) => Ok(agent),
-            Err(error) if is_unique_violation(&error) => Err(StoreError::EmailTaken),
-            Err(error) => Err(error.into()),
-        }
+        let stored = agent.clone();
+        self.writer
+            .run(
+                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Agent, StoreError>> {
+                    Box::pin(async move {
+                        let result = sqlx::query(
+                            "INSERT INTO agents (id, email, email_normalized, name, role, password_hash, created_at)
+                             VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        )
+                        .bind(stored.id)
+                        .bind(&stored.email)
+                        .bind(new.email.normalized())
+                        .bind(&stored.name)
+                        .bind(stored.role.as_str())
+                        .bind(&new.password_hash)
+                        .bind(stored.created_at)
+                        .execute(connection)
+                        .await;
+                        match result {
+                            Ok(_) => Ok(stored),
+                            Err(error) if is_unique_violation(&error) => Err(StoreError::EmailTaken),
+                            Err(error) => Err(error.into()),
+                        }
+                    })
+                },
+                |_| Vec::new(),
+            )
+            .await?;
+        Ok(agent)
     }
 
     pub async fn count_agents(&self) -> Result<i64, StoreError> {
         let count = sqlx::query_scalar("SELECT COUNT(*) FROM agents")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.reads)
             .await?;
         Ok(count)
     }
@@ -88,7 +100,7 @@ impl Store {
             "SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email_normalized = ?"
         ))
         .bind(email.normalized())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         row.map(|row| {
             Ok(AgentRecord {
@@ -103,14 +115,14 @@ impl Store {
     pub async fn agent_by_id(&self, id: Uuid) -> Result<Option<Agent>, StoreError> {
         let row = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(agent_from_row).transpose()?)
     }
 
     pub async fn list_agents(&self) -> Result<Vec<Agent>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         Ok(rows.iter().map(agent_from_row).collect::<Result<_, _>>()?)
     }

@@ -1,10 +1,11 @@
 use byrd_spec::chat::{Chat, ChatStatus, Visitor};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use uuid::Uuid;
 
-use super::{Store, StoreError};
+use super::{Committed, Store, StoreError};
 use crate::domain::{DisplayName, EmailAddress, Subject};
 
 /// A chat a visitor starts.
@@ -74,29 +75,38 @@ impl Store {
             closed_at: None,
             last_seq: 0,
         };
-        sqlx::query(&format!(
-            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(chat.id)
-        .bind(chat.status.as_str())
-        .bind(chat.visitor.id)
-        .bind(&chat.visitor.name)
-        .bind(&chat.visitor.email)
-        .bind(&chat.subject)
-        .bind(chat.assigned_agent_id)
-        .bind(chat.created_at)
-        .bind(chat.updated_at)
-        .bind(chat.closed_at)
-        .bind(chat.last_seq)
-        .execute(&self.pool)
-        .await?;
-        Ok(chat)
+        self.writer
+            .run(
+                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Chat, StoreError>> {
+                    Box::pin(async move {
+                        sqlx::query(&format!(
+                            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        ))
+                        .bind(chat.id)
+                        .bind(chat.status.as_str())
+                        .bind(chat.visitor.id)
+                        .bind(&chat.visitor.name)
+                        .bind(&chat.visitor.email)
+                        .bind(&chat.subject)
+                        .bind(chat.assigned_agent_id)
+                        .bind(chat.created_at)
+                        .bind(chat.updated_at)
+                        .bind(chat.closed_at)
+                        .bind(chat.last_seq)
+                        .execute(connection)
+                        .await?;
+                        Ok(chat)
+                    })
+                },
+                chat_updated,
+            )
+            .await
     }
 
     pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {
         let row = sqlx::query(&format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(row.as_ref().map(chat_from_row).transpose()?)
     }
@@ -110,80 +120,90 @@ impl Store {
         .bind(filter.status.map(ChatStatus::as_str))
         .bind(filter.before)
         .bind(i64::from(filter.limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         Ok(rows.iter().map(chat_from_row).collect::<Result<_, _>>()?)
     }
 
     /// Gives an open or assigned chat to `agent_id`.
     pub async fn assign_chat(&self, chat_id: Uuid, agent_id: Uuid) -> Result<Chat, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let agent_exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agents WHERE id = ?")
-            .bind(agent_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if agent_exists.is_none() {
-            return Err(StoreError::AgentNotFound);
-        }
-        let row = sqlx::query(&format!(
-            "UPDATE chats SET status = 'assigned', assigned_agent_id = ?, updated_at = ?
-             WHERE id = ? AND status <> 'closed'
-             RETURNING {CHAT_COLUMNS}"
-        ))
-        .bind(agent_id)
-        .bind(Utc::now())
-        .bind(chat_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        self.finish_chat_update(tx, row, chat_id).await
+        self.writer
+            .run(
+                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Chat, StoreError>> {
+                    Box::pin(async move {
+                        let agent_exists: Option<i64> =
+                            sqlx::query_scalar("SELECT 1 FROM agents WHERE id = ?")
+                                .bind(agent_id)
+                                .fetch_optional(&mut *connection)
+                                .await?;
+                        if agent_exists.is_none() {
+                            return Err(StoreError::AgentNotFound);
+                        }
+                        let row = sqlx::query(&format!(
+                            "UPDATE chats SET status = 'assigned', assigned_agent_id = ?, updated_at = ?
+                             WHERE id = ? AND status <> 'closed'
+                             RETURNING {CHAT_COLUMNS}"
+                        ))
+                        .bind(agent_id)
+                        .bind(Utc::now())
+                        .bind(chat_id)
+                        .fetch_optional(&mut *connection)
+                        .await?;
+                        updated_chat(connection, row, chat_id).await
+                    })
+                },
+                chat_updated,
+            )
+            .await
     }
 
     /// Closes a chat that is not closed yet.
     pub async fn close_chat(&self, chat_id: Uuid) -> Result<Chat, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let now = Utc::now();
-        let row = sqlx::query(&format!(
-            "UPDATE chats SET status = 'closed', updated_at = ?1, closed_at = ?1
-             WHERE id = ?2 AND status <> 'closed'
-             RETURNING {CHAT_COLUMNS}"
-        ))
-        .bind(now)
-        .bind(chat_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        self.finish_chat_update(tx, row, chat_id).await
+        self.writer
+            .run(
+                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Chat, StoreError>> {
+                    Box::pin(async move {
+                        let row = sqlx::query(&format!(
+                            "UPDATE chats SET status = 'closed', updated_at = ?1, closed_at = ?1
+                             WHERE id = ?2 AND status <> 'closed'
+                             RETURNING {CHAT_COLUMNS}"
+                        ))
+                        .bind(Utc::now())
+                        .bind(chat_id)
+                        .fetch_optional(&mut *connection)
+                        .await?;
+                        updated_chat(connection, row, chat_id).await
+                    })
+                },
+                chat_updated,
+            )
+            .await
     }
+}
 
-    /// Commits a guarded chat update that returned `row`; with no row,
-    /// says whether the chat was missing or closed, and changes nothing.
-    async fn finish_chat_update(
-        &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-        row: Option<SqliteRow>,
-        chat_id: Uuid,
-    ) -> Result<Chat, StoreError> {
-        let Some(row) = row else {
-            return Err(self.why_unchanged(&mut tx, chat_id).await);
-        };
-        let chat = chat_from_row(&row)?;
-        tx.commit().await?;
-        Ok(chat)
-    }
+/// Every agent, and the chat's guest, hear of a chat's new state.
+fn chat_updated(chat: &Chat) -> Vec<Committed> {
+    vec![Committed::ChatUpdated(chat.clone())]
+}
 
-    /// After a guarded update touched no row: was the chat missing or closed?
-    pub(super) async fn why_unchanged(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-        chat_id: Uuid,
-    ) -> StoreError {
-        let exists: Result<Option<i64>, _> = sqlx::query_scalar("SELECT 1 FROM chats WHERE id = ?")
-            .bind(chat_id)
-            .fetch_optional(tx)
-            .await;
-        match exists {
-            Ok(Some(_)) => StoreError::ChatClosed,
-            Ok(None) => StoreError::ChatNotFound,
-            Err(error) => error.into(),
+/// The chat a guarded update returned as `row`; with no row, whether the
+/// chat was missing or closed.
+async fn updated_chat(
+    connection: &mut SqliteConnection,
+    row: Option<SqliteRow>,
+    chat_id: Uuid,
+) -> Result<Chat, StoreError> {
+    match row {
+        Some(row) => Ok(chat_from_row(&row)?),
+        None => {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM chats WHERE id = ?")
+                .bind(chat_id)
+                .fetch_optional(connection)
+                .await?;
+            Err(match exists {
+                Some(_) => StoreError::ChatClosed,
+                None => StoreError::ChatNotFound,
+            })
         }
     }
 }

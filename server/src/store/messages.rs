@@ -1,9 +1,14 @@
 //! Messages and read markers.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use byrd_spec::message::{Author, Message, PartyType};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::{Store, StoreError};
@@ -36,6 +41,26 @@ impl Appended {
             Appended::Created(m) | Appended::Existing(m) => m,
         }
     }
+
+    pub fn into_message(self) -> Message {
+        match self {
+            Appended::Created(m) | Appended::Existing(m) => m,
+        }
+    }
+}
+
+/// The answer to a queued message, once it is committed.
+#[derive(Debug)]
+pub struct AppendTicket(pub(super) oneshot::Receiver<Result<Appended, StoreError>>);
+
+impl Future for AppendTicket {
+    type Output = Result<Appended, StoreError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or_else(|_| Err(super::writer::dropped())))
+    }
 }
 
 /// Which messages of a chat to read, in `seq` terms.
@@ -46,7 +71,7 @@ pub struct MessageRange {
     pub limit: u32,
 }
 
-const MESSAGE_COLUMNS: &str =
+pub(super) const MESSAGE_COLUMNS: &str =
     "id, chat_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at";
 
 fn party_from_str(value: &str) -> Result<PartyType, sqlx::Error> {
@@ -59,7 +84,7 @@ fn party_from_str(value: &str) -> Result<PartyType, sqlx::Error> {
     }
 }
 
-fn message_from_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
+pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
     Ok(Message {
         id: row.try_get("id")?,
         chat_id: row.try_get("chat_id")?,
@@ -77,71 +102,21 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
 
 impl Store {
     /// Stores a message with the chat's next `seq`, or returns the one the
-    /// author already stored under the same `client_msg_id`.
+    /// author already stored under the same `client_msg_id` (when the body
+    /// differs, that is `ClientMsgIdReused`).
     ///
-    /// One write transaction, so the idempotency check, the counter bump
-    /// and the insert see one state.
+    /// The message is committed with whatever else the writer has waiting;
+    /// the answer comes once it is on disk.
     pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let existing = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE chat_id = ? AND author_type = ? AND author_id = ? AND client_msg_id = ?"
-        ))
-        .bind(new.chat_id)
-        .bind(new.author_kind.as_str())
-        .bind(new.author_id)
-        .bind(new.client_msg_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(Appended::Existing(message_from_row(&row)?));
-        }
-        let now = Utc::now();
-        let counter = sqlx::query(
-            "UPDATE chats SET last_seq = last_seq + 1, updated_at = ?
-             WHERE id = ? AND status <> 'closed'
-             RETURNING last_seq, visitor_name",
-        )
-        .bind(now)
-        .bind(new.chat_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(counter) = counter else {
-            return Err(self.why_unchanged(&mut tx, new.chat_id).await);
-        };
-        let author_name = match new.author_kind {
-            PartyType::Guest => counter.try_get("visitor_name")?,
-            PartyType::Agent => new.author_name,
-        };
-        let message = Message {
-            id: Uuid::now_v7(),
-            chat_id: new.chat_id,
-            seq: counter.try_get("last_seq")?,
-            author: Author {
-                kind: new.author_kind,
-                id: new.author_id,
-                name: author_name,
-            },
-            body: new.body.as_str().to_owned(),
-            client_msg_id: new.client_msg_id.as_str().to_owned(),
-            created_at: now,
-        };
-        sqlx::query(&format!(
-            "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(message.id)
-        .bind(message.chat_id)
-        .bind(message.seq)
-        .bind(message.author.kind.as_str())
-        .bind(message.author.id)
-        .bind(&message.author.name)
-        .bind(&message.body)
-        .bind(&message.client_msg_id)
-        .bind(message.created_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Appended::Created(message))
+        self.writer.append(new)?.await
+    }
+
+    /// Queues a message without waiting for it: the ticket resolves like
+    /// [`append_message`](Self::append_message). Messages queued one after
+    /// another get their `seq`s in that order, so one connection can have
+    /// many sends in flight.
+    pub fn queue_message(&self, new: NewMessage) -> Result<AppendTicket, StoreError> {
+        self.writer.append(new)
     }
 
     /// Messages in `range`, ascending, and whether more match beyond it.
@@ -164,7 +139,7 @@ impl Store {
         .bind(range.after_seq.unwrap_or(0))
         .bind(range.before_seq)
         .bind(i64::from(range.limit) + 1)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await?;
         let mut messages: Vec<Message> = rows
             .iter()
@@ -182,7 +157,7 @@ impl Store {
     pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {
         let seq = sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = ?")
             .bind(chat_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?;
         Ok(seq)
     }
@@ -196,20 +171,29 @@ impl Store {
         reader_id: Uuid,
         seq: i64,
     ) -> Result<i64, StoreError> {
-        let result = sqlx::query_scalar(
-            "INSERT INTO read_markers (chat_id, reader_type, reader_id, seq, updated_at)
-             SELECT ?1, ?2, ?3, MIN(?4, last_seq), ?5 FROM chats WHERE id = ?1
-             ON CONFLICT (chat_id, reader_type, reader_id)
-             DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at
-             RETURNING seq",
-        )
-        .bind(chat_id)
-        .bind(reader.as_str())
-        .bind(reader_id)
-        .bind(seq)
-        .bind(Utc::now())
-        .fetch_optional(&self.pool)
-        .await?;
-        result.ok_or(StoreError::ChatNotFound)
+        self.writer
+            .run(
+                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<i64, StoreError>> {
+                    Box::pin(async move {
+                        let result = sqlx::query_scalar(
+                            "INSERT INTO read_markers (chat_id, reader_type, reader_id, seq, updated_at)
+                             SELECT ?1, ?2, ?3, MIN(?4, last_seq), ?5 FROM chats WHERE id = ?1
+                             ON CONFLICT (chat_id, reader_type, reader_id)
+                             DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at
+                             RETURNING seq",
+                        )
+                        .bind(chat_id)
+                        .bind(reader.as_str())
+                        .bind(reader_id)
+                        .bind(seq)
+                        .bind(Utc::now())
+                        .fetch_optional(connection)
+                        .await?;
+                        result.ok_or(StoreError::ChatNotFound)
+                    })
+                },
+                |_| Vec::new(),
+            )
+            .await
     }
 }

@@ -4,25 +4,43 @@
 //! results; SQL stays in this folder, one file per table group. The store
 //! is SQLite through sqlx today; a PostgreSQL store only has to provide the
 //! same methods.
+//!
+//! Writes and reads take separate paths. Every write goes to one writer
+//! task that owns the only write connection and commits whatever is
+//! waiting in one transaction with one fsync (group commit, see `writer`).
+//! Reads use a pool of read-only connections, which WAL lets run while the
+//! writer commits, so they never wait behind writes. What a commit changed
+//! is announced, in commit order, to a [`CommitListener`] (the hub), from
+//! the writer itself: a caller that goes away cannot split storing from
+//! announcing.
 
 mod agents;
+mod append;
 mod chats;
 mod messages;
 mod sessions;
+mod writer;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use byrd_spec::chat::Chat;
+use byrd_spec::message::Message;
 use secrecy::{ExposeSecret, SecretString};
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use uuid::Uuid;
 
 pub use agents::{AgentRecord, NewAgent};
 pub use chats::{ChatFilter, NewChat};
-pub use messages::{Appended, MessageRange, NewMessage};
-pub use sessions::RefreshOutcome;
+pub use messages::{AppendTicket, Appended, MessageRange, NewMessage};
+pub use sessions::{RefreshOutcome, Successor};
+
+use writer::Writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -37,71 +55,167 @@ pub enum StoreError {
     AgentNotFound,
     #[error("the chat is closed")]
     ChatClosed,
+    /// The author stored another message under this `client_msg_id`.
+    #[error("the client_msg_id was used for a different message")]
+    ClientMsgIdReused,
+    /// The database stayed busy past the configured bound; nothing was
+    /// written. Retrying later is safe.
+    #[error("the database is busy")]
+    Unavailable,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
+        if is_busy(&error) {
+            return StoreError::Unavailable;
+        }
         StoreError::Unexpected(anyhow::Error::new(error).context("database error"))
+    }
+}
+
+/// What a commit changed, announced after the commit in commit order.
+#[derive(Debug, Clone)]
+pub enum Committed {
+    /// A new message; one chat's messages come in `seq` order.
+    Message(Message),
+    /// A chat was started, assigned or closed.
+    ChatUpdated(Chat),
+    /// An access token (`jti`) or a whole login session was revoked.
+    Revoked {
+        jti: Option<String>,
+        session: Option<Uuid>,
+    },
+}
+
+/// Hears of every commit. Called on the writer task: it must not block.
+pub trait CommitListener: Send + Sync + std::fmt::Debug {
+    fn committed(&self, change: &Committed);
+}
+
+/// How the store uses the database.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// How long a write may wait, for the writer or for a database lock
+    /// held by another process, before it is refused as `Unavailable`.
+    pub busy_timeout: Duration,
+    /// Read-only connections.
+    pub read_connections: u32,
+    /// Writes that may wait for the writer; past it they are refused at
+    /// once as `Unavailable`.
+    pub write_queue: usize,
+    /// Most writes committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            busy_timeout: Duration::from_secs(5),
+            read_connections: 4,
+            write_queue: 16_384,
+            max_batch: 1024,
+        }
     }
 }
 
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    writer: Writer,
+    reads: SqlitePool,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and runs pending migrations.
-    pub async fn connect(database_url: &SecretString) -> anyhow::Result<Store> {
+    /// Opens (creating if needed) the database, runs pending migrations and
+    /// starts the writer. `listener` hears of every commit.
+    pub async fn connect(
+        database_url: &SecretString,
+        settings: &StoreSettings,
+        listener: Option<Arc<dyn CommitListener>>,
+    ) -> anyhow::Result<Store> {
         let url = database_url.expose_secret();
         if !url.starts_with("sqlite:") {
             anyhow::bail!("unsupported database URL scheme; Byrd supports sqlite: URLs");
         }
-        let options = SqliteConnectOptions::from_str(url)
+        let base = SqliteConnectOptions::from_str(url)
             .context("invalid SQLite database URL")?
-            .create_if_missing(true)
-            // WAL lets readers run while a writer commits. FULL sync makes
-            // every commit survive power loss too: a message is acked only
-            // once it is on disk.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+            .busy_timeout(settings.busy_timeout)
+            // Batches of every size are prepared once each.
+            .statement_cache_capacity(1024)
+            // A batch's rows come back without the worker thread waiting
+            // for the caller after every few.
+            .row_buffer_size(1024);
+        create_private_file(base.get_filename())?;
+        // WAL lets readers run while the writer commits. FULL sync makes
+        // every commit survive power loss too: a message is acked only
+        // once it is on disk.
+        let write_options = base
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        let mut connection = write_options
+            .connect()
             .await
             .context("cannot open the SQLite database")?;
         MIGRATOR
-            .run(&pool)
+            .run(&mut connection)
             .await
             .context("cannot run database migrations")?;
-        Ok(Store { pool })
+        let reads = SqlitePoolOptions::new()
+            .max_connections(settings.read_connections.max(1))
+            .connect_with(base.read_only(true))
+            .await
+            .context("cannot open read connections to the SQLite database")?;
+        let writer = Writer::start(connection, settings, listener);
+        Ok(Store { writer, reads })
     }
 
     /// Checks the database answers; used by `/healthz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
         Ok(())
     }
 
-    /// Starts a write transaction. `BEGIN IMMEDIATE` takes SQLite's write
-    /// lock up front, waiting out the busy timeout: a deferred transaction
-    /// that reads first would instead fail at once with SQLITE_BUSY when
-    /// another writer commits in between.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
-    }
-
+    /// Finishes the writes already queued, then closes every connection.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.writer.close().await;
+        self.reads.close().await;
     }
+}
+
+/// Creates the database file owner-only before SQLite does, so that the
+/// messages in it are not readable by other users. SQLite gives its WAL
+/// and shared-memory files the main file's permissions.
+fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .with_context(|| format!("cannot create the database file {}", path.display()))
 }
 
 /// True when `error` is a unique-constraint violation.
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// True when SQLite gave up waiting for a lock (`SQLITE_BUSY`, `SQLITE_LOCKED`
+/// and their extended codes).
+fn is_busy(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    db.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }

@@ -6,7 +6,7 @@
 //! and makes ordering simple: a subscribe's replay is written before any
 //! live message queued meanwhile, which is then de-duplicated by `seq`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,10 +22,63 @@ use uuid::Uuid;
 
 use super::commands;
 use crate::error::ApiError;
-use crate::hub::{CloseReason, ConnectionId, KillSwitch, Outbound, Registration};
+use crate::hub::{
+    CloseReason, ConnectionId, Credentials, KillSwitch, Outbound, Registration, Revocation,
+};
 use crate::messaging::author_of;
+use crate::outbox::OutboxReceiver;
 use crate::state::AppState;
-use crate::store::MessageRange;
+use crate::store::{AppendTicket, Appended, MessageRange, StoreError};
+
+/// How long a closing connection waits for the client's close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Longest `ref` (or `client_msg_id`) echoed, and longest unknown frame
+/// type named, in an `error`: a client cannot make the server repeat a
+/// large payload back.
+pub(super) const MAX_ECHO_CHARS: usize = 64;
+
+/// Counts frames refused for rate; too many in a window closes the
+/// connection with 1008, so a client that ignores `rate_limited` does not
+/// keep the server answering it.
+#[derive(Debug)]
+struct Violations {
+    window_start: Instant,
+    count: u32,
+}
+
+impl Violations {
+    const WINDOW: Duration = Duration::from_secs(10);
+    const LIMIT: u32 = 20;
+
+    fn new() -> Self {
+        Violations {
+            window_start: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one violation at `now`; true when it is one too many.
+    fn count(&mut self, now: Instant) -> bool {
+        if now.duration_since(self.window_start) > Self::WINDOW {
+            self.window_start = now;
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count > Self::LIMIT
+    }
+}
+
+/// Most sends one connection may have waiting for the store; past it the
+/// connection stops reading frames until one is answered.
+const MAX_SENDS_IN_FLIGHT: usize = 64;
+
+/// A `send` queued to the store, waiting for its commit.
+pub(super) struct PendingAck {
+    pub client_msg_id: String,
+    /// What an `error` answering it echoes.
+    pub reference: Option<String>,
+    pub answer: AppendTicket,
+}
 
 /// Delivery state of one subscribed chat.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,7 +92,7 @@ pub(super) struct Subscription {
 enum Exit {
     /// The client closed or vanished; nothing more to send.
     Gone,
-    /// The server closes with this code (and its reason text).
+    /// The server closes with this code and reason.
     Close(CloseCode),
 }
 
@@ -53,9 +106,14 @@ pub(super) struct Connection {
     /// Whether `token_expiring` was sent for the current token.
     expiry_warned: bool,
     pub subscriptions: HashMap<Uuid, Subscription>,
+    /// Sends queued to the store, oldest first; the writer answers in the
+    /// order they were queued, so acks go out in that order too.
+    pub pending: VecDeque<PendingAck>,
     /// Bounds what one client can make the server do (store messages,
     /// fan out typing) however fast it writes.
     frame_limiter: governor::DefaultDirectRateLimiter,
+    /// Frames refused for rate in the current window.
+    violations: Violations,
     /// The hub's order to close; also cuts short a write the peer blocks.
     kill: Arc<KillSwitch>,
     /// A guest's display name, read from its chat on first need: tokens
@@ -101,12 +159,25 @@ impl Connection {
         guest_after_seq: Option<i64>,
     ) {
         let principal = principal_of(&claims);
+        let credentials = match &claims {
+            Claims::Agent(agent) => Credentials {
+                jti: agent.jti.clone(),
+                session: agent.sid,
+            },
+            Claims::Guest(guest) => Credentials {
+                jti: guest.jti.clone(),
+                session: None,
+            },
+        };
         let Registration {
             id,
             queue,
             kill,
             online_agents,
-        } = state.hub.register(principal.kind, principal.id);
+            membership,
+        } = state
+            .hub
+            .register(principal.kind, principal.id, &credentials);
         let mut connection = Connection {
             token_expires_at: expiry_of(&claims),
             state: state.clone(),
@@ -115,32 +186,25 @@ impl Connection {
             claims,
             expiry_warned: false,
             subscriptions: HashMap::new(),
+            pending: VecDeque::new(),
             frame_limiter: frame_limiter(state.settings.ws.frames_per_second),
+            violations: Violations::new(),
             kill: kill.clone(),
             guest_name: None,
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
-        let exit = connection
-            .serve(principal, online_agents, guest_after_seq, queue, &kill)
-            .await;
+        let exit =
+            Box::pin(connection.serve(principal, online_agents, guest_after_seq, queue, &kill))
+                .await;
         let exit = match (exit, kill.reason()) {
             // A write given up because the hub said close (a slow consumer
             // blocking its socket) still closes with the hub's code.
             (Exit::Gone, Some(reason)) => Exit::from(reason),
             (exit, _) => exit,
         };
-        state.hub.unregister(id);
+        drop(membership);
         if let Exit::Close(code) = exit {
-            // Best effort: a peer that stopped reading will not get it.
-            let frame = CloseFrame {
-                code: code.code(),
-                reason: code.reason().into(),
-            };
-            let _ = tokio::time::timeout(
-                state.settings.ws.write_timeout,
-                connection.socket.send(WsMessage::Close(Some(frame))),
-            )
-            .await;
+            Box::pin(connection.close(code)).await;
         }
         tracing::debug!(connection_id = %id, "websocket closed");
     }
@@ -150,9 +214,121 @@ impl Connection {
         principal: Principal,
         online_agents: Vec<Uuid>,
         guest_after_seq: Option<i64>,
-        mut queue: tokio::sync::mpsc::Receiver<Outbound>,
+        mut queue: OutboxReceiver,
         kill: &crate::hub::KillSwitch,
     ) -> Exit {
+        let heartbeat_every = self.state.settings.ws.heartbeat_interval;
+        if !Box::pin(self.greet(principal, online_agents, guest_after_seq)).await {
+            return Exit::Gone;
+        }
+
+        let mut heartbeat =
+            tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_heard = Instant::now();
+        loop {
+            let warn_at =
+                deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
+            // The handshake admits a token until `exp` plus the clock
+            // leeway; the live socket keeps the same rule.
+            let leeway =
+                chrono::Duration::from_std(self.state.settings.jwt.leeway).unwrap_or_default();
+            let expire_at = deadline(self.token_expires_at + leeway);
+            tokio::select! {
+                reason = kill.triggered() => return Exit::from(reason),
+                answer = first_answer(&mut self.pending) => {
+                    if !Box::pin(self.answer_send(answer)).await {
+                        return Exit::Gone;
+                    }
+                }
+                incoming = self.socket.recv(), if self.pending.len() < MAX_SENDS_IN_FLIGHT => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        None => return Exit::Gone,
+                        Some(Err(error)) => return read_failure(error),
+                        Some(Ok(WsMessage::Text(text))) => {
+                            // Boxed, like every branch's work: the idle
+                            // connection's future keeps only the waits.
+                            if let Err(exit) = Box::pin(self.handle_text(text.as_str())).await {
+                                return exit;
+                            }
+                        }
+                        Some(Ok(WsMessage::Binary(_))) => {
+                            let refusal = ApiError::new(ErrorCode::InvalidJson, "Frames must be JSON text frames.");
+                            if !self.send_frame(&refusal.into_ws_frame(None)).await {
+                                return Exit::Gone;
+                            }
+                        }
+                        Some(Ok(WsMessage::Close(_))) => return Exit::Gone,
+                        // Pings are answered by the WebSocket layer; pongs
+                        // only matter as signs of life.
+                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                    }
+                }
+                item = queue.recv() => {
+                    match Box::pin(self.handle_outbound(item)).await {
+                        Ok(true) => {}
+                        Ok(false) => return Exit::Gone,
+                        Err(exit) => return exit,
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() >= heartbeat_every * 2 {
+                        let code = CloseCode::HeartbeatTimeout;
+                        return Exit::Close(code);
+                    }
+                    if !Box::pin(self.send(WsMessage::Ping(Default::default()))).await {
+                        return Exit::Gone;
+                    }
+                }
+                () = tokio::time::sleep_until(warn_at), if !self.expiry_warned => {
+                    self.expiry_warned = true;
+                    let warning = ServerFrame::TokenExpiring { expires_at: self.token_expires_at };
+                    if !Box::pin(self.send_frame(&warning)).await {
+                        return Exit::Gone;
+                    }
+                }
+                () = tokio::time::sleep_until(expire_at) => {
+                    let code = CloseCode::TokenExpired;
+                    return Exit::Close(code);
+                }
+            }
+        }
+    }
+
+    /// Sends the close frame and waits a little for the client's.
+    async fn close(&mut self, code: CloseCode) {
+        // Best effort: a peer that stopped reading will not get it.
+        let frame = CloseFrame {
+            code: code.code(),
+            reason: code.reason().into(),
+        };
+        let _ = tokio::time::timeout(
+            self.state.settings.ws.write_timeout,
+            self.socket.send(WsMessage::Close(Some(frame))),
+        )
+        .await;
+        // Read (and drop) what the client still sends until its close
+        // answers ours: closing with unread data would reset the
+        // connection and lose the close frame and the frames before it.
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = self.socket.recv().await {
+                if matches!(message, WsMessage::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+
+    /// `hello`, the agents already online, and a guest's chat (replayed
+    /// when its URL asked). False when the socket is gone.
+    async fn greet(
+        &mut self,
+        principal: Principal,
+        online_agents: Vec<Uuid>,
+        guest_after_seq: Option<i64>,
+    ) -> bool {
         let heartbeat_every = self.state.settings.ws.heartbeat_interval;
         let hello = ServerFrame::Hello {
             protocol_version: byrd_spec::PROTOCOL_VERSION.into(),
@@ -162,7 +338,7 @@ impl Connection {
             token_expires_at: self.token_expires_at,
         };
         if !self.send_frame(&hello).await {
-            return Exit::Gone;
+            return false;
         }
         for agent_id in online_agents {
             let presence = ServerFrame::Presence {
@@ -170,7 +346,7 @@ impl Connection {
                 status: PresenceStatus::Online,
             };
             if !self.send_frame(&presence).await {
-                return Exit::Gone;
+                return false;
             }
         }
         if let Claims::Guest(guest) = &self.claims {
@@ -191,115 +367,107 @@ impl Connection {
                     Err(error) => self.send_frame(&error.into_ws_frame(None)).await,
                 };
                 if !alive {
-                    return Exit::Gone;
+                    return false;
                 }
             }
         }
+        true
+    }
 
-        let mut heartbeat =
-            tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
-        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut last_heard = Instant::now();
-        loop {
-            let warn_at =
-                deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
-            let expire_at = deadline(self.token_expires_at);
-            tokio::select! {
-                reason = kill.triggered() => return Exit::from(reason),
-                incoming = self.socket.recv() => {
-                    last_heard = Instant::now();
-                    match incoming {
-                        None => return Exit::Gone,
-                        Some(Err(error)) => return read_failure(error),
-                        Some(Ok(WsMessage::Text(text))) => {
-                            if !self.handle_text(text.as_str()).await {
-                                return Exit::Gone;
-                            }
-                        }
-                        Some(Ok(WsMessage::Binary(_))) => {
-                            let refusal = ApiError::new(ErrorCode::InvalidJson, "Frames must be JSON text frames.");
-                            if !self.send_frame(&refusal.into_ws_frame(None)).await {
-                                return Exit::Gone;
-                            }
-                        }
-                        Some(Ok(WsMessage::Close(_))) => return Exit::Gone,
-                        // Pings are answered by the WebSocket layer; pongs
-                        // only matter as signs of life.
-                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
-                    }
-                }
-                item = queue.recv() => {
-                    let Some(item) = item else { return Exit::Gone };
-                    match self.handle_outbound(item).await {
-                        Ok(true) => {}
-                        Ok(false) => return Exit::Gone,
-                        Err(code) => return Exit::Close(code),
-                    }
-                }
-                _ = heartbeat.tick() => {
-                    if last_heard.elapsed() >= heartbeat_every * 2 {
-                        let code = CloseCode::HeartbeatTimeout;
-                        return Exit::Close(code);
-                    }
-                    if !self.send(WsMessage::Ping(Default::default())).await {
-                        return Exit::Gone;
-                    }
-                }
-                () = tokio::time::sleep_until(warn_at), if !self.expiry_warned => {
-                    self.expiry_warned = true;
-                    let warning = ServerFrame::TokenExpiring { expires_at: self.token_expires_at };
-                    if !self.send_frame(&warning).await {
-                        return Exit::Gone;
-                    }
-                }
-                () = tokio::time::sleep_until(expire_at) => {
-                    let code = CloseCode::TokenExpired;
-                    return Exit::Close(code);
-                }
+    /// Acks the oldest pending send, or answers it with its error.
+    async fn answer_send(&mut self, answer: Result<Appended, StoreError>) -> bool {
+        let Some(pending) = self.pending.pop_front() else {
+            return true;
+        };
+        match answer {
+            // Only now, with the message committed, does the sender hear of it.
+            Ok(appended) => {
+                let ack = ServerFrame::Ack {
+                    client_msg_id: pending.client_msg_id,
+                    message: appended.into_message(),
+                };
+                self.send_frame(&ack).await
+            }
+            Err(error) => {
+                let error = ApiError::from(error).into_ws_frame(pending.reference);
+                self.send_frame(&error).await
             }
         }
     }
 
     /// Parses and runs one client frame. False when the socket is gone.
-    async fn handle_text(&mut self, text: &str) -> bool {
-        let (frame, reference) = match parse_frame(text) {
-            Ok(parsed) => parsed,
-            Err((error, reference)) => {
-                return self.send_frame(&error.into_ws_frame(reference)).await;
-            }
-        };
+    ///
+    /// Answers go out in the order of the frames they answer: a frame that
+    /// is not a `send` waits for the acks of the sends before it, so a
+    /// client can use `ping` as a barrier.
+    async fn handle_text(&mut self, text: &str) -> Result<(), Exit> {
+        // Charged before parsing: a flood costs the server no JSON work.
         if self.frame_limiter.check().is_err() {
+            if self.violations.count(Instant::now()) {
+                return Err(Exit::Close(CloseCode::PolicyViolation));
+            }
             let refusal = ApiError::new(
                 ErrorCode::RateLimited,
                 "Too many frames; this one was not processed.",
             );
-            return self.send_frame(&refusal.into_ws_frame(reference)).await;
+            return self.answer(refusal.into_ws_frame(None)).await;
+        }
+        let (frame, reference) = match parse_frame(text) {
+            Ok(parsed) => parsed,
+            Err((error, reference)) => return self.answer(error.into_ws_frame(reference)).await,
+        };
+        let is_send = matches!(frame, ClientFrame::Send(_));
+        if !is_send {
+            self.drain_pending().await?;
         }
         match commands::apply(self, frame).await {
-            Ok(alive) => alive,
-            Err(error) => self.send_frame(&error.into_ws_frame(reference)).await,
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Exit::Gone),
+            Err(error) => self.answer(error.into_ws_frame(reference)).await,
         }
     }
 
+    /// Sends `frame` after the acks of every send before it.
+    async fn answer(&mut self, frame: ServerFrame) -> Result<(), Exit> {
+        self.drain_pending().await?;
+        if self.send_frame(&frame).await {
+            Ok(())
+        } else {
+            Err(Exit::Gone)
+        }
+    }
+
+    /// Waits for every pending send and answers each, in order.
+    async fn drain_pending(&mut self) -> Result<(), Exit> {
+        while let Some(first) = self.pending.front_mut() {
+            let answer = (&mut first.answer).await;
+            if !self.answer_send(answer).await {
+                return Err(Exit::Gone);
+            }
+        }
+        Ok(())
+    }
+
     /// Sends one hub item. `Err` closes the connection with that code.
-    async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, CloseCode> {
+    async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, Exit> {
         match item {
             Outbound::Frame(frame) => Ok(self.send(WsMessage::Text(frame.as_ref().into())).await),
-            Outbound::ChatMessage {
-                chat_id,
-                seq,
-                frame,
-            } => Ok(self.deliver_message(chat_id, seq, &frame).await),
-            Outbound::Revoked { jti, session } => {
+            Outbound::ChatMessage(message) => {
+                self.deliver_message(message.chat_id, message.seq, &message.frame)
+                    .await
+            }
+            Outbound::Revoked(revocation) => {
+                let Revocation { jti, session } = revocation.as_ref();
                 let ours = match &self.claims {
                     Claims::Agent(agent) => {
                         jti.as_deref() == Some(agent.jti.as_str())
-                            || (session.is_some() && agent.sid == session)
+                            || (session.is_some() && agent.sid == *session)
                     }
                     Claims::Guest(guest) => jti.as_deref() == Some(guest.jti.as_str()),
                 };
                 if ours {
-                    Err(CloseCode::TokenRevoked)
+                    let code = CloseCode::TokenRevoked;
+                    Err(Exit::Close(code))
                 } else {
                     Ok(true)
                 }
@@ -310,39 +478,47 @@ impl Connection {
     /// Delivers a live message in `seq` order: drops what was already
     /// delivered, and fills a gap from the store first. Seqs commit in
     /// order, so a gap below a live message is always readable.
-    async fn deliver_message(&mut self, chat_id: Uuid, seq: i64, frame: &str) -> bool {
+    ///
+    /// When the gap cannot be read, the connection closes (1011
+    /// `resume_required`) rather than deliver past a silent hole: the
+    /// client reconnects and resumes from the last `seq` it has.
+    async fn deliver_message(
+        &mut self,
+        chat_id: Uuid,
+        seq: i64,
+        frame: &str,
+    ) -> Result<bool, Exit> {
         let Some(subscription) = self.subscriptions.get(&chat_id).copied() else {
             // Unsubscribed after the hub queued it.
-            return true;
+            return Ok(true);
         };
         if let Some(delivered) = subscription.delivered {
             if seq <= delivered {
-                return true;
+                return Ok(true);
             }
-            if seq > delivered + 1 && !self.replay(chat_id, delivered, seq).await {
-                return false;
+            if seq > delivered + 1 && !self.replay(chat_id, delivered, seq).await? {
+                return Ok(false);
             }
         }
         if !self.send(WsMessage::Text(frame.into())).await {
-            return false;
+            return Ok(false);
         }
         self.set_delivered(chat_id, seq);
-        true
+        Ok(true)
     }
 
     /// Sends the stored messages with `after < seq < before`.
-    async fn replay(&mut self, chat_id: Uuid, after: i64, before: i64) -> bool {
+    async fn replay(&mut self, chat_id: Uuid, after: i64, before: i64) -> Result<bool, Exit> {
         let range = MessageRange {
             after_seq: Some(after),
             before_seq: Some(before),
             limit: u32::try_from(before - after).unwrap_or(u32::MAX),
         };
         match self.state.store.list_messages(chat_id, range).await {
-            Ok((messages, _)) => self.send_messages(chat_id, messages).await,
+            Ok((messages, _)) => Ok(self.send_messages(chat_id, messages).await),
             Err(error) => {
-                // Not silently skipping: the client must know it has a hole.
-                let error = ApiError::from(error);
-                self.send_frame(&error.into_ws_frame(None)).await
+                tracing::warn!(%chat_id, after, before, error = %error, "cannot fill a gap; closing so the client resumes");
+                Err(Exit::Close(CloseCode::ResumeRequired))
             }
         }
     }
@@ -423,6 +599,14 @@ impl From<CloseReason> for Exit {
     }
 }
 
+/// The answer to the oldest pending send; never resolves while none is.
+async fn first_answer(pending: &mut VecDeque<PendingAck>) -> Result<Appended, StoreError> {
+    match pending.front_mut() {
+        Some(first) => (&mut first.answer).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Maps a read error to how the connection ends: a frame over the size
 /// limit closes with 1009, anything else means the peer is gone.
 fn read_failure(error: axum::Error) -> Exit {
@@ -431,6 +615,14 @@ fn read_failure(error: axum::Error) -> Exit {
             Exit::Close(CloseCode::MessageTooBig)
         }
         _ => Exit::Gone,
+    }
+}
+
+/// At most `max` characters of `text`.
+pub(super) fn truncated(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
     }
 }
 
@@ -446,7 +638,7 @@ fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), (ApiError, O
     let reference = ["ref", "client_msg_id"]
         .iter()
         .find_map(|key| value.get(key).and_then(|v| v.as_str()))
-        .map(str::to_owned);
+        .map(|echo| truncated(echo, MAX_ECHO_CHARS).to_owned());
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err((
             ApiError::new(
@@ -457,7 +649,7 @@ fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), (ApiError, O
         ));
     };
     if !ClientFrame::TYPES.contains(&kind) {
-        let message = format!("Unknown frame type {kind:?}.");
+        let message = format!("Unknown frame type {:?}.", truncated(kind, MAX_ECHO_CHARS));
         return Err((
             ApiError::new(ErrorCode::UnknownFrameType, message),
             reference,

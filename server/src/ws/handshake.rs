@@ -13,10 +13,10 @@ use byrd_spec::error::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::connection::Connection;
+use super::connection::{Connection, principal_of};
 use crate::auth::{authenticate_token, bearer_token};
 use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiQuery, ClientAddr};
 use crate::state::AppState;
 
 /// `GET /v1/ws` query.
@@ -73,10 +73,12 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         (status = 400, description = "`invalid_request`: not a WebSocket upgrade request, or an `after_seq` that is not an integer.", body = ErrorBody),
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the `Origin` is not on the allow-list.", body = ErrorBody),
+        (status = 429, description = "`limit_exceeded`: this principal or this address holds as many WebSockets as it may.", body = ErrorBody),
     )
 )]
 pub async fn upgrade(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<WsQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -86,15 +88,22 @@ pub async fn upgrade(
     let claims = authenticate_token(&state, &token).await?;
     let upgrade = upgrade
         .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))?;
+    // Held by the connection for its whole life.
+    let slot = state
+        .socket_caps
+        .acquire(principal_of(&claims).id, client)?;
     let ws = &state.settings.ws;
     Ok(upgrade
         // Small buffers keep idle connections cheap; tungstenite's defaults
         // (128 KiB read buffer) would cost gigabytes at 10,000 connections.
         // Chat frames are small; a larger one grows the buffer as needed.
-        .read_buffer_size(1024)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_write_buffer_size(ws.max_frame_bytes * 4)
         .max_message_size(ws.max_frame_bytes)
         .max_frame_size(ws.max_frame_bytes)
-        .on_upgrade(move |socket| Connection::run(state, socket, claims, query.after_seq)))
+        .on_upgrade(move |socket| async move {
+            Connection::run(state, socket, claims, query.after_seq).await;
+            drop(slot);
+        }))
 }

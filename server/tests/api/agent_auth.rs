@@ -1,6 +1,8 @@
 //! Agent login sessions: `POST /v1/auth/login`, `/refresh`, `/logout`, and
 //! `GET /v1/me` (issue 2, "The contract").
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -156,9 +158,10 @@ async fn refresh_returns_a_new_pair_that_works() {
 
 #[tokio::test]
 async fn presenting_a_used_refresh_token_revokes_the_whole_family() {
-    // Refresh tokens are single use; presenting a used one is 401
-    // `token_revoked` and revokes its whole family, newest token included.
-    let app = spawn_app().await;
+    // Refresh tokens are single use; presenting a used one (past the grace
+    // window for lost answers, here none) is 401 `token_revoked` and
+    // revokes its whole family, newest token included.
+    let app = spawn_app_with(|settings| settings.jwt.refresh_grace = Duration::ZERO).await;
     let session = app.admin_session().await;
     let original = str_field(&session, "refresh_token");
     let rotated = json_body(refresh(&app, original).await, 200).await;
@@ -179,9 +182,15 @@ async fn reuse_detection_also_ends_the_sessions_access_tokens() {
     let session = app.admin_session().await;
     let original = str_field(&session, "refresh_token");
     let rotated = json_body(refresh(&app, original).await, 200).await;
-    let access = str_field(&rotated, "access_token");
+    let newest = json_body(
+        refresh(&app, str_field(&rotated, "refresh_token")).await,
+        200,
+    )
+    .await;
+    let access = str_field(&newest, "access_token");
     assert_eq!(app.get("/v1/me", Some(access)).await.status(), 200);
 
+    // The successor was used, so this is no lost answer: it is a reuse.
     assert_eq!(refresh(&app, original).await.status(), 401);
 
     let after = app.get("/v1/me", Some(access)).await;
@@ -199,12 +208,58 @@ async fn reuse_detection_leaves_other_sessions_alone() {
     let stolen = app.admin_session().await;
     let other = app.admin_session().await;
     let original = str_field(&stolen, "refresh_token");
-    assert_eq!(refresh(&app, original).await.status(), 200);
+    let rotated = json_body(refresh(&app, original).await, 200).await;
+    assert_eq!(
+        refresh(&app, str_field(&rotated, "refresh_token"))
+            .await
+            .status(),
+        200
+    );
 
     assert_eq!(refresh(&app, original).await.status(), 401);
     let unaffected = refresh(&app, str_field(&other, "refresh_token")).await;
 
     assert_eq!(unaffected.status(), 200);
+}
+
+#[tokio::test]
+async fn a_refresh_retried_within_the_grace_window_gets_the_same_successor() {
+    // A client whose refresh answer was lost presents the spent token again
+    // moments later: it gets the same successor (and a fresh access
+    // token), and the session lives on. The successor still works.
+    let app = spawn_app().await;
+    let session = app.admin_session().await;
+    let original = str_field(&session, "refresh_token");
+
+    let first = json_body(refresh(&app, original).await, 200).await;
+    let retried = json_body(refresh(&app, original).await, 200).await;
+
+    assert_eq!(retried["refresh_token"], first["refresh_token"]);
+    let me = app
+        .get("/v1/me", Some(str_field(&retried, "access_token")))
+        .await;
+    assert_eq!(me.status(), 200);
+    let next = refresh(&app, str_field(&first, "refresh_token")).await;
+    assert_eq!(next.status(), 200, "the successor is still good");
+}
+
+#[tokio::test]
+async fn a_spent_refresh_token_after_the_grace_window_is_a_reuse() {
+    // Past the grace window the same retry is a reuse: the session ends.
+    let app = spawn_app_with(|settings| {
+        settings.jwt.refresh_grace = Duration::from_millis(200);
+    })
+    .await;
+    let session = app.admin_session().await;
+    let original = str_field(&session, "refresh_token");
+    let first = json_body(refresh(&app, original).await, 200).await;
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let late = refresh(&app, original).await;
+
+    assert_eq!(error_code(late, 401).await, "token_revoked");
+    let successor = refresh(&app, str_field(&first, "refresh_token")).await;
+    assert_eq!(error_code(successor, 401).await, "token_revoked");
 }
 
 #[tokio::test]
@@ -234,8 +289,9 @@ async fn logout_revokes_the_access_token_and_the_sessions_refresh_token() {
     );
     let me = app.get("/v1/me", Some(access)).await;
     assert_eq!(error_code(me, 401).await, "token_revoked");
+    // A retry (the first answer was lost) succeeds and changes nothing.
     let again = app.post("/v1/auth/logout", Some(access), None).await;
-    assert_eq!(error_code(again, 401).await, "token_revoked");
+    assert_eq!(again.status(), 204);
     let refreshed = refresh(&app, str_field(&session, "refresh_token")).await;
     assert_eq!(error_code(refreshed, 401).await, "token_revoked");
 }
@@ -335,9 +391,10 @@ async fn me_without_a_token_is_token_missing() {
 
 #[tokio::test]
 async fn racing_refreshes_with_one_token_let_exactly_one_win() {
-    // Single use holds under concurrency: one of several racing refreshes wins,
-    // the rest are reuse (`token_revoked`, family revoked), none is a 5xx.
-    let app = spawn_app().await;
+    // Single use holds under concurrency: without a grace window, one of
+    // several racing refreshes wins, the rest are reuse (`token_revoked`,
+    // family revoked), none is a 5xx.
+    let app = spawn_app_with(|settings| settings.jwt.refresh_grace = Duration::ZERO).await;
     let session = app.admin_session().await;
     let token = str_field(&session, "refresh_token");
 

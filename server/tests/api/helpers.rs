@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use byrd_server::configuration::{BootstrapAdmin, Settings};
 use byrd_server::startup::Application;
+use byrd_server::state::AppState;
 use hmac_sha256::HMAC;
 use reqwest::{Client, Response};
 use secrecy::SecretString;
@@ -27,6 +28,8 @@ pub struct TestApp {
     pub client: Client,
     /// Holds the SQLite file; deleted when the test ends.
     pub data_dir: TempDir,
+    /// The server's state, for tests that run housekeeping.
+    pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -47,6 +50,11 @@ pub fn test_settings(data_dir: &TempDir) -> Settings {
     settings.limits.chat_starts_per_minute = 10_000;
     settings.limits.logins_per_minute = 10_000;
     settings.ws.frames_per_second = 10_000;
+    settings.limits.sends_per_minute = 100_000;
+    settings.limits.reads_per_minute = 100_000;
+    settings.limits.sockets_per_principal = 1_000;
+    settings.limits.failed_logins_per_account = 1_000;
+    settings.limits.password_hashes_at_once = 64;
     settings.bootstrap_admin = BootstrapAdmin {
         email: Some(ADMIN_EMAIL.into()),
         password: Some(SecretString::from(ADMIN_PASSWORD)),
@@ -67,6 +75,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("the server builds");
     let port = app.port();
+    let state = app.state();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
@@ -80,6 +89,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .unwrap(),
         data_dir,
+        state,
         shutdown: Some(tx),
     }
 }

@@ -5,11 +5,14 @@
 // unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod abuse;
 mod agent_auth;
 mod agents;
+mod cancellation;
 mod chats;
 mod cli;
 mod guest_auth;
+mod hardening;
 mod helpers;
 mod logging;
 mod meta;
@@ -20,6 +23,7 @@ mod spec_files;
 mod startup;
 mod token_properties;
 mod token_rejection;
+mod ws_abuse;
 mod ws_client;
 mod ws_delivery;
 mod ws_errors;

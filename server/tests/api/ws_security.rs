@@ -211,8 +211,12 @@ async fn refresh_token_of_another_principal_or_chat_is_refused() {
 async fn an_unrefreshed_token_closes_the_socket_with_4001_after_token_expiring() {
     // `token_expiring {expires_at}` comes `token_expiry_warning` before the
     // token's `exp`; without a `refresh_token`, the server then closes with
-    // 4001 `token_expired`.
-    let app = spawn_app_with(|s| s.ws.token_expiry_warning = Duration::from_secs(1)).await;
+    // 4001 `token_expired`, once the clock leeway has passed too.
+    let app = spawn_app_with(|s| {
+        s.ws.token_expiry_warning = Duration::from_secs(1);
+        s.jwt.leeway = Duration::from_secs(1);
+    })
+    .await;
     let started = app.start_chat().await;
     let (mut guest, hello) = WsClient::connect(&app, &short_guest_token(&started, 2)).await;
 

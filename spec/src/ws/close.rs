@@ -38,6 +38,10 @@ pub enum CloseCode {
     PolicyViolation = 1008,
     /// A frame was larger than the server accepts.
     MessageTooBig = 1009,
+    /// The server could not deliver a chat's messages without leaving a
+    /// hole (it failed to read a gap); the client resumes from its last
+    /// `seq`.
+    ResumeRequired = 1011,
     /// The token expired without a `refresh_token`; `token_expiring` came
     /// first.
     TokenExpired = 4001,
@@ -57,6 +61,7 @@ impl CloseCode {
         CloseCode::GoingAway,
         CloseCode::PolicyViolation,
         CloseCode::MessageTooBig,
+        CloseCode::ResumeRequired,
         CloseCode::TokenExpired,
         CloseCode::TokenRevoked,
         CloseCode::SlowConsumer,
@@ -80,6 +85,7 @@ impl CloseCode {
             CloseCode::GoingAway => "server_shutdown",
             CloseCode::PolicyViolation => "policy_violation",
             CloseCode::MessageTooBig => "frame_too_large",
+            CloseCode::ResumeRequired => "resume_required",
             CloseCode::TokenExpired => "token_expired",
             CloseCode::TokenRevoked => "token_revoked",
             CloseCode::SlowConsumer => "slow_consumer",
@@ -96,6 +102,7 @@ impl CloseCode {
             CloseCode::TokenExpired => CloseAction::RefreshTokenThenReconnect,
             CloseCode::GoingAway
             | CloseCode::MessageTooBig
+            | CloseCode::ResumeRequired
             | CloseCode::SlowConsumer
             | CloseCode::HeartbeatTimeout => CloseAction::Reconnect,
         }
@@ -113,6 +120,9 @@ impl CloseCode {
             }
             CloseCode::MessageTooBig => {
                 "A frame was larger than the server accepts (64 KiB by default); do not send it again."
+            }
+            CloseCode::ResumeRequired => {
+                "The server could not read messages the client is owed, and will not skip them; reconnect and resume from the last `seq`."
             }
             CloseCode::TokenExpired => {
                 "The token expired without a `refresh_token`; `token_expiring` came first."

@@ -7,7 +7,7 @@ use byrd_spec::agent::{Agent, CreateAgentRequest};
 use byrd_spec::error::ErrorBody;
 use secrecy::SecretString;
 
-use crate::auth::{AdminAuth, hash_password};
+use crate::auth::{AdminAuth, hash_password_in};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -29,6 +29,7 @@ use crate::store::NewAgent;
         (status = 403, description = "`forbidden`: not an admin.", body = ErrorBody),
         (status = 409, description = "`email_taken`", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a bad email, name, role or password.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn create_agent(
@@ -36,14 +37,15 @@ pub async fn create_agent(
     AdminAuth(admin): AdminAuth,
     ApiJson(body): ApiJson<CreateAgentRequest>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    let slot = state.password_slots.take()?;
     let new = NewAgent {
         email: EmailAddress::parse("email", &body.email)?,
         name: DisplayName::parse("name", &body.name)?,
         role: body.role,
-        password_hash: hash_password(Password::parse(
-            "password",
-            SecretString::from(body.password),
-        )?)
+        password_hash: hash_password_in(
+            slot,
+            Password::parse("password", SecretString::from(body.password))?,
+        )
         .await?,
     };
     let agent = state.store.insert_agent(new).await?;

@@ -29,7 +29,8 @@ use crate::state::AppState;
         (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`: no agent has this email and password. The answer and its timing are the same whether or not the email exists.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a field is missing or mistyped.", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many attempts from this address; see `Retry-After`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address, or too many failed ones for this email; see `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn login(
@@ -38,6 +39,8 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     state.login_limiter.check(client)?;
+    state.failed_logins.check(&body.email)?;
+    let slot = state.password_slots.take()?;
     let record = match EmailAddress::parse("email", &body.email) {
         Ok(email) => state.store.agent_for_login(&email).await?,
         // A malformed email matches no agent; still pay for a hash below.
@@ -47,17 +50,20 @@ pub async fn login(
     // cannot make the server burn CPU.
     let password_ok = body.password.chars().count() <= Password::MAX_CHARS
         && verify_password(
+            slot,
             SecretString::from(body.password),
             record.as_ref().map(|r| r.password_hash.clone()),
         )
         .await?;
     let Some(record) = record.filter(|_| password_ok) else {
+        state.failed_logins.failed(&body.email);
         return Err(ApiError::from_code(ErrorCode::InvalidCredentials));
     };
+    state.failed_logins.succeeded(&body.email);
     let refresh = RefreshToken::generate();
     let session = state
         .store
-        .create_session(record.agent.id, &refresh.hash, refresh_expiry(&state))
+        .create_session(record.agent.id, refresh.hash, refresh_expiry(&state))
         .await?;
     tracing::info!(agent_id = %record.agent.id, "agent logged in");
     token_response(&state, record.agent, session, refresh).map(Json)

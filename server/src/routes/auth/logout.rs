@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use byrd_spec::error::ErrorBody;
 
-use crate::auth::AgentAuth;
+use crate::auth::LoggingOut;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -19,21 +19,22 @@ use crate::state::AppState;
     tag = "auth",
     security(("agent_token" = [])),
     responses(
-        (status = 204, description = "The access token is revoked until it expires, and so is the session's refresh token; WebSocket connections using either close with 4002."),
-        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
+        (status = 204, description = "The access token is revoked until it expires, and so is its session with every refresh and access token of it; WebSocket connections using either close with 4002. A retry with the same token answers 204 again."),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: a guest token.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is busy; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn logout(
     State(state): State<AppState>,
-    AgentAuth(claims): AgentAuth,
+    LoggingOut(claims): LoggingOut,
 ) -> Result<StatusCode, ApiError> {
-    state.store.revoke_token(&claims.jti, claims.exp).await?;
-    if let Some(session) = claims.sid {
-        state.store.revoke_session(session).await?;
-    }
-    // Open WebSockets authenticated by this token or session close too.
-    state.hub.revoke(Some(&claims.jti), claims.sid);
+    // One transaction; the writer closes the sockets of the token and its
+    // session once it commits, whether or not this request is still there.
+    state
+        .store
+        .logout(claims.jti.clone(), claims.exp, claims.sid)
+        .await?;
     tracing::info!(agent_id = %claims.sub, "agent logged out");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,8 @@
 //!
 //! Refresh tokens are single use. Presenting one that was already used
 //! revokes its whole session: it means a copy is in someone else's hands.
+//! The exception is a retry moments after the use, while the successor is
+//! still unused: the client lost the answer, and gets the same successor.
 
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +15,7 @@ use crate::auth::RefreshToken;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
-use crate::store::RefreshOutcome;
+use crate::store::{RefreshOutcome, Successor};
 
 /// Trade a refresh token for a new access token and refresh token.
 ///
@@ -32,6 +34,7 @@ use crate::store::RefreshOutcome;
         (status = 401, description = "`token_invalid` (unknown refresh token), `token_expired`, or `token_revoked` (already used: its whole session is now revoked; or the session was logged out).", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn refresh(
@@ -40,20 +43,36 @@ pub async fn refresh(
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     state.login_limiter.check(client)?;
-    let replacement = RefreshToken::generate();
+    let successor = RefreshToken::generate();
     let outcome = state
         .store
         .rotate_refresh_token(
-            &RefreshToken::hash(&body.refresh_token),
-            &replacement.hash,
-            refresh_expiry(&state),
+            RefreshToken::hash(&body.refresh_token),
+            Successor {
+                hash: successor.hash,
+                sealed: successor.sealed_for(&body.refresh_token),
+                expires_at: refresh_expiry(&state),
+            },
+            state.settings.jwt.refresh_grace,
         )
         .await?;
-    let (agent_id, session) = match outcome {
+    let (agent_id, session, refresh) = match outcome {
         RefreshOutcome::Rotated {
             agent_id,
             session_id,
-        } => (agent_id, session_id),
+        } => (agent_id, session_id, successor),
+        RefreshOutcome::Replayed {
+            agent_id,
+            session_id,
+            sealed_successor,
+        } => {
+            let Some(same) = RefreshToken::unseal(&sealed_successor, &body.refresh_token) else {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "a sealed refresh successor is malformed"
+                )));
+            };
+            (agent_id, session_id, same)
+        }
         RefreshOutcome::Unknown => {
             return Err(ApiError::new(
                 ErrorCode::TokenInvalid,
@@ -73,8 +92,8 @@ pub async fn refresh(
             ));
         }
         RefreshOutcome::Reused { session_id } => {
+            // The store's commit already closed the session's sockets.
             tracing::warn!(%session_id, "refresh token reused; its session is revoked");
-            state.hub.revoke(None, Some(session_id));
             return Err(ApiError::new(
                 ErrorCode::TokenRevoked,
                 "The refresh token was already used; its session has been revoked.",
@@ -87,5 +106,5 @@ pub async fn refresh(
             "The agent no longer exists.",
         ));
     };
-    token_response(&state, agent, session, replacement).map(Json)
+    token_response(&state, agent, session, refresh).map(Json)
 }

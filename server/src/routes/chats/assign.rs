@@ -31,6 +31,7 @@ use crate::state::AppState;
         (status = 404, description = "`chat_not_found` or `agent_not_found`.", body = ErrorBody),
         (status = 409, description = "`chat_closed`", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn assign_chat(
@@ -41,7 +42,6 @@ pub async fn assign_chat(
 ) -> Result<Json<Chat>, ApiError> {
     let agent_id = body.agent_id.unwrap_or(claims.sub);
     let chat = state.store.assign_chat(chat_id, agent_id).await?;
-    state.hub.publish_chat_updated(&chat);
     tracing::info!(%chat_id, %agent_id, by = %claims.sub, "chat assigned");
     Ok(Json(chat))
 }

@@ -28,6 +28,7 @@ use crate::state::AppState;
         (status = 403, description = "`forbidden`: a guest token.", body = ErrorBody),
         (status = 404, description = "`chat_not_found`", body = ErrorBody),
         (status = 409, description = "`chat_closed`: it was closed already.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn close_chat(
@@ -36,7 +37,6 @@ pub async fn close_chat(
     ApiPath(chat_id): ApiPath<Uuid>,
 ) -> Result<Json<Chat>, ApiError> {
     let chat = state.store.close_chat(chat_id).await?;
-    state.hub.publish_chat_updated(&chat);
     tracing::info!(%chat_id, by = %claims.sub, "chat closed");
     Ok(Json(chat))
 }

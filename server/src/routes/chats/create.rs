@@ -27,6 +27,7 @@ use crate::store::NewChat;
         (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a field breaks its rules.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many chats from this address; see `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn start_chat(
@@ -55,7 +56,6 @@ pub async fn start_chat(
     };
     let chat = state.store.insert_chat(new).await?;
     let guest = state.tokens.issue_guest_token(&chat)?;
-    state.hub.publish_chat_updated(&chat);
     tracing::info!(chat_id = %chat.id, "chat started");
     Ok((
         StatusCode::CREATED,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
-use crate::messaging::authorize_chat;
+use crate::messaging::{author_of, authorize_chat};
 use crate::state::AppState;
 use crate::store::MessageRange;
 
@@ -33,6 +33,7 @@ const MAX_LIMIT: u32 = 200;
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: a guest token of another chat.", body = ErrorBody),
         (status = 404, description = "`chat_not_found`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many history reads by this principal; see `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn list_messages(
@@ -42,6 +43,7 @@ pub async fn list_messages(
     ApiQuery(query): ApiQuery<MessagesQuery>,
 ) -> Result<Json<MessagePage>, ApiError> {
     authorize_chat(&claims, chat_id)?;
+    state.read_limiter.check_key(&author_of(&claims).id)?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::new(

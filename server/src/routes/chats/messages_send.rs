@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::messaging::send_message;
+use crate::messaging::new_message;
 use crate::state::AppState;
 use crate::store::Appended;
 
@@ -36,8 +36,10 @@ use crate::store::Appended;
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: a guest token of another chat.", body = ErrorBody),
         (status = 404, description = "`chat_not_found`", body = ErrorBody),
-        (status = 409, description = "`chat_closed`", body = ErrorBody),
+        (status = 409, description = "`chat_closed`, or `client_msg_id_reused`: this `client_msg_id` already holds a different message of the author.", body = ErrorBody),
         (status = 422, description = "`validation_failed` (a bad `client_msg_id`) or `body_too_long`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many messages from this principal; see `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )
 )]
 pub async fn post_message(
@@ -46,7 +48,10 @@ pub async fn post_message(
     ApiPath(chat_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    match send_message(&state, &claims, chat_id, &body.client_msg_id, body.body).await? {
+    let new = new_message(&state, &claims, chat_id, &body.client_msg_id, body.body)?;
+    // The writer publishes the message once committed, even if this
+    // request is dropped meanwhile.
+    match state.store.append_message(new).await? {
         Appended::Created(message) => Ok((StatusCode::CREATED, Json(message))),
         Appended::Existing(message) => Ok((StatusCode::OK, Json(message))),
     }

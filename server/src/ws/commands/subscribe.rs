@@ -11,7 +11,7 @@ use byrd_spec::ws::{ServerFrame, SubscribeFrame};
 use crate::error::ApiError;
 use crate::messaging::authorize_chat;
 use crate::store::MessageRange;
-use crate::ws::connection::{Connection, Subscription};
+use crate::ws::connection::{Connection, Subscription, principal_of};
 
 pub(super) async fn apply(
     connection: &mut Connection,
@@ -25,6 +25,18 @@ pub(super) async fn apply(
             "after_seq must not be negative.",
         ));
     }
+    let new_chat = !connection.subscriptions.contains_key(&chat_id);
+    if new_chat && connection.subscriptions.len() >= connection.state.settings.ws.max_subscriptions
+    {
+        return Err(ApiError::limit_exceeded(
+            "This connection follows as many chats as it may; unsubscribe from one first.",
+        ));
+    }
+    // A subscribe reads the chat's history: it counts as a read.
+    connection
+        .state
+        .read_limiter
+        .check_key(&principal_of(&connection.claims).id)?;
     connection.state.hub.subscribe(connection.id, chat_id);
     let last_seq = match connection.state.store.chat_last_seq(chat_id).await {
         Ok(Some(seq)) => seq,

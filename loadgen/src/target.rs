@@ -1,0 +1,157 @@
+//! The server under load: one this tool starts, or one already running.
+//!
+//! A started server is the release binary as its own process, on a fresh
+//! data folder, so its memory and CPU are its own. Limits that would refuse
+//! the load (per-address chat starts, per-connection and per-principal
+//! frame and send rates, socket caps, heartbeats an idle client does not
+//! answer) are lifted through environment variables: a server that does
+//! not know one of them ignores it, so the same tool measures older and
+//! newer servers alike.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+
+/// Where the load goes.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The `byrd` binary to start (ignored with `--url`).
+    #[arg(long, default_value_os_t = crate::default_server_binary())]
+    server: PathBuf,
+    /// A running server to load instead, e.g. `http://127.0.0.1:8080`. It
+    /// must allow enough chat starts, logins, frames and sockets from this
+    /// address for the scenario.
+    #[arg(long)]
+    url: Option<String>,
+    /// The running server's process id, to report its memory and CPU.
+    #[arg(long, requires = "url")]
+    server_pid: Option<u32>,
+    /// An admin of the running server; its password is read from
+    /// `BYRD_LOADGEN_ADMIN_PASSWORD`.
+    #[arg(long, default_value = "loadgen-admin@example.com")]
+    admin_email: String,
+}
+
+/// Limits lifted on a started server, as environment variables.
+const LIFTED_LIMITS: &[(&str, &str)] = &[
+    ("BYRD_CHAT_STARTS_PER_MINUTE", "100000000"),
+    ("BYRD_LOGINS_PER_MINUTE", "1000000"),
+    ("BYRD_WS_FRAMES_PER_SECOND", "1000000"),
+    ("BYRD_SENDS_PER_MINUTE", "100000000"),
+    ("BYRD_READS_PER_MINUTE", "100000000"),
+    ("BYRD_SOCKETS_PER_PRINCIPAL", "100000"),
+    ("BYRD_SOCKETS_PER_ADDRESS", "100000"),
+    // Idle clients here do not answer pings while nobody reads them.
+    ("BYRD_WS_HEARTBEAT_SECS", "3600"),
+];
+
+const ADMIN_PASSWORD: &str = "load generator admin password";
+
+/// A server to load, and how to reach and watch it.
+pub struct Target {
+    /// `http://host:port`.
+    pub base: String,
+    /// `ws://host:port`.
+    pub ws_base: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    /// Whose memory and CPU to report.
+    pub pid: Option<u32>,
+    /// Keeps a started server alive; it is killed on drop.
+    _started: Option<StartedServer>,
+}
+
+struct StartedServer {
+    child: Child,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for StartedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Target {
+    pub async fn open(args: &TargetArgs) -> anyhow::Result<Target> {
+        let target = match &args.url {
+            Some(url) => Target {
+                base: url.trim_end_matches('/').to_owned(),
+                ws_base: url
+                    .trim_end_matches('/')
+                    .replacen("http", "ws", 1)
+                    .to_owned(),
+                admin_email: args.admin_email.clone(),
+                admin_password: std::env::var("BYRD_LOADGEN_ADMIN_PASSWORD")
+                    .context("BYRD_LOADGEN_ADMIN_PASSWORD must hold the admin's password")?,
+                pid: args.server_pid,
+                _started: None,
+            },
+            None => start(&args.server, &args.admin_email)?,
+        };
+        target.wait_healthy().await?;
+        Ok(target)
+    }
+
+    async fn wait_healthy(&self) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            let answer = client.get(format!("{}/healthz", self.base)).send().await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server at {} did not become healthy within 30 s",
+                self.base
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn start(binary: &PathBuf, admin_email: &str) -> anyhow::Result<Target> {
+    let data = tempfile::tempdir().context("cannot create a data folder")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .context("no free port")?
+        .port();
+    let log = std::fs::File::create(data.path().join("server.log"))
+        .context("cannot create the server log")?;
+    let child = Command::new(binary)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data.path())
+        .envs(LIFTED_LIMITS.iter().copied())
+        .env("BYRD_ADMIN_EMAIL", admin_email)
+        .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .with_context(|| {
+            format!(
+                "cannot start {} (build it with `cargo build --release -p byrd-server`)",
+                binary.display()
+            )
+        })?;
+    let pid = child.id();
+    eprintln!(
+        "started {} as process {pid} on port {port}",
+        binary.display()
+    );
+    Ok(Target {
+        base: format!("http://127.0.0.1:{port}"),
+        ws_base: format!("ws://127.0.0.1:{port}"),
+        admin_email: admin_email.to_owned(),
+        admin_password: ADMIN_PASSWORD.to_owned(),
+        pid: Some(pid),
+        _started: Some(StartedServer { child, _data: data }),
+    })
+}
