@@ -160,21 +160,28 @@ impl Ctx {
     pub async fn agent(&self) -> Result<Session, Failure> {
         self.target
             .agent
-            .get_or_try_init(|| async {
-                let admin = self.admin()?;
-                let email = format!("conformance-{}@example.com", uuid::Uuid::new_v4());
-                let password = format!("conformance {}", uuid::Uuid::new_v4());
-                let created = self
-                    .post("/v1/agents")
-                    .bearer(&admin.access_token)
-                    .json(json!({"email": email, "name": "Conformance Agent", "role": "agent", "password": password}))
-                    .send()
-                    .await?;
-                expect_status(&created, 201, "creating an agent for the cases (POST /v1/agents)")?;
-                self.login(&email, &password).await
-            })
+            .get_or_try_init(|| self.create_agent())
             .await
             .cloned()
+    }
+
+    /// A new agent with role `agent`, created as the admin and logged in.
+    pub async fn create_agent(&self) -> Result<Session, Failure> {
+        let admin = self.admin()?;
+        let email = format!("conformance-{}@example.com", uuid::Uuid::new_v4());
+        let password = format!("conformance {}", uuid::Uuid::new_v4());
+        let created = self
+            .post("/v1/agents")
+            .bearer(&admin.access_token)
+            .json(json!({"email": email, "name": "Conformance Agent", "role": "agent", "password": password}))
+            .send()
+            .await?;
+        expect_status(
+            &created,
+            201,
+            "creating an agent for the case (POST /v1/agents)",
+        )?;
+        self.login(&email, &password).await
     }
 
     /// Logs in; anything but `200` with a token response is a failure.

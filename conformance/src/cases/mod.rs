@@ -1,9 +1,19 @@
 //! Every conformance case, by area. Ids are stable: a case may be added or
 //! retired, never renumbered or given another's id.
 
+mod auth_guest;
 mod auth_jwt;
 mod auth_scope;
+mod auth_session;
 mod jwt_attacks;
+mod rest;
+mod ws_delivery;
+mod ws_frames;
+mod ws_handshake;
+mod ws_lifetime;
+mod ws_limits;
+mod ws_recovery;
+mod ws_steps;
 
 use crate::case::Case;
 
@@ -13,6 +23,15 @@ pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(auth_jwt::cases());
     cases.extend(auth_scope::cases());
+    cases.extend(auth_session::cases());
+    cases.extend(auth_guest::cases());
+    cases.extend(rest::cases());
+    cases.extend(ws_handshake::cases());
+    cases.extend(ws_frames::cases());
+    cases.extend(ws_delivery::cases());
+    cases.extend(ws_recovery::cases());
+    cases.extend(ws_lifetime::cases());
+    cases.extend(ws_limits::cases());
     cases
 }
 

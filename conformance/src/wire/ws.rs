@@ -227,8 +227,13 @@ impl Ws {
             path: path.clone(),
             headers,
         });
-        let connected =
-            tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await;
+        let connected = tokio::time::timeout(
+            timeout,
+            // Nagle's algorithm would hold small frames back for tens of
+            // milliseconds per exchange.
+            tokio_tungstenite::connect_async_with_config(request, None, true),
+        )
+        .await;
         match connected {
             Err(_) => Err(Failure::new(
                 context,
