@@ -6,6 +6,8 @@ mod auth_jwt;
 mod auth_scope;
 mod auth_session;
 mod jwt_attacks;
+mod properties;
+mod rate_limits;
 mod rest;
 mod ws_delivery;
 mod ws_frames;
@@ -32,6 +34,8 @@ pub fn all() -> Vec<Case> {
     cases.extend(ws_recovery::cases());
     cases.extend(ws_lifetime::cases());
     cases.extend(ws_limits::cases());
+    cases.extend(properties::cases());
+    cases.extend(rate_limits::cases());
     cases
 }
 
