@@ -202,8 +202,26 @@ async fn present(ctx: &Ctx, presentation: Presentation, forged: &[Forged]) -> Re
             presentation.describe()
         ),
         format!("{answer} for every one"),
-        || format!("{} wrong: {}", wrong.len(), wrong.join("; ")),
+        || format!("{} wrong: {}", wrong.len(), grouped(&wrong)),
     )
+}
+
+/// `label: answer` lines grouped by answer, so one wrong answer given to
+/// twenty forgeries reads once: `answer <- label, label, ...`.
+fn grouped(wrong: &[String]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for line in wrong {
+        let (label, answer) = line.split_once(": ").unwrap_or((line, ""));
+        match groups.iter_mut().find(|(known, _)| *known == answer) {
+            Some((_, labels)) => labels.push(label),
+            None => groups.push((answer, vec![label])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(answer, labels)| format!("{answer} <- {}", labels.join("; ")))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// `refresh_token` frames on a socket of the forgery's kind. A socket
