@@ -5,20 +5,32 @@
 //!
 //! Ids become `[uuid-1]`, `[uuid-2]`, ... numbered by first appearance, so
 //! the snapshot still shows which ids are the same (the chat in a message
-//! is the chat that was started).
+//! is the chat that was started). Ambient frames (`presence`,
+//! `chat_updated`) are left out: they tell what else the server is doing,
+//! not what the case exchanged.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::redact::jwt_parts;
-use super::transcript::Transcript;
+use super::redact::{REDACTED, jwt_parts};
+use super::transcript::{Entry, Transcript};
+use super::ws::{AMBIENT, kind};
 
 /// Headers whose values change between runs.
 const VOLATILE_HEADERS: [&str; 1] = ["retry-after"];
 
 pub fn transcript(transcript: &Transcript) -> Value {
-    let mut value = serde_json::to_value(transcript).unwrap_or(Value::Null);
+    let exchanged = Transcript {
+        entries: transcript
+            .entries
+            .iter()
+            .filter(|entry| !matches!(entry, Entry::WsReceived { frame, .. } if AMBIENT.contains(&kind(frame))))
+            .cloned()
+            .collect(),
+        omitted: transcript.omitted,
+    };
+    let mut value = serde_json::to_value(&exchanged).unwrap_or(Value::Null);
     let mut ids = Ids::default();
     walk(&mut value, None, &mut ids);
     value
@@ -54,12 +66,20 @@ fn walk(value: &mut Value, key: Option<&str>, ids: &mut Ids) {
     }
 }
 
+/// A JWT, whole or with its signature already redacted.
+fn is_jwt(text: &str) -> bool {
+    match text.strip_suffix(REDACTED) {
+        Some(unsigned) => jwt_parts(&format!("{unsigned}signature")).is_some(),
+        None => jwt_parts(text).is_some(),
+    }
+}
+
 fn string(text: &str, ids: &mut Ids) -> String {
-    if jwt_parts(text).is_some() {
+    if is_jwt(text) {
         return "[jwt]".to_owned();
     }
     if let Some((scheme, token)) = text.split_once(' ')
-        && jwt_parts(token).is_some()
+        && is_jwt(token)
     {
         return format!("{scheme} [jwt]");
     }

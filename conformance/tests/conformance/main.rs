@@ -7,5 +7,7 @@
 // unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod byrd_process;
 mod fake_server;
 mod self_test;
+mod snapshots;
