@@ -25,7 +25,8 @@ pub enum Level {
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad`, so that `{:<6}` lines levels up in listings.
+        f.pad(match self {
             Level::Must => "MUST",
             Level::Should => "SHOULD",
         })

@@ -26,6 +26,12 @@ pub fn cases() -> Vec<Case> {
             "a wrong password and an unknown email get the same 401 invalid_credentials",
             invalid_credentials,
         ),
+        Case::should(
+            "auth.session.uniform-login-timing",
+            SECTION,
+            "a wrong password and an unknown email are answered in about the same time (medians within 3x or 50 ms), so timing does not tell which emails are agents'",
+            uniform_login_timing,
+        ),
         Case::must(
             "auth.session.me-agent",
             "endpoints",
@@ -183,6 +189,44 @@ async fn invalid_credentials(ctx: Ctx) -> CaseResult {
         "the answers to a wrong password and an unknown email",
         wrong_password.json(),
         unknown.json(),
+    )?;
+    Ok(())
+}
+
+async fn uniform_login_timing(ctx: Ctx) -> CaseResult {
+    const SAMPLES: usize = 4;
+    let known = ctx.config().admin.email.clone();
+    let mut wrong_password = Vec::new();
+    let mut unknown_email = Vec::new();
+    for _ in 0..SAMPLES {
+        for (email, samples) in [
+            (known.clone(), &mut wrong_password),
+            (
+                format!("nobody-{}@example.com", uuid::Uuid::new_v4()),
+                &mut unknown_email,
+            ),
+        ] {
+            let started = std::time::Instant::now();
+            let reply = ctx
+                .post("/v1/auth/login")
+                .json(json!({"email": email, "password": "not the password at all"}))
+                .send()
+                .await?;
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            expect_error(&reply, 401, "invalid_credentials", "a failed login")?;
+        }
+    }
+    let median = |samples: &mut Vec<f64>| {
+        samples.sort_by(f64::total_cmp);
+        (samples[SAMPLES / 2 - 1] + samples[SAMPLES / 2]) / 2.0
+    };
+    let (known, unknown) = (median(&mut wrong_password), median(&mut unknown_email));
+    let (fast, slow) = (known.min(unknown), known.max(unknown));
+    ensure(
+        slow <= 3.0 * fast || slow - fast <= 50.0,
+        format!("{SAMPLES} failed logins of each kind"),
+        "median times within 3x of each other, or 50 ms",
+        || format!("wrong password {known:.1} ms, unknown email {unknown:.1} ms"),
     )?;
     Ok(())
 }

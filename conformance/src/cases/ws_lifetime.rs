@@ -243,6 +243,11 @@ async fn logout(ctx: Ctx) -> CaseResult {
     Ok(())
 }
 
+/// "Reuse detection" revokes the whole session, and the close-code table
+/// gives 4002 to a socket whose login session was revoked. (The same
+/// paragraph of the spec also says access tokens already issued stay
+/// valid until they expire; that sentence contradicts the two above, and
+/// this case follows them.)
 async fn refresh_reuse(ctx: Ctx) -> CaseResult {
     let session = ctx.admin_login().await?;
     let (mut ws, _) = ctx.connect("agent", &session.access_token).await?;

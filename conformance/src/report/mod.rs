@@ -133,3 +133,70 @@ pub fn fails_the_run(case: &CaseReport, strict: bool) -> bool {
         Status::Passed | Status::Skipped | Status::ExpectedFailure => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::transcript::Transcript;
+
+    fn report(level: Level, status: Status) -> CaseReport {
+        CaseReport {
+            id: "a.b".into(),
+            level,
+            spec: String::new(),
+            expectation: String::new(),
+            status,
+            duration_ms: 0,
+            skip_reason: None,
+            failure: None,
+            violations: Vec::new(),
+            expected_failure_note: None,
+            transcript: Transcript::default(),
+        }
+    }
+
+    #[test]
+    fn should_failures_fail_the_run_only_when_strict() {
+        let should = report(Level::Should, Status::Failed);
+        assert!(!fails_the_run(&should, false));
+        assert!(fails_the_run(&should, true));
+        assert!(fails_the_run(&report(Level::Must, Status::Failed), false));
+        assert!(fails_the_run(
+            &report(Level::Must, Status::UnexpectedPass),
+            false
+        ));
+        assert!(!fails_the_run(
+            &report(Level::Must, Status::ExpectedFailure),
+            true
+        ));
+        assert!(!fails_the_run(&report(Level::Must, Status::Skipped), true));
+    }
+
+    #[test]
+    fn counts_put_stale_expected_failures_with_the_failures() {
+        let cases = vec![
+            report(Level::Must, Status::Passed),
+            report(Level::Should, Status::Failed),
+            report(Level::Must, Status::UnexpectedPass),
+            report(Level::Must, Status::Skipped),
+            report(Level::Must, Status::ExpectedFailure),
+        ];
+        let lenient = Report::new(String::new(), false, 0, 0, cases.clone());
+        assert_eq!(
+            lenient.counts,
+            Counts {
+                passed: 1,
+                failed: 2,
+                skipped: 1,
+                expected_failures: 1
+            }
+        );
+        assert!(
+            !lenient.conforms,
+            "the stale expected failure fails the run"
+        );
+        let cases = vec![report(Level::Should, Status::Failed)];
+        assert!(Report::new(String::new(), false, 0, 0, cases.clone()).conforms);
+        assert!(!Report::new(String::new(), true, 0, 0, cases).conforms);
+    }
+}
