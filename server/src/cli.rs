@@ -65,6 +65,10 @@ struct ServeArgs {
     /// `kid` header of issued tokens, required on presented ones.
     #[arg(long, env = "BYRD_JWT_KID", default_value = "byrd-1")]
     jwt_kid: String,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds (at most 300).
+    #[arg(long, env = "BYRD_JWT_LEEWAY_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    jwt_leeway_secs: u64,
     /// Chats one client address may start per minute.
     #[arg(long, env = "BYRD_CHAT_STARTS_PER_MINUTE", default_value_t = 10)]
     chat_starts_per_minute: u32,
@@ -222,6 +226,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.jwt.issuer = args.jwt_issuer;
     settings.jwt.audience = args.jwt_audience;
     settings.jwt.kid = args.jwt_kid;
+    settings.jwt.leeway = std::time::Duration::from_secs(args.jwt_leeway_secs);
     settings.limits.chat_starts_per_minute = args.chat_starts_per_minute;
     settings.limits.logins_per_minute = args.logins_per_minute;
     settings.trust_forwarded_for = args.trust_x_forwarded_for;

@@ -1,0 +1,204 @@
+//! Running cases: a preflight that proves the runner can run at all (the
+//! server answers, the admin can log in, a configured key is the
+//! server's), then every selected case in order, one at a time, each with
+//! a time budget and its own record.
+//!
+//! Cases run one at a time so that what one case does (a chat start, an
+//! agent coming online) never lands in another's exchange, and so that a
+//! transcript reads in the order things happened.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::case::{Case, CaseError, Failure};
+use crate::config::Config;
+use crate::context::{Ctx, Target};
+use crate::documents::{DocumentError, Documents};
+use crate::report::{CaseReport, Report, Status};
+use crate::selection::ExpectedFailures;
+use crate::wire::transcript::Violation;
+
+/// Why the runner could not run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Documents(#[from] DocumentError),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    #[error("the server at {base_url} cannot be reached: {reason}")]
+    Unreachable { base_url: String, reason: String },
+    #[error("the preflight failed: {0}")]
+    Preflight(String),
+}
+
+pub struct RunOptions {
+    pub base_url: String,
+    pub strict: bool,
+    pub expected_failures: ExpectedFailures,
+}
+
+/// Runs `cases` against the server; `on_case` sees each result as it comes.
+pub async fn run(
+    config: Config,
+    options: RunOptions,
+    cases: Vec<Case>,
+    mut on_case: impl FnMut(&CaseReport),
+) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let documents = Arc::new(Documents::embedded()?);
+    let seed = config.properties.seed;
+    let target = Arc::new(
+        Target::new(&options.base_url, config, documents)
+            .map_err(|error| RunError::Client(error.to_string()))?,
+    );
+    preflight(&target).await?;
+    let mut reports = Vec::with_capacity(cases.len());
+    for case in &cases {
+        let report = run_case(&target, case, &options.expected_failures).await;
+        on_case(&report);
+        reports.push(report);
+    }
+    Ok(Report::new(
+        target.base_url.clone(),
+        options.strict,
+        seed,
+        millis(started.elapsed()),
+        reports,
+    ))
+}
+
+/// The server answers `/healthz`, the admin logs in, and a configured
+/// key signs tokens the server accepts.
+async fn preflight(target: &Arc<Target>) -> Result<(), RunError> {
+    let ctx = Ctx::new(target.clone());
+    let health = ctx
+        .get("/healthz")
+        .send()
+        .await
+        .map_err(|failure| RunError::Unreachable {
+            base_url: target.base_url.clone(),
+            reason: failure.actual,
+        })?;
+    if health.status != 200 {
+        return Err(RunError::Unreachable {
+            base_url: target.base_url.clone(),
+            reason: format!("GET /healthz answered {}", health.describe()),
+        });
+    }
+    let session = ctx.admin_login().await.map_err(|failure| {
+        RunError::Preflight(format!(
+            "the admin ({}) cannot log in, check admin_email and admin_password: {}",
+            target.config.admin.email, failure.actual
+        ))
+    })?;
+    target.set_admin(session.clone());
+    if let Ok(minter) = ctx.minter() {
+        let token = minter.sign(&minter.agent_claims(&session));
+        let me = ctx
+            .get("/v1/me")
+            .bearer(&token)
+            .send()
+            .await
+            .map_err(|failure| RunError::Preflight(failure.to_string()))?;
+        if me.status != 200 {
+            return Err(RunError::Preflight(format!(
+                "a token signed with the configured jwt_secret, jwt_kid, jwt_issuer and jwt_audience is refused ({}): they are not the server's",
+                me.describe()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How long one case may take in all, waits included.
+fn budget(config: &Config) -> Duration {
+    (config.timeout * 6).max(Duration::from_secs(90))
+}
+
+async fn run_case(target: &Arc<Target>, case: &Case, expected: &ExpectedFailures) -> CaseReport {
+    let missing: Vec<String> = case
+        .needs
+        .iter()
+        .filter(|capability| !has(&target.config, **capability))
+        .map(|capability| capability.missing_reason())
+        .collect();
+    if !missing.is_empty() {
+        return CaseReport::skipped(case, missing.join("; "));
+    }
+    let ctx = Ctx::new(target.clone());
+    let recorder = ctx.recorder.clone();
+    let started = Instant::now();
+    let body = (case.body)(ctx);
+    let limit = budget(&target.config);
+    // Spawned, so a panic in a case body is that case's failure only.
+    let outcome = match tokio::time::timeout(limit, tokio::spawn(body)).await {
+        Err(_) => Err(CaseError::Failed(Failure::new(
+            "running the case",
+            format!("the case to finish within {limit:?}"),
+            "it did not",
+        ))),
+        Ok(Err(join)) => Err(CaseError::Failed(Failure::new(
+            "running the case",
+            "the case to run to its end",
+            format!("the runner's case body failed: {join}"),
+        ))),
+        Ok(Ok(outcome)) => outcome,
+    };
+    let duration_ms = millis(started.elapsed());
+    let violations = recorder.violations();
+    let (passed, failure, skip_reason) = match outcome {
+        Ok(()) if violations.is_empty() => (true, None, None),
+        Ok(()) => (false, Some(document_failure(&violations)), None),
+        Err(CaseError::Failed(failure)) => (false, Some(failure), None),
+        Err(CaseError::Skipped(reason)) => (false, None, Some(reason)),
+    };
+    let note = expected.note(&case.id).map(str::to_owned);
+    let status = match (skip_reason.is_some(), passed, note.is_some()) {
+        (true, _, _) => Status::Skipped,
+        (false, true, false) => Status::Passed,
+        (false, true, true) => Status::UnexpectedPass,
+        (false, false, false) => Status::Failed,
+        (false, false, true) => Status::ExpectedFailure,
+    };
+    CaseReport {
+        id: case.id.clone(),
+        level: case.level,
+        spec: case.reference(),
+        expectation: case.expectation.clone(),
+        status,
+        duration_ms,
+        skip_reason,
+        failure,
+        violations,
+        expected_failure_note: note,
+        transcript: recorder.transcript(),
+    }
+}
+
+fn has(config: &Config, capability: crate::case::Capability) -> bool {
+    use crate::case::{Capability, MAX_TESTED_REPLAY_CAP};
+    match capability {
+        Capability::JwtSecret => config.jwt.secret.is_some(),
+        Capability::AllowedOrigins => config.ws_allowed_origins.is_some(),
+        Capability::SmallReplayCap => config.limits.ws_replay_cap <= MAX_TESTED_REPLAY_CAP,
+    }
+}
+
+/// The failure of a case whose own checks passed but whose exchange broke
+/// the spec documents.
+fn document_failure(violations: &[Violation]) -> Failure {
+    let first: Vec<String> = violations
+        .iter()
+        .take(3)
+        .map(|violation| format!("{}: {}", violation.subject, violation.problems.join("; ")))
+        .collect();
+    Failure::new(
+        "checking every response and frame against spec/v1 (openapi.json, ws.schema.json)",
+        "every one to match its schema",
+        format!("{} did not: {}", violations.len(), first.join(" | ")),
+    )
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,8 @@
+//! Everything that talks to the server: REST, the WebSocket, and the
+//! record each case keeps of what it sent and received.
+
+pub mod http;
+pub mod normalise;
+pub mod redact;
+pub mod transcript;
+pub mod ws;
