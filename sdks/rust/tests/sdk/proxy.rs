@@ -1,10 +1,6 @@
 //! A loopback TCP proxy that can cut or stall every connection through it,
 //! to put the SDK on a network that fails at chosen moments.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,7 +14,6 @@ pub struct Proxy {
     cuts: watch::Sender<u64>,
     /// While true, bytes are held back (connections stay open).
     stalled: watch::Sender<bool>,
-    accepted: Arc<AtomicUsize>,
     accept_loop: JoinHandle<()>,
 }
 
@@ -33,17 +28,14 @@ impl Proxy {
     /// Listens on a free loopback port and forwards to `target_port`.
     pub async fn start(target_port: u16) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let address = format!("http://{}", listener.local_addr().unwrap());
+        let address = format!("http://{}", listener.local_addr().expect("a bound listener"));
         let (cuts, _) = watch::channel(0u64);
         let (stalled, _) = watch::channel(false);
-        let accepted = Arc::new(AtomicUsize::new(0));
         let accept_loop = {
             let cuts = cuts.clone();
             let stalled = stalled.clone();
-            let accepted = accepted.clone();
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
-                    accepted.fetch_add(1, Ordering::Relaxed);
                     let cut = cuts.subscribe();
                     let stalled = stalled.subscribe();
                     tokio::spawn(forward(client, target_port, cut, stalled));
@@ -54,7 +46,6 @@ impl Proxy {
             address,
             cuts,
             stalled,
-            accepted,
             accept_loop,
         }
     }
@@ -67,11 +58,6 @@ impl Proxy {
     /// Holds every byte back (true) or lets them flow again (false).
     pub fn stall(&self, stalled: bool) {
         self.stalled.send_replace(stalled);
-    }
-
-    /// Connections accepted so far.
-    pub fn accepted(&self) -> usize {
-        self.accepted.load(Ordering::Relaxed)
     }
 }
 
@@ -86,8 +72,8 @@ async fn forward(
         return;
     };
     // Linger 0: dropping the socket resets it, as a network failure would.
-    let _ = client.set_linger(Some(Duration::ZERO));
-    let _ = server.set_linger(Some(Duration::ZERO));
+    let _ = client.set_zero_linger();
+    let _ = server.set_zero_linger();
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let (client_read, client_write) = client.into_split();
