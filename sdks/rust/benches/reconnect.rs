@@ -125,15 +125,17 @@ async fn rounds(server: &Server, backoff: Backoff, count: usize) -> Vec<Round> {
         .start_guest(&CreateChatRequest::default())
         .await
         .expect("a chat");
-    let (_rt, mut events) = guest
-        .connect_realtime(RealtimeOptions::default().backoff(backoff))
-        .expect("a session");
-    wait_for(&mut events, |e| {
-        matches!(e, Event::Resumed { .. }).then_some(())
-    })
-    .await;
     let mut results = Vec::new();
     for round in 0..count {
+        // A fresh connection each round, so every cut is a first retry: a
+        // connection that drops again soon after would wait longer.
+        let (realtime, mut events) = guest
+            .connect_realtime(RealtimeOptions::default().backoff(backoff))
+            .expect("a session");
+        wait_for(&mut events, |e| {
+            matches!(e, Event::Resumed { .. }).then_some(())
+        })
+        .await;
         let cut = Instant::now();
         proxy.cut();
         let delay = wait_for(&mut events, |e| match e {
@@ -171,6 +173,7 @@ async fn rounds(server: &Server, backoff: Backoff, count: usize) -> Vec<Round> {
             caught_up,
             delay,
         });
+        realtime.close();
     }
     results
 }

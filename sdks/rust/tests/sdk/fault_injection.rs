@@ -18,7 +18,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRu
 use uuid::Uuid;
 
 use byrd_sdk::operations::ListMessagesQuery;
-use byrd_sdk::realtime::{ConnectionState, Event, Events, Realtime};
+use byrd_sdk::realtime::{Backoff, ConnectionState, Event, Events, Realtime};
 use byrd_sdk::types::Message;
 
 use crate::helpers::{TIMEOUT, TestApp, client_of, quick_options, spawn_app_with};
@@ -33,24 +33,31 @@ struct Schedule {
     agent_messages: usize,
     /// Pause between two sends of one side, in milliseconds.
     pace: u64,
+    /// The reconnect backoff's base, in milliseconds: the longer, the more
+    /// messages pile up while a side is away.
+    backoff_ms: u64,
 }
 
 fn schedules() -> impl Strategy<Value = Schedule> {
     (
-        prop::collection::vec(0u64..900, 1..6),
-        1usize..10,
-        1usize..10,
+        prop::collection::vec(0u64..1000, 1..8),
+        1usize..12,
+        1usize..12,
         0u64..40,
+        5u64..150,
     )
-        .prop_map(|(mut cuts, guest_messages, agent_messages, pace)| {
-            cuts.sort_unstable();
-            Schedule {
-                cuts,
-                guest_messages,
-                agent_messages,
-                pace,
-            }
-        })
+        .prop_map(
+            |(mut cuts, guest_messages, agent_messages, pace, backoff_ms)| {
+                cuts.sort_unstable();
+                Schedule {
+                    cuts,
+                    guest_messages,
+                    agent_messages,
+                    pace,
+                    backoff_ms,
+                }
+            },
+        )
 }
 
 /// What the runs saw, for the closing line.
@@ -59,6 +66,10 @@ struct Tally {
     cases: usize,
     cuts: usize,
     reconnects: usize,
+    /// Resumes the server could not replay whole, and messages paged over
+    /// REST instead.
+    unrecovered: usize,
+    fetched: usize,
     messages: usize,
 }
 
@@ -71,6 +82,9 @@ fn every_acked_message_arrives_once_in_order_and_every_send_settles_once() {
         .expect("a runtime");
     let app = runtime.block_on(spawn_app_with(|settings| {
         settings.ws.heartbeat_interval = Duration::from_secs(1);
+        // A tiny replay cap: most resumes answer `recovered: false`, so the
+        // REST gap fill runs, through the proxy, and gets cut too.
+        settings.ws.replay_cap = 2;
     }));
     let proxy = runtime.block_on(Proxy::start(app.port));
     let cases = std::env::var("PROPTEST_CASES")
@@ -100,10 +114,12 @@ fn every_acked_message_arrives_once_in_order_and_every_send_settles_once() {
     });
     let tally = tally.into_inner();
     eprintln!(
-        "fault injection: {} cases, {} cuts, {} reconnects, {} messages in {:.1?}",
+        "fault injection: {} cases, {} cuts, {} reconnects, {} resumes with `recovered: false` ({} messages paged over REST), {} messages in {:.1?}",
         tally.cases,
         tally.cuts,
         tally.reconnects,
+        tally.unrecovered,
+        tally.fetched,
         tally.messages,
         started.elapsed()
     );
@@ -127,8 +143,13 @@ async fn conversation(
     let agent = app
         .agent_at(&proxy.address, &format!("a{}@example.com", Uuid::new_v4()))
         .await;
-    let (guest_rt, guest_events) = guest.connect_realtime(quick_options()).map_err(fail)?;
-    let (agent_rt, agent_events) = agent.connect_realtime(quick_options()).map_err(fail)?;
+    let options = quick_options().backoff(Backoff {
+        base: Duration::from_millis(schedule.backoff_ms),
+        floor: Duration::from_millis(5),
+        cap: Duration::from_millis(schedule.backoff_ms * 4),
+    });
+    let (guest_rt, guest_events) = guest.connect_realtime(options.clone()).map_err(fail)?;
+    let (agent_rt, agent_events) = agent.connect_realtime(options).map_err(fail)?;
     agent_rt.subscribe(chat.id, 0).map_err(fail)?;
     let total = schedule.guest_messages + schedule.agent_messages;
     let expected_last = i64::try_from(total).unwrap_or(i64::MAX);
@@ -195,14 +216,15 @@ async fn conversation(
         ("guest", guest_reader, &guest_rt),
         ("agent", agent_reader, &agent_rt),
     ] {
-        let (mut events, mut seen, mut reconnects) = reader.await.map_err(fail)?;
+        let (mut events, mut seen) = reader.await.map_err(fail)?;
         rt.close();
-        let rest = tokio::time::timeout(TIMEOUT, drain(&mut events, chat.id))
+        tokio::time::timeout(TIMEOUT, drain(&mut events, chat.id, &mut seen))
             .await
             .map_err(fail)?;
-        seen.extend(rest.0);
-        reconnects += rest.1;
-        tally.reconnects += reconnects;
+        tally.reconnects += seen.reconnects;
+        tally.unrecovered += seen.unrecovered;
+        tally.fetched += seen.fetched;
+        let seen = seen.messages;
         let seqs: Vec<i64> = seen.iter().map(|m| m.seq).collect();
         prop_assert_eq!(
             seqs,
@@ -256,40 +278,51 @@ async fn talk(
         .collect()
 }
 
-/// The messages of `chat_id` the stream delivers until `last_seq` came
-/// (or [`TIMEOUT`] passed), and how often the client reconnected meanwhile.
-async fn read_chat(
-    mut events: Events,
-    chat_id: Uuid,
-    last_seq: i64,
-) -> (Events, Vec<Message>, usize) {
-    let mut seen = Vec::new();
-    let mut reconnects = 0;
+/// What one side's stream showed.
+#[derive(Default)]
+struct Seen {
+    messages: Vec<Message>,
+    reconnects: usize,
+    unrecovered: usize,
+    fetched: usize,
+}
+
+impl Seen {
+    fn note(&mut self, event: Event, chat_id: Uuid) {
+        match event {
+            Event::Message(message) if message.chat_id == chat_id => self.messages.push(message),
+            Event::State(ConnectionState::Reconnecting { .. }) => self.reconnects += 1,
+            Event::Resumed {
+                recovered: false,
+                fetched,
+                ..
+            } => {
+                self.unrecovered += 1;
+                self.fetched += fetched;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the stream shows until message `last_seq` of `chat_id` came (or
+/// [`TIMEOUT`] passed).
+async fn read_chat(mut events: Events, chat_id: Uuid, last_seq: i64) -> (Events, Seen) {
+    let mut seen = Seen::default();
     let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while seen.last().map(|m: &Message| m.seq) != Some(last_seq) {
+    while seen.messages.last().map(|m| m.seq) != Some(last_seq) {
         let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.recv()).await else {
             break;
         };
-        tally_event(event, chat_id, &mut seen, &mut reconnects);
+        seen.note(event, chat_id);
     }
-    (events, seen, reconnects)
+    (events, seen)
 }
 
 /// Everything left in the stream until it ends.
-async fn drain(events: &mut Events, chat_id: Uuid) -> (Vec<Message>, usize) {
-    let mut seen = Vec::new();
-    let mut reconnects = 0;
+async fn drain(events: &mut Events, chat_id: Uuid, seen: &mut Seen) {
     while let Some(event) = events.recv().await {
-        tally_event(event, chat_id, &mut seen, &mut reconnects);
-    }
-    (seen, reconnects)
-}
-
-fn tally_event(event: Event, chat_id: Uuid, seen: &mut Vec<Message>, reconnects: &mut usize) {
-    match event {
-        Event::Message(message) if message.chat_id == chat_id => seen.push(message),
-        Event::State(ConnectionState::Reconnecting { .. }) => *reconnects += 1,
-        _ => {}
+        seen.note(event, chat_id);
     }
 }
 

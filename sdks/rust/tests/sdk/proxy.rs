@@ -28,7 +28,10 @@ impl Proxy {
     /// Listens on a free loopback port and forwards to `target_port`.
     pub async fn start(target_port: u16) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let address = format!("http://{}", listener.local_addr().expect("a bound listener"));
+        let address = format!(
+            "http://{}",
+            listener.local_addr().expect("a bound listener")
+        );
         let (cuts, _) = watch::channel(0u64);
         let (stalled, _) = watch::channel(false);
         let accept_loop = {
