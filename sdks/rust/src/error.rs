@@ -25,7 +25,9 @@ pub enum Error {
     /// connection, reset, timeout, DNS.
     #[error("transport failure: {message}")]
     Transport {
+        /// What failed.
         message: String,
+        /// The underlying failure, when there is one.
         #[source]
         source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
@@ -34,7 +36,9 @@ pub enum Error {
     Decode {
         /// The HTTP status of a REST answer.
         status: Option<u16>,
+        /// The server's `X-Request-Id` of a REST answer.
         request_id: Option<String>,
+        /// What did not read.
         message: String,
     },
     /// The session is over: its credentials were refused, revoked or
@@ -44,12 +48,17 @@ pub enum Error {
     Auth(AuthError),
     /// `send` found the realtime client's queue full.
     #[error("the send queue is full ({capacity} sends wait for their ack)")]
-    QueueFull { capacity: usize },
+    QueueFull {
+        /// The queue's size ([`RealtimeOptions::send_queue`](crate::realtime::RealtimeOptions::send_queue)).
+        capacity: usize,
+    },
     /// The realtime client is closed for good: by the application, or by
     /// the server with a close code whose action is `stop`.
     #[error("the realtime client is closed{}", close_suffix(*code, reason))]
     Closed {
+        /// The close code, when the connection had one.
         code: Option<CloseCode>,
+        /// Why, in words.
         reason: String,
     },
     /// The client was set up wrong (a base URL that is not `http(s)`).
@@ -77,6 +86,7 @@ pub struct ApiError {
 /// Why authentication ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthError {
+    /// Which way it ended.
     pub kind: AuthErrorKind,
     /// The server's answer that ended it, when one did.
     pub api: Option<ApiError>,

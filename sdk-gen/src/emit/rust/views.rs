@@ -7,7 +7,9 @@ use serde::Serialize;
 use super::names::{
     doc_lines, field_ident, is_rust_default, param_type, pascal_case, rust_type, snake_case,
 };
-use crate::model::{CloseAction, Model, Operation, Pagination, Param, Shape, TokenKind, TypeDef};
+use crate::model::{
+    CloseAction, Model, Operation, Pagination, Param, Shape, TokenKind, TypeDef, TypeRef,
+};
 
 #[derive(Serialize)]
 pub struct ModuleView {
@@ -205,7 +207,10 @@ impl ModuleView {
     }
 
     fn add_type(&mut self, def: &TypeDef) -> anyhow::Result<()> {
-        let doc = doc_lines(def.doc.as_deref());
+        let mut doc = doc_lines(def.doc.as_deref());
+        if doc.is_empty() {
+            doc.push(fallback_doc(def));
+        }
         match &def.shape {
             Shape::Struct { fields, closed, .. } => {
                 let fields = fields
@@ -234,7 +239,10 @@ impl ModuleView {
                     .map(|value| EnumValueView {
                         ident: pascal_case(&value.value),
                         wire: value.value.clone(),
-                        doc: doc_lines(value.doc.as_deref()),
+                        doc: match value.doc.as_deref() {
+                            Some(doc) => doc_lines(Some(doc)),
+                            None => vec![format!("`{}` on the wire.", value.value)],
+                        },
                         http_status: value.http_status,
                     })
                     .collect();
@@ -303,10 +311,21 @@ fn field_view(owner: &str, field: &crate::model::Field) -> anyhow::Result<FieldV
         serde.push("default, skip_serializing_if = \"Option::is_none\"".into());
         format!("Option<{base}>")
     };
+    // Every public item has rustdoc: a field the spec leaves undescribed
+    // at least says its wire name and what it holds.
+    let doc = match field.doc.as_deref() {
+        Some(doc) => doc_lines(Some(doc)),
+        None => vec![format!(
+            "`{}`: {}{}.",
+            field.name,
+            describe(&field.ty),
+            if field.nullable { ", or `null`" } else { "" }
+        )],
+    };
     Ok(FieldView {
         ident,
         ty,
-        doc: doc_lines(field.doc.as_deref()),
+        doc,
         serde: serde.join(", "),
     })
 }
@@ -430,6 +449,41 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
         stream,
     };
     Ok((view, query))
+}
+
+/// A line for a type the spec leaves undescribed.
+fn fallback_doc(def: &TypeDef) -> String {
+    match &def.shape {
+        Shape::Struct {
+            variant_of: Some(union),
+            ..
+        } => format!("A variant of [`{union}`]."),
+        Shape::Enum { values, .. } => {
+            let values: Vec<String> = values.iter().map(|v| format!("`{}`", v.value)).collect();
+            format!("One of {}.", values.join(", "))
+        }
+        _ => format!("`{}` of the protocol.", def.name),
+    }
+}
+
+/// What a value of `ty` is, in words.
+fn describe(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::String => "a string".into(),
+        TypeRef::Uuid => "a UUID".into(),
+        TypeRef::DateTime => "an RFC 3339 time".into(),
+        TypeRef::Boolean => "true or false".into(),
+        TypeRef::Integer { .. } => "an integer".into(),
+        TypeRef::Array { items } => format!("a list of {}", plural(items)),
+        TypeRef::Named { name } => format!("a [`{name}`]"),
+    }
+}
+
+fn plural(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Named { name } => format!("[`{name}`]s"),
+        other => describe(other),
+    }
 }
 
 fn query_field(param: &Param) -> QueryFieldView {

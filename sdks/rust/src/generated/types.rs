@@ -27,10 +27,15 @@ pub struct UnknownVariant {
 /// An agent as clients see it. Never carries the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
+    /// `id`: a UUID.
     pub id: Uuid,
+    /// `email`: a string.
     pub email: String,
+    /// `name`: a string.
     pub name: String,
+    /// `role`: a [`Role`].
     pub role: Role,
+    /// `created_at`: an RFC 3339 time.
     pub created_at: DateTime<Utc>,
 }
 
@@ -47,6 +52,7 @@ pub struct AgentClaims {
     pub aud: String,
     /// The agent's id.
     pub sub: Uuid,
+    /// `role`: a [`Role`].
     pub role: Role,
     /// The agent's display name.
     pub name: String,
@@ -69,6 +75,7 @@ pub struct AgentClaims {
 /// `GET /v1/agents` response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentList {
+    /// `agents`: a list of [`Agent`]s.
     pub agents: Vec<Agent>,
 }
 
@@ -77,8 +84,11 @@ pub struct AgentList {
 pub struct AgentMe {
     /// The agent id.
     pub id: Uuid,
+    /// `name`: a string.
     pub name: String,
+    /// `role`: a [`Role`].
     pub role: Role,
+    /// `token_expires_at`: an RFC 3339 time.
     pub token_expires_at: DateTime<Utc>,
 }
 
@@ -93,6 +103,7 @@ pub struct AssignChatRequest {
 /// Who wrote a message, typed, read or marked something read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
+    /// `type`: a [`PartyType`].
     #[serde(rename = "type")]
     pub kind: PartyType,
     /// The agent id, or the visitor id of a guest.
@@ -104,13 +115,21 @@ pub struct Author {
 /// A chat as clients see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chat {
+    /// `id`: a UUID.
     pub id: Uuid,
+    /// `status`: a [`ChatStatus`].
     pub status: ChatStatus,
+    /// `visitor`: a [`Visitor`].
     pub visitor: Visitor,
+    /// `subject`: a string, or `null`.
     pub subject: Option<String>,
+    /// `assigned_agent_id`: a UUID, or `null`.
     pub assigned_agent_id: Option<Uuid>,
+    /// `created_at`: an RFC 3339 time.
     pub created_at: DateTime<Utc>,
+    /// `updated_at`: an RFC 3339 time.
     pub updated_at: DateTime<Utc>,
+    /// `closed_at`: an RFC 3339 time, or `null`.
     pub closed_at: Option<DateTime<Utc>>,
     /// `seq` of the chat's newest message; 0 before the first.
     pub last_seq: i64,
@@ -121,13 +140,16 @@ pub struct Chat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatClaim {
+    /// `id`: a UUID.
     pub id: Uuid,
+    /// `created_at`: an RFC 3339 time.
     pub created_at: DateTime<Utc>,
 }
 
 /// A page of chats, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatPage {
+    /// `chats`: a list of [`Chat`]s.
     pub chats: Vec<Chat>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
@@ -136,8 +158,10 @@ pub struct ChatPage {
 /// Application-level liveness check; answered by `pong` with the same nonce.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPing {
+    /// `nonce`: a string, or `null`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -145,8 +169,11 @@ pub struct ClientPing {
 /// Mark every message up to `seq` as read by the sender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRead {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
+    /// `seq`: an integer.
     pub seq: i64,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -154,7 +181,9 @@ pub struct ClientRead {
 /// Swap in a fresh token of the same principal without reconnecting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRefreshToken {
+    /// `token`: a string.
     pub token: String,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -162,10 +191,13 @@ pub struct ClientRefreshToken {
 /// Send a message. Idempotent per author, chat and `client_msg_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSend {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
     /// 1 to 64 printable ASCII characters, chosen by the client.
     pub client_msg_id: String,
+    /// `body`: a string.
     pub body: String,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -173,10 +205,12 @@ pub struct ClientSend {
 /// Receive a chat's messages with `seq > after_seq`, then live ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSubscribe {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
     /// The last `seq` the client has; 0 (the default) replays from the start.
     #[serde(default)]
     pub after_seq: i64,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -184,8 +218,11 @@ pub struct ClientSubscribe {
 /// Tell the chat's other subscribers the sender is (or stopped) typing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientTyping {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
+    /// `active`: true or false.
     pub active: bool,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -193,7 +230,9 @@ pub struct ClientTyping {
 /// Stop receiving a chat's messages, typing and read events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientUnsubscribe {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -205,6 +244,7 @@ pub struct CreateAgentRequest {
     pub email: String,
     /// Shown to guests; 1 to 100 characters.
     pub name: String,
+    /// `role`: a [`Role`].
     pub role: Role,
     /// 12 to 1024 characters.
     pub password: String,
@@ -213,6 +253,7 @@ pub struct CreateAgentRequest {
 /// `POST /v1/chats` body; every field is optional, and so is the body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateChatRequest {
+    /// `visitor`: a [`VisitorInput`], or `null`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<VisitorInput>,
     /// 1 to 200 characters.
@@ -223,6 +264,7 @@ pub struct CreateChatRequest {
 /// `POST /v1/chats` response: the chat and the guest token that opens it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateChatResponse {
+    /// `chat`: a [`Chat`].
     pub chat: Chat,
     /// A guest JWT for this chat only; pass it as `Authorization: Bearer` or,
     /// for the WebSocket, as the `token` query parameter.
@@ -234,13 +276,16 @@ pub struct CreateChatResponse {
 /// The body of every REST error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// `error`: a [`ErrorDetail`].
     pub error: ErrorDetail,
 }
 
 /// What went wrong: a stable code and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
+    /// `code`: a [`ErrorCode`].
     pub code: ErrorCode,
+    /// `message`: a string.
     pub message: String,
 }
 
@@ -248,16 +293,22 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuestClaims {
+    /// `iss`: a string.
     pub iss: String,
+    /// `aud`: a string.
     pub aud: String,
     /// The visitor's id.
     pub sub: Uuid,
     /// The one chat this token opens.
     pub chat: ChatClaim,
+    /// `iat`: an integer.
     pub iat: i64,
+    /// `exp`: an integer.
     pub exp: i64,
+    /// `nbf`: an integer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// `jti`: a string.
     pub jti: String,
 }
 
@@ -266,14 +317,18 @@ pub struct GuestClaims {
 pub struct GuestMe {
     /// The visitor id.
     pub id: Uuid,
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
+    /// `token_expires_at`: an RFC 3339 time.
     pub token_expires_at: DateTime<Utc>,
 }
 
 /// `POST /v1/chats/{chat_id}/token` response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuestTokenResponse {
+    /// `guest_token`: a string.
     pub guest_token: String,
+    /// `expires_in`: an integer.
     pub expires_in: u64,
 }
 
@@ -287,27 +342,35 @@ pub struct Health {
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
+    /// `email`: a string.
     pub email: String,
+    /// `password`: a string.
     pub password: String,
 }
 
 /// One stored chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
+    /// `id`: a UUID.
     pub id: Uuid,
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
     /// Position in the chat: starts at 1, no gaps, never reused.
     pub seq: i64,
+    /// `author`: a [`Author`].
     pub author: Author,
+    /// `body`: a string.
     pub body: String,
     /// The sender's idempotency key.
     pub client_msg_id: String,
+    /// `created_at`: an RFC 3339 time.
     pub created_at: DateTime<Utc>,
 }
 
 /// A page of messages in ascending `seq` order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagePage {
+    /// `messages`: a list of [`Message`]s.
     pub messages: Vec<Message>,
     /// More messages match the query beyond this page.
     pub has_more: bool,
@@ -316,6 +379,7 @@ pub struct MessagePage {
 /// Who a connection is authenticated as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
+    /// `type`: a [`PartyType`].
     #[serde(rename = "type")]
     pub kind: PartyType,
     /// Agent id, or visitor id for a guest.
@@ -342,21 +406,27 @@ pub struct SendMessageRequest {
 /// The sender's message is durably stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerAck {
+    /// `client_msg_id`: a string.
     pub client_msg_id: String,
+    /// `message`: a [`Message`].
     pub message: Message,
 }
 
 /// A chat was created, assigned or closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerChatUpdated {
+    /// `chat`: a [`Chat`].
     pub chat: Chat,
 }
 
 /// A frame was refused; the connection stays open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerError {
+    /// `code`: a [`ErrorCode`].
     pub code: ErrorCode,
+    /// `message`: a string.
     pub message: String,
+    /// `ref`: a string, or `null`.
     #[serde(rename = "ref")]
     pub reference: Option<String>,
 }
@@ -367,11 +437,14 @@ pub struct ServerHello {
     /// The protocol version the server speaks, such as `1.0.0`; its
     /// major number is the `v1` of the paths.
     pub protocol_version: String,
+    /// `connection_id`: a UUID.
     pub connection_id: Uuid,
+    /// `principal`: a [`Principal`].
     pub principal: Principal,
     /// The server pings this often; a peer silent for twice as long is
     /// disconnected.
     pub heartbeat_interval_ms: u64,
+    /// `token_expires_at`: an RFC 3339 time.
     pub token_expires_at: DateTime<Utc>,
 }
 
@@ -379,34 +452,46 @@ pub struct ServerHello {
 /// messages included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerMessage {
+    /// `message`: a [`Message`].
     pub message: Message,
 }
 
+/// A variant of [`ServerFrame`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerPong {
+    /// `nonce`: a string, or `null`.
     pub nonce: Option<String>,
 }
 
+/// A variant of [`ServerFrame`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerPresence {
+    /// `agent_id`: a UUID.
     pub agent_id: Uuid,
+    /// `status`: a [`PresenceStatus`].
     pub status: PresenceStatus,
 }
 
+/// A variant of [`ServerFrame`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRead {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
+    /// `author`: a [`Author`].
     pub author: Author,
+    /// `seq`: an integer.
     pub seq: i64,
 }
 
 /// A subscribe's replay is done; live messages follow, `seq > last_seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerSubscribed {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
     /// False when the backlog was over the replay cap and nothing was
     /// replayed: page `(after_seq, last_seq]` over REST.
     pub recovered: bool,
+    /// `last_seq`: an integer.
     pub last_seq: i64,
 }
 
@@ -414,25 +499,32 @@ pub struct ServerSubscribed {
 /// the connection closes with 4001.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerTokenExpiring {
+    /// `expires_at`: an RFC 3339 time.
     pub expires_at: DateTime<Utc>,
 }
 
 /// A `refresh_token` was accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerTokenRefreshed {
+    /// `token_expires_at`: an RFC 3339 time.
     pub token_expires_at: DateTime<Utc>,
 }
 
+/// A variant of [`ServerFrame`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerTyping {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
+    /// `author`: a [`Author`].
     pub author: Author,
+    /// `active`: true or false.
     pub active: bool,
 }
 
 /// The chat's messages are no longer delivered on this connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerUnsubscribed {
+    /// `chat_id`: a UUID.
     pub chat_id: Uuid,
 }
 
@@ -441,11 +533,13 @@ pub struct ServerUnsubscribed {
 pub struct TokenResponse {
     /// An agent JWT; send it as `Authorization: Bearer <token>`.
     pub access_token: String,
+    /// `token_type`: a [`TokenType`].
     pub token_type: TokenType,
     /// Seconds until `access_token` expires.
     pub expires_in: u64,
     /// Opaque, single use: trade it at `POST /v1/auth/refresh` for a new pair.
     pub refresh_token: String,
+    /// `agent`: a [`Agent`].
     pub agent: Agent,
 }
 
@@ -454,7 +548,9 @@ pub struct TokenResponse {
 pub struct Visitor {
     /// The `sub` of the chat's guest tokens.
     pub id: Uuid,
+    /// `name`: a string, or `null`.
     pub name: Option<String>,
+    /// `email`: a string, or `null`.
     pub email: Option<String>,
 }
 
@@ -685,10 +781,13 @@ impl<'de> Deserialize<'de> for ErrorCode {
     }
 }
 
+/// One of `ok`, `unavailable`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HealthStatus {
+    /// `ok` on the wire.
     #[serde(rename = "ok")]
     Ok,
+    /// `unavailable` on the wire.
     #[serde(rename = "unavailable")]
     Unavailable,
 }
@@ -715,8 +814,10 @@ impl fmt::Display for HealthStatus {
 /// Which side of a chat a party is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PartyType {
+    /// `agent` on the wire.
     #[serde(rename = "agent")]
     Agent,
+    /// `guest` on the wire.
     #[serde(rename = "guest")]
     Guest,
 }
@@ -743,8 +844,10 @@ impl fmt::Display for PartyType {
 /// Whether an agent has at least one open connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PresenceStatus {
+    /// `online` on the wire.
     #[serde(rename = "online")]
     Online,
+    /// `offline` on the wire.
     #[serde(rename = "offline")]
     Offline,
 }
@@ -771,8 +874,10 @@ impl fmt::Display for PresenceStatus {
 /// What an agent may do. Admins also manage agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
+    /// `admin` on the wire.
     #[serde(rename = "admin")]
     Admin,
+    /// `agent` on the wire.
     #[serde(rename = "agent")]
     Agent,
 }
@@ -799,6 +904,7 @@ impl fmt::Display for Role {
 /// The kind of access token; always `Bearer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TokenType {
+    /// `Bearer` on the wire.
     #[serde(rename = "Bearer")]
     Bearer,
 }

@@ -9,8 +9,12 @@ use std::time::Duration;
 /// `[0, min(cap, base × 2^(n-1))]`, never less than `floor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
+    /// The ceiling before the first retry; it doubles with each retry.
     pub base: Duration,
+    /// The shortest wait, whatever the draw.
     pub floor: Duration,
+    /// The highest ceiling; a connection that stayed up longer than this
+    /// starts the count over.
     pub cap: Duration,
 }
 

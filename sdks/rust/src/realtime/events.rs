@@ -18,7 +18,9 @@ pub enum Event {
     /// A message of a followed chat: each stored message exactly once,
     /// in `seq` order per chat, the application's own included.
     Message(Message),
+    /// Someone in a followed chat started or stopped typing.
     Typing(ServerTyping),
+    /// Someone marked a followed chat read up to a `seq`.
     Read(ServerRead),
     /// An agent came online or went offline (agents only).
     Presence(ServerPresence),
@@ -28,8 +30,11 @@ pub enum Event {
     /// server's word on whether it could replay everything missed;
     /// `fetched` counts the messages the client paged over REST instead.
     Resumed {
+        /// The chat.
         chat_id: Uuid,
+        /// The server replayed everything missed.
         recovered: bool,
+        /// Messages the client paged over REST.
         fetched: usize,
     },
     /// The connection state changed.
@@ -37,6 +42,7 @@ pub enum Event {
     /// The server refused a frame that belongs to no `send` (a
     /// `subscribe` to a chat that does not exist, say).
     Error {
+        /// The server's refusal.
         error: ApiError,
         /// The refused frame's `ref`.
         reference: Option<String>,

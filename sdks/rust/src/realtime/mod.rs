@@ -77,21 +77,25 @@ impl Default for RealtimeOptions {
 }
 
 impl RealtimeOptions {
+    /// Sets [`RealtimeOptions::backoff`].
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
     }
 
+    /// Sets [`RealtimeOptions::send_queue`].
     pub fn send_queue(mut self, capacity: usize) -> Self {
         self.send_queue = capacity;
         self
     }
 
+    /// Sets [`RealtimeOptions::event_buffer`] (at least 1).
     pub fn event_buffer(mut self, capacity: usize) -> Self {
         self.event_buffer = capacity.max(1);
         self
     }
 
+    /// Sets [`RealtimeOptions::guest_after_seq`].
     pub fn guest_after_seq(mut self, after_seq: i64) -> Self {
         self.guest_after_seq = after_seq;
         self

@@ -11,15 +11,26 @@ use crate::close_codes::CloseCode;
 #[non_exhaustive]
 pub enum ConnectionState {
     /// Opening the WebSocket; attempt 1 is the first try.
-    Connecting { attempt: u32 },
+    Connecting {
+        /// 1 for the first try.
+        attempt: u32,
+    },
     /// `hello` received: frames flow.
     Connected,
     /// The connection dropped; attempt `attempt` starts after `delay`.
-    Reconnecting { attempt: u32, delay: Duration },
+    Reconnecting {
+        /// The attempt that comes next.
+        attempt: u32,
+        /// How long until it starts.
+        delay: Duration,
+    },
     /// Final: closed by the application, by the server with a code whose
     /// action is `stop`, or because the credentials were refused.
     Closed {
+        /// The close code: the server's, or `1000` when the application
+        /// closed.
         code: Option<CloseCode>,
+        /// Why, in words.
         reason: String,
         /// Why, unless the application closed it.
         error: Option<Error>,
@@ -27,10 +38,12 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
+    /// `Connected`: frames flow.
     pub fn is_connected(&self) -> bool {
         matches!(self, ConnectionState::Connected)
     }
 
+    /// `Closed`: final.
     pub fn is_closed(&self) -> bool {
         matches!(self, ConnectionState::Closed { .. })
     }

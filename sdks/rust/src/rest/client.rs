@@ -109,6 +109,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The client; fails on a base URL that is not `http(s)`.
     pub fn build(self) -> Result<Client, Error> {
         let mut base = Url::parse(&self.base_url)
             .map_err(|error| Error::Config(format!("base URL {:?}: {error}", self.base_url)))?;
@@ -149,6 +150,7 @@ impl Client {
         Client::builder(base_url).build()
     }
 
+    /// Options for a client of the server at `base_url`.
     pub fn builder(base_url: &str) -> ClientBuilder {
         ClientBuilder {
             base_url: base_url.to_owned(),
