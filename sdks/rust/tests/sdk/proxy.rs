@@ -1,6 +1,9 @@
 //! A loopback TCP proxy that can cut or stall every connection through it,
 //! to put the SDK on a network that fails at chosen moments.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -14,6 +17,9 @@ pub struct Proxy {
     cuts: watch::Sender<u64>,
     /// While true, bytes are held back (connections stay open).
     stalled: watch::Sender<bool>,
+    /// Raw HTTP answers for the next connections, one each, in place of
+    /// the server's (a `503` from a load balancer, say).
+    canned: Arc<Mutex<VecDeque<String>>>,
     accept_loop: JoinHandle<()>,
 }
 
@@ -34,11 +40,18 @@ impl Proxy {
         );
         let (cuts, _) = watch::channel(0u64);
         let (stalled, _) = watch::channel(false);
+        let canned: Arc<Mutex<VecDeque<String>>> = Arc::default();
         let accept_loop = {
             let cuts = cuts.clone();
             let stalled = stalled.clone();
+            let canned = canned.clone();
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
+                    let answer = canned.lock().ok().and_then(|mut c| c.pop_front());
+                    if let Some(answer) = answer {
+                        tokio::spawn(answer_with(client, answer));
+                        continue;
+                    }
                     let cut = cuts.subscribe();
                     let stalled = stalled.subscribe();
                     tokio::spawn(forward(client, target_port, cut, stalled));
@@ -49,6 +62,7 @@ impl Proxy {
             address,
             cuts,
             stalled,
+            canned,
             accept_loop,
         }
     }
@@ -58,10 +72,32 @@ impl Proxy {
         self.cuts.send_modify(|n| *n += 1);
     }
 
+    /// Answers the next connection with `answer` (a whole HTTP response)
+    /// and closes it, without reaching the server.
+    pub fn answer_next(&self, answer: String) {
+        if let Ok(mut canned) = self.canned.lock() {
+            canned.push_back(answer);
+        }
+    }
+
     /// Holds every byte back (true) or lets them flow again (false).
     pub fn stall(&self, stalled: bool) {
         self.stalled.send_replace(stalled);
     }
+}
+
+/// Reads one request and answers `answer` instead of the server.
+async fn answer_with(mut client: TcpStream, answer: String) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut request = Vec::new();
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match client.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => request.extend_from_slice(&buffer[..read]),
+        }
+    }
+    let _ = client.write_all(answer.as_bytes()).await;
+    let _ = client.shutdown().await;
 }
 
 async fn forward(

@@ -135,3 +135,51 @@ async fn an_idempotent_call_survives_a_cut_connection_and_a_send_is_stored_once(
     assert_eq!(first, again);
     assert_eq!(first.seq, 1);
 }
+
+/// What a load balancer says while the server restarts.
+fn unavailable() -> String {
+    let body = r#"{"error":{"code":"internal_error","message":"restarting now"}}"#;
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotent_call_waits_out_a_503_as_retry_after_says_and_a_post_does_not() {
+    let app = spawn_app().await;
+    let proxy = Proxy::start(app.port).await;
+    let (guest, chat) = crate::helpers::client_of(&proxy.address)
+        .start_guest(&visitor("Sam"))
+        .await
+        .unwrap();
+    // Fresh connections only, so each request meets the canned answer.
+    let guest = crate::helpers::client_of(&proxy.address)
+        .resume_guest(&guest.token().await.unwrap())
+        .unwrap();
+    proxy.answer_next(unavailable());
+    let started = std::time::Instant::now();
+    assert_eq!(guest.get_chat(chat.id).await.unwrap().id, chat.id);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+
+    proxy.answer_next(unavailable());
+    let request = SendMessageRequest {
+        client_msg_id: "k1".into(),
+        body: "Hello".into(),
+    };
+    let Err(Error::Api(refusal)) = crate::helpers::client_of(&proxy.address)
+        .resume_guest(&guest.token().await.unwrap())
+        .unwrap()
+        .send_message(chat.id, &request)
+        .await
+    else {
+        panic!("a POST is not retried");
+    };
+    assert_eq!(
+        (refusal.status, refusal.retry_after),
+        (Some(503), Some(std::time::Duration::from_secs(1)))
+    );
+}
