@@ -1,0 +1,98 @@
+//! The Rust emitter: `sdks/rust/src/generated/`.
+//!
+//! Each file is a template (`templates/rust/*.rs.jinja`) rendered from a
+//! view: the model with every Rust decision already taken here (names,
+//! types, serde attributes, doc lines), so templates hold only the shape
+//! of the code. The output goes through `rustfmt`.
+//!
+//! What the files hold:
+//! - `types.rs`: every type; open enums and unions keep what they do not
+//!   know (`Unknown(String)`, `Unknown(UnknownVariant)`) instead of failing;
+//! - `operations.rs`: one `Client` method per REST operation, a query
+//!   struct per operation with query parameters, a `_stream` method per
+//!   cursor-paged operation;
+//! - `close_codes.rs`: the close-code table and each code's action;
+//! - `mod.rs`: the protocol version and the WebSocket endpoint.
+
+mod names;
+mod views;
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::{HEADER, environment};
+use crate::model::Model;
+use crate::output::{GeneratedFile, rustfmt};
+
+/// Where the Rust SDK's generated files go.
+pub const OUTPUT_DIR: &str = "sdks/rust/src/generated";
+
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "mod.rs",
+        include_str!("../../../templates/rust/mod.rs.jinja"),
+    ),
+    (
+        "types.rs",
+        include_str!("../../../templates/rust/types.rs.jinja"),
+    ),
+    (
+        "operations.rs",
+        include_str!("../../../templates/rust/operations.rs.jinja"),
+    ),
+    (
+        "close_codes.rs",
+        include_str!("../../../templates/rust/close_codes.rs.jinja"),
+    ),
+];
+
+/// Renders every file of the Rust SDK's generated module.
+pub fn emit(model: &Model) -> anyhow::Result<Vec<GeneratedFile>> {
+    let view = views::ModuleView::new(model)?;
+    let mut env = environment();
+    env.add_filter("doc", doc_comment);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .with_context(|| format!("template {name}"))?;
+    }
+    TEMPLATES
+        .iter()
+        .map(|(name, _)| {
+            let rendered = env
+                .get_template(name)?
+                .render(TemplateContext {
+                    header: HEADER,
+                    module: &view,
+                })
+                .with_context(|| format!("rendering {name}"))?;
+            let contents = rustfmt(&rendered).with_context(|| format!("formatting {name}"))?;
+            Ok(GeneratedFile {
+                path: Path::new(OUTPUT_DIR).join(name),
+                contents,
+            })
+        })
+        .collect()
+}
+
+/// `["a", "", "b"]` → `/// a\n///\n/// b\n`: doc-comment lines, each
+/// ending its line (the template puts the item right after).
+fn doc_comment(lines: Vec<String>) -> String {
+    lines
+        .iter()
+        .map(|line| {
+            if line.is_empty() {
+                "///\n".to_owned()
+            } else {
+                format!("/// {line}\n")
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct TemplateContext<'a> {
+    header: &'a str,
+    module: &'a views::ModuleView,
+}

@@ -1,0 +1,117 @@
+//! The model read from the committed documents, as a snapshot: a change to
+//! the spec or to the reader shows here as a reviewable diff.
+
+#[test]
+fn model_of_the_committed_documents() {
+    let root = byrd_sdk_gen::workspace_root();
+    let model = byrd_sdk_gen::read(&root.join(byrd_sdk_gen::SPEC_DIR)).expect("the documents read");
+    insta::assert_json_snapshot!("model", model);
+}
+
+#[test]
+fn every_operation_and_type_the_spec_names_is_in_the_model() {
+    let root = byrd_sdk_gen::workspace_root();
+    let model = byrd_sdk_gen::read(&root.join(byrd_sdk_gen::SPEC_DIR)).expect("the documents read");
+    let ids: Vec<&str> = model.operations.iter().map(|o| o.id.as_str()).collect();
+    for id in [
+        "login",
+        "refreshSession",
+        "startChat",
+        "listChats",
+        "listMessages",
+        "sendMessage",
+        "getMe",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(
+        !ids.contains(&"connectWebSocket"),
+        "the WebSocket is not a REST operation"
+    );
+    for name in [
+        "Chat",
+        "Message",
+        "ErrorCode",
+        "ClientFrame",
+        "ServerFrame",
+        "Claims",
+        "Me",
+    ] {
+        assert!(model.type_def(name).is_some(), "{name} missing");
+    }
+    let ws: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            byrd_sdk_gen::workspace_root()
+                .join(byrd_sdk_gen::SPEC_DIR)
+                .join("ws.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let listed = ws["$defs"]["CloseCode"]["oneOf"].as_array().unwrap().len();
+    assert!(listed >= 8);
+    assert_eq!(model.close_codes.len(), listed);
+}
+
+/// The documents of `spec/v1/`, copied to a temporary folder with one
+/// change made by `edit` to ws.schema.json.
+fn read_edited(
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> anyhow::Result<byrd_sdk_gen::model::Model> {
+    let root = byrd_sdk_gen::workspace_root().join(byrd_sdk_gen::SPEC_DIR);
+    let dir = tempfile::tempdir()?;
+    for name in ["openapi.json", "ws.schema.json", "claims.schema.json"] {
+        std::fs::copy(root.join(name), dir.path().join(name))?;
+    }
+    let path = dir.path().join("ws.schema.json");
+    let mut ws: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    edit(&mut ws);
+    std::fs::write(&path, serde_json::to_string(&ws)?)?;
+    byrd_sdk_gen::read(dir.path())
+}
+
+#[test]
+fn a_schema_the_reader_does_not_understand_is_refused_by_name() {
+    let error = read_edited(|ws| {
+        ws["$defs"]["Message"]["properties"]["score"] = serde_json::json!({"type": "number"});
+    })
+    .expect_err("numbers are not part of the protocol");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("`Message`") && message.contains("score"),
+        "{message}"
+    );
+
+    let error = read_edited(|ws| {
+        ws["$defs"]["CloseCode"]["oneOf"][0]["x-byrd-client-action"] = "wait".into();
+    })
+    .expect_err("an unknown close action");
+    assert!(format!("{error:#}").contains("wait"), "{error:#}");
+}
+
+#[test]
+fn a_new_frame_type_in_the_spec_becomes_a_new_variant() {
+    let model = read_edited(|ws| {
+        let branches = ws["$defs"]["ServerFrame"]["oneOf"].as_array_mut().unwrap();
+        branches.push(serde_json::json!({
+            "type": "object", "title": "ServerReaction",
+            "properties": {"type": {"type": "string", "const": "reaction"}, "emoji": {"type": "string"}},
+            "required": ["type", "emoji"]
+        }));
+    })
+    .expect("an additive change reads");
+    let Some(byrd_sdk_gen::model::TypeDef {
+        shape: byrd_sdk_gen::model::Shape::Union { variants, open, .. },
+        ..
+    }) = model.type_def("ServerFrame")
+    else {
+        panic!("ServerFrame is a union");
+    };
+    assert!(*open);
+    assert!(
+        variants
+            .iter()
+            .any(|v| v.tag_value == "reaction" && v.type_name == "ServerReaction")
+    );
+    assert!(model.type_def("ServerReaction").is_some());
+}

@@ -1,0 +1,392 @@
+//! One live connection: resubscribe, resend, then read frames, write
+//! commands and keep the heartbeat until the connection ends.
+//!
+//! Everything runs on the driver's task, one thing at a time, so frames
+//! are handled in the order they arrived: a gap fill over REST finishes
+//! before the next frame is read, which is what keeps delivery in `seq`
+//! order without buffering.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use uuid::Uuid;
+
+use super::delivery::Verdict;
+use super::driver::Driver;
+use super::socket::Socket;
+use super::{Command, Event};
+use crate::close_codes::CloseCode;
+use crate::error::{ApiError, Error};
+use crate::operations::ListMessagesQuery;
+use crate::types::{
+    ClientFrame, ClientPing, ClientRefreshToken, ClientSubscribe, ErrorCode, Message, ServerError,
+    ServerFrame, ServerHello,
+};
+
+/// How a connection ended.
+pub(crate) enum Ended {
+    /// `close()`: final.
+    ByApplication,
+    /// The server closed with a code; its action decides what follows.
+    Server { code: CloseCode, reason: String },
+    /// Dropped, dead, or a gap fill failed: reconnect.
+    Lost(Error),
+    /// The session is over: final.
+    Auth(Error),
+}
+
+/// `ref` of the client's `subscribe` frames: `subscribe:<chat id>`.
+const SUBSCRIBE_REF: &str = "subscribe:";
+/// `ref` of the client's `refresh_token` frames.
+const REFRESH_REF: &str = "refresh_token";
+/// How long a frame refused as `rate_limited` waits before going again.
+const RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+/// The largest page of a gap fill (the most `listMessages` answers).
+const GAP_PAGE: i32 = 200;
+
+impl Driver {
+    pub(super) async fn serve(
+        &mut self,
+        mut socket: Socket,
+        hello: ServerHello,
+        mut token: String,
+    ) -> Ended {
+        let heartbeat = Duration::from_millis(hello.heartbeat_interval_ms.max(100));
+        let mut last_heard = Instant::now();
+        let mut ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        // Subscribes refused as `rate_limited`, to send again after a pause.
+        let mut deferred_subscribes: Vec<Uuid> = Vec::new();
+        let mut subscribes_at: Option<Instant> = None;
+
+        for (chat_id, after_seq) in self.follows.positions() {
+            if Some(chat_id) != self.guest_chat
+                && let Err(ended) = write(&mut socket, subscribe(chat_id, after_seq)).await
+            {
+                return ended;
+            }
+        }
+        if let Err(ended) = self.flush(&mut socket).await {
+            return ended;
+        }
+
+        loop {
+            let deferred_at = self
+                .shared
+                .outbox
+                .lock()
+                .ok()
+                .and_then(|o| o.next_deferred());
+            let wake = [deferred_at, subscribes_at].into_iter().flatten().min();
+            let step = tokio::select! {
+                frame = socket.next() => {
+                    last_heard = Instant::now();
+                    match frame {
+                        None => Err(Ended::Lost(Error::Transport { message: "the connection closed".into(), source: None })),
+                        Some(Err(error)) => Err(Ended::Lost(Error::transport("the connection failed", error))),
+                        Some(Ok(WsMessage::Close(frame))) => Err(server_close(frame)),
+                        Some(Ok(WsMessage::Text(text))) => {
+                            match serde_json::from_str::<ServerFrame>(&text) {
+                                Ok(frame) => self.on_frame(&mut socket, frame, &mut token, &mut deferred_subscribes, &mut subscribes_at).await,
+                                Err(error) => {
+                                    tracing::warn!(%error, "an undecodable frame was ignored");
+                                    Ok(())
+                                }
+                            }
+                        }
+                        Some(Ok(_)) => Ok(()),
+                    }
+                }
+                command = self.commands.recv() => match command {
+                    None | Some(Command::Close) => {
+                        let _ = socket.close(Some(CloseFrame { code: WsCloseCode::Normal, reason: "closed by the application".into() })).await;
+                        Err(Ended::ByApplication)
+                    }
+                    Some(Command::Flush) => self.flush(&mut socket).await,
+                    Some(Command::Subscribe { chat_id, after_seq }) => {
+                        if self.follows.follow(chat_id, after_seq) {
+                            write(&mut socket, subscribe(chat_id, after_seq)).await
+                        } else {
+                            Ok(())
+                        }
+                    }
+                    Some(Command::Unsubscribe { chat_id }) => {
+                        self.follows.unfollow(chat_id);
+                        write(&mut socket, ClientFrame::Unsubscribe(crate::types::ClientUnsubscribe { chat_id, reference: None })).await
+                    }
+                    Some(Command::Frame(frame)) => write(&mut socket, frame).await,
+                },
+                _ = ticker.tick() => {
+                    if last_heard.elapsed() > heartbeat * 2 {
+                        Err(Ended::Lost(Error::Transport { message: "no frame for twice the heartbeat interval".into(), source: None }))
+                    } else {
+                        write(&mut socket, ClientFrame::Ping(ClientPing::default())).await
+                    }
+                }
+                () = sleep_until(wake) => {
+                    subscribes_at = None;
+                    let mut step = Ok(());
+                    for chat_id in std::mem::take(&mut deferred_subscribes) {
+                        if let Some(after_seq) = self.follows.delivered(chat_id) {
+                            step = step.and(write(&mut socket, subscribe(chat_id, after_seq)).await);
+                        }
+                    }
+                    match step {
+                        Ok(()) => self.flush(&mut socket).await,
+                        Err(ended) => Err(ended),
+                    }
+                }
+            };
+            if let Err(ended) = step {
+                return ended;
+            }
+        }
+    }
+
+    /// Writes every send that is due, in order.
+    async fn flush(&mut self, socket: &mut Socket) -> Result<(), Ended> {
+        let frames = match self.shared.outbox.lock() {
+            Ok(mut outbox) => outbox.take_unsent(Instant::now()),
+            Err(_) => Vec::new(),
+        };
+        for frame in frames {
+            write(socket, ClientFrame::Send(frame)).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_frame(
+        &mut self,
+        socket: &mut Socket,
+        frame: ServerFrame,
+        token: &mut String,
+        deferred_subscribes: &mut Vec<Uuid>,
+        subscribes_at: &mut Option<Instant>,
+    ) -> Result<(), Ended> {
+        match frame {
+            ServerFrame::Message(frame) => self.on_message(frame.message).await,
+            ServerFrame::Ack(ack) => {
+                if let Ok(mut outbox) = self.shared.outbox.lock() {
+                    outbox.ack(&ack.client_msg_id, ack.message);
+                }
+                Ok(())
+            }
+            ServerFrame::Subscribed(subscribed) => {
+                let Some(delivered) = self.follows.delivered(subscribed.chat_id) else {
+                    return Ok(());
+                };
+                let fetched = if delivered < subscribed.last_seq {
+                    self.fill(subscribed.chat_id, delivered, subscribed.last_seq + 1)
+                        .await?
+                } else {
+                    0
+                };
+                self.emit(Event::Resumed {
+                    chat_id: subscribed.chat_id,
+                    recovered: subscribed.recovered,
+                    fetched,
+                })
+                .await;
+                Ok(())
+            }
+            ServerFrame::Error(error) => {
+                self.on_error(error, deferred_subscribes, subscribes_at)
+                    .await;
+                Ok(())
+            }
+            ServerFrame::TokenExpiring(_) => {
+                match self.credential.refresh_after(&self.client, token).await {
+                    Ok(fresh) => {
+                        *token = fresh.clone();
+                        let frame = ClientFrame::RefreshToken(ClientRefreshToken {
+                            token: fresh,
+                            reference: Some(REFRESH_REF.into()),
+                        });
+                        write(socket, frame).await
+                    }
+                    Err(error @ Error::Auth(_)) => Err(Ended::Auth(error)),
+                    // The server closes with 4001 at expiry; the client
+                    // then refreshes and reconnects.
+                    Err(error) => {
+                        tracing::debug!(%error, "no fresh token before expiry");
+                        Ok(())
+                    }
+                }
+            }
+            ServerFrame::Typing(typing) => {
+                self.emit(Event::Typing(typing)).await;
+                Ok(())
+            }
+            ServerFrame::Read(read) => {
+                self.emit(Event::Read(read)).await;
+                Ok(())
+            }
+            ServerFrame::Presence(presence) => {
+                self.emit(Event::Presence(presence)).await;
+                Ok(())
+            }
+            ServerFrame::ChatUpdated(updated) => {
+                self.emit(Event::ChatUpdated(updated.chat)).await;
+                Ok(())
+            }
+            // hello (only first), pong, unsubscribed, token_refreshed, and
+            // frame types of newer servers: nothing to do.
+            _ => Ok(()),
+        }
+    }
+
+    /// Delivers `message` if it is the next of its chat, after fetching
+    /// any gap before it; drops duplicates.
+    async fn on_message(&mut self, message: Message) -> Result<(), Ended> {
+        match self.follows.judge(message.chat_id, message.seq) {
+            Verdict::NotFollowed | Verdict::Duplicate => return Ok(()),
+            Verdict::Gap { after, before } => {
+                self.fill(message.chat_id, after, before).await?;
+            }
+            Verdict::Next => {}
+        }
+        self.deliver(message).await;
+        Ok(())
+    }
+
+    async fn deliver(&mut self, message: Message) {
+        if self.follows.mark_delivered(message.chat_id, message.seq) {
+            self.emit(Event::Message(message)).await;
+        }
+    }
+
+    /// Pages `(after, before)` of a chat over REST and delivers it; the
+    /// count delivered. A failure ends the connection: the next one
+    /// resumes from what was delivered.
+    async fn fill(&mut self, chat_id: Uuid, after: i64, before: i64) -> Result<usize, Ended> {
+        let mut fetched = 0;
+        let mut from = after;
+        loop {
+            let query = ListMessagesQuery {
+                after_seq: Some(from),
+                before_seq: Some(before),
+                limit: Some(GAP_PAGE),
+            };
+            let page = match self.client.list_messages(chat_id, &query).await {
+                Ok(page) => page,
+                Err(error @ Error::Auth(_)) => return Err(Ended::Auth(error)),
+                Err(error) => return Err(Ended::Lost(error)),
+            };
+            for message in page.messages {
+                from = from.max(message.seq);
+                if self.follows.judge(chat_id, message.seq) == Verdict::Next {
+                    self.deliver(message).await;
+                    fetched += 1;
+                }
+            }
+            let delivered = self.follows.delivered(chat_id).unwrap_or(before);
+            if delivered + 1 >= before {
+                return Ok(fetched);
+            }
+            if !page.has_more {
+                return Err(Ended::Lost(Error::Decode {
+                    status: None,
+                    request_id: None,
+                    message: format!(
+                        "messages {} to {} of chat {chat_id} are missing from its history",
+                        delivered + 1,
+                        before - 1
+                    ),
+                }));
+            }
+        }
+    }
+
+    /// An `error` frame: it settles the send it names, or defers it when
+    /// the server only said `rate_limited`; otherwise it is an event.
+    async fn on_error(
+        &mut self,
+        frame: ServerError,
+        deferred_subscribes: &mut Vec<Uuid>,
+        subscribes_at: &mut Option<Instant>,
+    ) {
+        let error = ApiError {
+            status: frame.code.http_status(),
+            code: frame.code,
+            message: frame.message,
+            request_id: None,
+            retry_after: None,
+        };
+        let reference = frame.reference;
+        if let Some(reference) = &reference {
+            let limited = error.code == ErrorCode::RateLimited;
+            if let Ok(mut outbox) = self.shared.outbox.lock()
+                && outbox.contains(reference)
+            {
+                if limited {
+                    outbox.defer(reference, Instant::now() + RATE_LIMIT_PAUSE);
+                } else {
+                    outbox.reject(reference, Error::Api(error));
+                }
+                return;
+            }
+            if let Some(chat_id) = reference
+                .strip_prefix(SUBSCRIBE_REF)
+                .and_then(|id| id.parse::<Uuid>().ok())
+            {
+                if limited {
+                    deferred_subscribes.push(chat_id);
+                    *subscribes_at = Some(Instant::now() + RATE_LIMIT_PAUSE);
+                    return;
+                }
+                // The chat cannot be followed (gone, or not this guest's).
+                self.follows.unfollow(chat_id);
+            }
+        }
+        if error.code == ErrorCode::TokenRevoked {
+            tracing::debug!("the server refused the fresh token as revoked");
+        }
+        self.emit(Event::Error { error, reference }).await;
+    }
+}
+
+fn subscribe(chat_id: Uuid, after_seq: i64) -> ClientFrame {
+    ClientFrame::Subscribe(ClientSubscribe {
+        chat_id,
+        after_seq,
+        reference: Some(format!("{SUBSCRIBE_REF}{chat_id}")),
+    })
+}
+
+async fn write(socket: &mut Socket, frame: ClientFrame) -> Result<(), Ended> {
+    let text = serde_json::to_string(&frame).map_err(|error| {
+        Ended::Lost(Error::Decode {
+            status: None,
+            request_id: None,
+            message: format!("cannot encode a frame: {error}"),
+        })
+    })?;
+    socket
+        .send(WsMessage::text(text))
+        .await
+        .map_err(|error| Ended::Lost(Error::transport("a write failed", error)))
+}
+
+/// A close frame's code and reason; a close without a code is a drop.
+fn server_close(frame: Option<CloseFrame>) -> Ended {
+    match frame {
+        Some(frame) => Ended::Server {
+            code: CloseCode::from_code(u16::from(frame.code)),
+            reason: frame.reason.to_string(),
+        },
+        None => Ended::Lost(Error::Transport {
+            message: "closed without a code".into(),
+            source: None,
+        }),
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

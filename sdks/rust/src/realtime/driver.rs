@@ -1,0 +1,276 @@
+//! The task behind a [`Realtime`](super::Realtime) handle: connect,
+//! serve the connection, decide from how it ended whether to reconnect,
+//! refresh first, or stop, and back off in between.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::backoff::Backoff;
+use super::connection::Ended;
+use super::delivery::Follows;
+use super::socket::{OpenError, Socket, open, socket_url};
+use super::{Command, ConnectionState, Event, Shared};
+use crate::Client;
+use crate::auth::Credential;
+use crate::close_codes::{CloseAction, CloseCode};
+use crate::error::{AuthErrorKind, Error};
+use crate::types::{ErrorCode, ServerHello};
+
+/// Everything the task owns.
+pub(crate) struct Driver {
+    pub client: Client,
+    pub credential: Credential,
+    pub shared: Arc<Shared>,
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub events: mpsc::Sender<Event>,
+    pub backoff: Backoff,
+    pub follows: Follows,
+    /// A guest's chat, followed from the URL rather than by `subscribe`.
+    pub guest_chat: Option<Uuid>,
+}
+
+/// How the task ends: the final state's parts.
+struct Final {
+    code: Option<CloseCode>,
+    reason: String,
+    error: Option<Error>,
+}
+
+impl Driver {
+    pub async fn run(mut self) {
+        let end = self.connect_loop().await;
+        let error = end.error.clone().unwrap_or_else(|| Error::Closed {
+            code: end.code,
+            reason: end.reason.clone(),
+        });
+        if let Ok(mut outbox) = self.shared.outbox.lock() {
+            outbox.close(error);
+        }
+        self.set_state(ConnectionState::Closed {
+            code: end.code,
+            reason: end.reason,
+            error: end.error,
+        })
+        .await;
+    }
+
+    async fn connect_loop(&mut self) -> Final {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            self.set_state(ConnectionState::Connecting { attempt })
+                .await;
+            match self.open().await {
+                Ok((socket, hello, token)) => {
+                    self.set_state(ConnectionState::Connected).await;
+                    let connected_at = Instant::now();
+                    let ended = self.serve(socket, hello, token).await;
+                    if let Ok(mut outbox) = self.shared.outbox.lock() {
+                        outbox.mark_all_unsent();
+                    }
+                    // A connection that held for a while starts the count over.
+                    if connected_at.elapsed() > self.backoff.cap {
+                        attempt = 0;
+                    }
+                    match ended {
+                        Ended::ByApplication => return closed_by_application(),
+                        Ended::Auth(error) => return auth_final(error, None),
+                        Ended::Lost(error) => {
+                            tracing::debug!(%error, "the connection was lost");
+                        }
+                        Ended::Server { code, reason } => match code.action() {
+                            CloseAction::Reconnect => {}
+                            CloseAction::RefreshTokenThenReconnect => {
+                                let stale = self
+                                    .credential
+                                    .token(&self.client)
+                                    .await
+                                    .unwrap_or_default();
+                                if let Err(Error::Auth(auth)) =
+                                    self.credential.refresh_after(&self.client, &stale).await
+                                {
+                                    return auth_final(Error::Auth(auth), Some(code));
+                                }
+                            }
+                            CloseAction::Stop => {
+                                let error = if code == CloseCode::TokenRevoked {
+                                    Error::auth(AuthErrorKind::Revoked, None)
+                                } else {
+                                    Error::Closed {
+                                        code: Some(code),
+                                        reason: reason.clone(),
+                                    }
+                                };
+                                return Final {
+                                    code: Some(code),
+                                    reason,
+                                    error: Some(error),
+                                };
+                            }
+                        },
+                    }
+                }
+                Err(Opened::Final(end)) => return end,
+                Err(Opened::Retry(error)) => {
+                    tracing::debug!(%error, attempt, "the connection did not open");
+                }
+            }
+            let delay = self.backoff.delay(attempt);
+            self.set_state(ConnectionState::Reconnecting {
+                attempt: attempt + 1,
+                delay,
+            })
+            .await;
+            let wake = tokio::time::Instant::now() + delay;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(wake) => break,
+                    command = self.commands.recv() => match command {
+                        None | Some(Command::Close) => return closed_by_application(),
+                        Some(command) => self.offline(command),
+                    },
+                }
+            }
+        }
+    }
+
+    /// A fresh token, the socket and its `hello`. A handshake refused as
+    /// `token_expired` gets one refresh and one more try.
+    async fn open(&mut self) -> Result<(Socket, ServerHello, String), Opened> {
+        let mut refreshed = false;
+        let mut token = self
+            .credential
+            .token(&self.client)
+            .await
+            .map_err(token_failure)?;
+        loop {
+            let after_seq = self
+                .guest_chat
+                .and_then(|chat| self.follows.delivered(chat));
+            let url = socket_url(self.client.base_url(), &token, after_seq).map_err(|error| {
+                Opened::Final(Final {
+                    code: None,
+                    reason: "invalid configuration".into(),
+                    error: Some(error),
+                })
+            })?;
+            let timeout = self.client.inner.connect_timeout;
+            let opening = open(url, timeout);
+            let outcome = tokio::select! {
+                outcome = opening => outcome,
+                () = self.wait_for_close() => return Err(Opened::Final(closed_by_application())),
+            };
+            match outcome {
+                Ok((socket, hello)) => return Ok((socket, hello, token)),
+                Err(OpenError::Failed(error)) => return Err(Opened::Retry(error)),
+                Err(OpenError::Refused { status, api }) => {
+                    let code = api.as_ref().map(|api| api.code.clone());
+                    match (status, code) {
+                        (401, Some(ErrorCode::TokenExpired)) if !refreshed => {
+                            refreshed = true;
+                            token = self
+                                .credential
+                                .refresh_after(&self.client, &token)
+                                .await
+                                .map_err(token_failure)?;
+                        }
+                        (401, Some(ErrorCode::TokenRevoked)) => {
+                            return Err(Opened::Final(auth_final(
+                                Error::auth(AuthErrorKind::Revoked, api),
+                                None,
+                            )));
+                        }
+                        (401, _) => {
+                            return Err(Opened::Final(auth_final(
+                                Error::auth(AuthErrorKind::Refused, api),
+                                None,
+                            )));
+                        }
+                        (403, _) => {
+                            return Err(Opened::Final(auth_final(
+                                Error::auth(AuthErrorKind::Forbidden, api),
+                                None,
+                            )));
+                        }
+                        (status, api) => {
+                            return Err(Opened::Retry(Error::Transport {
+                                message: format!(
+                                    "the handshake was refused with {status} ({api:?})"
+                                ),
+                                source: None,
+                            }));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits, while connecting, for the application to close the client;
+    /// other commands are noted for the next connection.
+    async fn wait_for_close(&mut self) {
+        loop {
+            match self.commands.recv().await {
+                None | Some(Command::Close) => return,
+                Some(command) => self.offline(command),
+            }
+        }
+    }
+
+    /// A command that arrives with no connection: follows are noted, sends
+    /// wait in the outbox, typing and read marks are dropped.
+    fn offline(&mut self, command: Command) {
+        match command {
+            Command::Subscribe { chat_id, after_seq } => {
+                self.follows.follow(chat_id, after_seq);
+            }
+            Command::Unsubscribe { chat_id } => self.follows.unfollow(chat_id),
+            Command::Flush | Command::Frame(_) | Command::Close => {}
+        }
+    }
+
+    pub(super) async fn set_state(&mut self, state: ConnectionState) {
+        self.shared.state.send_replace(state.clone());
+        self.emit(Event::State(state)).await;
+    }
+
+    /// Hands an event to the application; if it dropped its stream, the
+    /// event is dropped too and the client carries on.
+    pub(super) async fn emit(&mut self, event: Event) {
+        let _ = self.events.send(event).await;
+    }
+}
+
+/// Why `open` gave no connection.
+enum Opened {
+    /// Try again after a backoff.
+    Retry(Error),
+    /// Stop for good.
+    Final(Final),
+}
+
+fn token_failure(error: Error) -> Opened {
+    match error {
+        Error::Auth(_) => Opened::Final(auth_final(error, None)),
+        other => Opened::Retry(other),
+    }
+}
+
+fn auth_final(error: Error, code: Option<CloseCode>) -> Final {
+    Final {
+        code,
+        reason: "authentication ended".into(),
+        error: Some(error),
+    }
+}
+
+fn closed_by_application() -> Final {
+    Final {
+        code: Some(CloseCode::Normal),
+        reason: "closed by the application".into(),
+        error: None,
+    }
+}

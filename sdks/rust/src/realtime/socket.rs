@@ -1,0 +1,134 @@
+//! Opening the WebSocket and reading its refusals.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::Url;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::error::{ApiError, Error};
+use crate::types::{ErrorBody, ServerFrame, ServerHello};
+use crate::{WEBSOCKET_PATH, WEBSOCKET_TOKEN_PARAM};
+
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Why a connection did not open.
+pub(crate) enum OpenError {
+    /// The server answered the handshake with an error status.
+    Refused { status: u16, api: Option<ApiError> },
+    /// Anything else: network, timeout, no `hello`.
+    Failed(Error),
+}
+
+/// The WebSocket URL of `base`: `ws(s)://host/v1/ws?token=...`, and for a
+/// guest `after_seq` (its chat is replayed from there).
+pub(crate) fn socket_url(base: &Url, token: &str, after_seq: Option<i64>) -> Result<Url, Error> {
+    let mut url = base
+        .join(WEBSOCKET_PATH.trim_start_matches('/'))
+        .map_err(|error| Error::Config(format!("WebSocket URL: {error}")))?;
+    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+    url.set_scheme(scheme)
+        .map_err(|()| Error::Config("cannot make a WebSocket URL of the base URL".into()))?;
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair(WEBSOCKET_TOKEN_PARAM, token);
+        if let Some(after_seq) = after_seq {
+            query.append_pair("after_seq", &after_seq.to_string());
+        }
+    }
+    Ok(url)
+}
+
+/// Opens the socket and waits for `hello`, all within `timeout`.
+pub(crate) async fn open(url: Url, timeout: Duration) -> Result<(Socket, ServerHello), OpenError> {
+    let opening = async {
+        let (mut socket, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
+            Ok(opened) => opened,
+            Err(tungstenite::Error::Http(response)) => {
+                let status = response.status().as_u16();
+                let api = response
+                    .body()
+                    .as_deref()
+                    .and_then(|body| serde_json::from_slice::<ErrorBody>(body).ok())
+                    .map(|body| ApiError {
+                        status: Some(status),
+                        code: body.error.code,
+                        message: body.error.message,
+                        request_id: response
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                        retry_after: None,
+                    });
+                return Err(OpenError::Refused { status, api });
+            }
+            Err(error) => {
+                return Err(OpenError::Failed(Error::transport(
+                    "the WebSocket did not open",
+                    error,
+                )));
+            }
+        };
+        loop {
+            match socket.next().await {
+                Some(Ok(WsMessage::Text(text))) => {
+                    return match serde_json::from_str::<ServerFrame>(&text) {
+                        Ok(ServerFrame::Hello(hello)) => Ok((socket, hello)),
+                        Ok(other) => Err(OpenError::Failed(Error::Decode {
+                            status: None,
+                            request_id: None,
+                            message: format!("the first frame was `{}`, not `hello`", other.tag()),
+                        })),
+                        Err(error) => Err(OpenError::Failed(Error::Decode {
+                            status: None,
+                            request_id: None,
+                            message: format!("an undecodable `hello`: {error}"),
+                        })),
+                    };
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => {
+                    return Err(OpenError::Failed(Error::transport(
+                        "the WebSocket failed before `hello`",
+                        error,
+                    )));
+                }
+                None => {
+                    return Err(OpenError::Failed(Error::Transport {
+                        message: "the WebSocket closed before `hello`".into(),
+                        source: None,
+                    }));
+                }
+            }
+        }
+    };
+    tokio::time::timeout(timeout, opening)
+        .await
+        .unwrap_or_else(|_| {
+            Err(OpenError::Failed(Error::Transport {
+                message: format!("no `hello` within {timeout:?}"),
+                source: None,
+            }))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_url_follows_the_base_url() {
+        let base = Url::parse("https://chat.example.com/byrd/").unwrap();
+        let url = socket_url(&base, "a.b.c", Some(7)).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "wss://chat.example.com/byrd/v1/ws?token=a.b.c&after_seq=7"
+        );
+        let base = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let url = socket_url(&base, "t", None).unwrap();
+        assert_eq!(url.as_str(), "ws://127.0.0.1:8080/v1/ws?token=t");
+    }
+}

@@ -1,0 +1,14 @@
+//! The SDK against the real server: started in-process on port 0 with a
+//! fresh SQLite database per test, as the server's own tests do.
+
+// Helpers outside `#[test]` functions unwrap as freely as tests: a failed
+// unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod fault_injection;
+mod helpers;
+mod proxy;
+mod realtime;
+mod rest;
+mod sessions;
+mod spec_oracle;
