@@ -26,10 +26,15 @@ impl Role {
 /// An agent as clients see it. Never carries the password hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Agent {
+    /// The agent's id: the `sub` of its tokens.
     pub id: Uuid,
+    /// Unique among agents, compared without regard to case.
     pub email: String,
+    /// Shown to guests.
     pub name: String,
+    /// What the agent may do.
     pub role: Role,
+    /// When the agent was added.
     pub created_at: DateTime<Utc>,
 }
 
@@ -40,6 +45,7 @@ pub struct CreateAgentRequest {
     pub email: String,
     /// Shown to guests; 1 to 100 characters.
     pub name: String,
+    /// What the agent may do.
     pub role: Role,
     /// 12 to 1024 characters.
     pub password: String,
@@ -48,5 +54,6 @@ pub struct CreateAgentRequest {
 /// `GET /v1/agents` response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct AgentList {
+    /// Every agent, oldest first.
     pub agents: Vec<Agent>,
 }

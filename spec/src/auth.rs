@@ -9,7 +9,9 @@ use crate::agent::Agent;
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct LoginRequest {
+    /// The agent's email.
     pub email: String,
+    /// The agent's password.
     pub password: String,
 }
 
@@ -31,10 +33,12 @@ pub enum TokenType {
 pub struct TokenResponse {
     /// An agent JWT; send it as `Authorization: Bearer <token>`.
     pub access_token: String,
+    /// Always `Bearer`.
     pub token_type: TokenType,
     /// Seconds until `access_token` expires.
     pub expires_in: u64,
     /// Opaque, single use: trade it at `POST /v1/auth/refresh` for a new pair.
     pub refresh_token: String,
+    /// The agent logged in.
     pub agent: Agent,
 }

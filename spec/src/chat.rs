@@ -33,20 +33,30 @@ impl ChatStatus {
 pub struct Visitor {
     /// The `sub` of the chat's guest tokens.
     pub id: Uuid,
+    /// The visitor's name, or `null` when they gave none.
     pub name: Option<String>,
+    /// The visitor's email, or `null` when they gave none.
     pub email: Option<String>,
 }
 
 /// A chat as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Chat {
+    /// The chat's id.
     pub id: Uuid,
+    /// Where the chat is in its life.
     pub status: ChatStatus,
+    /// Who started it.
     pub visitor: Visitor,
+    /// What the visitor said it is about, or `null`.
     pub subject: Option<String>,
+    /// The agent who has it, or `null` while open.
     pub assigned_agent_id: Option<Uuid>,
+    /// When it was started.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (a message, an assignment, the close).
     pub updated_at: DateTime<Utc>,
+    /// When it was closed, or `null`.
     pub closed_at: Option<DateTime<Utc>>,
     /// `seq` of the chat's newest message; 0 before the first.
     pub last_seq: i64,
@@ -64,6 +74,7 @@ pub struct VisitorInput {
 /// `POST /v1/chats` body; every field is optional, and so is the body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct CreateChatRequest {
+    /// What the visitor says about themselves.
     pub visitor: Option<VisitorInput>,
     /// 1 to 200 characters.
     pub subject: Option<String>,
@@ -72,6 +83,7 @@ pub struct CreateChatRequest {
 /// `POST /v1/chats` response: the chat and the guest token that opens it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct CreateChatResponse {
+    /// The new chat, `open`.
     pub chat: Chat,
     /// A guest JWT for this chat only; pass it as `Authorization: Bearer` or,
     /// for the WebSocket, as the `token` query parameter.
@@ -83,7 +95,9 @@ pub struct CreateChatResponse {
 /// `POST /v1/chats/{chat_id}/token` response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct GuestTokenResponse {
+    /// A guest JWT for this chat only.
     pub guest_token: String,
+    /// Seconds until the token expires.
     pub expires_in: u64,
 }
 
@@ -110,6 +124,7 @@ pub struct ListChatsQuery {
 /// A page of chats, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct ChatPage {
+    /// The page, newest first.
     pub chats: Vec<Chat>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,

@@ -34,6 +34,7 @@ pub struct AgentClaims {
     pub aud: String,
     /// The agent's id.
     pub sub: Uuid,
+    /// What the agent may do; admins also manage agents.
     pub role: Role,
     /// The agent's display name.
     pub name: String,
@@ -59,17 +60,23 @@ pub struct AgentClaims {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestClaims {
+    /// Issuer; must equal the server's configured issuer.
     pub iss: String,
+    /// Audience; must equal the server's configured audience.
     pub aud: String,
     /// The visitor's id.
     pub sub: Uuid,
     /// The one chat this token opens.
     pub chat: ChatClaim,
+    /// Issued at, seconds since the Unix epoch.
     pub iat: i64,
+    /// Expires at, seconds since the Unix epoch.
     pub exp: i64,
+    /// Not before, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "i64")]
     pub nbf: Option<i64>,
+    /// Unique token id, 1 to 128 bytes.
     pub jti: String,
 }
 
@@ -78,7 +85,9 @@ pub struct GuestClaims {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatClaim {
+    /// The chat's id.
     pub id: Uuid,
+    /// When the chat was started.
     pub created_at: DateTime<Utc>,
 }
 

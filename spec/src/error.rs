@@ -225,13 +225,16 @@ impl std::fmt::Display for ErrorCode {
 /// The body of every REST error response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct ErrorBody {
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
 /// What went wrong: a stable code and a message for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct ErrorDetail {
+    /// Stable: branch on it.
     pub code: ErrorCode,
+    /// For people; may change.
     pub message: String,
 }
 

@@ -21,8 +21,11 @@ pub enum Me {
 pub struct AgentMe {
     /// The agent id.
     pub id: Uuid,
+    /// The agent's display name.
     pub name: String,
+    /// What the agent may do.
     pub role: Role,
+    /// When the presented token expires.
     pub token_expires_at: DateTime<Utc>,
 }
 
@@ -31,6 +34,8 @@ pub struct AgentMe {
 pub struct GuestMe {
     /// The visitor id.
     pub id: Uuid,
+    /// The one chat the token opens.
     pub chat_id: Uuid,
+    /// When the presented token expires.
     pub token_expires_at: DateTime<Utc>,
 }

@@ -37,14 +37,19 @@ pub struct Author {
 /// One stored chat message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Message {
+    /// The message's id.
     pub id: Uuid,
+    /// The chat it belongs to.
     pub chat_id: Uuid,
     /// Position in the chat: starts at 1, no gaps, never reused.
     pub seq: i64,
+    /// Who wrote it.
     pub author: Author,
+    /// The text.
     pub body: String,
     /// The sender's idempotency key.
     pub client_msg_id: String,
+    /// When it was stored.
     pub created_at: DateTime<Utc>,
 }
 
@@ -77,6 +82,7 @@ pub struct MessagesQuery {
 /// A page of messages in ascending `seq` order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct MessagePage {
+    /// The page, ascending by `seq`.
     pub messages: Vec<Message>,
     /// More messages match the query beyond this page.
     pub has_more: bool,

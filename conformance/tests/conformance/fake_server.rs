@@ -420,6 +420,8 @@ async fn serve(fake: Shared, mut socket: WebSocket, mut claims: Value) {
         "principal": {"type": claims["type"], "id": claims["sub"]},
         "heartbeat_interval_ms": 25_000,
         "token_expires_at": rfc3339(claims["exp"].as_i64().unwrap_or_default()),
+        "limits": {"frames_per_second": 20, "frame_burst": 40, "max_frame_bytes": 65_536,
+                   "max_message_chars": 4000, "replay_cap": 1000},
     });
     if !send(&mut socket, hello).await {
         return;
@@ -485,7 +487,7 @@ async fn apply(
             let body = frame["body"].as_str().unwrap_or_default();
             let message = reserve(fake, &chat, claims, client_msg_id, body);
             // FAULT: the ack goes out before the message is stored.
-            let ack = json!({"type": "ack", "client_msg_id": client_msg_id, "message": message});
+            let ack = json!({"type": "ack", "client_msg_id": client_msg_id, "message": message, "duplicate": false});
             let fake = Arc::clone(fake);
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(300)).await;

@@ -228,6 +228,26 @@ fn default_response(takes_body: bool) -> anyhow::Result<Value> {
     Ok(response)
 }
 
+/// What generators cannot read from an operation's shape: which body field
+/// makes a POST safe to retry, and how a list operation pages.
+fn behaviour_of(operation_id: &str) -> Vec<(&'static str, Value)> {
+    match operation_id {
+        "sendMessage" => vec![(
+            "x-byrd-idempotency-key",
+            json!({"in": "body", "name": "client_msg_id"}),
+        )],
+        "listChats" => vec![(
+            "x-byrd-pagination",
+            json!({"style": "cursor", "parameter": "cursor", "next": "next_cursor", "items": "chats"}),
+        )],
+        "listMessages" => vec![(
+            "x-byrd-pagination",
+            json!({"style": "seq", "parameter": "after_seq", "key": "seq", "has_more": "has_more", "items": "messages"}),
+        )],
+        _ => Vec::new(),
+    }
+}
+
 fn complete_operation(path: &str, method: &str, operation: &mut Value) -> anyhow::Result<()> {
     let id = operation["operationId"]
         .as_str()
@@ -242,6 +262,9 @@ fn complete_operation(path: &str, method: &str, operation: &mut Value) -> anyhow
     }
     if path == WS_PATH {
         operation["x-byrd-websocket"] = json!({"asyncapi": "asyncapi.yaml"});
+    }
+    for (key, value) in behaviour_of(&id) {
+        operation[key] = value;
     }
     let takes_body = operation.get("requestBody").is_some();
     if let Some(content) = operation.pointer_mut("/requestBody/content") {

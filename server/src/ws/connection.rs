@@ -15,7 +15,9 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use byrd_spec::claims::Claims;
 use byrd_spec::error::ErrorCode;
 use byrd_spec::message::{Author, PartyType};
-use byrd_spec::ws::{ClientFrame, CloseCode, PresenceStatus, Principal, ServerFrame};
+use byrd_spec::ws::{
+    ClientFrame, CloseCode, ConnectionLimits, PresenceStatus, Principal, ServerFrame,
+};
 use chrono::{DateTime, Utc};
 use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
@@ -132,10 +134,27 @@ fn deadline(at: DateTime<Utc>) -> Instant {
     Instant::now() + from_now
 }
 
+/// Client frames a connection may send at once: twice its per-second rate.
+fn frame_burst(per_second: u32) -> NonZeroU32 {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN))
+}
+
 fn frame_limiter(per_second: u32) -> governor::DefaultDirectRateLimiter {
     let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-    let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
-    governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
+    let quota = governor::Quota::per_second(rate).allow_burst(frame_burst(per_second));
+    governor::RateLimiter::direct(quota)
+}
+
+/// The limits `hello` announces: the ones this connection is held to.
+fn connection_limits(ws: &crate::configuration::WsSettings) -> ConnectionLimits {
+    ConnectionLimits {
+        frames_per_second: ws.frames_per_second.max(1),
+        frame_burst: frame_burst(ws.frames_per_second).get(),
+        max_frame_bytes: ws.max_frame_bytes as u64,
+        max_message_chars: ws.max_body_chars as u64,
+        replay_cap: ws.replay_cap,
+    }
 }
 
 pub(super) fn principal_of(claims: &Claims) -> Principal {
@@ -336,6 +355,7 @@ impl Connection {
             principal,
             heartbeat_interval_ms: heartbeat_every.as_millis() as u64,
             token_expires_at: self.token_expires_at,
+            limits: connection_limits(&self.state.settings.ws),
         };
         if !self.send_frame(&hello).await {
             return false;
@@ -382,9 +402,11 @@ impl Connection {
         match answer {
             // Only now, with the message committed, does the sender hear of it.
             Ok(appended) => {
+                let duplicate = matches!(appended, Appended::Existing(_));
                 let ack = ServerFrame::Ack {
                     client_msg_id: pending.client_msg_id,
                     message: appended.into_message(),
+                    duplicate,
                 };
                 self.send_frame(&ack).await
             }

@@ -179,6 +179,46 @@ fn agent_and_guest_schemes_are_told_apart_and_public_operations_say_so() {
     assert_eq!(logout["security"], serde_json::json!([{"agent_token": []}]));
 }
 
+// Generators retry a POST only when it is idempotent, and page a list only
+// when they know how: the documents say which, for each operation.
+#[test]
+fn idempotency_and_pagination_are_declared_where_they_apply() {
+    let document = committed("openapi.json");
+    let by_id = |id: &str| {
+        operations(&document)
+            .into_iter()
+            .find(|(_, _, op)| op["operationId"] == id)
+            .unwrap()
+            .2
+    };
+    let send = by_id("sendMessage");
+    let key = send["x-byrd-idempotency-key"]["name"].as_str().unwrap();
+    assert!(
+        send.pointer(&format!(
+            "/requestBody/content/application~1json/examples/hello/value/{key}"
+        ))
+        .is_some(),
+        "the idempotency key is not a body field"
+    );
+    for (id, parameter, items) in [
+        ("listChats", "cursor", "chats"),
+        ("listMessages", "after_seq", "messages"),
+    ] {
+        let operation = by_id(id);
+        let pagination = &operation["x-byrd-pagination"];
+        assert_eq!(pagination["parameter"], parameter, "{id}");
+        assert_eq!(pagination["items"], items, "{id}");
+        assert!(
+            operation["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == parameter),
+            "{id} has no {parameter} parameter"
+        );
+    }
+}
+
 #[test]
 fn the_websocket_operation_is_marked_for_rest_generators_to_skip() {
     let marked: Vec<String> = operations(&committed("openapi.json"))
@@ -227,7 +267,12 @@ fn types_shared_by_rest_and_websocket_are_defined_once_in_ws_schema() {
 fn ref_with_siblings(node: &Value, at: &str, found: &mut Vec<String>) {
     match node {
         Value::Object(map) => {
-            if map.contains_key("$ref") && map.len() > 1 {
+            // Annotations beside a `$ref` (its field's description) are
+            // safe to ignore; a sibling that constrains or adds fields is not.
+            let constraining = map
+                .keys()
+                .any(|key| !matches!(key.as_str(), "$ref" | "description" | "title"));
+            if map.contains_key("$ref") && constraining {
                 found.push(at.to_owned());
             }
             for (key, child) in map {
@@ -436,4 +481,42 @@ fn asyncapi_message_names_are_unique_and_senders_are_right() {
             "{operation}: {keys:?}"
         );
     }
+}
+
+// Generators turn descriptions into doc comments: every field of every
+// body, frame and claim says what it holds.
+#[test]
+fn every_field_has_a_description() {
+    fn walk(node: &Value, at: &str, missing: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(properties) = map.get("properties").and_then(Value::as_object) {
+                    for (name, property) in properties {
+                        if name != "type" && property.get("description").is_none() {
+                            missing.push(format!("{at}.{name}"));
+                        }
+                    }
+                }
+                for (key, child) in map {
+                    if key != "examples" {
+                        walk(child, &format!("{at}/{key}"), missing);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{at}/{i}"), missing);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut missing = Vec::new();
+    for file in ["openapi.json", "ws.schema.json", "claims.schema.json"] {
+        walk(&committed(file), file, &mut missing);
+    }
+    assert!(
+        missing.is_empty(),
+        "fields without a description: {missing:?}"
+    );
 }

@@ -123,7 +123,11 @@ async fn a_guest_and_an_agent_chat_both_ways_with_acks_and_messages() {
 
     let message = &ack["message"];
     assert_eq!(ack["client_msg_id"], "g-1");
-    assert_eq!(keys(&ack), ["client_msg_id", "message", "type"]);
+    assert_eq!(
+        keys(&ack),
+        ["client_msg_id", "duplicate", "message", "type"]
+    );
+    assert_eq!(ack["duplicate"], false);
     assert_eq!(
         keys(message),
         [
@@ -394,7 +398,9 @@ async fn resending_a_client_msg_id_returns_the_same_message_and_stores_no_copy()
     agent.expect_type("message").await;
     guest.send_json(send(&chat, "same", "first try")).await;
     let retry = guest.expect_type("ack").await;
-    assert_eq!(retry, first);
+    assert_eq!(retry["message"], first["message"]);
+    assert_eq!(first["duplicate"], false);
+    assert_eq!(retry["duplicate"], true, "a resend is marked as such");
 
     let body = json!({"client_msg_id": "same", "body": "first try"});
     let over_rest = app

@@ -40,10 +40,13 @@ impl ClientFrame {
 /// Send a message. Idempotent per author, chat and `client_msg_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SendFrame {
+    /// The chat.
     pub chat_id: Uuid,
     /// 1 to 64 printable ASCII characters, chosen by the client.
     pub client_msg_id: String,
+    /// The message text: 1 to the server's limit (4000 characters by default), not blank.
     pub body: String,
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -51,10 +54,12 @@ pub struct SendFrame {
 /// Receive a chat's messages with `seq > after_seq`, then live ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SubscribeFrame {
+    /// The chat.
     pub chat_id: Uuid,
     /// The last `seq` the client has; 0 (the default) replays from the start.
     #[serde(default)]
     pub after_seq: i64,
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -62,7 +67,9 @@ pub struct SubscribeFrame {
 /// Stop receiving a chat's messages, typing and read events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UnsubscribeFrame {
+    /// The chat.
     pub chat_id: Uuid,
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -70,8 +77,11 @@ pub struct UnsubscribeFrame {
 /// Tell the chat's other subscribers the sender is (or stopped) typing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TypingFrame {
+    /// The chat.
     pub chat_id: Uuid,
+    /// True while typing, false once stopped.
     pub active: bool,
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -79,8 +89,11 @@ pub struct TypingFrame {
 /// Mark every message up to `seq` as read by the sender.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReadFrame {
+    /// The chat.
     pub chat_id: Uuid,
+    /// Every message up to this `seq` is read.
     pub seq: i64,
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -88,8 +101,10 @@ pub struct ReadFrame {
 /// Application-level liveness check; answered by `pong` with the same nonce.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PingFrame {
+    /// Any string; the `pong` echoes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -97,7 +112,9 @@ pub struct PingFrame {
 /// Swap in a fresh token of the same principal without reconnecting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RefreshTokenFrame {
+    /// A fresh token of the same principal.
     pub token: String,
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }

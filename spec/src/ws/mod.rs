@@ -18,4 +18,4 @@ pub use client::{
     UnsubscribeFrame,
 };
 pub use close::{CloseAction, CloseCode};
-pub use server::{PresenceStatus, Principal, ServerFrame};
+pub use server::{ConnectionLimits, PresenceStatus, Principal, ServerFrame};

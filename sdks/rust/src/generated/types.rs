@@ -27,15 +27,15 @@ pub struct UnknownVariant {
 /// An agent as clients see it. Never carries the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
-    /// `id`: a UUID.
+    /// The agent's id: the `sub` of its tokens.
     pub id: Uuid,
-    /// `email`: a string.
+    /// Unique among agents, compared without regard to case.
     pub email: String,
-    /// `name`: a string.
+    /// Shown to guests.
     pub name: String,
-    /// `role`: a [`Role`].
+    /// What the agent may do.
     pub role: Role,
-    /// `created_at`: an RFC 3339 time.
+    /// When the agent was added.
     pub created_at: DateTime<Utc>,
 }
 
@@ -52,7 +52,7 @@ pub struct AgentClaims {
     pub aud: String,
     /// The agent's id.
     pub sub: Uuid,
-    /// `role`: a [`Role`].
+    /// What the agent may do; admins also manage agents.
     pub role: Role,
     /// The agent's display name.
     pub name: String,
@@ -75,7 +75,7 @@ pub struct AgentClaims {
 /// `GET /v1/agents` response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentList {
-    /// `agents`: a list of [`Agent`]s.
+    /// Every agent, oldest first.
     pub agents: Vec<Agent>,
 }
 
@@ -84,11 +84,11 @@ pub struct AgentList {
 pub struct AgentMe {
     /// The agent id.
     pub id: Uuid,
-    /// `name`: a string.
+    /// The agent's display name.
     pub name: String,
-    /// `role`: a [`Role`].
+    /// What the agent may do.
     pub role: Role,
-    /// `token_expires_at`: an RFC 3339 time.
+    /// When the presented token expires.
     pub token_expires_at: DateTime<Utc>,
 }
 
@@ -115,21 +115,21 @@ pub struct Author {
 /// A chat as clients see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chat {
-    /// `id`: a UUID.
+    /// The chat's id.
     pub id: Uuid,
-    /// `status`: a [`ChatStatus`].
+    /// Where the chat is in its life.
     pub status: ChatStatus,
-    /// `visitor`: a [`Visitor`].
+    /// Who started it.
     pub visitor: Visitor,
-    /// `subject`: a string, or `null`.
+    /// What the visitor said it is about, or `null`.
     pub subject: Option<String>,
-    /// `assigned_agent_id`: a UUID, or `null`.
+    /// The agent who has it, or `null` while open.
     pub assigned_agent_id: Option<Uuid>,
-    /// `created_at`: an RFC 3339 time.
+    /// When it was started.
     pub created_at: DateTime<Utc>,
-    /// `updated_at`: an RFC 3339 time.
+    /// When it last changed (a message, an assignment, the close).
     pub updated_at: DateTime<Utc>,
-    /// `closed_at`: an RFC 3339 time, or `null`.
+    /// When it was closed, or `null`.
     pub closed_at: Option<DateTime<Utc>>,
     /// `seq` of the chat's newest message; 0 before the first.
     pub last_seq: i64,
@@ -140,16 +140,16 @@ pub struct Chat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatClaim {
-    /// `id`: a UUID.
+    /// The chat's id.
     pub id: Uuid,
-    /// `created_at`: an RFC 3339 time.
+    /// When the chat was started.
     pub created_at: DateTime<Utc>,
 }
 
 /// A page of chats, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatPage {
-    /// `chats`: a list of [`Chat`]s.
+    /// The page, newest first.
     pub chats: Vec<Chat>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
@@ -158,10 +158,10 @@ pub struct ChatPage {
 /// Application-level liveness check; answered by `pong` with the same nonce.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPing {
-    /// `nonce`: a string, or `null`.
+    /// Any string; the `pong` echoes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    /// `ref`: a string, or `null`.
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -169,11 +169,11 @@ pub struct ClientPing {
 /// Mark every message up to `seq` as read by the sender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRead {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
-    /// `seq`: an integer.
+    /// Every message up to this `seq` is read.
     pub seq: i64,
-    /// `ref`: a string, or `null`.
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -181,9 +181,9 @@ pub struct ClientRead {
 /// Swap in a fresh token of the same principal without reconnecting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRefreshToken {
-    /// `token`: a string.
+    /// A fresh token of the same principal.
     pub token: String,
-    /// `ref`: a string, or `null`.
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -191,13 +191,13 @@ pub struct ClientRefreshToken {
 /// Send a message. Idempotent per author, chat and `client_msg_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSend {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
     /// 1 to 64 printable ASCII characters, chosen by the client.
     pub client_msg_id: String,
-    /// `body`: a string.
+    /// The message text: 1 to the server's limit (4000 characters by default), not blank.
     pub body: String,
-    /// `ref`: a string, or `null`.
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -205,12 +205,12 @@ pub struct ClientSend {
 /// Receive a chat's messages with `seq > after_seq`, then live ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSubscribe {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
     /// The last `seq` the client has; 0 (the default) replays from the start.
     #[serde(default)]
     pub after_seq: i64,
-    /// `ref`: a string, or `null`.
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -218,11 +218,11 @@ pub struct ClientSubscribe {
 /// Tell the chat's other subscribers the sender is (or stopped) typing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientTyping {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
-    /// `active`: true or false.
+    /// True while typing, false once stopped.
     pub active: bool,
-    /// `ref`: a string, or `null`.
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -230,11 +230,30 @@ pub struct ClientTyping {
 /// Stop receiving a chat's messages, typing and read events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientUnsubscribe {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
-    /// `ref`: a string, or `null`.
+    /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+}
+
+/// What this connection may send, so clients can pace themselves instead
+/// of learning the limits from refusals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionLimits {
+    /// Client frames per second, sustained; past it a frame is refused with
+    /// `rate_limited`.
+    pub frames_per_second: u64,
+    /// Client frames that may be sent at once before the sustained rate
+    /// applies.
+    pub frame_burst: u64,
+    /// The largest frame accepted, in bytes; a larger one closes with 1009.
+    pub max_frame_bytes: u64,
+    /// The longest message body, in characters.
+    pub max_message_chars: u64,
+    /// The most messages one `subscribe` replays; past it `subscribed` says
+    /// `recovered: false`.
+    pub replay_cap: u64,
 }
 
 /// `POST /v1/agents` body.
@@ -244,7 +263,7 @@ pub struct CreateAgentRequest {
     pub email: String,
     /// Shown to guests; 1 to 100 characters.
     pub name: String,
-    /// `role`: a [`Role`].
+    /// What the agent may do.
     pub role: Role,
     /// 12 to 1024 characters.
     pub password: String,
@@ -253,7 +272,7 @@ pub struct CreateAgentRequest {
 /// `POST /v1/chats` body; every field is optional, and so is the body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateChatRequest {
-    /// `visitor`: a [`VisitorInput`], or `null`.
+    /// What the visitor says about themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<VisitorInput>,
     /// 1 to 200 characters.
@@ -264,7 +283,7 @@ pub struct CreateChatRequest {
 /// `POST /v1/chats` response: the chat and the guest token that opens it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateChatResponse {
-    /// `chat`: a [`Chat`].
+    /// The new chat, `open`.
     pub chat: Chat,
     /// A guest JWT for this chat only; pass it as `Authorization: Bearer` or,
     /// for the WebSocket, as the `token` query parameter.
@@ -276,16 +295,16 @@ pub struct CreateChatResponse {
 /// The body of every REST error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// `error`: a [`ErrorDetail`].
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
 /// What went wrong: a stable code and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
-    /// `code`: a [`ErrorCode`].
+    /// Stable: branch on it.
     pub code: ErrorCode,
-    /// `message`: a string.
+    /// For people; may change.
     pub message: String,
 }
 
@@ -293,22 +312,22 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuestClaims {
-    /// `iss`: a string.
+    /// Issuer; must equal the server's configured issuer.
     pub iss: String,
-    /// `aud`: a string.
+    /// Audience; must equal the server's configured audience.
     pub aud: String,
     /// The visitor's id.
     pub sub: Uuid,
     /// The one chat this token opens.
     pub chat: ChatClaim,
-    /// `iat`: an integer.
+    /// Issued at, seconds since the Unix epoch.
     pub iat: i64,
-    /// `exp`: an integer.
+    /// Expires at, seconds since the Unix epoch.
     pub exp: i64,
-    /// `nbf`: an integer.
+    /// Not before, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
-    /// `jti`: a string.
+    /// Unique token id, 1 to 128 bytes.
     pub jti: String,
 }
 
@@ -317,18 +336,18 @@ pub struct GuestClaims {
 pub struct GuestMe {
     /// The visitor id.
     pub id: Uuid,
-    /// `chat_id`: a UUID.
+    /// The one chat the token opens.
     pub chat_id: Uuid,
-    /// `token_expires_at`: an RFC 3339 time.
+    /// When the presented token expires.
     pub token_expires_at: DateTime<Utc>,
 }
 
 /// `POST /v1/chats/{chat_id}/token` response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuestTokenResponse {
-    /// `guest_token`: a string.
+    /// A guest JWT for this chat only.
     pub guest_token: String,
-    /// `expires_in`: an integer.
+    /// Seconds until the token expires.
     pub expires_in: u64,
 }
 
@@ -342,35 +361,35 @@ pub struct Health {
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
-    /// `email`: a string.
+    /// The agent's email.
     pub email: String,
-    /// `password`: a string.
+    /// The agent's password.
     pub password: String,
 }
 
 /// One stored chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    /// `id`: a UUID.
+    /// The message's id.
     pub id: Uuid,
-    /// `chat_id`: a UUID.
+    /// The chat it belongs to.
     pub chat_id: Uuid,
     /// Position in the chat: starts at 1, no gaps, never reused.
     pub seq: i64,
-    /// `author`: a [`Author`].
+    /// Who wrote it.
     pub author: Author,
-    /// `body`: a string.
+    /// The text.
     pub body: String,
     /// The sender's idempotency key.
     pub client_msg_id: String,
-    /// `created_at`: an RFC 3339 time.
+    /// When it was stored.
     pub created_at: DateTime<Utc>,
 }
 
 /// A page of messages in ascending `seq` order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagePage {
-    /// `messages`: a list of [`Message`]s.
+    /// The page, ascending by `seq`.
     pub messages: Vec<Message>,
     /// More messages match the query beyond this page.
     pub has_more: bool,
@@ -379,7 +398,7 @@ pub struct MessagePage {
 /// Who a connection is authenticated as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
-    /// `type`: a [`PartyType`].
+    /// Agent or guest.
     #[serde(rename = "type")]
     pub kind: PartyType,
     /// Agent id, or visitor id for a guest.
@@ -406,27 +425,32 @@ pub struct SendMessageRequest {
 /// The sender's message is durably stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerAck {
-    /// `client_msg_id`: a string.
+    /// The `client_msg_id` of the `send` this answers.
     pub client_msg_id: String,
-    /// `message`: a [`Message`].
+    /// The stored message.
     pub message: Message,
+    /// True when an earlier `send` with this `client_msg_id` stored the
+    /// message (this one was a resend): nothing new was stored or
+    /// delivered.
+    pub duplicate: bool,
 }
 
 /// A chat was created, assigned or closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerChatUpdated {
-    /// `chat`: a [`Chat`].
+    /// The chat as it is now.
     pub chat: Chat,
 }
 
 /// A frame was refused; the connection stays open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerError {
-    /// `code`: a [`ErrorCode`].
+    /// Why; a stable code.
     pub code: ErrorCode,
-    /// `message`: a string.
+    /// For people; may change.
     pub message: String,
-    /// `ref`: a string, or `null`.
+    /// The refused frame's `ref`, else its `client_msg_id`, cut to 64
+    /// characters; `null` when it had neither or was not parsed.
     #[serde(rename = "ref")]
     pub reference: Option<String>,
 }
@@ -437,61 +461,64 @@ pub struct ServerHello {
     /// The protocol version the server speaks, such as `1.0.0`; its
     /// major number is the `v1` of the paths.
     pub protocol_version: String,
-    /// `connection_id`: a UUID.
+    /// This connection's id, as the server's logs name it.
     pub connection_id: Uuid,
-    /// `principal`: a [`Principal`].
+    /// Who the token says the client is.
     pub principal: Principal,
     /// The server pings this often; a peer silent for twice as long is
     /// disconnected.
     pub heartbeat_interval_ms: u64,
-    /// `token_expires_at`: an RFC 3339 time.
+    /// When the connection's token expires; `token_expiring` comes a
+    /// minute before.
     pub token_expires_at: DateTime<Utc>,
+    /// What this connection may send.
+    pub limits: ConnectionLimits,
 }
 
 /// A message of a subscribed chat, in `seq` order, the receiver's own
 /// messages included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerMessage {
-    /// `message`: a [`Message`].
+    /// The stored message.
     pub message: Message,
 }
 
-/// A variant of [`ServerFrame`].
+/// The answer to a `ping`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerPong {
-    /// `nonce`: a string, or `null`.
+    /// The `ping`'s nonce, or `null`.
     pub nonce: Option<String>,
 }
 
-/// A variant of [`ServerFrame`].
+/// An agent came online or went offline (agents only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerPresence {
-    /// `agent_id`: a UUID.
+    /// The agent.
     pub agent_id: Uuid,
-    /// `status`: a [`PresenceStatus`].
+    /// Online or offline.
     pub status: PresenceStatus,
 }
 
-/// A variant of [`ServerFrame`].
+/// Someone in a subscribed chat read up to a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRead {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
-    /// `author`: a [`Author`].
+    /// Who read.
     pub author: Author,
-    /// `seq`: an integer.
+    /// Their stored read position: every message up to this `seq`.
     pub seq: i64,
 }
 
 /// A subscribe's replay is done; live messages follow, `seq > last_seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerSubscribed {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
     /// False when the backlog was over the replay cap and nothing was
     /// replayed: page `(after_seq, last_seq]` over REST.
     pub recovered: bool,
-    /// `last_seq`: an integer.
+    /// The `seq` live messages continue after.
     pub last_seq: i64,
 }
 
@@ -499,32 +526,32 @@ pub struct ServerSubscribed {
 /// the connection closes with 4001.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerTokenExpiring {
-    /// `expires_at`: an RFC 3339 time.
+    /// When the connection's token expires.
     pub expires_at: DateTime<Utc>,
 }
 
 /// A `refresh_token` was accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerTokenRefreshed {
-    /// `token_expires_at`: an RFC 3339 time.
+    /// When the new token expires.
     pub token_expires_at: DateTime<Utc>,
 }
 
-/// A variant of [`ServerFrame`].
+/// Someone in a subscribed chat started or stopped typing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerTyping {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
-    /// `author`: a [`Author`].
+    /// Who is typing.
     pub author: Author,
-    /// `active`: true or false.
+    /// True while typing, false once stopped.
     pub active: bool,
 }
 
 /// The chat's messages are no longer delivered on this connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerUnsubscribed {
-    /// `chat_id`: a UUID.
+    /// The chat.
     pub chat_id: Uuid,
 }
 
@@ -533,13 +560,13 @@ pub struct ServerUnsubscribed {
 pub struct TokenResponse {
     /// An agent JWT; send it as `Authorization: Bearer <token>`.
     pub access_token: String,
-    /// `token_type`: a [`TokenType`].
+    /// Always `Bearer`.
     pub token_type: TokenType,
     /// Seconds until `access_token` expires.
     pub expires_in: u64,
     /// Opaque, single use: trade it at `POST /v1/auth/refresh` for a new pair.
     pub refresh_token: String,
-    /// `agent`: a [`Agent`].
+    /// The agent logged in.
     pub agent: Agent,
 }
 
@@ -548,9 +575,9 @@ pub struct TokenResponse {
 pub struct Visitor {
     /// The `sub` of the chat's guest tokens.
     pub id: Uuid,
-    /// `name`: a string, or `null`.
+    /// The visitor's name, or `null` when they gave none.
     pub name: Option<String>,
-    /// `email`: a string, or `null`.
+    /// The visitor's email, or `null` when they gave none.
     pub email: Option<String>,
 }
 
@@ -862,10 +889,10 @@ impl fmt::Display for PartyType {
 /// Whether an agent has at least one open connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PresenceStatus {
-    /// `online` on the wire.
+    /// At least one connection is open.
     #[serde(rename = "online")]
     Online,
-    /// `offline` on the wire.
+    /// The agent's last connection closed.
     #[serde(rename = "offline")]
     Offline,
 }

@@ -6,8 +6,8 @@
 use byrd_spec::error::ErrorCode;
 use byrd_spec::message::PartyType;
 use byrd_spec::ws::{
-    ClientFrame, PingFrame, PresenceStatus, Principal, ReadFrame, RefreshTokenFrame, SendFrame,
-    ServerFrame, SubscribeFrame, TypingFrame, UnsubscribeFrame,
+    ClientFrame, ConnectionLimits, PingFrame, PresenceStatus, Principal, ReadFrame,
+    RefreshTokenFrame, SendFrame, ServerFrame, SubscribeFrame, TypingFrame, UnsubscribeFrame,
 };
 use serde_json::Value;
 
@@ -62,11 +62,19 @@ fn server_examples() -> Vec<ServerFrame> {
             },
             heartbeat_interval_ms: 25_000,
             token_expires_at: at(86_400),
+            limits: ConnectionLimits {
+                frames_per_second: 20,
+                frame_burst: 40,
+                max_frame_bytes: 65_536,
+                max_message_chars: 4000,
+                replay_cap: 1000,
+            },
         },
         ServerFrame::Message { message: message() },
         ServerFrame::Ack {
             client_msg_id: "c1".into(),
             message: message(),
+            duplicate: false,
         },
         ServerFrame::Typing {
             chat_id: id(CHAT),
