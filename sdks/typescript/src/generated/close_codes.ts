@@ -10,6 +10,7 @@ export const CLOSE_CODES: Readonly<Record<number, { name: string; action: CloseA
   1001: { name: "server_shutdown", action: "reconnect" },
   1008: { name: "policy_violation", action: "stop" },
   1009: { name: "frame_too_large", action: "reconnect" },
+  1011: { name: "resume_required", action: "reconnect" },
   4001: { name: "token_expired", action: "refresh_token_then_reconnect" },
   4002: { name: "token_revoked", action: "stop" },
   4008: { name: "slow_consumer", action: "reconnect" },

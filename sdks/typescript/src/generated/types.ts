@@ -37,6 +37,9 @@ export type ErrorCode = Open<
   | "unknown_frame_type"
   | "invalid_frame"
   | "body_too_long"
+  | "client_msg_id_reused"
+  | "limit_exceeded"
+  | "unavailable"
 >;
 
 export interface Author {

@@ -24,6 +24,7 @@ import { type BackoffOptions, DEFAULT_BACKOFF, fullJitter } from "./backoff.js";
 import { Delivery } from "./delivery.js";
 import { Emitter, type EventOf, type RealtimeEvent, type RealtimeEventType } from "./events.js";
 import { Outbox } from "./outbox.js";
+import { Pacer } from "./pacer.js";
 import { resolveWebSocket, socketUrl, textOf, type WebSocketConstructor, type WebSocketLike } from "./socket.js";
 import type { ConnectionState } from "./state.js";
 import { watchPage } from "./wake.js";
@@ -43,6 +44,13 @@ export interface RealtimeOptions {
   connectTimeoutMs?: number;
   /** The server's frame limit in bytes (default 65 536); a larger send is refused at once. */
   maxFrameBytes?: number;
+  /**
+   * Frames a second the client writes at most, and the burst it may write
+   * at once (defaults 20 and 40, the server's defaults): a server refuses
+   * frames past its allowance and closes a connection that keeps trying.
+   */
+  framesPerSecond?: number;
+  frameBurst?: number;
   /** In browsers, reconnect at once when the network returns or the page is shown (default true). */
   watchPage?: boolean;
   /**
@@ -64,8 +72,10 @@ type Next =
   | { kind: "retry"; uptime: number; refresh: string | null }
   | { kind: "final"; state: Extract<ConnectionState, { status: "closed" }> };
 
-/** Refusals of a `send` that do not settle it: the frame was not processed, so it goes again. */
-const RESEND_AFTER_MS = 1000;
+/** Refusals of a `send` that change nothing on the server: it goes again, later. */
+const TRY_AGAIN = new Set(["rate_limited", "unavailable"]);
+/** Waits before such a send goes again: doubling from 1 s up to 30 s. */
+const RESEND_BACKOFF: BackoffOptions = { base: 2000, floor: 1000, cap: 30_000 };
 
 export class RealtimeClient {
   readonly #client: Client;
@@ -75,6 +85,10 @@ export class RealtimeClient {
   readonly #connectTimeout: number;
   readonly #maxFrameBytes: number;
   readonly #watchPage: boolean;
+  readonly #framesPerSecond: number;
+  readonly #frameBurst: number;
+  /** Paces the current socket's frames; null while there is none. */
+  #pacer: Pacer | null = null;
   readonly #events = new Emitter();
   readonly #outbox: Outbox;
   readonly #delivery: Delivery;
@@ -103,6 +117,8 @@ export class RealtimeClient {
     this.#connectTimeout = options.connectTimeoutMs ?? 15_000;
     this.#maxFrameBytes = options.maxFrameBytes ?? 65_536;
     this.#watchPage = options.watchPage ?? true;
+    this.#framesPerSecond = options.framesPerSecond ?? 20;
+    this.#frameBurst = options.frameBurst ?? 40;
     this.#outbox = new Outbox(options.maxQueuedSends ?? 100);
     this.#delivery = new Delivery({
       fetchPage: (chatId, after, upTo) => this.#fetchPage(chatId, after, upTo),
@@ -308,6 +324,8 @@ export class RealtimeClient {
     this.#endSocket = (outcome) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
+      this.#pacer?.stop();
+      this.#pacer = null;
       this.#endSocket = null;
       detach(socket);
       if (outcome.kind !== "closed") {
@@ -350,6 +368,9 @@ export class RealtimeClient {
     const generation = this.#generation;
     // A floor keeps a zero interval from spinning.
     this.#heartbeatMs = Math.max(hello.heartbeat_interval_ms, 50);
+    const socket = this.#socket;
+    this.#pacer?.stop();
+    this.#pacer = new Pacer((text) => this.#socketWrite(socket, text), this.#framesPerSecond, this.#frameBurst);
     this.#setState({ status: "connected" });
     if (this.#credential.kind === "agent") {
       for (const [chatId, delivered] of this.#delivery.followed()) {
@@ -435,21 +456,29 @@ export class RealtimeClient {
   }
 
   #onError(code: string, message: string, ref: string | null): void {
-    const apiError = new ByrdApiError(code, message);
+    const error = new ByrdApiError(code, message);
     const entry = ref === null ? undefined : this.#outbox.get(ref);
-    if (entry && code === "rate_limited") {
-      // Not processed: write it again a little later, same `client_msg_id`.
+    if (entry && TRY_AGAIN.has(code)) {
+      // Nothing was stored: the same frame goes again, later.
       const generation = this.#generation;
+      entry.refusals++;
       this.#timeout(() => {
         if (generation === this.#generation) this.#writeSend(entry.clientMsgId);
-      }, RESEND_AFTER_MS);
+      }, fullJitter(entry.refusals, RESEND_BACKOFF));
       return;
     }
     if (entry) {
-      this.#outbox.settle(entry.clientMsgId, { error: apiError });
+      this.#outbox.settle(entry.clientMsgId, { error });
       return;
     }
-    this.#events.emit({ type: "error", error: apiError });
+    if (code === "rate_limited" && ref === null) {
+      // A frame was refused unread, so which one is unknown: a new
+      // connection resumes every chat and resends every unacked send.
+      this.#emitError(error, message);
+      this.#drop("a frame was refused unread");
+      return;
+    }
+    this.#events.emit({ type: "error", error });
   }
 
   /** `token_expiring`: a fresh token on the live socket, no reconnect. */
@@ -473,8 +502,12 @@ export class RealtimeClient {
   }
 
   #writeText(text: string): boolean {
-    const socket = this.#socket;
-    if (!socket || this.#state.status !== "connected" || socket.readyState !== 1) return false;
+    if (this.#state.status !== "connected" || !this.#pacer) return false;
+    return this.#pacer.send(text);
+  }
+
+  #socketWrite(socket: WebSocketLike | null, text: string): boolean {
+    if (!socket || socket !== this.#socket || socket.readyState !== 1) return false;
     try {
       socket.send(text);
       return true;

@@ -14,6 +14,8 @@ export interface PendingSend {
   readonly frame: string;
   /** The connection that last carried it; 0 when none has yet. */
   writtenOn: number;
+  /** How often the server refused it without storing it (rate limits, overload). */
+  refusals: number;
   readonly promise: Promise<Message>;
   resolve(message: Message): void;
   reject(error: unknown): void;
@@ -41,7 +43,7 @@ export class Outbox {
       resolve = res;
       reject = rej;
     });
-    const entry: PendingSend = { clientMsgId, chatId, frame, writtenOn: 0, promise, resolve, reject };
+    const entry: PendingSend = { clientMsgId, chatId, frame, writtenOn: 0, refusals: 0, promise, resolve, reject };
     this.#pending.set(clientMsgId, entry);
     return entry;
   }

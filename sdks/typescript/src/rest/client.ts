@@ -3,10 +3,10 @@
  * base URL, the credentials and the `fetch` to use; `request` runs one
  * operation with the right token, typed errors and retries.
  *
- * Retries: an answer `429` was refused before any work was done, so it is
- * retried for every operation, after `Retry-After`. Connection failures
- * and `503` are retried only for idempotent operations, after a backoff
- * with full jitter. A `401 token_expired` gets one fresh token (single
+ * Retries: `429` and `503 unavailable` mean the server changed nothing,
+ * so they are retried for every operation, after `Retry-After`. Connection
+ * failures and other `503`s are retried only for idempotent operations,
+ * after a backoff with full jitter. A `401 token_expired` gets one fresh token (single
  * flight, shared with every other caller) and one more try.
  */
 import type { Credential, TokenKind } from "../auth/credential.js";
@@ -129,11 +129,13 @@ export async function request<T>(client: Client, op: OperationSpec, options: Req
       continue;
     }
     if (retry < maxRetries) {
-      if (response.status === 429 && error.retryAfter !== null && error.retryAfter <= client.maxRetryAfterSeconds) {
+      // 429, and 503 `unavailable`, say nothing was done: safe to repeat for any operation.
+      const untouched = response.status === 429 || error.code === "unavailable";
+      if (untouched && error.retryAfter !== null && error.retryAfter <= client.maxRetryAfterSeconds) {
         await sleep(error.retryAfter * 1000, options.signal);
         continue;
       }
-      if (response.status === 503 && op.idempotent) {
+      if (response.status === 503 && (op.idempotent || untouched)) {
         const wait = error.retryAfter ?? fullJitter(retry + 1, { base: 250, floor: 50, cap: 5000 }) / 1000;
         if (wait <= client.maxRetryAfterSeconds) {
           await sleep(wait * 1000, options.signal);

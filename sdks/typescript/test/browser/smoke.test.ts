@@ -1,9 +1,8 @@
 // The browser bundle (dist-browser/byrd.min.js) in headless Chromium,
 // against the real server: a page starts a guest chat and talks over the
-// browser's own WebSocket and fetch to an agent running in Node.
-//
-// The page is served from the same origin as the API, through a small
-// reverse proxy, because the server sends no CORS headers.
+// browser's own WebSocket and fetch to an agent running in Node. The page
+// comes from another origin than the API, as a website's widget does, so
+// the server's CORS answers are part of the test.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -28,7 +27,7 @@ const page = `<!doctype html>
   window.received = [];
   window.states = [];
   window.smoke = (async () => {
-    const client = new Client({ baseUrl: location.origin });
+    const client = new Client({ baseUrl: new URLSearchParams(location.search).get("api") });
     const { session } = await GuestSession.start(client, { visitor: { name: "Browser" } });
     const rt = new RealtimeClient({ client: session.client() });
     window.rt = rt;
@@ -40,40 +39,21 @@ const page = `<!doctype html>
   })();
 </script>`;
 
-/** Serves the page and the bundle, and forwards everything else (HTTP and WebSocket upgrades) to Byrd. */
-async function sameOriginServer(upstream: URL): Promise<http.Server> {
-  const front = http.createServer((req, res) => {
-    if (req.url === "/") return res.writeHead(200, { "content-type": "text/html" }).end(page);
-    if (req.url === "/byrd.min.js") return res.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
-    const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on("error", () => res.destroy());
-    req.pipe(forward);
+/** Serves the page and the bundle: the website that embeds the widget. */
+async function website(): Promise<http.Server> {
+  const site = http.createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://site").pathname;
+    if (path === "/") return res.writeHead(200, { "content-type": "text/html" }).end(page);
+    if (path === "/byrd.min.js") return res.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
+    res.writeHead(404).end();
   });
-  front.on("upgrade", (req, socket, head) => {
-    const back = net.connect(Number(upstream.port), upstream.hostname, () => {
-      const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`)];
-      back.write(`${lines.join("\r\n")}\r\n\r\n`);
-      back.write(head);
-      back.pipe(socket);
-      socket.pipe(back);
-    });
-    const end = () => (back.destroy(), socket.destroy());
-    back.on("error", end);
-    socket.on("error", end);
-  });
-  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
-  return front;
+  await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
+  return site;
 }
 
 test("the browser bundle chats with an agent over the browser's WebSocket", async () => {
-  const front = await sameOriginServer(new URL(server.url));
-  const origin = `http://127.0.0.1:${(front.address() as net.AddressInfo).port}`;
+  const site = await website();
+  const origin = `http://127.0.0.1:${(site.address() as net.AddressInfo).port}`;
   const profile = mkdtempSync(join(tmpdir(), "byrd-chromium-"));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -93,7 +73,7 @@ test("the browser bundle chats with an agent over the browser's WebSocket", asyn
     const tab = await browser.newPage();
     const errors: string[] = [];
     tab.on("pageerror", (error) => errors.push(String(error)));
-    await tab.goto(`${origin}/`);
+    await tab.goto(`${origin}/?api=${encodeURIComponent(server.url)}`);
     const started = (await tab.evaluate("window.smoke")) as { chatId: string; seq: number; author: string };
     assert.deepEqual({ seq: started.seq, author: started.author }, { seq: 1, author: "guest" });
 
@@ -114,8 +94,8 @@ test("the browser bundle chats with an agent over the browser's WebSocket", asyn
   } finally {
     agentRt?.close();
     await browser.close();
-    await new Promise<void>((resolve) => front.close(() => resolve()));
-    front.closeAllConnections();
+    site.closeAllConnections();
+    await new Promise<void>((resolve) => site.close(() => resolve()));
     rmSync(profile, { recursive: true, force: true });
   }
 });

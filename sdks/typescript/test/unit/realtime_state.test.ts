@@ -346,3 +346,37 @@ test("on() returns a working unsubscribe function", async () => {
   h.rt.close();
   assert.equal(count, 1);
 });
+
+test("frames are paced to the server's allowance: a burst, then the rate", async () => {
+  const h = harness({ maxQueuedSends: 100, framesPerSecond: 50, frameBurst: 10 });
+  for (let i = 0; i < 30; i++) h.rt.send(CHAT, `m${i}`).catch(() => {});
+  h.rt.connect();
+  const socket = await h.sockets.next();
+  socket.hello();
+  assert.equal(socket.sentOfType("send").length, 10, "the burst at once");
+  await until(() => socket.sentOfType("send").length === 30, "the rest at the rate", 2000);
+  assert.deepEqual(
+    socket.sentOfType("send").map((f) => f.body),
+    Array.from({ length: 30 }, (_, i) => `m${i}`),
+    "in order",
+  );
+  h.rt.close();
+});
+
+test("a frame refused unread (rate_limited without ref) makes a new connection that resends", async () => {
+  const h = harness();
+  h.rt.connect();
+  const first = await h.sockets.next();
+  first.hello();
+  const pending = h.rt.send(CHAT, "hi", { clientMsgId: "lost-1" });
+  await until(() => first.sentOfType("send").length === 1, "send");
+  first.receive({ type: "error", code: "rate_limited", message: "slow down", ref: null });
+  const second = await h.sockets.next();
+  assert.ok(first.closedByClient);
+  second.hello();
+  await until(() => second.sentOfType("send").length === 1, "resent");
+  assert.equal(second.sentOfType("send")[0]?.client_msg_id, "lost-1");
+  second.receive({ type: "ack", client_msg_id: "lost-1", message: message(1) });
+  assert.equal((await pending).seq, 1);
+  h.rt.close();
+});
