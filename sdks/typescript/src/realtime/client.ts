@@ -307,6 +307,8 @@ export class RealtimeClient {
     | { kind: "lost" }
     | { kind: "closed"; end: End }
   > {
+    // `close()` may have come while the token was on its way.
+    if (this.#closed) return Promise.resolve({ kind: "lost" });
     const generation = ++this.#generation;
     const afterSeq = this.#credential.kind === "guest" ? this.#guestAfterSeq(token) : null;
     let socket: WebSocketLike;

@@ -380,3 +380,17 @@ test("a frame refused unread (rate_limited without ref) makes a new connection t
   assert.equal((await pending).seq, 1);
   h.rt.close();
 });
+
+test("close() while the token is on its way opens no socket", async () => {
+  const sockets = fakeSockets();
+  let release!: (token: string) => void;
+  const slow = tokenProvider("agent", () => new Promise<string>((resolve) => (release = resolve)));
+  const rt = new RealtimeClient({ client: new Client({ baseUrl: "http://byrd.test", credential: slow }), WebSocket: sockets.WebSocket });
+  rt.connect();
+  await until(() => release !== undefined, "the provider is asked");
+  rt.close();
+  release(fakeJwt({ type: "agent", exp: Math.floor(Date.now() / 1000) + 3600 }));
+  await sleep(20);
+  assert.equal(sockets.sockets.length, 0);
+  assert.equal(rt.state.status, "closed");
+});
