@@ -10,7 +10,7 @@
  */
 export * from "./generated/types.js";
 export * from "./generated/operations.js";
-export { CLOSE_CODES, closeAction, type CloseAction } from "./generated/close_codes.js";
+export * from "./generated/protocol.js";
 export { Client, type ClientOptions, type RequestOptions } from "./rest/client.js";
 export { ByrdApiError, ByrdError, type ByrdErrorKind } from "./errors.js";
 export { type Credential, type TokenKind, readClaims, staticToken, tokenProvider } from "./auth/credential.js";

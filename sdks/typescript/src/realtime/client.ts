@@ -15,7 +15,7 @@
  */
 import { type Credential, type TokenKind, readClaims, staticToken } from "../auth/credential.js";
 import { ByrdApiError, ByrdError, apiErrorOf } from "../errors.js";
-import { closeAction, CLOSE_CODES } from "../generated/close_codes.js";
+import { CLOSE_CODES, closeAction } from "../generated/protocol.js";
 import { getMe, listMessages } from "../generated/operations.js";
 import type { ClientFrame, Message, ServerFrame, ServerHello } from "../generated/types.js";
 import type { Client } from "../rest/client.js";

@@ -5,6 +5,7 @@
  * tests pass a fake.
  */
 import { ByrdError } from "../errors.js";
+import { WEBSOCKET_PATH, WEBSOCKET_TOKEN_PARAM } from "../generated/protocol.js";
 
 /** The part of the standard WebSocket interface the client uses. */
 export interface WebSocketLike {
@@ -33,9 +34,9 @@ export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSo
 
 /** `wss://host/v1/ws?token=...` from an `https://host` base URL. */
 export function socketUrl(baseUrl: string, token: string, afterSeq: number | null): string {
-  const url = new URL(`${baseUrl.replace(/\/+$/, "")}/v1/ws`);
+  const url = new URL(`${baseUrl.replace(/\/+$/, "")}${WEBSOCKET_PATH}`);
   url.protocol = url.protocol === "https:" ? "wss:" : url.protocol === "http:" ? "ws:" : url.protocol;
-  url.searchParams.set("token", token);
+  url.searchParams.set(WEBSOCKET_TOKEN_PARAM, token);
   if (afterSeq !== null) url.searchParams.set("after_seq", String(afterSeq));
   return url.toString();
 }

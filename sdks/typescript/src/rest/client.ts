@@ -47,6 +47,8 @@ export interface OperationSpec {
   tokens: readonly TokenKind[];
   /** The operation may be repeated without doing its work twice. */
   idempotent: boolean;
+  /** Statuses other than 2xx whose body is the answer, not an error (a 503 health report). */
+  answers?: readonly number[];
 }
 
 export class Client {
@@ -120,7 +122,7 @@ export async function request<T>(client: Client, op: OperationSpec, options: Req
       }
       throw error;
     }
-    if (response.ok) return decodeSuccess<T>(response, op);
+    if (response.ok || op.answers?.includes(response.status)) return decodeSuccess<T>(response, op);
     const error = await decodeError(response);
     if (error.code === "token_expired" && credential && token !== undefined && !refreshed && options.refreshOnExpiry !== false) {
       refreshed = true;
