@@ -7,12 +7,15 @@
 
 /** An agent as clients see it. Never carries the password hash. */
 export interface Agent {
-  /** A UUID. */
+  /** The agent's id: the `sub` of its tokens. */
   id: string;
+  /** Unique among agents, compared without regard to case. */
   email: string;
+  /** Shown to guests. */
   name: string;
+  /** What the agent may do. */
   role: Role;
-  /** An RFC 3339 time. */
+  /** When the agent was added. */
   created_at: string;
 }
 
@@ -30,6 +33,7 @@ export interface AgentClaims {
   aud: string;
   /** The agent's id. */
   sub: string;
+  /** What the agent may do; admins also manage agents. */
   role: Role;
   /** The agent's display name. */
   name: string;
@@ -51,6 +55,7 @@ export interface AgentClaims {
 
 /** `GET /v1/agents` response. */
 export interface AgentList {
+  /** Every agent, oldest first. */
   agents: Agent[];
 }
 
@@ -59,9 +64,11 @@ export interface AgentMe {
   type: "agent";
   /** The agent id. */
   id: string;
+  /** The agent's display name. */
   name: string;
+  /** What the agent may do. */
   role: Role;
-  /** An RFC 3339 time. */
+  /** When the presented token expires. */
   token_expires_at: string;
 }
 
@@ -82,18 +89,21 @@ export interface Author {
 
 /** A chat as clients see it. */
 export interface Chat {
-  /** A UUID. */
+  /** The chat's id. */
   id: string;
+  /** Where the chat is in its life. */
   status: ChatStatus;
+  /** Who started it. */
   visitor: Visitor;
+  /** What the visitor said it is about, or `null`. */
   subject: string | null;
-  /** A UUID. */
+  /** The agent who has it, or `null` while open. */
   assigned_agent_id: string | null;
-  /** An RFC 3339 time. */
+  /** When it was started. */
   created_at: string;
-  /** An RFC 3339 time. */
+  /** When it last changed (a message, an assignment, the close). */
   updated_at: string;
-  /** An RFC 3339 time. */
+  /** When it was closed, or `null`. */
   closed_at: string | null;
   /** `seq` of the chat's newest message; 0 before the first. */
   last_seq: number;
@@ -104,14 +114,15 @@ export interface Chat {
  * need not look it up.
  */
 export interface ChatClaim {
-  /** A UUID. */
+  /** The chat's id. */
   id: string;
-  /** An RFC 3339 time. */
+  /** When the chat was started. */
   created_at: string;
 }
 
 /** A page of chats, newest first. */
 export interface ChatPage {
+  /** The page, newest first. */
   chats: Chat[];
   /** Pass as `cursor` for the next page; `null` on the last page. */
   next_cursor: string | null;
@@ -141,65 +152,103 @@ export type ClientFrame =
 /** Application-level liveness check; answered by `pong` with the same nonce. */
 export interface ClientPing {
   type: "ping";
+  /** Any string; the `pong` echoes it. */
   nonce?: string | null;
+  /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null;
 }
 
 /** Mark every message up to `seq` as read by the sender. */
 export interface ClientRead {
   type: "read";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
+  /** Every message up to this `seq` is read. */
   seq: number;
+  /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null;
 }
 
 /** Swap in a fresh token of the same principal without reconnecting. */
 export interface ClientRefreshToken {
   type: "refresh_token";
+  /** A fresh token of the same principal. */
   token: string;
+  /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null;
 }
 
 /** Send a message. Idempotent per author, chat and `client_msg_id`. */
 export interface ClientSend {
   type: "send";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
   /** 1 to 64 printable ASCII characters, chosen by the client. */
   client_msg_id: string;
+  /** The message text: 1 to the server's limit (4000 characters by default), not blank. */
   body: string;
+  /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null;
 }
 
 /** Receive a chat's messages with `seq > after_seq`, then live ones. */
 export interface ClientSubscribe {
   type: "subscribe";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
   /**
    * The last `seq` the client has; 0 (the default) replays from the start.
    * Absent means `0`.
    */
   after_seq?: number;
+  /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null;
 }
 
 /** Tell the chat's other subscribers the sender is (or stopped) typing. */
 export interface ClientTyping {
   type: "typing";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
+  /** True while typing, false once stopped. */
   active: boolean;
+  /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null;
 }
 
 /** Stop receiving a chat's messages, typing and read events. */
 export interface ClientUnsubscribe {
   type: "unsubscribe";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
+  /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null;
+}
+
+/**
+ * What this connection may send, so clients can pace themselves instead
+ * of learning the limits from refusals.
+ */
+export interface ConnectionLimits {
+  /**
+   * Client frames per second, sustained; past it a frame is refused with
+   * `rate_limited`.
+   */
+  frames_per_second: number;
+  /**
+   * Client frames that may be sent at once before the sustained rate
+   * applies.
+   */
+  frame_burst: number;
+  /** The largest frame accepted, in bytes; a larger one closes with 1009. */
+  max_frame_bytes: number;
+  /** The longest message body, in characters. */
+  max_message_chars: number;
+  /**
+   * The most messages one `subscribe` replays; past it `subscribed` says
+   * `recovered: false`.
+   */
+  replay_cap: number;
 }
 
 /** `POST /v1/agents` body. */
@@ -208,6 +257,7 @@ export interface CreateAgentRequest {
   email: string;
   /** Shown to guests; 1 to 100 characters. */
   name: string;
+  /** What the agent may do. */
   role: Role;
   /** 12 to 1024 characters. */
   password: string;
@@ -215,6 +265,7 @@ export interface CreateAgentRequest {
 
 /** `POST /v1/chats` body; every field is optional, and so is the body. */
 export interface CreateChatRequest {
+  /** What the visitor says about themselves. */
   visitor?: VisitorInput | null;
   /** 1 to 200 characters. */
   subject?: string | null;
@@ -222,6 +273,7 @@ export interface CreateChatRequest {
 
 /** `POST /v1/chats` response: the chat and the guest token that opens it. */
 export interface CreateChatResponse {
+  /** The new chat, `open`. */
   chat: Chat;
   /**
    * A guest JWT for this chat only; pass it as `Authorization: Bearer` or,
@@ -234,6 +286,7 @@ export interface CreateChatResponse {
 
 /** The body of every REST error response. */
 export interface ErrorBody {
+  /** What went wrong. */
   error: ErrorDetail;
 }
 
@@ -296,22 +349,30 @@ export const ErrorCodeHttpStatus: Readonly<Record<string, number>> = {
 
 /** What went wrong: a stable code and a message for people. */
 export interface ErrorDetail {
+  /** Stable: branch on it. */
   code: ErrorCode;
+  /** For people; may change. */
   message: string;
 }
 
 /** Claims of a guest token (`type: "guest"`). */
 export interface GuestClaims {
   type: "guest";
+  /** Issuer; must equal the server's configured issuer. */
   iss: string;
+  /** Audience; must equal the server's configured audience. */
   aud: string;
   /** The visitor's id. */
   sub: string;
   /** The one chat this token opens. */
   chat: ChatClaim;
+  /** Issued at, seconds since the Unix epoch. */
   iat: number;
+  /** Expires at, seconds since the Unix epoch. */
   exp: number;
+  /** Not before, seconds since the Unix epoch. */
   nbf?: number;
+  /** Unique token id, 1 to 128 bytes. */
   jti: string;
 }
 
@@ -320,15 +381,17 @@ export interface GuestMe {
   type: "guest";
   /** The visitor id. */
   id: string;
-  /** A UUID. */
+  /** The one chat the token opens. */
   chat_id: string;
-  /** An RFC 3339 time. */
+  /** When the presented token expires. */
   token_expires_at: string;
 }
 
 /** `POST /v1/chats/{chat_id}/token` response. */
 export interface GuestTokenResponse {
+  /** A guest JWT for this chat only. */
   guest_token: string;
+  /** Seconds until the token expires. */
   expires_in: number;
 }
 
@@ -344,7 +407,9 @@ export type HealthStatus =
 
 /** `POST /v1/auth/login` body. */
 export interface LoginRequest {
+  /** The agent's email. */
   email: string;
+  /** The agent's password. */
   password: string;
 }
 
@@ -355,22 +420,25 @@ export type Me =
 
 /** One stored chat message. */
 export interface Message {
-  /** A UUID. */
+  /** The message's id. */
   id: string;
-  /** A UUID. */
+  /** The chat it belongs to. */
   chat_id: string;
   /** Position in the chat: starts at 1, no gaps, never reused. */
   seq: number;
+  /** Who wrote it. */
   author: Author;
+  /** The text. */
   body: string;
   /** The sender's idempotency key. */
   client_msg_id: string;
-  /** An RFC 3339 time. */
+  /** When it was stored. */
   created_at: string;
 }
 
 /** A page of messages in ascending `seq` order. */
 export interface MessagePage {
+  /** The page, ascending by `seq`. */
   messages: Message[];
   /** More messages match the query beyond this page. */
   has_more: boolean;
@@ -388,6 +456,7 @@ export type PresenceStatus =
 
 /** Who a connection is authenticated as. */
 export interface Principal {
+  /** Agent or guest. */
   type: PartyType;
   /** Agent id, or visitor id for a guest. */
   id: string;
@@ -418,21 +487,36 @@ export interface SendMessageRequest {
 /** The sender's message is durably stored. */
 export interface ServerAck {
   type: "ack";
+  /** The `client_msg_id` of the `send` this answers. */
   client_msg_id: string;
+  /** The stored message. */
   message: Message;
+  /**
+   * True when an earlier `send` with this `client_msg_id` stored the
+   * message (this one was a resend): nothing new was stored or
+   * delivered.
+   */
+  duplicate: boolean;
 }
 
 /** A chat was created, assigned or closed. */
 export interface ServerChatUpdated {
   type: "chat_updated";
+  /** The chat as it is now. */
   chat: Chat;
 }
 
 /** A frame was refused; the connection stays open. */
 export interface ServerError {
   type: "error";
+  /** Why; a stable code. */
   code: ErrorCode;
+  /** For people; may change. */
   message: string;
+  /**
+   * The refused frame's `ref`, else its `client_msg_id`, cut to 64
+   * characters; `null` when it had neither or was not parsed.
+   */
   ref: string | null;
 }
 
@@ -460,16 +544,22 @@ export interface ServerHello {
    * major number is the `v1` of the paths.
    */
   protocol_version: string;
-  /** A UUID. */
+  /** This connection's id, as the server's logs name it. */
   connection_id: string;
+  /** Who the token says the client is. */
   principal: Principal;
   /**
    * The server pings this often; a peer silent for twice as long is
    * disconnected.
    */
   heartbeat_interval_ms: number;
-  /** An RFC 3339 time. */
+  /**
+   * When the connection's token expires; `token_expiring` comes a
+   * minute before.
+   */
   token_expires_at: string;
+  /** What this connection may send. */
+  limits: ConnectionLimits;
 }
 
 /**
@@ -478,39 +568,48 @@ export interface ServerHello {
  */
 export interface ServerMessage {
   type: "message";
+  /** The stored message. */
   message: Message;
 }
 
+/** The answer to a `ping`. */
 export interface ServerPong {
   type: "pong";
+  /** The `ping`'s nonce, or `null`. */
   nonce: string | null;
 }
 
+/** An agent came online or went offline (agents only). */
 export interface ServerPresence {
   type: "presence";
-  /** A UUID. */
+  /** The agent. */
   agent_id: string;
+  /** Online or offline. */
   status: PresenceStatus;
 }
 
+/** Someone in a subscribed chat read up to a message. */
 export interface ServerRead {
   type: "read";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
+  /** Who read. */
   author: Author;
+  /** Their stored read position: every message up to this `seq`. */
   seq: number;
 }
 
 /** A subscribe's replay is done; live messages follow, `seq > last_seq`. */
 export interface ServerSubscribed {
   type: "subscribed";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
   /**
    * False when the backlog was over the replay cap and nothing was
    * replayed: page `(after_seq, last_seq]` over REST.
    */
   recovered: boolean;
+  /** The `seq` live messages continue after. */
   last_seq: number;
 }
 
@@ -520,29 +619,32 @@ export interface ServerSubscribed {
  */
 export interface ServerTokenExpiring {
   type: "token_expiring";
-  /** An RFC 3339 time. */
+  /** When the connection's token expires. */
   expires_at: string;
 }
 
 /** A `refresh_token` was accepted. */
 export interface ServerTokenRefreshed {
   type: "token_refreshed";
-  /** An RFC 3339 time. */
+  /** When the new token expires. */
   token_expires_at: string;
 }
 
+/** Someone in a subscribed chat started or stopped typing. */
 export interface ServerTyping {
   type: "typing";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
+  /** Who is typing. */
   author: Author;
+  /** True while typing, false once stopped. */
   active: boolean;
 }
 
 /** The chat's messages are no longer delivered on this connection. */
 export interface ServerUnsubscribed {
   type: "unsubscribed";
-  /** A UUID. */
+  /** The chat. */
   chat_id: string;
 }
 
@@ -550,11 +652,13 @@ export interface ServerUnsubscribed {
 export interface TokenResponse {
   /** An agent JWT; send it as `Authorization: Bearer <token>`. */
   access_token: string;
+  /** Always `Bearer`. */
   token_type: TokenType;
   /** Seconds until `access_token` expires. */
   expires_in: number;
   /** Opaque, single use: trade it at `POST /v1/auth/refresh` for a new pair. */
   refresh_token: string;
+  /** The agent logged in. */
   agent: Agent;
 }
 
@@ -566,7 +670,9 @@ export type TokenType =
 export interface Visitor {
   /** The `sub` of the chat's guest tokens. */
   id: string;
+  /** The visitor's name, or `null` when they gave none. */
   name: string | null;
+  /** The visitor's email, or `null` when they gave none. */
   email: string | null;
 }
 

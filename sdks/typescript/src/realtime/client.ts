@@ -42,12 +42,17 @@ export interface RealtimeOptions {
   maxQueuedSends?: number;
   /** A socket that has not said `hello` after this many ms is dropped (default 15 000). */
   connectTimeoutMs?: number;
-  /** The server's frame limit in bytes (default 65 536); a larger send is refused at once. */
+  /**
+   * The server's frame limit in bytes; a larger send is refused at once.
+   * By default the limit the server announces in `hello.limits` (65 536
+   * before the first `hello`).
+   */
   maxFrameBytes?: number;
   /**
    * Frames a second the client writes at most, and the burst it may write
-   * at once (defaults 20 and 40, the server's defaults): a server refuses
-   * frames past its allowance and closes a connection that keeps trying.
+   * at once: a server refuses frames past its allowance and closes a
+   * connection that keeps trying. By default the allowance the server
+   * announces in `hello.limits` (20 and 40 when it announces none).
    */
   framesPerSecond?: number;
   frameBurst?: number;
@@ -83,10 +88,11 @@ export class RealtimeClient {
   readonly #WebSocket: WebSocketConstructor;
   readonly #backoff: BackoffOptions;
   readonly #connectTimeout: number;
-  readonly #maxFrameBytes: number;
+  #maxFrameBytes: number;
+  readonly #fixedMaxFrameBytes: boolean;
   readonly #watchPage: boolean;
-  readonly #framesPerSecond: number;
-  readonly #frameBurst: number;
+  readonly #framesPerSecond: number | undefined;
+  readonly #frameBurst: number | undefined;
   /** Paces the current socket's frames; null while there is none. */
   #pacer: Pacer | null = null;
   readonly #events = new Emitter();
@@ -116,9 +122,10 @@ export class RealtimeClient {
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#connectTimeout = options.connectTimeoutMs ?? 15_000;
     this.#maxFrameBytes = options.maxFrameBytes ?? 65_536;
+    this.#fixedMaxFrameBytes = options.maxFrameBytes !== undefined;
     this.#watchPage = options.watchPage ?? true;
-    this.#framesPerSecond = options.framesPerSecond ?? 20;
-    this.#frameBurst = options.frameBurst ?? 40;
+    this.#framesPerSecond = options.framesPerSecond;
+    this.#frameBurst = options.frameBurst;
     this.#outbox = new Outbox(options.maxQueuedSends ?? 100);
     this.#delivery = new Delivery({
       fetchPage: (chatId, after, upTo) => this.#fetchPage(chatId, after, upTo),
@@ -372,7 +379,13 @@ export class RealtimeClient {
     this.#heartbeatMs = Math.max(hello.heartbeat_interval_ms, 50);
     const socket = this.#socket;
     this.#pacer?.stop();
-    this.#pacer = new Pacer((text) => this.#socketWrite(socket, text), this.#framesPerSecond, this.#frameBurst);
+    // The server says what it allows; an explicit option wins, and a server
+    // that announces nothing gets the protocol's defaults.
+    const limits = hello.limits as ServerHello["limits"] | undefined;
+    if (!this.#fixedMaxFrameBytes && limits) this.#maxFrameBytes = limits.max_frame_bytes;
+    const perSecond = this.#framesPerSecond ?? limits?.frames_per_second ?? 20;
+    const burst = this.#frameBurst ?? limits?.frame_burst ?? 40;
+    this.#pacer = new Pacer((text) => this.#socketWrite(socket, text), perSecond, burst);
     this.#setState({ status: "connected" });
     if (this.#credential.kind === "agent") {
       for (const [chatId, delivered] of this.#delivery.followed()) {

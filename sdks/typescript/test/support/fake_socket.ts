@@ -36,7 +36,7 @@ export class FakeSocket implements WebSocketLike {
     this.onopen?.({});
   }
 
-  hello(heartbeatMs = 25_000): void {
+  hello(heartbeatMs = 25_000, limits: Record<string, number> = {}): void {
     if (this.readyState === 0) this.open();
     this.receive({
       type: "hello",
@@ -45,6 +45,14 @@ export class FakeSocket implements WebSocketLike {
       principal: { type: "agent", id: "00000000-0000-4000-8000-00000000000a" },
       heartbeat_interval_ms: heartbeatMs,
       token_expires_at: "2030-01-01T00:00:00Z",
+      limits: {
+        frames_per_second: 20,
+        frame_burst: 40,
+        max_frame_bytes: 65_536,
+        max_message_chars: 4_000,
+        replay_cap: 1_000,
+        ...limits,
+      },
     });
   }
 
