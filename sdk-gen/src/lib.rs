@@ -2,7 +2,7 @@
 //!
 //! The design is a reader, a model and emitters. [`read`] turns the
 //! committed documents of `spec/v1/` into one small [`model::Model`] of
-//! types and operations; each emitter (only Rust so far, `emit::rust`)
+//! types and operations; each emitter (`emit::rust`, `emit::typescript`)
 //! renders its SDK's files from that model through minijinja templates
 //! (`sdk-gen/templates/`) and formats them. Nothing reads the documents
 //! but the reader, and nothing but the model reaches a template.
@@ -37,7 +37,9 @@ pub fn workspace_root() -> PathBuf {
 /// Every generated file of every SDK, as it should be committed.
 pub fn generate(root: &Path) -> anyhow::Result<Vec<GeneratedFile>> {
     let model = read(&root.join(SPEC_DIR))?;
-    emit::rust::emit(&model)
+    let mut files = emit::rust::emit(&model)?;
+    files.extend(emit::typescript::emit(&model)?);
+    Ok(files)
 }
 
 /// Writes every generated file under `root`, removing stale ones from the

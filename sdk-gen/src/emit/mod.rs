@@ -1,13 +1,22 @@
 //! Emitters: one per SDK language, each rendering the model through its
-//! templates under `sdk-gen/templates/<language>/`.
+//! templates under `sdk-gen/templates/<language>/`. The few helpers every
+//! language needs (case conversion, doc lines) live here.
 
 pub mod rust;
+pub mod typescript;
 
+use std::path::Path;
+
+use anyhow::{Context, bail, ensure};
 use minijinja::Environment;
+use serde::Serialize;
+
+use crate::model::{Operation, TokenKind, TypeRef};
+use crate::output::GeneratedFile;
 
 /// Folders that hold only generated files: a file there that no emitter
 /// writes is stale, and `--check` says so.
-pub const GENERATED_DIRS: &[&str] = &[rust::OUTPUT_DIR];
+pub const GENERATED_DIRS: &[&str] = &[rust::OUTPUT_DIR, typescript::OUTPUT_DIR];
 
 /// The first line of every generated file, in the comment syntax of its
 /// language.
@@ -22,4 +31,151 @@ pub fn environment() -> Environment<'static> {
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
     env
+}
+
+/// `invalid_request` → `InvalidRequest`, `open` → `Open`, `Bearer` → `Bearer`.
+pub fn pascal_case(wire: &str) -> String {
+    wire.split(['_', '-', ' '])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The lines of a doc text, trailing spaces trimmed, or none.
+pub fn doc_lines(doc: Option<&str>) -> Vec<String> {
+    doc.map(|text| {
+        text.lines()
+            .map(|line| line.trim_end().to_owned())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// An operation's doc lines: the summary, the description, then who may
+/// call and, under `errors_heading`, the error codes of each status.
+pub fn operation_doc(operation: &Operation, errors_heading: &str) -> Vec<String> {
+    let mut doc = doc_lines(operation.summary.as_deref());
+    if let Some(description) = &operation.description {
+        doc.push(String::new());
+        doc.extend(doc_lines(Some(description)));
+    }
+    doc.push(String::new());
+    let callers = match operation.tokens.as_slice() {
+        [] => "needs no token".to_owned(),
+        kinds => format!(
+            "needs {} token",
+            kinds
+                .iter()
+                .map(|k| match k {
+                    TokenKind::Agent => "an agent",
+                    TokenKind::Guest => "a guest",
+                })
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
+    doc.push(format!(
+        "`{} {}` (`{}`); {callers}.",
+        operation.method, operation.path, operation.id
+    ));
+    let errors: Vec<String> = operation
+        .responses
+        .iter()
+        .filter(|r| !r.error_codes.is_empty())
+        .map(|r| {
+            let status = r
+                .status
+                .map_or_else(|| "other".to_owned(), |s| s.to_string());
+            let codes: Vec<String> = r.error_codes.iter().map(|c| format!("`{c}`")).collect();
+            format!("- {status}: {}", codes.join(", "))
+        })
+        .collect();
+    if !errors.is_empty() {
+        doc.push(String::new());
+        doc.push(errors_heading.to_owned());
+        doc.extend(errors);
+    }
+    doc
+}
+
+/// Renders each of `templates` (file name, source) with `view` as
+/// `module` and the header, passes it through `format`, and places it
+/// under `dir`.
+pub fn render<V: Serialize>(
+    env: &mut Environment<'static>,
+    templates: &[(&'static str, &'static str)],
+    view: &V,
+    dir: &str,
+    format: impl Fn(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<Vec<GeneratedFile>> {
+    #[derive(Serialize)]
+    struct TemplateContext<'a, V> {
+        header: &'a str,
+        module: &'a V,
+    }
+    for (name, source) in templates {
+        env.add_template(name, source)
+            .with_context(|| format!("template {name}"))?;
+    }
+    templates
+        .iter()
+        .map(|(name, _)| {
+            let rendered = env
+                .get_template(name)?
+                .render(TemplateContext {
+                    header: HEADER,
+                    module: view,
+                })
+                .with_context(|| format!("rendering {name}"))?;
+            let contents = format(&rendered).with_context(|| format!("formatting {name}"))?;
+            Ok(GeneratedFile {
+                path: Path::new(dir).join(name),
+                contents,
+            })
+        })
+        .collect()
+}
+
+/// What an operation answers when it succeeds.
+pub struct Answers {
+    /// The answer's body type; `None` for an empty answer (`204`).
+    pub body: Option<TypeRef>,
+    /// Every status whose body is the answer rather than an error: the
+    /// 2xx ones, and any other documented with the same body (a `503`
+    /// health report).
+    pub statuses: Vec<u16>,
+}
+
+/// The answers of `operation`; an error when its successes disagree on
+/// the body type, which no single return type could express.
+pub fn answers(operation: &Operation) -> anyhow::Result<Answers> {
+    let successes: Vec<_> = operation
+        .responses
+        .iter()
+        .filter(|r| r.is_success())
+        .collect();
+    let Some(first) = successes.first() else {
+        bail!("operation `{}` has no success response", operation.id);
+    };
+    ensure!(
+        successes.iter().all(|r| r.body == first.body),
+        "operation `{}` answers different types on success",
+        operation.id
+    );
+    let statuses = operation
+        .responses
+        .iter()
+        .filter(|r| r.is_success() || (first.body.is_some() && r.body == first.body))
+        .filter_map(|r| r.status)
+        .collect();
+    Ok(Answers {
+        body: first.body.clone(),
+        statuses,
+    })
 }

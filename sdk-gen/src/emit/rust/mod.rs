@@ -17,12 +17,7 @@
 mod names;
 mod views;
 
-use std::path::Path;
-
-use anyhow::Context;
-use serde::Serialize;
-
-use super::{HEADER, environment};
+use super::{environment, render};
 use crate::model::Model;
 use crate::output::{GeneratedFile, rustfmt};
 
@@ -53,27 +48,7 @@ pub fn emit(model: &Model) -> anyhow::Result<Vec<GeneratedFile>> {
     let view = views::ModuleView::new(model)?;
     let mut env = environment();
     env.add_filter("doc", doc_comment);
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .with_context(|| format!("template {name}"))?;
-    }
-    TEMPLATES
-        .iter()
-        .map(|(name, _)| {
-            let rendered = env
-                .get_template(name)?
-                .render(TemplateContext {
-                    header: HEADER,
-                    module: &view,
-                })
-                .with_context(|| format!("rendering {name}"))?;
-            let contents = rustfmt(&rendered).with_context(|| format!("formatting {name}"))?;
-            Ok(GeneratedFile {
-                path: Path::new(OUTPUT_DIR).join(name),
-                contents,
-            })
-        })
-        .collect()
+    render(&mut env, TEMPLATES, &view, OUTPUT_DIR, rustfmt)
 }
 
 /// `["a", "", "b"]` → `/// a\n///\n/// b\n`: doc-comment lines, each
@@ -89,10 +64,4 @@ fn doc_comment(lines: Vec<String>) -> String {
             }
         })
         .collect()
-}
-
-#[derive(Serialize)]
-struct TemplateContext<'a> {
-    header: &'a str,
-    module: &'a views::ModuleView,
 }

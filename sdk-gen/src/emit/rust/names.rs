@@ -1,5 +1,6 @@
 //! Rust names and types for the model's wire names.
 
+pub use crate::emit::{doc_lines, pascal_case};
 use crate::model::{IntegerFormat, TypeRef};
 
 /// Keywords a field may be named on the wire, and the Rust name used
@@ -22,20 +23,6 @@ pub fn field_ident(wire: &str) -> String {
         return format!("r#{wire}");
     }
     wire.to_owned()
-}
-
-/// `invalid_request` → `InvalidRequest`, `open` → `Open`, `Bearer` → `Bearer`.
-pub fn pascal_case(wire: &str) -> String {
-    wire.split(['_', '-', ' '])
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
-                None => String::new(),
-            }
-        })
-        .collect()
 }
 
 /// `listChats` → `list_chats`.
@@ -89,16 +76,6 @@ pub fn is_rust_default(ty: &TypeRef, value: &serde_json::Value) -> bool {
         TypeRef::Array { .. } => value.as_array().is_some_and(Vec::is_empty),
         _ => false,
     }
-}
-
-/// `/// ` lines for a doc text, or none.
-pub fn doc_lines(doc: Option<&str>) -> Vec<String> {
-    doc.map(|text| {
-        text.lines()
-            .map(|line| line.trim_end().to_owned())
-            .collect()
-    })
-    .unwrap_or_default()
 }
 
 #[cfg(test)]

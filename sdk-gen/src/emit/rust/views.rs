@@ -1,12 +1,13 @@
 //! The model as the Rust templates see it: every name, type and attribute
 //! decided, so the templates only lay them out.
 
-use anyhow::{bail, ensure};
+use anyhow::ensure;
 use serde::Serialize;
 
 use super::names::{
     doc_lines, field_ident, is_rust_default, param_type, pascal_case, rust_type, snake_case,
 };
+use crate::emit::{answers, operation_doc};
 use crate::model::{
     CloseAction, Model, Operation, Pagination, Param, Shape, TokenKind, TypeDef, TypeRef,
 };
@@ -376,28 +377,8 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
             }
         }
     };
-    let successes: Vec<_> = operation
-        .responses
-        .iter()
-        .filter(|r| r.is_success())
-        .collect();
-    let Some(first) = successes.first() else {
-        bail!("operation `{}` has no success response", operation.id);
-    };
-    ensure!(
-        successes.iter().all(|r| r.body == first.body),
-        "operation `{}` answers different types on success",
-        operation.id
-    );
-    // A documented non-2xx answer with the success body (such as a 503
-    // health report) is an answer too, not an error.
-    let answers = operation
-        .responses
-        .iter()
-        .filter(|r| r.is_success() || (first.body.is_some() && r.body == first.body))
-        .filter_map(|r| r.status)
-        .collect();
-    let returns = first
+    let answers = answers(operation)?;
+    let returns = answers
         .body
         .as_ref()
         .map(rust_type)
@@ -437,14 +418,14 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
         method_ident,
         http_method: operation.method.clone(),
         path: operation.path.clone(),
-        doc: operation_doc(operation),
+        doc: operation_doc(operation, "Errors ([`Error::Api`](crate::Error::Api)):"),
         args,
         path_expr,
         query_expr,
         body_expr,
         tokens: operation.tokens.iter().map(|k| token_variant(*k)).collect(),
         idempotent: operation.idempotent,
-        answers,
+        answers: answers.statuses,
         returns,
         stream,
     };
@@ -499,52 +480,6 @@ fn query_field(param: &Param) -> QueryFieldView {
         doc: doc_lines(param.doc.as_deref()),
         required: param.required,
     }
-}
-
-/// The summary, the description, then who may call and what may go wrong.
-fn operation_doc(operation: &Operation) -> Vec<String> {
-    let mut doc = doc_lines(operation.summary.as_deref());
-    if let Some(description) = &operation.description {
-        doc.push(String::new());
-        doc.extend(doc_lines(Some(description)));
-    }
-    doc.push(String::new());
-    let callers = match operation.tokens.as_slice() {
-        [] => "needs no token".to_owned(),
-        kinds => format!(
-            "needs {} token",
-            kinds
-                .iter()
-                .map(|k| match k {
-                    TokenKind::Agent => "an agent",
-                    TokenKind::Guest => "a guest",
-                })
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-    };
-    doc.push(format!(
-        "`{} {}` (`{}`); {callers}.",
-        operation.method, operation.path, operation.id
-    ));
-    let errors: Vec<String> = operation
-        .responses
-        .iter()
-        .filter(|r| !r.error_codes.is_empty())
-        .map(|r| {
-            let status = r
-                .status
-                .map_or_else(|| "other".to_owned(), |s| s.to_string());
-            let codes: Vec<String> = r.error_codes.iter().map(|c| format!("`{c}`")).collect();
-            format!("- {status}: {}", codes.join(", "))
-        })
-        .collect();
-    if !errors.is_empty() {
-        doc.push(String::new());
-        doc.push("Errors ([`Error::Api`](crate::Error::Api)):".to_owned());
-        doc.extend(errors);
-    }
-    doc
 }
 
 fn token_variant(kind: TokenKind) -> String {

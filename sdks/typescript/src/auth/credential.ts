@@ -1,0 +1,121 @@
+/**
+ * Credentials: where a client's tokens come from. Three kinds exist (an
+ * agent session, a guest session, an application's token provider) and all
+ * answer the same two questions: a token good for now, and a fresh token
+ * because the server refused `stale`.
+ *
+ * Freshness is decided on use, from the token's expiry and the wall clock,
+ * never by a timer: timers stall in background tabs and sleeping laptops,
+ * and a client that wakes must not present a token that expired meanwhile.
+ * However many callers need a fresh token at once, one refresh runs.
+ */
+import { ByrdError } from "../errors.js";
+
+export type TokenKind = "agent" | "guest";
+
+export interface Credential {
+  readonly kind: TokenKind;
+  /** A token valid for at least a while longer; refreshes first when it is not. */
+  token(): Promise<string>;
+  /**
+   * A token other than `stale`, which the server refused as expired or
+   * which is about to expire. Callers racing with the same `stale` token
+   * share one refresh.
+   */
+  refresh(stale: string): Promise<string>;
+}
+
+/** Refresh when less than this is left of a token's life. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/** The claims of a JWT, read without checking the signature (the server does that). */
+export function readClaims(token: string): Record<string, unknown> | null {
+  const payload = token.split(".")[1];
+  if (!payload) return null;
+  try {
+    const base64 = payload.replace(/-/g, "+").replace(/_/g, "/");
+    const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return claims !== null && typeof claims === "object" ? (claims as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A token's `exp` in milliseconds since the epoch, when it has one. */
+export function expiryOf(token: string): number | null {
+  const exp = readClaims(token)?.exp;
+  return typeof exp === "number" ? exp * 1000 : null;
+}
+
+/**
+ * The shared machinery of every credential: the current token and its
+ * expiry, and one refresh at a time.
+ */
+export abstract class RefreshingCredential implements Credential {
+  abstract readonly kind: TokenKind;
+  protected current: string | null = null;
+  /** When `current` expires (ms since the epoch), or null when unknown. */
+  protected expiresAt: number | null = null;
+  #inflight: Promise<string> | null = null;
+
+  /** Gets a new token and sets `current` and `expiresAt`. */
+  protected abstract renew(): Promise<void>;
+
+  token(): Promise<string> {
+    const current = this.current;
+    if (current !== null && (this.expiresAt === null || this.expiresAt - Date.now() > REFRESH_MARGIN_MS)) {
+      return Promise.resolve(current);
+    }
+    return this.refresh(current ?? "");
+  }
+
+  refresh(stale: string): Promise<string> {
+    if (this.#inflight) return this.#inflight;
+    const current = this.current;
+    if (current !== null && current !== stale && (this.expiresAt === null || this.expiresAt - Date.now() > REFRESH_MARGIN_MS)) {
+      // Someone else's refresh already replaced the stale token.
+      return Promise.resolve(current);
+    }
+    const flight = this.renew()
+      .then(() => {
+        if (this.current === null) throw new ByrdError("auth", "the credential has no token");
+        return this.current;
+      })
+      .finally(() => {
+        this.#inflight = null;
+      });
+    this.#inflight = flight;
+    return flight;
+  }
+}
+
+/**
+ * A credential backed by the application: `provide` is called whenever a
+ * fresh token is needed (a backend minting agent tokens, say). An empty
+ * string, or a thrown `ByrdError` of kind `auth`, means "no more tokens":
+ * the realtime client stops. Any other failure is retried with backoff.
+ */
+export function tokenProvider(kind: TokenKind, provide: () => Promise<string> | string): Credential {
+  return new (class extends RefreshingCredential {
+    readonly kind = kind;
+    protected async renew(): Promise<void> {
+      const token = await provide();
+      if (typeof token !== "string" || token === "") {
+        throw new ByrdError("auth", "the token provider gave no token");
+      }
+      this.current = token;
+      this.expiresAt = expiryOf(token);
+    }
+  })();
+}
+
+/** A fixed token: for one-off calls, or a token whose renewal the application handles itself. */
+export function staticToken(kind: TokenKind, token: string): Credential {
+  return {
+    kind,
+    token: () => Promise.resolve(token),
+    refresh: () => Promise.reject(new ByrdError("auth", "a static token cannot be refreshed")),
+  };
+}

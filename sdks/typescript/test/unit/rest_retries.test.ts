@@ -1,0 +1,77 @@
+// REST retries against a scripted HTTP server on loopback: which answers
+// are tried again, after how long, and which are not.
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { test } from "node:test";
+
+import { ByrdApiError } from "../../src/errors.js";
+import { getChat, listMessages, sendMessage } from "../../src/generated/operations.js";
+import { Client } from "../../src/rest/client.js";
+import { staticToken } from "../../src/auth/credential.js";
+
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | "hang up";
+
+async function scripted(answers: Answer[]): Promise<{ client: Client; hits: number[]; close(): Promise<void> }> {
+  const hits: number[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(Date.now());
+    const answer = answers.shift() ?? { status: 500 };
+    if (answer === "hang up") return void req.socket.destroy();
+    res.writeHead(answer.status, { "content-type": "application/json", "x-request-id": "req-1", ...answer.headers });
+    res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const client = new Client({
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    credential: staticToken("agent", "t"),
+  });
+  return {
+    client,
+    hits,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const rateLimited = { status: 429, body: { error: { code: "rate_limited", message: "slow" } }, headers: { "retry-after": "1" } };
+const page = { status: 200, body: { messages: [], has_more: false } };
+
+test("429 waits for Retry-After, even for a POST", async () => {
+  const s = await scripted([rateLimited, { status: 201, body: { id: "m" } }]);
+  const message = await sendMessage(s.client, "c", { client_msg_id: "x", body: "hi" });
+  assert.equal(message.id, "m");
+  assert.equal(s.hits.length, 2);
+  assert.ok((s.hits[1] as number) - (s.hits[0] as number) >= 950, "waited about a second");
+  await s.close();
+});
+
+test("a dropped connection is retried for a GET, not for a POST", async () => {
+  const get = await scripted(["hang up", page]);
+  assert.deepEqual(await listMessages(get.client, "c"), { messages: [], has_more: false });
+  assert.equal(get.hits.length, 2);
+  await get.close();
+  const post = await scripted(["hang up", { status: 201, body: {} }]);
+  await assert.rejects(sendMessage(post.client, "c", { client_msg_id: "x", body: "hi" }), { kind: "transport" });
+  assert.equal(post.hits.length, 1);
+  await post.close();
+});
+
+test("retries stop at the limit, and the last error is thrown with its request id", async () => {
+  const s = await scripted([rateLimited, rateLimited, rateLimited, page]);
+  const error = await listMessages(s.client, "c", {}, { maxRetries: 2 }).then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof ByrdApiError);
+  assert.equal(error.code, "rate_limited");
+  assert.equal(error.retryAfter, 1);
+  assert.equal(error.requestId, "req-1");
+  assert.equal(s.hits.length, 3);
+  await s.close();
+});
+
+test("an error body the server did not write becomes http_<status>", async () => {
+  const s = await scripted([{ status: 502, headers: { "content-type": "text/html" } }]);
+  await assert.rejects(getChat(s.client, "c"), (e: unknown) => e instanceof ByrdApiError && e.code === "http_502" && e.status === 502);
+  await s.close();
+});
