@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::delivery::Verdict;
 use super::driver::Driver;
+use super::pacer::Pacer;
 use super::socket::Socket;
 use super::{Command, Event};
 use crate::close_codes::CloseCode;
@@ -55,6 +56,8 @@ impl Driver {
         mut token: String,
     ) -> Ended {
         let heartbeat = Duration::from_millis(hello.heartbeat_interval_ms.max(100));
+        self.pacer = Some(Pacer::new(&hello.limits, self.pace));
+        self.max_frame_bytes = usize::try_from(hello.limits.max_frame_bytes).unwrap_or(usize::MAX);
         let mut last_heard = Instant::now();
         let mut ticker =
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
@@ -64,7 +67,7 @@ impl Driver {
 
         for (chat_id, after_seq) in self.follows.positions() {
             if Some(chat_id) != self.guest_chat
-                && let Err(ended) = write(&mut socket, subscribe(chat_id, after_seq)).await
+                && let Err(ended) = self.write(&mut socket, subscribe(chat_id, after_seq)).await
             {
                 return ended;
             }
@@ -108,22 +111,22 @@ impl Driver {
                     Some(Command::Flush) => self.flush(&mut socket).await,
                     Some(Command::Subscribe { chat_id, after_seq }) => {
                         if self.follows.follow(chat_id, after_seq) {
-                            write(&mut socket, subscribe(chat_id, after_seq)).await
+                            self.write(&mut socket, subscribe(chat_id, after_seq)).await
                         } else {
                             Ok(())
                         }
                     }
                     Some(Command::Unsubscribe { chat_id }) => {
                         self.follows.unfollow(chat_id);
-                        write(&mut socket, ClientFrame::Unsubscribe(crate::types::ClientUnsubscribe { chat_id, reference: None })).await
+                        self.write(&mut socket, ClientFrame::Unsubscribe(crate::types::ClientUnsubscribe { chat_id, reference: None })).await
                     }
-                    Some(Command::Frame(frame)) => write(&mut socket, frame).await,
+                    Some(Command::Frame(frame)) => self.write(&mut socket, frame).await,
                 },
                 _ = ticker.tick() => {
                     if last_heard.elapsed() > heartbeat * 2 {
                         Err(Ended::Lost(Error::Transport { message: "no frame for twice the heartbeat interval".into(), source: None }))
                     } else {
-                        write(&mut socket, ClientFrame::Ping(ClientPing::default())).await
+                        self.write(&mut socket, ClientFrame::Ping(ClientPing::default())).await
                     }
                 }
                 () = sleep_until(wake) => {
@@ -131,7 +134,7 @@ impl Driver {
                     let mut step = Ok(());
                     for chat_id in std::mem::take(&mut deferred_subscribes) {
                         if let Some(after_seq) = self.follows.delivered(chat_id) {
-                            step = step.and(write(&mut socket, subscribe(chat_id, after_seq)).await);
+                            step = step.and(self.write(&mut socket, subscribe(chat_id, after_seq)).await);
                         }
                     }
                     match step {
@@ -153,7 +156,30 @@ impl Driver {
             Err(_) => Vec::new(),
         };
         for frame in frames {
-            write(socket, ClientFrame::Send(frame)).await?;
+            let frame = ClientFrame::Send(frame);
+            // The server closes a connection on a frame over its limit
+            // (1009, final): refuse that one send instead.
+            let size = serde_json::to_string(&frame).map_or(0, |text| text.len());
+            if size > self.max_frame_bytes {
+                let ClientFrame::Send(send) = frame else {
+                    continue;
+                };
+                let error = ApiError {
+                    status: ErrorCode::PayloadTooLarge.http_status(),
+                    code: ErrorCode::PayloadTooLarge,
+                    message: format!(
+                        "the send is {size} bytes as a frame; the server takes at most {}",
+                        self.max_frame_bytes
+                    ),
+                    request_id: None,
+                    retry_after: None,
+                };
+                if let Ok(mut outbox) = self.shared.outbox.lock() {
+                    outbox.reject(&send.client_msg_id, Error::Api(error));
+                }
+                continue;
+            }
+            self.write(socket, frame).await?;
         }
         Ok(())
     }
@@ -194,8 +220,7 @@ impl Driver {
             }
             ServerFrame::Error(error) => {
                 self.on_error(error, deferred_subscribes, subscribes_at)
-                    .await;
-                Ok(())
+                    .await
             }
             ServerFrame::TokenExpiring(_) => {
                 match self.credential.refresh_after(&self.client, token).await {
@@ -205,7 +230,7 @@ impl Driver {
                             token: fresh,
                             reference: Some(REFRESH_REF.into()),
                         });
-                        write(socket, frame).await
+                        self.write(socket, frame).await
                     }
                     Err(error @ Error::Auth(_)) => Err(Ended::Auth(error)),
                     // The server closes with 4001 at expiry; the client
@@ -302,12 +327,22 @@ impl Driver {
 
     /// An `error` frame: it settles the send it names, or defers it when
     /// the server only said `rate_limited`; otherwise it is an event.
+    ///
+    /// A `rate_limited` that names no frame refused one unread, and which
+    /// one is unknown: the connection is dropped, and the next one resends
+    /// and resubscribes as after any drop.
     async fn on_error(
         &mut self,
         frame: ServerError,
         deferred_subscribes: &mut Vec<Uuid>,
         subscribes_at: &mut Option<Instant>,
-    ) {
+    ) -> Result<(), Ended> {
+        if frame.code == ErrorCode::RateLimited && frame.reference.is_none() {
+            return Err(Ended::Lost(Error::Transport {
+                message: "the server refused a frame unread (rate_limited)".into(),
+                source: None,
+            }));
+        }
         let error = ApiError {
             status: frame.code.http_status(),
             code: frame.code,
@@ -326,7 +361,7 @@ impl Driver {
                 } else {
                     outbox.reject(reference, Error::Api(error));
                 }
-                return;
+                return Ok(());
             }
             if let Some(chat_id) = reference
                 .strip_prefix(SUBSCRIBE_REF)
@@ -335,7 +370,7 @@ impl Driver {
                 if limited {
                     deferred_subscribes.push(chat_id);
                     *subscribes_at = Some(Instant::now() + RATE_LIMIT_PAUSE);
-                    return;
+                    return Ok(());
                 }
                 // The chat cannot be followed (gone, or not this guest's).
                 self.follows.unfollow(chat_id);
@@ -345,6 +380,15 @@ impl Driver {
             tracing::debug!("the server refused the fresh token as revoked");
         }
         self.emit(Event::Error { error, reference }).await;
+        Ok(())
+    }
+
+    /// Writes one frame once the pace allows it.
+    async fn write(&mut self, socket: &mut Socket, frame: ClientFrame) -> Result<(), Ended> {
+        if let Some(pacer) = &mut self.pacer {
+            pacer.ready().await;
+        }
+        write(socket, frame).await
     }
 }
 

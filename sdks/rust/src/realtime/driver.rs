@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::backoff::Backoff;
 use super::connection::Ended;
 use super::delivery::Follows;
+use super::pacer::{Pace, Pacer};
 use super::socket::{OpenError, Socket, open, socket_url};
 use super::{Command, ConnectionState, Event, Shared};
 use crate::Client;
@@ -30,6 +31,12 @@ pub(crate) struct Driver {
     pub follows: Follows,
     /// A guest's chat, followed from the URL rather than by `subscribe`.
     pub guest_chat: Option<Uuid>,
+    /// The application's cap on the pace of frames.
+    pub pace: Option<Pace>,
+    /// The current connection's pace, from its `hello`.
+    pub pacer: Option<Pacer>,
+    /// The current connection's frame limit, from its `hello`.
+    pub max_frame_bytes: usize,
 }
 
 /// How the task ends: the final state's parts.

@@ -29,6 +29,7 @@ mod delivery;
 mod driver;
 mod events;
 mod outbox;
+mod pacer;
 mod socket;
 mod state;
 
@@ -40,6 +41,7 @@ use uuid::Uuid;
 pub use backoff::Backoff;
 pub use events::{Event, Events};
 pub use outbox::PendingSend;
+pub use pacer::Pace;
 pub use state::ConnectionState;
 
 use self::delivery::Follows;
@@ -63,6 +65,9 @@ pub struct RealtimeOptions {
     /// Where a guest's chat starts: messages with a greater `seq` are
     /// delivered (default 0: the whole chat).
     pub guest_after_seq: i64,
+    /// A pace of frames lower than the server's (default none: the
+    /// client writes as fast as `hello.limits` allows, and no faster).
+    pub pace: Option<Pace>,
 }
 
 impl Default for RealtimeOptions {
@@ -72,6 +77,7 @@ impl Default for RealtimeOptions {
             send_queue: 100,
             event_buffer: 1024,
             guest_after_seq: 0,
+            pace: None,
         }
     }
 }
@@ -92,6 +98,12 @@ impl RealtimeOptions {
     /// Sets [`RealtimeOptions::event_buffer`] (at least 1).
     pub fn event_buffer(mut self, capacity: usize) -> Self {
         self.event_buffer = capacity.max(1);
+        self
+    }
+
+    /// Sets [`RealtimeOptions::pace`].
+    pub fn pace(mut self, pace: Pace) -> Self {
+        self.pace = Some(pace);
         self
     }
 
@@ -164,6 +176,9 @@ impl Client {
             backoff: options.backoff,
             follows,
             guest_chat,
+            pace: options.pace,
+            pacer: None,
+            max_frame_bytes: usize::MAX,
         };
         tokio::spawn(driver.run());
         Ok((

@@ -208,3 +208,58 @@ async fn a_silent_socket_counts_as_dead_and_the_client_resumes() {
     assert_eq!(rt.send(chat.id, "back").await.unwrap().seq, 1);
     assert_eq!(next_message(&mut events).await.seq, 1);
 }
+
+// Three times the server's burst, sent at once: without pacing, the frames
+// past the allowance are refused unread, and the server closes a client
+// that keeps overrunning with 1008 (final).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_is_paced_to_the_allowance_hello_announces_not_refused() {
+    let app = spawn_app_with(|settings| settings.ws.frames_per_second = 10).await;
+    let (guest, chat) = app.client().start_guest(&visitor("Sam")).await.unwrap();
+    let (rt, mut events) = guest.connect_realtime(quick_options()).unwrap();
+    let sends: Vec<_> = (0..60).map(|i| rt.send(chat.id, format!("m{i}"))).collect();
+
+    let stored = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut stored = Vec::new();
+        for send in sends {
+            stored.push(send.await.expect("every send is stored"));
+        }
+        stored
+    })
+    .await
+    .expect("the backlog drains within the allowance");
+    let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=60).collect::<Vec<i64>>());
+
+    rt.close();
+    let mut connections = 0;
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::State(ConnectionState::Connected) => connections += 1,
+            Event::Error { error, .. } => panic!("the server refused a frame: {error:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!(connections, 1, "one connection, never dropped for rate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_over_the_announced_frame_limit_fails_alone() {
+    let app = spawn_app_with(|settings| settings.ws.max_frame_bytes = 1_024).await;
+    let (guest, chat) = app.client().start_guest(&visitor("Sam")).await.unwrap();
+    let (rt, mut events) = guest.connect_realtime(quick_options()).unwrap();
+    wait_connected(&mut events).await;
+
+    let too_large = rt.send(chat.id, "x".repeat(2_000)).await;
+    match too_large {
+        Err(Error::Api(api)) => {
+            assert_eq!(api.code, byrd_sdk::types::ErrorCode::PayloadTooLarge)
+        }
+        other => panic!("refused before it is written, got {other:?}"),
+    }
+    let fine = rt
+        .send(chat.id, "small")
+        .await
+        .expect("the connection lives on");
+    assert_eq!(fine.seq, 1);
+}

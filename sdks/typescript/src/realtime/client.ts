@@ -383,8 +383,11 @@ export class RealtimeClient {
     // that announces nothing gets the protocol's defaults.
     const limits = hello.limits as ServerHello["limits"] | undefined;
     if (!this.#fixedMaxFrameBytes && limits) this.#maxFrameBytes = limits.max_frame_bytes;
-    const perSecond = this.#framesPerSecond ?? limits?.frames_per_second ?? 20;
-    const burst = this.#frameBurst ?? limits?.frame_burst ?? 40;
+    // A tenth below the announced allowance: the server counts frames as
+    // they arrive, and one delayed on the way arrives closer to the next
+    // than it was written; at exactly the allowance that is a refusal.
+    const perSecond = this.#framesPerSecond ?? (limits?.frames_per_second ?? 20) * 0.9;
+    const burst = this.#frameBurst ?? Math.max(1, Math.floor((limits?.frame_burst ?? 40) * 0.9));
     this.#pacer = new Pacer((text) => this.#socketWrite(socket, text), perSecond, burst);
     this.#setState({ status: "connected" });
     if (this.#credential.kind === "agent") {
