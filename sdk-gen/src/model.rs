@@ -168,7 +168,8 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// Which token kinds may call it; empty when it needs no token.
     pub tokens: Vec<TokenKind>,
-    /// The method is idempotent (RFC 9110, section 9.2.2), so a failed
+    /// The method is idempotent (RFC 9110, section 9.2.2), or the body
+    /// carries an idempotency key (`x-byrd-idempotency-key`), so a failed
     /// attempt may be repeated without doing the work twice.
     pub idempotent: bool,
     /// How the answer pages, when it does.

@@ -54,8 +54,9 @@ fn every_operation_and_type_the_spec_names_is_in_the_model() {
 }
 
 /// The documents of `spec/v1/`, copied to a temporary folder with one
-/// change made by `edit` to ws.schema.json.
-fn read_edited(
+/// change made by `edit` to the document `name`.
+fn read_edited_document(
+    name: &str,
     edit: impl FnOnce(&mut serde_json::Value),
 ) -> anyhow::Result<byrd_sdk_gen::model::Model> {
     let root = byrd_sdk_gen::workspace_root().join(byrd_sdk_gen::SPEC_DIR);
@@ -63,11 +64,18 @@ fn read_edited(
     for name in ["openapi.json", "ws.schema.json", "claims.schema.json"] {
         std::fs::copy(root.join(name), dir.path().join(name))?;
     }
-    let path = dir.path().join("ws.schema.json");
-    let mut ws: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-    edit(&mut ws);
-    std::fs::write(&path, serde_json::to_string(&ws)?)?;
+    let path = dir.path().join(name);
+    let mut document: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    edit(&mut document);
+    std::fs::write(&path, serde_json::to_string(&document)?)?;
     byrd_sdk_gen::read(dir.path())
+}
+
+/// [`read_edited_document`] of ws.schema.json.
+fn read_edited(
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> anyhow::Result<byrd_sdk_gen::model::Model> {
+    read_edited_document("ws.schema.json", edit)
 }
 
 #[test]
@@ -114,4 +122,53 @@ fn a_new_frame_type_in_the_spec_becomes_a_new_variant() {
             .any(|v| v.tag_value == "reaction" && v.type_name == "ServerReaction")
     );
     assert!(model.type_def("ServerReaction").is_some());
+}
+
+// The extensions are read, not guessed: a name they give that the
+// operation lacks is an error in the document, not a silent omission.
+#[test]
+fn paging_and_idempotency_extensions_must_name_what_exists() {
+    let model = read_edited_document("openapi.json", |_| {}).expect("the committed documents read");
+    let send = model
+        .operations
+        .iter()
+        .find(|o| o.id == "sendMessage")
+        .unwrap();
+    assert!(
+        send.idempotent,
+        "the idempotency key makes sendMessage safe to repeat"
+    );
+    let start = model
+        .operations
+        .iter()
+        .find(|o| o.id == "startChat")
+        .unwrap();
+    assert!(!start.idempotent);
+
+    let error = read_edited_document("openapi.json", |d| {
+        d["paths"]["/v1/chats"]["get"]["x-byrd-pagination"]["items"] = "nope".into();
+    })
+    .expect_err("a paged operation naming no array");
+    assert!(format!("{error:#}").contains("`nope`"), "{error:#}");
+
+    let error = read_edited_document("openapi.json", |d| {
+        d["paths"]["/v1/chats/{chat_id}/messages"]["post"]["x-byrd-idempotency-key"]["name"] =
+            "body_hash".into();
+    })
+    .expect_err("an idempotency key that is no field");
+    assert!(format!("{error:#}").contains("`body_hash`"), "{error:#}");
+
+    let unmarked = read_edited_document("openapi.json", |d| {
+        let post = d["paths"]["/v1/chats/{chat_id}/messages"]["post"]
+            .as_object_mut()
+            .unwrap();
+        post.remove("x-byrd-idempotency-key");
+    })
+    .expect("the documents read");
+    let send = unmarked
+        .operations
+        .iter()
+        .find(|o| o.id == "sendMessage")
+        .unwrap();
+    assert!(!send.idempotent, "without the key a POST is not repeated");
 }

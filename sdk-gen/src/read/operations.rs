@@ -155,11 +155,14 @@ fn read_operation(
     // `default` last; numbered statuses keep the document's (ascending) order.
     responses.sort_by_key(|response| response.status.is_none());
     let method = method.to_uppercase();
+    // A POST whose body carries an idempotency key (`x-byrd-idempotency-key`)
+    // is as safe to repeat as an idempotent method: the server answers a
+    // repeat with what it stored the first time.
     let idempotent = matches!(
         method.as_str(),
         "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
-    );
-    let pagination = cursor_pagination(types, &query_params, &responses);
+    ) || idempotency_key(operation, body.as_ref().map(|b| &b.ty), types)?;
+    let pagination = cursor_pagination(operation, types, &query_params, &responses)?;
     Ok(Operation {
         id: id.to_owned(),
         method,
@@ -305,46 +308,97 @@ fn token_kinds(
 
 /// Cursor pagination, recognised by its shape: a string query parameter
 /// `P`, and a success body with a nullable string `next_P` and one array.
+/// The paging an operation declares with `x-byrd-pagination`, when it is
+/// cursor-style; every name it gives must exist, or the document is wrong.
+/// Other styles (`seq`) are paged by the SDKs' hand-written code.
 fn cursor_pagination(
+    operation: &Map<String, Value>,
     types: &[TypeDef],
     query: &[Param],
     responses: &[Response],
-) -> Option<Pagination> {
+) -> anyhow::Result<Option<Pagination>> {
+    let Some(declared) = operation.get("x-byrd-pagination") else {
+        return Ok(None);
+    };
+    let name = |key: &str| -> anyhow::Result<&str> {
+        declared
+            .get(key)
+            .and_then(Value::as_str)
+            .with_context(|| format!("`x-byrd-pagination` lacks `{key}`"))
+    };
+    if name("style")? != "cursor" {
+        return Ok(None);
+    }
+    let (param, next, items) = (name("parameter")?, name("next")?, name("items")?);
+    ensure!(
+        query
+            .iter()
+            .any(|p| p.name == param && p.ty == TypeRef::String),
+        "`x-byrd-pagination` names `{param}`, which is no string query parameter"
+    );
     let success: Vec<&Response> = responses.iter().filter(|r| r.is_success()).collect();
     let [response] = success.as_slice() else {
-        return None;
+        bail!("a paged operation has one success response");
     };
-    let Some(TypeRef::Named { name }) = &response.body else {
-        return None;
+    let fields = match &response.body {
+        Some(TypeRef::Named { name }) => match types.iter().find(|t| &t.name == name) {
+            Some(TypeDef {
+                shape: Shape::Struct { fields, .. },
+                ..
+            }) => fields,
+            _ => bail!("a paged operation answers with an object"),
+        },
+        _ => bail!("a paged operation answers with an object"),
     };
-    let Shape::Struct { fields, .. } = &types.iter().find(|t| &t.name == name)?.shape else {
-        return None;
+    ensure!(
+        fields
+            .iter()
+            .any(|f| f.name == next && f.ty == TypeRef::String && f.nullable),
+        "`x-byrd-pagination` names `{next}`, which is no nullable string of the answer"
+    );
+    let Some(TypeRef::Array { items: item }) =
+        fields.iter().find(|f| f.name == items).map(|f| &f.ty)
+    else {
+        bail!("`x-byrd-pagination` names `{items}`, which is no array of the answer");
     };
-    let param = query.iter().find(|p| {
-        p.ty == TypeRef::String
-            && fields.iter().any(|f| {
-                f.name == format!("next_{}", p.name)
-                    && f.ty == TypeRef::String
-                    && f.nullable
-                    && f.required
-            })
-    })?;
-    let arrays: Vec<_> = fields
-        .iter()
-        .filter(|f| matches!(f.ty, TypeRef::Array { .. }))
-        .collect();
-    let [items] = arrays.as_slice() else {
-        return None;
-    };
-    let TypeRef::Array { items: item } = &items.ty else {
-        return None;
-    };
-    Some(Pagination::Cursor {
-        param: param.name.clone(),
-        next_field: format!("next_{}", param.name),
-        items_field: items.name.clone(),
+    Ok(Some(Pagination::Cursor {
+        param: param.to_owned(),
+        next_field: next.to_owned(),
+        items_field: items.to_owned(),
         item: (**item).clone(),
-    })
+    }))
+}
+
+/// Whether `x-byrd-idempotency-key` names a required string of the body.
+fn idempotency_key(
+    operation: &Map<String, Value>,
+    body: Option<&TypeRef>,
+    types: &[TypeDef],
+) -> anyhow::Result<bool> {
+    let Some(declared) = operation.get("x-byrd-idempotency-key") else {
+        return Ok(false);
+    };
+    ensure!(
+        declared.get("in").and_then(Value::as_str) == Some("body"),
+        "`x-byrd-idempotency-key` is only read in the body"
+    );
+    let key = declared
+        .get("name")
+        .and_then(Value::as_str)
+        .context("`x-byrd-idempotency-key` lacks `name`")?;
+    let found = match body {
+        Some(TypeRef::Named { name }) => types.iter().any(|t| {
+            &t.name == name
+                && matches!(&t.shape, Shape::Struct { fields, .. }
+                    if fields.iter().any(|f| f.name == key && f.required && f.ty == TypeRef::String))
+        }),
+        _ => false,
+    };
+    ensure!(
+        found,
+        "`x-byrd-idempotency-key` names `{key}`, which is no required string of the body"
+    );
+    Ok(true)
 }
 
 /// The `application/json` schema of a body or response.

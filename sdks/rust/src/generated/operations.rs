@@ -490,7 +490,7 @@ impl Client {
             query: Vec::new(),
             body: Some(encode_body(body)?),
             tokens: &[TokenKind::Agent, TokenKind::Guest],
-            idempotent: false,
+            idempotent: true,
             answers: &[200, 201],
         };
         self.send(request).await?.decode()

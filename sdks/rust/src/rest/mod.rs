@@ -7,7 +7,9 @@
 //! [`Error::Api`]. What may be retried:
 //! - any request refused with `401 token_expired`, once, after a token
 //!   refresh: the server did nothing with it;
-//! - idempotent requests (`GET`) after a connection failure, a `429` or a
+//! - idempotent requests (`GET`, and a POST whose body carries the
+//!   idempotency key the spec marks, as `send_message`'s `client_msg_id`)
+//!   after a connection failure, a `429` or a
 //!   `503`, up to [`RetryPolicy::max_retries`] times, waiting `Retry-After`
 //!   when the server says, else an exponential backoff with full jitter.
 

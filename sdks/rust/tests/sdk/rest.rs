@@ -146,7 +146,7 @@ fn unavailable() -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idempotent_call_waits_out_a_503_as_retry_after_says_and_a_post_does_not() {
+async fn idempotent_and_keyed_calls_wait_out_a_503_as_retry_after_says_other_posts_do_not() {
     let app = spawn_app().await;
     let proxy = Proxy::start(app.port).await;
     let (guest, chat) = crate::helpers::client_of(&proxy.address)
@@ -165,18 +165,28 @@ async fn an_idempotent_call_waits_out_a_503_as_retry_after_says_and_a_post_does_
         "Retry-After was honoured"
     );
 
+    // sendMessage carries an idempotency key (client_msg_id), so it is
+    // retried too, and the server stores it once.
     proxy.answer_next(unavailable());
     let request = SendMessageRequest {
         client_msg_id: "k1".into(),
         body: "Hello".into(),
     };
-    let Err(Error::Api(refusal)) = crate::helpers::client_of(&proxy.address)
+    let stored = crate::helpers::client_of(&proxy.address)
         .resume_guest(&guest.token().await.unwrap())
         .unwrap()
         .send_message(chat.id, &request)
         .await
+        .expect("a keyed POST waits out the 503");
+    assert_eq!(stored.seq, 1);
+
+    // Starting a chat has no key: a repeat would start a second chat.
+    proxy.answer_next(unavailable());
+    let Err(Error::Api(refusal)) = crate::helpers::client_of(&proxy.address)
+        .start_guest(&visitor("Kim"))
+        .await
     else {
-        panic!("a POST is not retried");
+        panic!("a POST without an idempotency key is not retried");
     };
     assert_eq!(
         (refusal.status, refusal.retry_after),

@@ -308,7 +308,7 @@ export function listMessages(client: Client, chatId: string, query: ListMessages
  * - other: `payload_too_large`, `internal_error`
  */
 export function sendMessage(client: Client, chatId: string, body: T.SendMessageRequest, options?: RequestOptions): Promise<T.Message> {
-  return request(client, { method: "POST", path: `/v1/chats/${segment(chatId)}/messages`, body, tokens: ["agent", "guest"], idempotent: false }, options);
+  return request(client, { method: "POST", path: `/v1/chats/${segment(chatId)}/messages`, body, tokens: ["agent", "guest"], idempotent: true }, options);
 }
 
 /**

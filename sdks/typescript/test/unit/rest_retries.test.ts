@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 
 import { ByrdApiError } from "../../src/errors.js";
-import { getChat, listMessages, sendMessage } from "../../src/generated/operations.js";
+import { getChat, listMessages, sendMessage, startChat } from "../../src/generated/operations.js";
 import { Client } from "../../src/rest/client.js";
 import { staticToken } from "../../src/auth/credential.js";
 
@@ -48,13 +48,18 @@ test("429 waits for Retry-After, even for a POST", async () => {
   await s.close();
 });
 
-test("a dropped connection is retried for a GET, not for a POST", async () => {
+test("a dropped connection is retried for a GET and a keyed POST, not for another POST", async () => {
   const get = await scripted(["hang up", page]);
   assert.deepEqual(await listMessages(get.client, "c"), { messages: [], has_more: false });
   assert.equal(get.hits.length, 2);
   await get.close();
+  // sendMessage carries its idempotency key (client_msg_id): a repeat is stored once.
+  const keyed = await scripted(["hang up", { status: 201, body: { id: "m" } }]);
+  assert.equal((await sendMessage(keyed.client, "c", { client_msg_id: "x", body: "hi" })).id, "m");
+  assert.equal(keyed.hits.length, 2);
+  await keyed.close();
   const post = await scripted(["hang up", { status: 201, body: {} }]);
-  await assert.rejects(sendMessage(post.client, "c", { client_msg_id: "x", body: "hi" }), { kind: "transport" });
+  await assert.rejects(startChat(post.client, { subject: "hi" }), { kind: "transport" });
   assert.equal(post.hits.length, 1);
   await post.close();
 });
