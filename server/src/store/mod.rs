@@ -17,6 +17,7 @@
 mod agents;
 mod append;
 mod chats;
+mod checkpoint;
 mod faults;
 mod messages;
 mod rows;
@@ -189,7 +190,12 @@ impl Store {
             .connect_with(base.read_only(true))
             .await
             .context("cannot open read connections to the SQLite database")?;
-        let writer = Writer::start(open_writer(&path, settings)?, settings, listener)?;
+        let writer = Writer::start(
+            open_writer(&path, settings)?,
+            checkpoint::Checkpoints::start(&path)?,
+            settings,
+            listener,
+        )?;
         Ok(Store {
             writer,
             reads,
@@ -228,7 +234,8 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
 }
 
 /// The writer's connection. FULL sync makes every commit survive power
-/// loss too: a message is acked only once it is on disk.
+/// loss too: a message is acked only once it is on disk. Checkpoints are
+/// left to `checkpoint`.
 fn open_writer(
     path: &std::path::Path,
     settings: &StoreSettings,
@@ -243,9 +250,16 @@ fn open_writer(
         .context("cannot set the busy timeout")?;
     connection
         .execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA wal_autocheckpoint = 0;",
         )
         .context("cannot configure the write connection")?;
+    // The pages a batch touches (each busy chat's index leaves, the
+    // table's end) stay cached between batches instead of being read back
+    // from the OS: up to 64 MiB, used only as the database grows.
+    connection
+        .execute_batch("PRAGMA cache_size = -65536;")
+        .context("cannot size the write connection's cache")?;
     // Room for every statement the writer runs, each prepared once.
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)

@@ -30,6 +30,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::append::{self, PendingAppend};
+use super::checkpoint::Checkpoints;
 use super::messages::{AppendTicket, NewMessage};
 use super::{CommitListener, Committed, StoreError, StoreSettings};
 
@@ -96,9 +97,10 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Starts the writer and announcer threads; `connection` is the only
-    /// one that writes.
+    /// one that writes, `checkpoints` copies its WAL back.
     pub fn start(
         connection: Connection,
+        checkpoints: Checkpoints,
         settings: &StoreSettings,
         listener: Option<Arc<dyn CommitListener>>,
     ) -> anyhow::Result<Writer> {
@@ -113,6 +115,7 @@ impl Writer {
             .context("cannot start the database announcer thread")?;
         let task = WriterThread {
             connection,
+            checkpoints,
             jobs,
             committed,
             max_batch: settings.max_batch.max(1),
@@ -237,6 +240,7 @@ fn announce(batches: std_mpsc::Receiver<Announcement>, listener: Option<Arc<dyn 
 
 struct WriterThread {
     connection: Connection,
+    checkpoints: Checkpoints,
     jobs: mpsc::Receiver<Queued>,
     committed: std_mpsc::SyncSender<Announcement>,
     max_batch: usize,
@@ -280,6 +284,8 @@ impl WriterThread {
                     tracing::error!("the database announcer has stopped");
                     return;
                 }
+                self.checkpoints.committed();
+                self.checkpoints.restart_if_due(&self.connection);
             }
             if let Some(done) = close {
                 self.jobs.close();
