@@ -1,10 +1,9 @@
 use byrd_spec::agent::{Agent, Role};
-use chrono::{DateTime, Utc};
-use futures_util::future::BoxFuture;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use chrono::Utc;
+use rusqlite::params;
 use uuid::Uuid;
 
+use super::rows::{Columns, time_text};
 use super::{Store, StoreError, is_unique_violation};
 use crate::domain::{DisplayName, EmailAddress};
 
@@ -24,23 +23,22 @@ pub struct AgentRecord {
 
 const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
 
-fn agent_from_row(row: &SqliteRow) -> Result<Agent, sqlx::Error> {
-    let role: String = row.try_get("role")?;
-    let role = match role.as_str() {
+fn agent_from_row(row: &impl Columns) -> Result<Agent, StoreError> {
+    let role = match row.text("role")?.as_str() {
         "admin" => Role::Admin,
         "agent" => Role::Agent,
         other => {
-            return Err(sqlx::Error::Decode(
-                format!("unknown role {other:?}").into(),
-            ));
+            return Err(StoreError::Unexpected(anyhow::anyhow!(
+                "unknown role {other:?}"
+            )));
         }
     };
     Ok(Agent {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
+        id: row.uuid("id")?,
+        email: row.text("email")?,
+        name: row.text("name")?,
         role,
-        created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -56,27 +54,26 @@ impl Store {
         let stored = agent.clone();
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Agent, StoreError>> {
-                    Box::pin(async move {
-                        let result = sqlx::query(
+                move |connection| {
+                    let result = connection
+                        .prepare_cached(
                             "INSERT INTO agents (id, email, email_normalized, name, role, password_hash, created_at)
-                             VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        )
-                        .bind(stored.id)
-                        .bind(&stored.email)
-                        .bind(new.email.normalized())
-                        .bind(&stored.name)
-                        .bind(stored.role.as_str())
-                        .bind(&new.password_hash)
-                        .bind(stored.created_at)
-                        .execute(connection)
-                        .await;
-                        match result {
-                            Ok(_) => Ok(stored),
-                            Err(error) if is_unique_violation(&error) => Err(StoreError::EmailTaken),
-                            Err(error) => Err(error.into()),
-                        }
-                    })
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        )?
+                        .execute(params![
+                            stored.id.as_bytes(),
+                            stored.email,
+                            new.email.normalized(),
+                            stored.name,
+                            stored.role.as_str(),
+                            new.password_hash,
+                            time_text(&stored.created_at),
+                        ]);
+                    match result {
+                        Ok(_) => Ok(stored),
+                        Err(error) if is_unique_violation(&error) => Err(StoreError::EmailTaken),
+                        Err(error) => Err(error.into()),
+                    }
                 },
                 |_| Vec::new(),
             )
@@ -105,11 +102,10 @@ impl Store {
         row.map(|row| {
             Ok(AgentRecord {
                 agent: agent_from_row(&row)?,
-                password_hash: row.try_get("password_hash")?,
+                password_hash: row.text("password_hash")?,
             })
         })
         .transpose()
-        .map_err(|e: sqlx::Error| e.into())
     }
 
     pub async fn agent_by_id(&self, id: Uuid) -> Result<Option<Agent>, StoreError> {
@@ -117,13 +113,13 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.reads)
             .await?;
-        Ok(row.as_ref().map(agent_from_row).transpose()?)
+        row.as_ref().map(agent_from_row).transpose()
     }
 
     pub async fn list_agents(&self) -> Result<Vec<Agent>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id"))
             .fetch_all(&self.reads)
             .await?;
-        Ok(rows.iter().map(agent_from_row).collect::<Result<_, _>>()?)
+        rows.iter().map(agent_from_row).collect()
     }
 }

@@ -1,10 +1,9 @@
 use byrd_spec::chat::{Chat, ChatStatus, Visitor};
-use chrono::{DateTime, Utc};
-use futures_util::future::BoxFuture;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
+use super::rows::{Columns, time_text};
 use super::{Committed, Store, StoreError};
 use crate::domain::{DisplayName, EmailAddress, Subject};
 
@@ -28,32 +27,32 @@ pub struct ChatFilter {
 const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, subject, \
                             assigned_agent_id, created_at, updated_at, closed_at, last_seq";
 
-fn status_from_str(value: &str) -> Result<ChatStatus, sqlx::Error> {
+fn status_from_str(value: &str) -> Result<ChatStatus, StoreError> {
     match value {
         "open" => Ok(ChatStatus::Open),
         "assigned" => Ok(ChatStatus::Assigned),
         "closed" => Ok(ChatStatus::Closed),
-        other => Err(sqlx::Error::Decode(
-            format!("unknown chat status {other:?}").into(),
-        )),
+        other => Err(StoreError::Unexpected(anyhow::anyhow!(
+            "unknown chat status {other:?}"
+        ))),
     }
 }
 
-fn chat_from_row(row: &SqliteRow) -> Result<Chat, sqlx::Error> {
+fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
     Ok(Chat {
-        id: row.try_get("id")?,
-        status: status_from_str(row.try_get("status")?)?,
+        id: row.uuid("id")?,
+        status: status_from_str(&row.text("status")?)?,
         visitor: Visitor {
-            id: row.try_get("visitor_id")?,
-            name: row.try_get("visitor_name")?,
-            email: row.try_get("visitor_email")?,
+            id: row.uuid("visitor_id")?,
+            name: row.opt_text("visitor_name")?,
+            email: row.opt_text("visitor_email")?,
         },
-        subject: row.try_get("subject")?,
-        assigned_agent_id: row.try_get("assigned_agent_id")?,
-        created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
-        updated_at: row.try_get::<DateTime<Utc>, _>("updated_at")?,
-        closed_at: row.try_get::<Option<DateTime<Utc>>, _>("closed_at")?,
-        last_seq: row.try_get("last_seq")?,
+        subject: row.opt_text("subject")?,
+        assigned_agent_id: row.opt_uuid("assigned_agent_id")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        closed_at: row.opt_time("closed_at")?,
+        last_seq: row.i64("last_seq")?,
     })
 }
 
@@ -77,26 +76,25 @@ impl Store {
         };
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Chat, StoreError>> {
-                    Box::pin(async move {
-                        sqlx::query(&format!(
-                            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                        ))
-                        .bind(chat.id)
-                        .bind(chat.status.as_str())
-                        .bind(chat.visitor.id)
-                        .bind(&chat.visitor.name)
-                        .bind(&chat.visitor.email)
-                        .bind(&chat.subject)
-                        .bind(chat.assigned_agent_id)
-                        .bind(chat.created_at)
-                        .bind(chat.updated_at)
-                        .bind(chat.closed_at)
-                        .bind(chat.last_seq)
-                        .execute(connection)
-                        .await?;
-                        Ok(chat)
-                    })
+                move |connection| {
+                    connection
+                        .prepare_cached(&format!(
+                            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                        ))?
+                        .execute(params![
+                            chat.id.as_bytes(),
+                            chat.status.as_str(),
+                            chat.visitor.id.as_bytes(),
+                            chat.visitor.name,
+                            chat.visitor.email,
+                            chat.subject,
+                            chat.assigned_agent_id.as_ref().map(Uuid::as_bytes),
+                            time_text(&chat.created_at),
+                            time_text(&chat.updated_at),
+                            chat.closed_at.as_ref().map(time_text),
+                            chat.last_seq,
+                        ])?;
+                    Ok(chat)
                 },
                 chat_updated,
             )
@@ -108,7 +106,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.reads)
             .await?;
-        Ok(row.as_ref().map(chat_from_row).transpose()?)
+        row.as_ref().map(chat_from_row).transpose()
     }
 
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
@@ -122,35 +120,28 @@ impl Store {
         .bind(i64::from(filter.limit))
         .fetch_all(&self.reads)
         .await?;
-        Ok(rows.iter().map(chat_from_row).collect::<Result<_, _>>()?)
+        rows.iter().map(chat_from_row).collect()
     }
 
     /// Gives an open or assigned chat to `agent_id`.
     pub async fn assign_chat(&self, chat_id: Uuid, agent_id: Uuid) -> Result<Chat, StoreError> {
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Chat, StoreError>> {
-                    Box::pin(async move {
-                        let agent_exists: Option<i64> =
-                            sqlx::query_scalar("SELECT 1 FROM agents WHERE id = ?")
-                                .bind(agent_id)
-                                .fetch_optional(&mut *connection)
-                                .await?;
-                        if agent_exists.is_none() {
-                            return Err(StoreError::AgentNotFound);
-                        }
-                        let row = sqlx::query(&format!(
-                            "UPDATE chats SET status = 'assigned', assigned_agent_id = ?, updated_at = ?
-                             WHERE id = ? AND status <> 'closed'
-                             RETURNING {CHAT_COLUMNS}"
-                        ))
-                        .bind(agent_id)
-                        .bind(Utc::now())
-                        .bind(chat_id)
-                        .fetch_optional(&mut *connection)
-                        .await?;
-                        updated_chat(connection, row, chat_id).await
-                    })
+                move |connection| {
+                    let agent_exists = connection
+                        .prepare_cached("SELECT 1 FROM agents WHERE id = ?1")?
+                        .query_row([agent_id.as_bytes()], |_| Ok(()))
+                        .optional()?;
+                    if agent_exists.is_none() {
+                        return Err(StoreError::AgentNotFound);
+                    }
+                    let updated = update_chat(
+                        connection,
+                        "UPDATE chats SET status = 'assigned', assigned_agent_id = ?1, updated_at = ?2
+                         WHERE id = ?3 AND status <> 'closed'",
+                        params![agent_id.as_bytes(), time_text(&Utc::now()), chat_id.as_bytes()],
+                    )?;
+                    updated_chat(connection, updated, chat_id)
                 },
                 chat_updated,
             )
@@ -161,19 +152,14 @@ impl Store {
     pub async fn close_chat(&self, chat_id: Uuid) -> Result<Chat, StoreError> {
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Chat, StoreError>> {
-                    Box::pin(async move {
-                        let row = sqlx::query(&format!(
-                            "UPDATE chats SET status = 'closed', updated_at = ?1, closed_at = ?1
-                             WHERE id = ?2 AND status <> 'closed'
-                             RETURNING {CHAT_COLUMNS}"
-                        ))
-                        .bind(Utc::now())
-                        .bind(chat_id)
-                        .fetch_optional(&mut *connection)
-                        .await?;
-                        updated_chat(connection, row, chat_id).await
-                    })
+                move |connection| {
+                    let updated = update_chat(
+                        connection,
+                        "UPDATE chats SET status = 'closed', updated_at = ?1, closed_at = ?1
+                         WHERE id = ?2 AND status <> 'closed'",
+                        params![time_text(&Utc::now()), chat_id.as_bytes()],
+                    )?;
+                    updated_chat(connection, updated, chat_id)
                 },
                 chat_updated,
             )
@@ -186,24 +172,34 @@ fn chat_updated(chat: &Chat) -> Vec<Committed> {
     vec![Committed::ChatUpdated(chat.clone())]
 }
 
-/// The chat a guarded update returned as `row`; with no row, whether the
-/// chat was missing or closed.
-async fn updated_chat(
-    connection: &mut SqliteConnection,
-    row: Option<SqliteRow>,
+/// Runs a guarded `UPDATE` of one chat (`sql` without its `RETURNING`);
+/// the chat as it now is, or `None` when the guard let no row through.
+fn update_chat(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<Chat>, StoreError> {
+    let mut statement = connection.prepare_cached(&format!("{sql} RETURNING {CHAT_COLUMNS}"))?;
+    let mut rows = statement.query(params)?;
+    rows.next()?.map(chat_from_row).transpose()
+}
+
+/// The chat a guarded update returned; without one, whether the chat was
+/// missing or closed.
+fn updated_chat(
+    connection: &Connection,
+    updated: Option<Chat>,
     chat_id: Uuid,
 ) -> Result<Chat, StoreError> {
-    match row {
-        Some(row) => Ok(chat_from_row(&row)?),
-        None => {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM chats WHERE id = ?")
-                .bind(chat_id)
-                .fetch_optional(connection)
-                .await?;
-            Err(match exists {
-                Some(_) => StoreError::ChatClosed,
-                None => StoreError::ChatNotFound,
-            })
-        }
+    if let Some(chat) = updated {
+        return Ok(chat);
     }
+    let exists = connection
+        .prepare_cached("SELECT 1 FROM chats WHERE id = ?1")?
+        .query_row([chat_id.as_bytes()], |_| Ok(()))
+        .optional()?;
+    Err(match exists {
+        Some(()) => StoreError::ChatClosed,
+        None => StoreError::ChatNotFound,
+    })
 }

@@ -4,13 +4,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use byrd_spec::message::{Author, Message, PartyType};
-use chrono::{DateTime, Utc};
-use futures_util::future::BoxFuture;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use chrono::Utc;
+use rusqlite::{OptionalExtension, params};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::rows::{Columns, time_text};
 use super::{Store, StoreError};
 use crate::domain::{ClientMsgId, MessageBody};
 
@@ -74,29 +73,29 @@ pub struct MessageRange {
 pub(super) const MESSAGE_COLUMNS: &str =
     "id, chat_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at";
 
-fn party_from_str(value: &str) -> Result<PartyType, sqlx::Error> {
+fn party_from_str(value: &str) -> Result<PartyType, StoreError> {
     match value {
         "agent" => Ok(PartyType::Agent),
         "guest" => Ok(PartyType::Guest),
-        other => Err(sqlx::Error::Decode(
-            format!("unknown party type {other:?}").into(),
-        )),
+        other => Err(StoreError::Unexpected(anyhow::anyhow!(
+            "unknown party type {other:?}"
+        ))),
     }
 }
 
-pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
+pub(super) fn message_from_row(row: &impl Columns) -> Result<Message, StoreError> {
     Ok(Message {
-        id: row.try_get("id")?,
-        chat_id: row.try_get("chat_id")?,
-        seq: row.try_get("seq")?,
+        id: row.uuid("id")?,
+        chat_id: row.uuid("chat_id")?,
+        seq: row.i64("seq")?,
         author: Author {
-            kind: party_from_str(row.try_get("author_type")?)?,
-            id: row.try_get("author_id")?,
-            name: row.try_get("author_name")?,
+            kind: party_from_str(&row.text("author_type")?)?,
+            id: row.uuid("author_id")?,
+            name: row.opt_text("author_name")?,
         },
-        body: row.try_get("body")?,
-        client_msg_id: row.try_get("client_msg_id")?,
-        created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+        body: row.text("body")?,
+        client_msg_id: row.text("client_msg_id")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -128,6 +127,7 @@ impl Store {
         chat_id: Uuid,
         range: MessageRange,
     ) -> Result<(Vec<Message>, bool), StoreError> {
+        self.read_faults.before_message_read().await?;
         let newest_first = range.before_seq.is_some() && range.after_seq.is_none();
         let order = if newest_first { "DESC" } else { "ASC" };
         let rows = sqlx::query(&format!(
@@ -173,24 +173,27 @@ impl Store {
     ) -> Result<i64, StoreError> {
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<i64, StoreError>> {
-                    Box::pin(async move {
-                        let result = sqlx::query_scalar(
+                move |connection| {
+                    let stored = connection
+                        .prepare_cached(
                             "INSERT INTO read_markers (chat_id, reader_type, reader_id, seq, updated_at)
                              SELECT ?1, ?2, ?3, MIN(?4, last_seq), ?5 FROM chats WHERE id = ?1
                              ON CONFLICT (chat_id, reader_type, reader_id)
                              DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at
                              RETURNING seq",
+                        )?
+                        .query_row(
+                            params![
+                                chat_id.as_bytes(),
+                                reader.as_str(),
+                                reader_id.as_bytes(),
+                                seq,
+                                time_text(&Utc::now()),
+                            ],
+                            |row| row.get::<_, i64>(0),
                         )
-                        .bind(chat_id)
-                        .bind(reader.as_str())
-                        .bind(reader_id)
-                        .bind(seq)
-                        .bind(Utc::now())
-                        .fetch_optional(connection)
-                        .await?;
-                        result.ok_or(StoreError::ChatNotFound)
-                    })
+                        .optional()?;
+                    stored.ok_or(StoreError::ChatNotFound)
                 },
                 |_| Vec::new(),
             )

@@ -2,22 +2,25 @@
 //!
 //! Handlers see a [`Store`] with one method per operation and typed
 //! results; SQL stays in this folder, one file per table group. The store
-//! is SQLite through sqlx today; a PostgreSQL store only has to provide the
-//! same methods.
+//! is SQLite today; a PostgreSQL store only has to provide the same
+//! methods.
 //!
 //! Writes and reads take separate paths. Every write goes to one writer
-//! task that owns the only write connection and commits whatever is
-//! waiting in one transaction with one fsync (group commit, see `writer`).
-//! Reads use a pool of read-only connections, which WAL lets run while the
-//! writer commits, so they never wait behind writes. What a commit changed
-//! is announced, in commit order, to a [`CommitListener`] (the hub), from
-//! the writer itself: a caller that goes away cannot split storing from
-//! announcing.
+//! thread that owns the only write connection (rusqlite) and commits
+//! whatever is waiting in one transaction with one fsync (group commit,
+//! see `writer`). Reads use sqlx's pool of read-only connections, which
+//! WAL lets run while the writer commits, so they never wait behind
+//! writes. What a commit changed is announced, in commit order, to a
+//! [`CommitListener`] (the hub), by the writer's side: a caller that goes
+//! away cannot split storing from announcing.
 
 mod agents;
 mod append;
 mod chats;
+mod checkpoint;
+mod faults;
 mod messages;
+mod rows;
 mod sessions;
 mod writer;
 
@@ -28,15 +31,17 @@ use std::time::Duration;
 use anyhow::Context;
 use byrd_spec::chat::Chat;
 use byrd_spec::message::Message;
+use rusqlite::OpenFlags;
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::ConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 use uuid::Uuid;
 
 pub use agents::{AgentRecord, NewAgent};
 pub use chats::{ChatFilter, NewChat};
+pub use faults::ReadFaults;
 pub use messages::{AppendTicket, Appended, MessageRange, NewMessage};
 pub use sessions::{RefreshOutcome, Successor};
 
@@ -66,9 +71,18 @@ pub enum StoreError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        if is_busy(&error) {
+            return StoreError::Unavailable;
+        }
+        StoreError::Unexpected(anyhow::Error::new(error).context("database error"))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        if is_busy(&error) {
+        if is_busy_sqlx(&error) {
             return StoreError::Unavailable;
         }
         StoreError::Unexpected(anyhow::Error::new(error).context("database error"))
@@ -89,7 +103,8 @@ pub enum Committed {
     },
 }
 
-/// Hears of every commit. Called on the writer task: it must not block.
+/// Hears of every commit, in commit order, on the thread that announces
+/// them: it must not block.
 pub trait CommitListener: Send + Sync + std::fmt::Debug {
     fn committed(&self, change: &Committed);
 }
@@ -107,6 +122,8 @@ pub struct StoreSettings {
     pub write_queue: usize,
     /// Most writes committed in one transaction.
     pub max_batch: usize,
+    /// Faults tests inject into reads of messages; inert by default.
+    pub read_faults: ReadFaults,
 }
 
 impl Default for StoreSettings {
@@ -116,6 +133,7 @@ impl Default for StoreSettings {
             read_connections: 4,
             write_queue: 16_384,
             max_batch: 1024,
+            read_faults: ReadFaults::default(),
         }
     }
 }
@@ -125,6 +143,7 @@ impl Default for StoreSettings {
 pub struct Store {
     writer: Writer,
     reads: SqlitePool,
+    read_faults: ReadFaults,
 }
 
 impl Store {
@@ -142,36 +161,46 @@ impl Store {
         let base = SqliteConnectOptions::from_str(url)
             .context("invalid SQLite database URL")?
             .foreign_keys(true)
-            .busy_timeout(settings.busy_timeout)
-            // Batches of every size are prepared once each.
-            .statement_cache_capacity(1024)
-            // A batch's rows come back without the worker thread waiting
-            // for the caller after every few.
-            .row_buffer_size(1024);
-        create_private_file(base.get_filename())?;
-        // WAL lets readers run while the writer commits. FULL sync makes
-        // every commit survive power loss too: a message is acked only
-        // once it is on disk.
-        let write_options = base
+            .busy_timeout(settings.busy_timeout);
+        let path = base.get_filename().to_owned();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            anyhow::bail!("Byrd needs a database file, not an in-memory database");
+        }
+        create_private_file(&path)?;
+        // WAL lets readers run while the writer commits. Migrations run on
+        // a connection of their own, closed before the writer opens.
+        let mut migrating = base
             .clone()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full);
-        let mut connection = write_options
+            .synchronous(SqliteSynchronous::Full)
             .connect()
             .await
             .context("cannot open the SQLite database")?;
         MIGRATOR
-            .run(&mut connection)
+            .run(&mut migrating)
             .await
             .context("cannot run database migrations")?;
+        migrating
+            .close()
+            .await
+            .context("cannot close the migrating connection")?;
         let reads = SqlitePoolOptions::new()
             .max_connections(settings.read_connections.max(1))
             .connect_with(base.read_only(true))
             .await
             .context("cannot open read connections to the SQLite database")?;
-        let writer = Writer::start(connection, settings, listener);
-        Ok(Store { writer, reads })
+        let writer = Writer::start(
+            open_writer(&path, settings)?,
+            checkpoint::Checkpoints::start(&path)?,
+            settings,
+            listener,
+        )?;
+        Ok(Store {
+            writer,
+            reads,
+            read_faults: settings.read_faults.clone(),
+        })
     }
 
     /// Checks the database answers; used by `/healthz`.
@@ -204,14 +233,58 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create the database file {}", path.display()))
 }
 
-/// True when `error` is a unique-constraint violation.
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+/// The writer's connection. FULL sync makes every commit survive power
+/// loss too: a message is acked only once it is on disk. Checkpoints are
+/// left to `checkpoint`.
+fn open_writer(
+    path: &std::path::Path,
+    settings: &StoreSettings,
+) -> anyhow::Result<rusqlite::Connection> {
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .context("cannot open the SQLite database for writing")?;
+    connection
+        .busy_timeout(settings.busy_timeout)
+        .context("cannot set the busy timeout")?;
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA wal_autocheckpoint = 0;",
+        )
+        .context("cannot configure the write connection")?;
+    // The pages a batch touches (each busy chat's index leaves, the
+    // table's end) stay cached between batches instead of being read back
+    // from the OS: up to 64 MiB, used only as the database grows.
+    connection
+        .execute_batch("PRAGMA cache_size = -65536;")
+        .context("cannot size the write connection's cache")?;
+    // Room for every statement the writer runs, each prepared once.
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
 }
 
-/// True when SQLite gave up waiting for a lock (`SQLITE_BUSY`, `SQLITE_LOCKED`
-/// and their extended codes).
-fn is_busy(error: &sqlx::Error) -> bool {
+/// True when `error` is a unique-constraint violation.
+fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error(),
+        Some(e) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// True when SQLite gave up waiting for a lock (`SQLITE_BUSY`,
+/// `SQLITE_LOCKED` and their extended codes).
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// [`is_busy`] for the read pool's errors.
+fn is_busy_sqlx(error: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = error else {
         return false;
     };

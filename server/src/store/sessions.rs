@@ -3,11 +3,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::future::BoxFuture;
-use sqlx::Row;
-use sqlx::sqlite::SqliteConnection;
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
+use super::rows::{Columns, time_text};
 use super::{Committed, Store, StoreError};
 
 /// A refresh token to store in place of the one presented.
@@ -56,26 +55,22 @@ impl Store {
         let session_id = Uuid::now_v7();
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<Uuid, StoreError>> {
-                    Box::pin(async move {
-                        let now = Utc::now();
-                        sqlx::query("INSERT INTO sessions (id, agent_id, created_at) VALUES (?, ?, ?)")
-                            .bind(session_id)
-                            .bind(agent_id)
-                            .bind(now)
-                            .execute(&mut *connection)
-                            .await?;
-                        sqlx::query(
-                            "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                        )
-                        .bind(&token_hash[..])
-                        .bind(session_id)
-                        .bind(now)
-                        .bind(expires_at)
-                        .execute(&mut *connection)
-                        .await?;
-                        Ok(session_id)
-                    })
+                move |connection| {
+                    let now = time_text(&Utc::now());
+                    connection
+                        .prepare_cached("INSERT INTO sessions (id, agent_id, created_at) VALUES (?1, ?2, ?3)")?
+                        .execute(params![session_id.as_bytes(), agent_id.as_bytes(), now])?;
+                    connection
+                        .prepare_cached(
+                            "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                        )?
+                        .execute(params![
+                            &token_hash[..],
+                            session_id.as_bytes(),
+                            now,
+                            time_text(&expires_at),
+                        ])?;
+                    Ok(session_id)
                 },
                 |_| Vec::new(),
             )
@@ -96,9 +91,7 @@ impl Store {
     ) -> Result<RefreshOutcome, StoreError> {
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<RefreshOutcome, StoreError>> {
-                    Box::pin(rotate(connection, presented, successor, grace))
-                },
+                move |connection| rotate(connection, presented, successor, grace),
                 |outcome| match outcome {
                     RefreshOutcome::Reused { session_id } => vec![Committed::Revoked {
                         jti: None,
@@ -122,20 +115,16 @@ impl Store {
         let announced = jti.clone();
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<(), StoreError>> {
-                    Box::pin(async move {
-                        sqlx::query(
-                            "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING",
-                        )
-                        .bind(&jti)
-                        .bind(expires_at)
-                        .execute(&mut *connection)
-                        .await?;
-                        if let Some(session) = session {
-                            revoke_session(connection, session).await?;
-                        }
-                        Ok(())
-                    })
+                move |connection| {
+                    connection
+                        .prepare_cached(
+                            "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2) ON CONFLICT (jti) DO NOTHING",
+                        )?
+                        .execute(params![jti, expires_at])?;
+                    if let Some(session) = session {
+                        revoke_session(connection, session)?;
+                    }
+                    Ok(())
                 },
                 move |_| {
                     vec![Committed::Revoked {
@@ -175,30 +164,23 @@ impl Store {
     ) -> Result<u64, StoreError> {
         self.writer
             .run(
-                move |connection: &mut SqliteConnection| -> BoxFuture<'_, Result<u64, StoreError>> {
-                    Box::pin(async move {
-                        let now = Utc::now();
-                        let admitted_until = now.timestamp() - leeway.as_secs() as i64;
-                        let revoked =
-                            sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < ?")
-                                .bind(admitted_until)
-                                .execute(&mut *connection)
-                                .await?;
-                        let refresh =
-                            sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < ?")
-                                .bind(now)
-                                .execute(&mut *connection)
-                                .await?;
-                        let grace = chrono::Duration::from_std(grace).unwrap_or_default();
-                        sqlx::query(
+                move |connection| {
+                    let now = Utc::now();
+                    let admitted_until = now.timestamp() - leeway.as_secs() as i64;
+                    let revoked = connection
+                        .prepare_cached("DELETE FROM revoked_tokens WHERE expires_at < ?1")?
+                        .execute([admitted_until])?;
+                    let refresh = connection
+                        .prepare_cached("DELETE FROM refresh_tokens WHERE expires_at < ?1")?
+                        .execute([time_text(&now)])?;
+                    let grace = chrono::Duration::from_std(grace).unwrap_or_default();
+                    connection
+                        .prepare_cached(
                             "UPDATE refresh_tokens SET successor_sealed = NULL
-                             WHERE successor_sealed IS NOT NULL AND used_at < ?",
-                        )
-                        .bind(now - grace)
-                        .execute(&mut *connection)
-                        .await?;
-                        Ok(revoked.rows_affected() + refresh.rows_affected())
-                    })
+                             WHERE successor_sealed IS NOT NULL AND used_at < ?1",
+                        )?
+                        .execute([time_text(&(now - grace))])?;
+                    Ok((revoked + refresh) as u64)
                 },
                 |_| Vec::new(),
             )
@@ -206,56 +188,66 @@ impl Store {
     }
 }
 
-async fn revoke_session(
-    connection: &mut SqliteConnection,
-    session: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-        .bind(Utc::now())
-        .bind(session)
-        .execute(connection)
-        .await
-        .map(drop)
+fn revoke_session(connection: &Connection, session: Uuid) -> Result<(), StoreError> {
+    connection
+        .prepare_cached("UPDATE sessions SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")?
+        .execute(params![time_text(&Utc::now()), session.as_bytes()])?;
+    Ok(())
 }
 
-async fn rotate(
-    connection: &mut SqliteConnection,
+/// What the presented refresh token's row says.
+struct Presented {
+    session_id: Uuid,
+    agent_id: Uuid,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    revoked: bool,
+    successor_hash: Option<Vec<u8>>,
+    successor_sealed: Option<Vec<u8>>,
+}
+
+fn rotate(
+    connection: &Connection,
     presented: [u8; 32],
     successor: Successor,
     grace: Duration,
 ) -> Result<RefreshOutcome, StoreError> {
     let now = Utc::now();
-    let row = sqlx::query(
+    let mut statement = connection.prepare_cached(
         "SELECT r.session_id, r.expires_at, r.used_at, r.successor_hash, r.successor_sealed,
                 s.agent_id, s.revoked_at
          FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
-         WHERE r.token_hash = ?",
-    )
-    .bind(&presented[..])
-    .fetch_optional(&mut *connection)
-    .await?;
-    let Some(row) = row else {
+         WHERE r.token_hash = ?1",
+    )?;
+    let mut rows = statement.query([&presented[..]])?;
+    let Some(row) = rows.next()? else {
         return Ok(RefreshOutcome::Unknown);
     };
-    let session_id: Uuid = row.try_get("session_id")?;
-    let agent_id: Uuid = row.try_get("agent_id")?;
-    let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
-    let used_at: Option<DateTime<Utc>> = row.try_get("used_at")?;
-    let revoked_at: Option<DateTime<Utc>> = row.try_get("revoked_at")?;
+    let token = Presented {
+        session_id: row.uuid("session_id")?,
+        agent_id: row.uuid("agent_id")?,
+        expires_at: row.time("expires_at")?,
+        used_at: row.opt_time("used_at")?,
+        revoked: row.opt_text("revoked_at")?.is_some(),
+        successor_hash: row.get("successor_hash")?,
+        successor_sealed: row.get("successor_sealed")?,
+    };
+    drop(rows);
+    drop(statement);
+    let (session_id, agent_id) = (token.session_id, token.agent_id);
 
-    if revoked_at.is_some() {
+    if token.revoked {
         return Ok(RefreshOutcome::Revoked);
     }
-    if let Some(used_at) = used_at {
+    if let Some(used_at) = token.used_at {
         let within_grace = (now - used_at).to_std().is_ok_and(|since| since <= grace);
-        let successor_hash: Option<Vec<u8>> = row.try_get("successor_hash")?;
-        let sealed: Option<Vec<u8>> = row.try_get("successor_sealed")?;
-        if within_grace && let (Some(hash), Some(sealed)) = (successor_hash, sealed) {
-            let successor_used: Option<Option<DateTime<Utc>>> =
-                sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = ?")
-                    .bind(&hash)
-                    .fetch_optional(&mut *connection)
-                    .await?;
+        if within_grace
+            && let (Some(hash), Some(sealed)) = (token.successor_hash, token.successor_sealed)
+        {
+            let successor_used: Option<Option<String>> = connection
+                .prepare_cached("SELECT used_at FROM refresh_tokens WHERE token_hash = ?1")?
+                .query_row([&hash], |row| row.get(0))
+                .optional()?;
             if matches!(successor_used, Some(None)) {
                 return Ok(RefreshOutcome::Replayed {
                     agent_id,
@@ -267,31 +259,34 @@ async fn rotate(
         // Someone holds a copy of a token that was already traded in:
         // either the legitimate client or an attacker. End the session for
         // both (OAuth 2.0 Security BCP, refresh token rotation).
-        revoke_session(connection, session_id).await?;
+        revoke_session(connection, session_id)?;
         return Ok(RefreshOutcome::Reused { session_id });
     }
-    if expires_at <= now {
+    if token.expires_at <= now {
         return Ok(RefreshOutcome::Expired);
     }
-    sqlx::query(
-        "UPDATE refresh_tokens SET used_at = ?, successor_hash = ?, successor_sealed = ?
-         WHERE token_hash = ? AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(&successor.hash[..])
-    .bind(&successor.sealed)
-    .bind(&presented[..])
-    .execute(&mut *connection)
-    .await?;
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(&successor.hash[..])
-    .bind(session_id)
-    .bind(now)
-    .bind(successor.expires_at)
-    .execute(&mut *connection)
-    .await?;
+    let now = time_text(&now);
+    connection
+        .prepare_cached(
+            "UPDATE refresh_tokens SET used_at = ?1, successor_hash = ?2, successor_sealed = ?3
+             WHERE token_hash = ?4 AND used_at IS NULL",
+        )?
+        .execute(params![
+            now,
+            &successor.hash[..],
+            successor.sealed,
+            &presented[..]
+        ])?;
+    connection
+        .prepare_cached(
+            "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            &successor.hash[..],
+            session_id.as_bytes(),
+            now,
+            time_text(&successor.expires_at),
+        ])?;
     Ok(RefreshOutcome::Rotated {
         agent_id,
         session_id,

@@ -1,28 +1,36 @@
-//! The writer: one task, one connection, every write (group commit).
+//! The writer: one thread, one connection, every write (group commit).
 //!
 //! SQLite has one write lock. Instead of many connections taking turns at
-//! it, each paying a transaction and an fsync per message, one task owns
+//! it, each paying a transaction and an fsync per message, one thread owns
 //! the only write connection. It takes every write waiting for it (up to
-//! `max_batch`), runs them in one `BEGIN IMMEDIATE` transaction, commits
-//! once, and only then answers each caller and announces the changes, in
-//! commit order. Under load a batch grows to whatever arrived during the
-//! previous commit, so the cost of a commit is shared by many writes while
-//! an idle server still commits a lone write at once.
+//! `max_batch`), runs them in one `BEGIN IMMEDIATE` transaction and commits
+//! once. Under load a batch grows to whatever arrived during the previous
+//! commit, so the cost of a commit is shared by many writes, while an idle
+//! server commits a lone write at once: the writer never waits to fill a
+//! batch.
 //!
-//! Appends are stored as one set (see `append`); every other write runs in
-//! its own savepoint, so one that fails leaves the others committed. A
-//! write that waited longer than `busy_timeout`, or finds the queue full,
-//! is refused as `Unavailable` without being run.
+//! The connection is rusqlite's, on a thread of its own, so every
+//! statement is a direct call into SQLite (prepared once, cached) rather
+//! than a round trip to a driver's worker thread; the thread blocks only
+//! in the commit's fsync. Answering the callers and announcing the changes
+//! is handed to a second thread, in commit order, so the next batch runs
+//! its statements while the previous one is being announced.
+//!
+//! Appends are stored one row at a time within the batch (see `append`);
+//! every other write runs in its own savepoint, so one that fails leaves
+//! the others committed. A write that waited longer than `busy_timeout`,
+//! or finds the queue full, is refused as `Unavailable` without being run.
 
 use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::BoxFuture;
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, Executor};
+use anyhow::Context;
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::append::{self, PendingAppend};
+use super::checkpoint::Checkpoints;
 use super::messages::{AppendTicket, NewMessage};
 use super::{CommitListener, Committed, StoreError, StoreSettings};
 
@@ -40,7 +48,7 @@ pub(super) struct Done {
 }
 
 /// A write other than an append: runs on the writer's connection.
-type Operation = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Done> + Send>;
+type Operation = Box<dyn FnOnce(&Connection) -> Done + Send>;
 
 enum Job {
     Append(PendingAppend),
@@ -71,8 +79,8 @@ impl From<CommitFailure> for StoreError {
     }
 }
 
-impl From<&sqlx::Error> for CommitFailure {
-    fn from(error: &sqlx::Error) -> Self {
+impl From<&rusqlite::Error> for CommitFailure {
+    fn from(error: &rusqlite::Error) -> Self {
         if super::is_busy(error) {
             CommitFailure::Busy
         } else {
@@ -88,21 +96,36 @@ pub(super) struct Writer {
 }
 
 impl Writer {
+    /// Starts the writer and announcer threads; `connection` is the only
+    /// one that writes, `checkpoints` copies its WAL back.
     pub fn start(
-        connection: SqliteConnection,
+        connection: Connection,
+        checkpoints: Checkpoints,
         settings: &StoreSettings,
         listener: Option<Arc<dyn CommitListener>>,
-    ) -> Writer {
+    ) -> anyhow::Result<Writer> {
         let (queue, jobs) = mpsc::channel(settings.write_queue.max(1));
-        let task = WriterTask {
+        // Two batches may wait for their announcement: enough to overlap
+        // one batch's statements with the previous one's announcing, few
+        // enough that announcing cannot fall far behind.
+        let (committed, announcements) = std_mpsc::sync_channel(2);
+        std::thread::Builder::new()
+            .name("byrd-announcer".into())
+            .spawn(move || announce(announcements, listener))
+            .context("cannot start the database announcer thread")?;
+        let task = WriterThread {
             connection,
+            checkpoints,
             jobs,
-            listener,
+            committed,
             max_batch: settings.max_batch.max(1),
             max_wait: settings.busy_timeout,
         };
-        tokio::spawn(task.run());
-        Writer { queue }
+        std::thread::Builder::new()
+            .name("byrd-writer".into())
+            .spawn(move || task.run())
+            .context("cannot start the database writer thread")?;
+        Ok(Writer { queue })
     }
 
     fn submit(&self, job: Job) -> Result<(), StoreError> {
@@ -132,30 +155,27 @@ impl Writer {
     pub async fn run<T, F, C>(&self, operation: F, changes: C) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
         C: FnOnce(&T) -> Vec<Committed> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
         let job: Operation = Box::new(move |connection| {
-            Box::pin(async move {
-                let result = operation(connection).await;
-                let changes = result.as_ref().map(changes).unwrap_or_default();
-                Done {
-                    ok: result.is_ok(),
-                    changes,
-                    reply: Box::new(move |committed| {
-                        let _ = reply.send(committed.map_err(StoreError::from).and(result));
-                    }),
-                }
-            })
+            let result = operation(connection);
+            let changes = result.as_ref().map(changes).unwrap_or_default();
+            Done {
+                ok: result.is_ok(),
+                changes,
+                reply: Box::new(move |committed| {
+                    let _ = reply.send(committed.map_err(StoreError::from).and(result));
+                }),
+            }
         });
         self.submit(Job::Operation(job))?;
         answer.await.map_err(|_| dropped())?
     }
 
-    /// Lets queued writes finish, then closes the connection.
+    /// Lets queued writes finish and be announced, then closes the
+    /// connection.
     pub async fn close(&self) {
         let (done, closed) = oneshot::channel();
         if self
@@ -179,20 +199,65 @@ pub(super) fn dropped() -> StoreError {
     StoreError::Unavailable
 }
 
-struct WriterTask {
-    connection: SqliteConnection,
+/// What the announcer is handed, in commit order.
+enum Announcement {
+    /// A batch's writes and whether the batch committed.
+    Batch {
+        done: Vec<Done>,
+        committed: Result<(), CommitFailure>,
+    },
+    /// Everything before was announced: the writer has closed.
+    Closed(oneshot::Sender<()>),
+}
+
+/// Announces each committed batch's changes, then answers its callers:
+/// a caller that hears its answer can count on its change being
+/// announced already.
+fn announce(batches: std_mpsc::Receiver<Announcement>, listener: Option<Arc<dyn CommitListener>>) {
+    while let Ok(announcement) = batches.recv() {
+        match announcement {
+            Announcement::Batch { done, committed } => {
+                if committed.is_ok()
+                    && let Some(listener) = &listener
+                {
+                    for finished in done.iter().filter(|d| d.ok) {
+                        for change in &finished.changes {
+                            listener.committed(change);
+                        }
+                    }
+                }
+                for finished in done {
+                    (finished.reply)(committed.clone());
+                }
+            }
+            Announcement::Closed(done) => {
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+}
+
+struct WriterThread {
+    connection: Connection,
+    checkpoints: Checkpoints,
     jobs: mpsc::Receiver<Queued>,
-    listener: Option<Arc<dyn CommitListener>>,
+    committed: std_mpsc::SyncSender<Announcement>,
     max_batch: usize,
     max_wait: Duration,
 }
 
-impl WriterTask {
-    async fn run(mut self) {
+impl WriterThread {
+    fn run(mut self) {
         let mut batch = Vec::with_capacity(self.max_batch);
-        loop {
-            if self.jobs.recv_many(&mut batch, self.max_batch).await == 0 {
-                break;
+        // Blocks only while nothing waits; then takes whatever is queued.
+        while let Some(first) = self.jobs.blocking_recv() {
+            batch.push(first);
+            while batch.len() < self.max_batch {
+                match self.jobs.try_recv() {
+                    Ok(queued) => batch.push(queued),
+                    Err(_) => break,
+                }
             }
             let mut appends = Vec::new();
             let mut operations = Vec::new();
@@ -214,78 +279,86 @@ impl WriterTask {
                 }
             }
             if !appends.is_empty() || !operations.is_empty() {
-                self.commit_batch(appends, operations).await;
+                let announcement = self.commit_batch(appends, operations);
+                if self.committed.send(announcement).is_err() {
+                    tracing::error!("the database announcer has stopped");
+                    return;
+                }
+                self.checkpoints.committed();
+                self.checkpoints.restart_if_due(&self.connection);
             }
             if let Some(done) = close {
                 self.jobs.close();
-                while let Some(queued) = self.jobs.recv().await {
+                while let Some(queued) = self.jobs.blocking_recv() {
                     if let Job::Append(pending) = queued.job {
                         let _ = pending.reply.send(Err(StoreError::Unavailable));
                     }
                 }
-                let _ = self.connection.close().await;
-                let _ = done.send(());
+                if let Err((_, error)) = self.connection.close() {
+                    tracing::warn!(%error, "the database writer did not close cleanly");
+                }
+                let _ = self.committed.send(Announcement::Closed(done));
                 return;
             }
         }
     }
 
-    async fn commit_batch(&mut self, appends: Vec<PendingAppend>, operations: Vec<Operation>) {
+    fn commit_batch(
+        &mut self,
+        appends: Vec<PendingAppend>,
+        operations: Vec<Operation>,
+    ) -> Announcement {
+        let connection = &self.connection;
         let mut done = Vec::with_capacity(appends.len() + operations.len());
-        if let Err(error) = self.connection.execute("BEGIN IMMEDIATE").await {
+        if let Err(error) = execute(connection, "BEGIN IMMEDIATE") {
             let failure = CommitFailure::from(&error);
             for pending in appends {
                 let _ = pending.reply.send(Err(failure.clone().into()));
             }
             // Dropped unrun, the operations' callers hear `Unavailable`.
             drop(operations);
-            return;
+            return Announcement::Batch {
+                done,
+                committed: Err(failure),
+            };
         }
-        if let Err(failure) = append::append_all(&mut self.connection, appends, &mut done).await {
-            // The transaction is gone; nothing of the batch can commit.
-            let _ = self.connection.execute("ROLLBACK").await;
-            drop(operations);
-            for finished in done {
-                (finished.reply)(Err(failure.clone()));
-            }
-            return;
-        }
+        append::append_all(connection, appends, &mut done);
         for operation in operations {
-            if let Some(finished) = run_operation(&mut self.connection, operation).await {
+            if let Some(finished) = run_operation(connection, operation) {
                 done.push(finished);
             }
         }
-        let committed = match self.connection.execute("COMMIT").await {
-            Ok(_) => Ok(()),
+        let committed = match execute(connection, "COMMIT") {
+            Ok(()) => Ok(()),
             Err(error) => {
                 tracing::error!(%error, "a batch of writes failed to commit");
-                let _ = self.connection.execute("ROLLBACK").await;
+                // SQLite may have rolled back already; then this fails too.
+                let _ = execute(connection, "ROLLBACK");
                 Err(CommitFailure::from(&error))
             }
         };
-        if committed.is_ok()
-            && let Some(listener) = &self.listener
-        {
-            for finished in done.iter().filter(|d| d.ok) {
-                for change in &finished.changes {
-                    listener.committed(change);
-                }
-            }
-        }
-        for finished in done {
-            (finished.reply)(committed.clone());
-        }
+        Announcement::Batch { done, committed }
     }
+}
+
+/// Runs one statement without parameters or rows, prepared once.
+fn execute(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// Runs one operation inside its own savepoint; `None` when the savepoint
 /// could not be made and the operation was dropped unrun.
-async fn run_operation(connection: &mut SqliteConnection, operation: Operation) -> Option<Done> {
-    connection.execute("SAVEPOINT operation").await.ok()?;
-    let finished = operation(connection).await;
-    if !finished.ok {
-        let _ = connection.execute("ROLLBACK TO operation").await;
+fn run_operation(connection: &Connection, operation: Operation) -> Option<Done> {
+    // A transaction already ended by a failure must not be replaced by a
+    // savepoint of its own, which would commit on release.
+    if connection.is_autocommit() {
+        return None;
     }
-    let _ = connection.execute("RELEASE operation").await;
+    execute(connection, "SAVEPOINT operation").ok()?;
+    let finished = operation(connection);
+    if !finished.ok {
+        let _ = execute(connection, "ROLLBACK TO operation");
+    }
+    let _ = execute(connection, "RELEASE operation");
     Some(finished)
 }
