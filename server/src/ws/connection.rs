@@ -5,6 +5,10 @@
 //! switch. Doing everything in one task keeps per-connection memory small
 //! and makes ordering simple: a subscribe's replay is written before any
 //! live message queued meanwhile, which is then de-duplicated by `seq`.
+//!
+//! Frames are written to the socket's buffer and flushed once per turn of
+//! the loop, after a burst of queued items or ready acks: under load one
+//! write carries many frames instead of one system call each.
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
@@ -19,6 +23,7 @@ use byrd_spec::ws::{
     ClientFrame, CloseCode, ConnectionLimits, PresenceStatus, Principal, ServerFrame,
 };
 use chrono::{DateTime, Utc};
+use futures_util::{FutureExt, SinkExt};
 use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
@@ -74,6 +79,11 @@ impl Violations {
 /// connection stops reading frames until one is answered.
 const MAX_SENDS_IN_FLIGHT: usize = 64;
 
+/// Most outbound items written in one turn of the loop before flushing:
+/// enough to share a write among a commit's messages, few enough that the
+/// other branches are not kept waiting.
+const OUTBOUND_BURST: usize = 64;
+
 /// A `send` queued to the store, waiting for its commit.
 pub(super) struct PendingAck {
     pub client_msg_id: String,
@@ -118,6 +128,8 @@ pub(super) struct Connection {
     violations: Violations,
     /// The hub's order to close; also cuts short a write the peer blocks.
     kill: Arc<KillSwitch>,
+    /// Frames were written to the socket's buffer since the last flush.
+    unflushed: bool,
     /// A guest's display name, read from its chat on first need: tokens
     /// do not carry it, and `typing` and `read` must name the guest as
     /// its messages do. `None` until read.
@@ -209,6 +221,7 @@ impl Connection {
             frame_limiter: frame_limiter(state.settings.ws.frames_per_second),
             violations: Violations::new(),
             kill: kill.clone(),
+            unflushed: false,
             guest_name: None,
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
@@ -246,6 +259,11 @@ impl Connection {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
         loop {
+            // Whatever the last turn (or the greeting) wrote goes out now,
+            // before waiting for anything.
+            if !Box::pin(self.flush()).await {
+                return Exit::Gone;
+            }
             let warn_at =
                 deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
             // The handshake admits a token until `exp` plus the clock
@@ -256,7 +274,7 @@ impl Connection {
             tokio::select! {
                 reason = kill.triggered() => return Exit::from(reason),
                 answer = first_answer(&mut self.pending) => {
-                    if !Box::pin(self.answer_send(answer)).await {
+                    if !Box::pin(self.answer_sends(answer)).await {
                         return Exit::Gone;
                     }
                 }
@@ -285,10 +303,8 @@ impl Connection {
                     }
                 }
                 item = queue.recv() => {
-                    match Box::pin(self.handle_outbound(item)).await {
-                        Ok(true) => {}
-                        Ok(false) => return Exit::Gone,
-                        Err(exit) => return exit,
+                    if let Err(exit) = Box::pin(self.handle_outbound_burst(item, &mut queue)).await {
+                        return exit;
                     }
                 }
                 _ = heartbeat.tick() => {
@@ -394,6 +410,24 @@ impl Connection {
         true
     }
 
+    /// Answers the oldest pending send with `answer`, then every other
+    /// whose commit is already decided.
+    async fn answer_sends(&mut self, answer: Result<Appended, StoreError>) -> bool {
+        if !self.answer_send(answer).await {
+            return false;
+        }
+        while let Some(answer) = self
+            .pending
+            .front_mut()
+            .and_then(|first| (&mut first.answer).now_or_never())
+        {
+            if !self.answer_send(answer).await {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Acks the oldest pending send, or answers it with its error.
     async fn answer_send(&mut self, answer: Result<Appended, StoreError>) -> bool {
         let Some(pending) = self.pending.pop_front() else {
@@ -462,8 +496,41 @@ impl Connection {
     /// Waits for every pending send and answers each, in order.
     async fn drain_pending(&mut self) -> Result<(), Exit> {
         while let Some(first) = self.pending.front_mut() {
-            let answer = (&mut first.answer).await;
+            let answer = match (&mut first.answer).now_or_never() {
+                Some(answer) => answer,
+                None => {
+                    // Nothing written waits for the commit.
+                    if !self.flush().await {
+                        return Err(Exit::Gone);
+                    }
+                    match self.pending.front_mut() {
+                        Some(first) => (&mut first.answer).await,
+                        None => break,
+                    }
+                }
+            };
             if !self.answer_send(answer).await {
+                return Err(Exit::Gone);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `first` and up to [`OUTBOUND_BURST`] more items already
+    /// queued, unflushed. `Err` closes the connection.
+    async fn handle_outbound_burst(
+        &mut self,
+        first: Outbound,
+        queue: &mut OutboxReceiver,
+    ) -> Result<(), Exit> {
+        if !self.handle_outbound(first).await? {
+            return Err(Exit::Gone);
+        }
+        for _ in 0..OUTBOUND_BURST {
+            let Some(item) = queue.try_recv() else {
+                break;
+            };
+            if !self.handle_outbound(item).await? {
                 return Err(Exit::Gone);
             }
         }
@@ -596,15 +663,31 @@ impl Connection {
         }
     }
 
-    /// Writes to the socket, giving up on a client that does not read.
+    /// Writes to the socket's buffer, which goes out when it fills or at
+    /// the next [`flush`](Self::flush). False when the socket is gone.
+    async fn send(&mut self, message: WsMessage) -> bool {
+        self.unflushed = true;
+        let write = tokio::time::timeout(
+            self.state.settings.ws.write_timeout,
+            self.socket.feed(message),
+        );
+        tokio::select! {
+            written = write => matches!(written, Ok(Ok(()))),
+            _ = self.kill.triggered() => false,
+        }
+    }
+
+    /// Writes out what [`send`](Self::send) buffered, giving up on a
+    /// client that does not read. False when the socket is gone.
     ///
     /// The hub's order to close cuts a blocked write short: a slow
     /// consumer's 4008 must not wait for `write_timeout`.
-    async fn send(&mut self, message: WsMessage) -> bool {
-        let write = tokio::time::timeout(
-            self.state.settings.ws.write_timeout,
-            self.socket.send(message),
-        );
+    async fn flush(&mut self) -> bool {
+        if !self.unflushed {
+            return true;
+        }
+        self.unflushed = false;
+        let write = tokio::time::timeout(self.state.settings.ws.write_timeout, self.socket.flush());
         tokio::select! {
             written = write => matches!(written, Ok(Ok(()))),
             _ = self.kill.triggered() => false,
