@@ -101,7 +101,7 @@ pub(super) struct Subscription {
 }
 
 /// Why the loop stopped.
-enum Exit {
+pub(super) enum Exit {
     /// The client closed or vanished; nothing more to send.
     Gone,
     /// The server closes with this code and reason.
@@ -127,7 +127,12 @@ pub(super) struct Connection {
     /// Frames refused for rate in the current window.
     violations: Violations,
     /// The hub's order to close; also cuts short a write the peer blocks.
-    kill: Arc<KillSwitch>,
+    pub kill: Arc<KillSwitch>,
+    /// What the hub queued for this connection: live messages and events.
+    pub outbox: OutboxReceiver,
+    /// A close decided inside a command, which can only answer that the
+    /// connection is done; the loop closes with it.
+    pub close_with: Option<CloseCode>,
     /// Frames were written to the socket's buffer since the last flush.
     unflushed: bool,
     /// A guest's display name, read from its chat on first need: tokens
@@ -221,13 +226,14 @@ impl Connection {
             frame_limiter: frame_limiter(state.settings.ws.frames_per_second),
             violations: Violations::new(),
             kill: kill.clone(),
+            outbox: queue,
+            close_with: None,
             unflushed: false,
             guest_name: None,
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
         let exit =
-            Box::pin(connection.serve(principal, online_agents, guest_after_seq, queue, &kill))
-                .await;
+            Box::pin(connection.serve(principal, online_agents, guest_after_seq, &kill)).await;
         let exit = match (exit, kill.reason()) {
             // A write given up because the hub said close (a slow consumer
             // blocking its socket) still closes with the hub's code.
@@ -246,12 +252,11 @@ impl Connection {
         principal: Principal,
         online_agents: Vec<Uuid>,
         guest_after_seq: Option<i64>,
-        mut queue: OutboxReceiver,
         kill: &crate::hub::KillSwitch,
     ) -> Exit {
         let heartbeat_every = self.state.settings.ws.heartbeat_interval;
         if !Box::pin(self.greet(principal, online_agents, guest_after_seq)).await {
-            return Exit::Gone;
+            return self.stopped();
         }
 
         let mut heartbeat =
@@ -302,8 +307,8 @@ impl Connection {
                         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
                     }
                 }
-                item = queue.recv() => {
-                    if let Err(exit) = Box::pin(self.handle_outbound_burst(item, &mut queue)).await {
+                item = self.outbox.recv() => {
+                    if let Err(exit) = Box::pin(self.handle_outbound_burst(item)).await {
                         return exit;
                     }
                 }
@@ -328,6 +333,23 @@ impl Connection {
                     return Exit::Close(code);
                 }
             }
+        }
+    }
+
+    /// Records why a command ends the connection, which it then answers
+    /// with `false`.
+    pub(super) fn stop(&mut self, exit: Exit) {
+        if let Exit::Close(code) = exit {
+            self.close_with = Some(code);
+        }
+    }
+
+    /// How the loop ends once a step answered that the connection is done:
+    /// with the close a command decided on, or because the peer is gone.
+    fn stopped(&mut self) -> Exit {
+        match self.close_with.take() {
+            Some(code) => Exit::Close(code),
+            None => Exit::Gone,
         }
     }
 
@@ -478,7 +500,7 @@ impl Connection {
         }
         match commands::apply(self, frame).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Exit::Gone),
+            Ok(false) => Err(self.stopped()),
             Err(error) => self.answer(error.into_ws_frame(reference)).await,
         }
     }
@@ -518,16 +540,12 @@ impl Connection {
 
     /// Writes `first` and up to [`OUTBOUND_BURST`] more items already
     /// queued, unflushed. `Err` closes the connection.
-    async fn handle_outbound_burst(
-        &mut self,
-        first: Outbound,
-        queue: &mut OutboxReceiver,
-    ) -> Result<(), Exit> {
+    async fn handle_outbound_burst(&mut self, first: Outbound) -> Result<(), Exit> {
         if !self.handle_outbound(first).await? {
             return Err(Exit::Gone);
         }
         for _ in 0..OUTBOUND_BURST {
-            let Some(item) = queue.try_recv() else {
+            let Some(item) = self.outbox.try_recv() else {
                 break;
             };
             if !self.handle_outbound(item).await? {
@@ -538,7 +556,7 @@ impl Connection {
     }
 
     /// Sends one hub item. `Err` closes the connection with that code.
-    async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, Exit> {
+    pub(super) async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, Exit> {
         match item {
             Outbound::Frame(frame) => Ok(self.send(WsMessage::Text(frame.as_ref().into())).await),
             Outbound::ChatMessage(message) => {
@@ -682,7 +700,7 @@ impl Connection {
     ///
     /// The hub's order to close cuts a blocked write short: a slow
     /// consumer's 4008 must not wait for `write_timeout`.
-    async fn flush(&mut self) -> bool {
+    pub(super) async fn flush(&mut self) -> bool {
         if !self.unflushed {
             return true;
         }
