@@ -28,6 +28,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
 use super::commands;
+use crate::configuration::WsSettings;
 use crate::error::ApiError;
 use crate::hub::{
     CloseReason, ConnectionId, Credentials, KillSwitch, Outbound, Registration, Revocation,
@@ -44,9 +45,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// large payload back.
 pub(super) const MAX_ECHO_CHARS: usize = 64;
 
-/// Counts frames refused for rate; too many in a window closes the
-/// connection with 1008, so a client that ignores `rate_limited` does not
-/// keep the server answering it.
+/// Counts frames refused for rate; more than `max_violations` within
+/// `violation_window` (settings) closes the connection with 1008, so a
+/// client that ignores `rate_limited` does not keep the server answering
+/// it.
 #[derive(Debug)]
 struct Violations {
     window_start: Instant,
@@ -54,9 +56,6 @@ struct Violations {
 }
 
 impl Violations {
-    const WINDOW: Duration = Duration::from_secs(10);
-    const LIMIT: u32 = 20;
-
     fn new() -> Self {
         Violations {
             window_start: Instant::now(),
@@ -65,19 +64,15 @@ impl Violations {
     }
 
     /// Counts one violation at `now`; true when it is one too many.
-    fn count(&mut self, now: Instant) -> bool {
-        if now.duration_since(self.window_start) > Self::WINDOW {
+    fn count(&mut self, now: Instant, ws: &WsSettings) -> bool {
+        if now.duration_since(self.window_start) > ws.violation_window {
             self.window_start = now;
             self.count = 0;
         }
-        self.count += 1;
-        self.count > Self::LIMIT
+        self.count = self.count.saturating_add(1);
+        self.count > ws.max_violations
     }
 }
-
-/// Most sends one connection may have waiting for the store; past it the
-/// connection stops reading frames until one is answered.
-const MAX_SENDS_IN_FLIGHT: usize = 64;
 
 /// Most outbound items written in one turn of the loop before flushing:
 /// enough to share a write among a commit's messages, few enough that the
@@ -164,7 +159,7 @@ fn frame_limiter(per_second: u32) -> governor::DefaultDirectRateLimiter {
 }
 
 /// The limits `hello` announces: the ones this connection is held to.
-fn connection_limits(ws: &crate::configuration::WsSettings) -> ConnectionLimits {
+fn connection_limits(ws: &WsSettings) -> ConnectionLimits {
     ConnectionLimits {
         frames_per_second: ws.frames_per_second.max(1),
         frame_burst: frame_burst(ws.frames_per_second).get(),
@@ -263,6 +258,7 @@ impl Connection {
             tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let max_in_flight = self.state.settings.ws.max_sends_in_flight.max(1);
         loop {
             // Whatever the last turn (or the greeting) wrote goes out now,
             // before waiting for anything.
@@ -283,7 +279,7 @@ impl Connection {
                         return Exit::Gone;
                     }
                 }
-                incoming = self.socket.recv(), if self.pending.len() < MAX_SENDS_IN_FLIGHT => {
+                incoming = self.socket.recv(), if self.pending.len() < max_in_flight => {
                     last_heard = Instant::now();
                     match incoming {
                         None => return Exit::Gone,
@@ -481,7 +477,10 @@ impl Connection {
     async fn handle_text(&mut self, text: &str) -> Result<(), Exit> {
         // Charged before parsing: a flood costs the server no JSON work.
         if self.frame_limiter.check().is_err() {
-            if self.violations.count(Instant::now()) {
+            if self
+                .violations
+                .count(Instant::now(), &self.state.settings.ws)
+            {
                 return Err(Exit::Close(CloseCode::PolicyViolation));
             }
             let refusal = ApiError::new(
