@@ -128,6 +128,23 @@ struct ServeArgs {
     /// Longest message body, in characters.
     #[arg(long, env = "BYRD_MAX_MESSAGE_CHARS", default_value_t = 4000)]
     max_message_chars: usize,
+    /// Sends one WebSocket may have waiting for the database; past it the
+    /// server stops reading that socket until one is acked.
+    #[arg(long, env = "BYRD_WS_MAX_SENDS_IN_FLIGHT", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    ws_max_sends_in_flight: u32,
+    /// Frames refused with `rate_limited` within the violation window
+    /// past which the WebSocket is closed with 1008.
+    #[arg(long, env = "BYRD_WS_MAX_VIOLATIONS", default_value_t = 20)]
+    ws_max_violations: u32,
+    /// The window, in seconds, in which rate violations are counted.
+    #[arg(long, env = "BYRD_WS_VIOLATION_WINDOW_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    ws_violation_window_secs: u64,
+    /// Seconds after a refresh in which the spent refresh token, presented
+    /// again, returns the same successor (its answer was lost) instead of
+    /// revoking the session as a reuse. 0 turns the grace off.
+    #[arg(long, env = "BYRD_REFRESH_GRACE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    refresh_grace_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +244,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.jwt.audience = args.jwt_audience;
     settings.jwt.kid = args.jwt_kid;
     settings.jwt.leeway = std::time::Duration::from_secs(args.jwt_leeway_secs);
+    settings.jwt.refresh_grace = std::time::Duration::from_secs(args.refresh_grace_secs);
     settings.limits.chat_starts_per_minute = args.chat_starts_per_minute;
     settings.limits.logins_per_minute = args.logins_per_minute;
     settings.trust_forwarded_for = args.trust_x_forwarded_for;
@@ -250,6 +268,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.ws.max_frame_bytes = args.ws_max_frame_bytes;
     settings.ws.max_body_chars = args.max_message_chars;
     settings.ws.frames_per_second = args.ws_frames_per_second;
+    settings.ws.max_sends_in_flight = args.ws_max_sends_in_flight as usize;
+    settings.ws.max_violations = args.ws_max_violations;
+    settings.ws.violation_window = std::time::Duration::from_secs(args.ws_violation_window_secs);
     settings.bootstrap_admin = BootstrapAdmin {
         email: std::env::var("BYRD_ADMIN_EMAIL")
             .ok()

@@ -110,6 +110,15 @@ pub struct WsSettings {
     pub frames_per_second: u32,
     /// Chats one connection may be subscribed to at once.
     pub max_subscriptions: usize,
+    /// Sends one connection may have waiting for the store; past it the
+    /// connection stops reading frames until one is answered.
+    pub max_sends_in_flight: usize,
+    /// Frames refused for rate within `violation_window` past which the
+    /// connection is closed with 1008: a client that ignores
+    /// `rate_limited` does not keep the server answering it.
+    pub max_violations: u32,
+    /// The window `max_violations` counts in.
+    pub violation_window: Duration,
 }
 
 impl Default for WsSettings {
@@ -125,6 +134,9 @@ impl Default for WsSettings {
             token_expiry_warning: Duration::from_secs(60),
             frames_per_second: 20,
             max_subscriptions: 1000,
+            max_sends_in_flight: 64,
+            max_violations: 20,
+            violation_window: Duration::from_secs(10),
         }
     }
 }

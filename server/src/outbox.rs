@@ -79,6 +79,17 @@ impl OutboxReceiver {
         }
     }
 
+    /// Puts `items` back at the front, in their order: they go out before
+    /// anything queued since. For items the connection held back while it
+    /// wrote something that must come first; the queue may run over its
+    /// capacity by them until they are taken again.
+    pub fn put_back(&mut self, items: Vec<Outbound>) {
+        let mut queue = self.0.items();
+        for item in items.into_iter().rev() {
+            queue.push_front(item);
+        }
+    }
+
     /// The next item if one is queued.
     pub fn try_recv(&mut self) -> Option<Outbound> {
         let mut items = self.0.items();
@@ -111,5 +122,20 @@ mod tests {
         tokio::task::yield_now().await;
         tx.try_send(frame("d")).unwrap();
         assert!(matches!(waiting.await.unwrap(), Outbound::Frame(t) if t.as_str() == "d"));
+    }
+
+    #[test]
+    fn items_put_back_come_out_first_in_their_order() {
+        let (tx, mut rx) = outbox(4);
+        let frame = |text: &str| Outbound::Frame(Arc::new(text.to_owned()));
+        tx.try_send(frame("c")).unwrap();
+        rx.put_back(vec![frame("a"), frame("b")]);
+        for expected in ["a", "b", "c"] {
+            match rx.try_recv() {
+                Some(Outbound::Frame(text)) => assert_eq!(text.as_str(), expected),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(rx.try_recv().is_none());
     }
 }

@@ -13,6 +13,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, Request, header};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -115,8 +116,17 @@ impl Application {
             hub.shutdown();
         };
         tracing::info!(address = %self.local_addr(), "Byrd is listening");
+        // Without TCP_NODELAY a small frame written while an earlier one
+        // is unacknowledged waits for the peer's delayed ACK (Nagle), up to
+        // tens of milliseconds. Connections flush whole bursts, so nothing
+        // is gained by holding bytes back.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

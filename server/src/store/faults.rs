@@ -27,6 +27,24 @@ struct Switches {
     held: watch::Sender<bool>,
     /// Message reads still to fail.
     failures: AtomicU32,
+    /// Message reads waiting for a release now.
+    waiting: AtomicU32,
+}
+
+/// Counts a held read for as long as it waits, dropped or not.
+struct Waiting<'a>(&'a AtomicU32);
+
+impl<'a> Waiting<'a> {
+    fn start(count: &'a AtomicU32) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl ReadFaults {
@@ -35,6 +53,7 @@ impl ReadFaults {
         ReadFaults(Some(Arc::new(Switches {
             held: watch::Sender::new(false),
             failures: AtomicU32::new(0),
+            waiting: AtomicU32::new(0),
         })))
     }
 
@@ -59,14 +78,25 @@ impl ReadFaults {
         }
     }
 
+    /// How many message reads are held now: a test waits for its read to
+    /// have started before it does what must happen during it.
+    pub fn waiting(&self) -> u32 {
+        self.0
+            .as_ref()
+            .map_or(0, |switches| switches.waiting.load(Ordering::SeqCst))
+    }
+
     /// Called before every read of messages.
     pub(super) async fn before_message_read(&self) -> Result<(), StoreError> {
         let Some(switches) = &self.0 else {
             return Ok(());
         };
         let mut held = switches.held.subscribe();
-        // The sender lives in `switches`, so this wait cannot fail.
-        let _ = held.wait_for(|held| !held).await;
+        if *held.borrow_and_update() {
+            let _counted = Waiting::start(&switches.waiting);
+            // The sender lives in `switches`, so this wait cannot fail.
+            let _ = held.wait_for(|held| !held).await;
+        }
         let failed = switches
             .failures
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))

@@ -5,6 +5,10 @@
 //! switch. Doing everything in one task keeps per-connection memory small
 //! and makes ordering simple: a subscribe's replay is written before any
 //! live message queued meanwhile, which is then de-duplicated by `seq`.
+//!
+//! Frames are written to the socket's buffer and flushed once per turn of
+//! the loop, after a burst of queued items or ready acks: under load one
+//! write carries many frames instead of one system call each.
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
@@ -19,10 +23,12 @@ use byrd_spec::ws::{
     ClientFrame, CloseCode, ConnectionLimits, PresenceStatus, Principal, ServerFrame,
 };
 use chrono::{DateTime, Utc};
+use futures_util::{FutureExt, SinkExt};
 use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
 use super::commands;
+use crate::configuration::WsSettings;
 use crate::error::ApiError;
 use crate::hub::{
     CloseReason, ConnectionId, Credentials, KillSwitch, Outbound, Registration, Revocation,
@@ -39,9 +45,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// large payload back.
 pub(super) const MAX_ECHO_CHARS: usize = 64;
 
-/// Counts frames refused for rate; too many in a window closes the
-/// connection with 1008, so a client that ignores `rate_limited` does not
-/// keep the server answering it.
+/// Counts frames refused for rate; more than `max_violations` within
+/// `violation_window` (settings) closes the connection with 1008, so a
+/// client that ignores `rate_limited` does not keep the server answering
+/// it.
 #[derive(Debug)]
 struct Violations {
     window_start: Instant,
@@ -49,9 +56,6 @@ struct Violations {
 }
 
 impl Violations {
-    const WINDOW: Duration = Duration::from_secs(10);
-    const LIMIT: u32 = 20;
-
     fn new() -> Self {
         Violations {
             window_start: Instant::now(),
@@ -60,19 +64,20 @@ impl Violations {
     }
 
     /// Counts one violation at `now`; true when it is one too many.
-    fn count(&mut self, now: Instant) -> bool {
-        if now.duration_since(self.window_start) > Self::WINDOW {
+    fn count(&mut self, now: Instant, ws: &WsSettings) -> bool {
+        if now.duration_since(self.window_start) > ws.violation_window {
             self.window_start = now;
             self.count = 0;
         }
-        self.count += 1;
-        self.count > Self::LIMIT
+        self.count = self.count.saturating_add(1);
+        self.count > ws.max_violations
     }
 }
 
-/// Most sends one connection may have waiting for the store; past it the
-/// connection stops reading frames until one is answered.
-const MAX_SENDS_IN_FLIGHT: usize = 64;
+/// Most outbound items written in one turn of the loop before flushing:
+/// enough to share a write among a commit's messages, few enough that the
+/// other branches are not kept waiting.
+const OUTBOUND_BURST: usize = 64;
 
 /// A `send` queued to the store, waiting for its commit.
 pub(super) struct PendingAck {
@@ -91,7 +96,7 @@ pub(super) struct Subscription {
 }
 
 /// Why the loop stopped.
-enum Exit {
+pub(super) enum Exit {
     /// The client closed or vanished; nothing more to send.
     Gone,
     /// The server closes with this code and reason.
@@ -117,7 +122,14 @@ pub(super) struct Connection {
     /// Frames refused for rate in the current window.
     violations: Violations,
     /// The hub's order to close; also cuts short a write the peer blocks.
-    kill: Arc<KillSwitch>,
+    pub kill: Arc<KillSwitch>,
+    /// What the hub queued for this connection: live messages and events.
+    pub outbox: OutboxReceiver,
+    /// A close decided inside a command, which can only answer that the
+    /// connection is done; the loop closes with it.
+    pub close_with: Option<CloseCode>,
+    /// Frames were written to the socket's buffer since the last flush.
+    unflushed: bool,
     /// A guest's display name, read from its chat on first need: tokens
     /// do not carry it, and `typing` and `read` must name the guest as
     /// its messages do. `None` until read.
@@ -147,7 +159,7 @@ fn frame_limiter(per_second: u32) -> governor::DefaultDirectRateLimiter {
 }
 
 /// The limits `hello` announces: the ones this connection is held to.
-fn connection_limits(ws: &crate::configuration::WsSettings) -> ConnectionLimits {
+fn connection_limits(ws: &WsSettings) -> ConnectionLimits {
     ConnectionLimits {
         frames_per_second: ws.frames_per_second.max(1),
         frame_burst: frame_burst(ws.frames_per_second).get(),
@@ -209,12 +221,14 @@ impl Connection {
             frame_limiter: frame_limiter(state.settings.ws.frames_per_second),
             violations: Violations::new(),
             kill: kill.clone(),
+            outbox: queue,
+            close_with: None,
+            unflushed: false,
             guest_name: None,
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
         let exit =
-            Box::pin(connection.serve(principal, online_agents, guest_after_seq, queue, &kill))
-                .await;
+            Box::pin(connection.serve(principal, online_agents, guest_after_seq, &kill)).await;
         let exit = match (exit, kill.reason()) {
             // A write given up because the hub said close (a slow consumer
             // blocking its socket) still closes with the hub's code.
@@ -233,19 +247,24 @@ impl Connection {
         principal: Principal,
         online_agents: Vec<Uuid>,
         guest_after_seq: Option<i64>,
-        mut queue: OutboxReceiver,
         kill: &crate::hub::KillSwitch,
     ) -> Exit {
         let heartbeat_every = self.state.settings.ws.heartbeat_interval;
         if !Box::pin(self.greet(principal, online_agents, guest_after_seq)).await {
-            return Exit::Gone;
+            return self.stopped();
         }
 
         let mut heartbeat =
             tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let max_in_flight = self.state.settings.ws.max_sends_in_flight.max(1);
         loop {
+            // Whatever the last turn (or the greeting) wrote goes out now,
+            // before waiting for anything.
+            if !Box::pin(self.flush()).await {
+                return Exit::Gone;
+            }
             let warn_at =
                 deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
             // The handshake admits a token until `exp` plus the clock
@@ -256,11 +275,11 @@ impl Connection {
             tokio::select! {
                 reason = kill.triggered() => return Exit::from(reason),
                 answer = first_answer(&mut self.pending) => {
-                    if !Box::pin(self.answer_send(answer)).await {
+                    if !Box::pin(self.answer_sends(answer)).await {
                         return Exit::Gone;
                     }
                 }
-                incoming = self.socket.recv(), if self.pending.len() < MAX_SENDS_IN_FLIGHT => {
+                incoming = self.socket.recv(), if self.pending.len() < max_in_flight => {
                     last_heard = Instant::now();
                     match incoming {
                         None => return Exit::Gone,
@@ -284,11 +303,9 @@ impl Connection {
                         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
                     }
                 }
-                item = queue.recv() => {
-                    match Box::pin(self.handle_outbound(item)).await {
-                        Ok(true) => {}
-                        Ok(false) => return Exit::Gone,
-                        Err(exit) => return exit,
+                item = self.outbox.recv() => {
+                    if let Err(exit) = Box::pin(self.handle_outbound_burst(item)).await {
+                        return exit;
                     }
                 }
                 _ = heartbeat.tick() => {
@@ -312,6 +329,23 @@ impl Connection {
                     return Exit::Close(code);
                 }
             }
+        }
+    }
+
+    /// Records why a command ends the connection, which it then answers
+    /// with `false`.
+    pub(super) fn stop(&mut self, exit: Exit) {
+        if let Exit::Close(code) = exit {
+            self.close_with = Some(code);
+        }
+    }
+
+    /// How the loop ends once a step answered that the connection is done:
+    /// with the close a command decided on, or because the peer is gone.
+    fn stopped(&mut self) -> Exit {
+        match self.close_with.take() {
+            Some(code) => Exit::Close(code),
+            None => Exit::Gone,
         }
     }
 
@@ -394,6 +428,24 @@ impl Connection {
         true
     }
 
+    /// Answers the oldest pending send with `answer`, then every other
+    /// whose commit is already decided.
+    async fn answer_sends(&mut self, answer: Result<Appended, StoreError>) -> bool {
+        if !self.answer_send(answer).await {
+            return false;
+        }
+        while let Some(answer) = self
+            .pending
+            .front_mut()
+            .and_then(|first| (&mut first.answer).now_or_never())
+        {
+            if !self.answer_send(answer).await {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Acks the oldest pending send, or answers it with its error.
     async fn answer_send(&mut self, answer: Result<Appended, StoreError>) -> bool {
         let Some(pending) = self.pending.pop_front() else {
@@ -425,7 +477,10 @@ impl Connection {
     async fn handle_text(&mut self, text: &str) -> Result<(), Exit> {
         // Charged before parsing: a flood costs the server no JSON work.
         if self.frame_limiter.check().is_err() {
-            if self.violations.count(Instant::now()) {
+            if self
+                .violations
+                .count(Instant::now(), &self.state.settings.ws)
+            {
                 return Err(Exit::Close(CloseCode::PolicyViolation));
             }
             let refusal = ApiError::new(
@@ -444,7 +499,7 @@ impl Connection {
         }
         match commands::apply(self, frame).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Exit::Gone),
+            Ok(false) => Err(self.stopped()),
             Err(error) => self.answer(error.into_ws_frame(reference)).await,
         }
     }
@@ -462,7 +517,19 @@ impl Connection {
     /// Waits for every pending send and answers each, in order.
     async fn drain_pending(&mut self) -> Result<(), Exit> {
         while let Some(first) = self.pending.front_mut() {
-            let answer = (&mut first.answer).await;
+            let answer = match (&mut first.answer).now_or_never() {
+                Some(answer) => answer,
+                None => {
+                    // Nothing written waits for the commit.
+                    if !self.flush().await {
+                        return Err(Exit::Gone);
+                    }
+                    match self.pending.front_mut() {
+                        Some(first) => (&mut first.answer).await,
+                        None => break,
+                    }
+                }
+            };
             if !self.answer_send(answer).await {
                 return Err(Exit::Gone);
             }
@@ -470,8 +537,25 @@ impl Connection {
         Ok(())
     }
 
+    /// Writes `first` and up to [`OUTBOUND_BURST`] more items already
+    /// queued, unflushed. `Err` closes the connection.
+    async fn handle_outbound_burst(&mut self, first: Outbound) -> Result<(), Exit> {
+        if !self.handle_outbound(first).await? {
+            return Err(Exit::Gone);
+        }
+        for _ in 0..OUTBOUND_BURST {
+            let Some(item) = self.outbox.try_recv() else {
+                break;
+            };
+            if !self.handle_outbound(item).await? {
+                return Err(Exit::Gone);
+            }
+        }
+        Ok(())
+    }
+
     /// Sends one hub item. `Err` closes the connection with that code.
-    async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, Exit> {
+    pub(super) async fn handle_outbound(&mut self, item: Outbound) -> Result<bool, Exit> {
         match item {
             Outbound::Frame(frame) => Ok(self.send(WsMessage::Text(frame.as_ref().into())).await),
             Outbound::ChatMessage(message) => {
@@ -596,15 +680,31 @@ impl Connection {
         }
     }
 
-    /// Writes to the socket, giving up on a client that does not read.
+    /// Writes to the socket's buffer, which goes out when it fills or at
+    /// the next [`flush`](Self::flush). False when the socket is gone.
+    async fn send(&mut self, message: WsMessage) -> bool {
+        self.unflushed = true;
+        let write = tokio::time::timeout(
+            self.state.settings.ws.write_timeout,
+            self.socket.feed(message),
+        );
+        tokio::select! {
+            written = write => matches!(written, Ok(Ok(()))),
+            _ = self.kill.triggered() => false,
+        }
+    }
+
+    /// Writes out what [`send`](Self::send) buffered, giving up on a
+    /// client that does not read. False when the socket is gone.
     ///
     /// The hub's order to close cuts a blocked write short: a slow
     /// consumer's 4008 must not wait for `write_timeout`.
-    async fn send(&mut self, message: WsMessage) -> bool {
-        let write = tokio::time::timeout(
-            self.state.settings.ws.write_timeout,
-            self.socket.send(message),
-        );
+    pub(super) async fn flush(&mut self) -> bool {
+        if !self.unflushed {
+            return true;
+        }
+        self.unflushed = false;
+        let write = tokio::time::timeout(self.state.settings.ws.write_timeout, self.socket.flush());
         tokio::select! {
             written = write => matches!(written, Ok(Ok(()))),
             _ = self.kill.triggered() => false,

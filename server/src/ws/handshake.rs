@@ -19,6 +19,10 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientAddr};
 use crate::state::AppState;
 
+/// Bytes of frames gathered before they are written out, within one turn
+/// of a connection's loop.
+const WRITE_BURST_BYTES: usize = 16 * 1024;
+
 /// `GET /v1/ws` query.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -97,9 +101,12 @@ pub async fn upgrade(
         // Small buffers keep idle connections cheap; tungstenite's defaults
         // (128 KiB read buffer) would cost gigabytes at 10,000 connections.
         // Chat frames are small; a larger one grows the buffer as needed.
+        // The connection flushes what it wrote once per turn, so frames
+        // written together share a system call up to this size; the
+        // buffer is only as large as the largest burst so far.
         .read_buffer_size(256)
-        .write_buffer_size(0)
-        .max_write_buffer_size(ws.max_frame_bytes * 4)
+        .write_buffer_size(WRITE_BURST_BYTES)
+        .max_write_buffer_size(WRITE_BURST_BYTES + ws.max_frame_bytes * 4)
         .max_message_size(ws.max_frame_bytes)
         .max_frame_size(ws.max_frame_bytes)
         .on_upgrade(move |socket| async move {

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use byrd_server::store::ReadFaults;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -465,4 +466,116 @@ async fn a_guest_reconnecting_with_after_seq_in_the_url_gets_the_replay_at_once(
     post_message(&app, &guest_token, &chat, "d").await;
     assert_eq!(guest.expect_type("message").await["message"]["seq"], 4);
     guest.assert_alive("after-replay").await;
+}
+
+/// Waits until a message read is held by `faults`.
+async fn until_a_read_waits(faults: &ReadFaults) {
+    tokio::time::timeout(crate::ws_client::FRAME_TIMEOUT, async {
+        while faults.waiting() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the replay's read started");
+}
+
+#[tokio::test]
+async fn a_replay_lets_the_connections_other_chats_through_and_holds_its_own() {
+    // A replay must not stall a busy connection until its outbound queue
+    // (8 frames here) overflows and it is closed with 4008: while a
+    // `subscribe`'s replay is being read, live messages of the
+    // connection's other chats keep going out. Live messages of the chat
+    // being replayed wait for the replay and its `subscribed`, in order.
+    let faults = ReadFaults::armed();
+    let app = spawn_app_with(|settings| {
+        settings.ws.outbound_queue = 8;
+        settings.store.read_faults = faults.clone();
+    })
+    .await;
+    let (quiet, quiet_guest) = chat_and_guest(&app.start_chat().await);
+    let (busy, busy_guest) = chat_and_guest(&app.start_chat().await);
+    for n in 1..=3 {
+        post_message(&app, &quiet_guest, &quiet, &format!("q{n}")).await;
+    }
+    let (_, agent_token) = agent_token();
+    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
+    agent
+        .send_json(json!({"type": "subscribe", "chat_id": busy, "after_seq": 0}))
+        .await;
+    agent.expect_type("subscribed").await;
+
+    faults.hold();
+    agent
+        .send_json(json!({"type": "subscribe", "chat_id": quiet, "after_seq": 0}))
+        .await;
+    until_a_read_waits(&faults).await;
+    post_message(&app, &quiet_guest, &quiet, "q4").await;
+    for n in 1..=20 {
+        post_message(&app, &busy_guest, &busy, &format!("b{n}")).await;
+        let frame = agent.expect_type("message").await;
+        assert_eq!(frame["message"]["chat_id"], busy.as_str());
+        assert_eq!(frame["message"]["seq"], n);
+    }
+    faults.release();
+
+    for n in 1..=3 {
+        let frame = agent.expect_type("message").await;
+        assert_eq!(frame["message"]["chat_id"], quiet.as_str());
+        assert_eq!(frame["message"]["seq"], n);
+    }
+    let subscribed = agent.expect_type("subscribed").await;
+    assert_eq!(subscribed["recovered"], true);
+    assert_eq!(subscribed["last_seq"], 3);
+    let live = agent.expect_type("message").await;
+    assert_eq!(live["message"]["seq"], 4);
+    agent.assert_alive("after the replay").await;
+}
+
+#[tokio::test]
+async fn a_replay_longer_than_a_page_comes_whole_and_in_order() {
+    // The replay is read a page at a time; the client still gets every
+    // message after `after_seq` once, in `seq` order, then `subscribed`.
+    let app = spawn_app().await;
+    let (chat, guest) = chat_and_guest(&app.start_chat().await);
+    for n in 1..=250 {
+        post_message(&app, &guest, &chat, &format!("m{n}")).await;
+    }
+    let (_, agent_token) = agent_token();
+    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
+    agent
+        .send_json(json!({"type": "subscribe", "chat_id": chat, "after_seq": 20}))
+        .await;
+    for seq in 21..=250 {
+        let frame = agent.expect_type("message").await;
+        assert_eq!(frame["message"]["seq"], seq);
+    }
+    let subscribed = agent.expect_type("subscribed").await;
+    assert_eq!(subscribed["last_seq"], 250);
+}
+
+#[tokio::test]
+async fn a_gap_that_cannot_be_read_closes_with_resume_required() {
+    // A subscriber never gets a message past a hole: when the messages
+    // below a live one cannot be read, the server closes with 1011
+    // `resume_required`, and the client resumes from the last `seq` it
+    // has. Here the `subscribe`'s replay fails (answered with an error),
+    // and the fill before the next live message fails too.
+    let faults = ReadFaults::armed();
+    let app = spawn_app_with(|settings| settings.store.read_faults = faults.clone()).await;
+    let (chat, guest) = chat_and_guest(&app.start_chat().await);
+    for n in 1..=2 {
+        post_message(&app, &guest, &chat, &format!("m{n}")).await;
+    }
+    let (_, agent_token) = agent_token();
+    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
+    faults.fail_next(2);
+    agent
+        .send_json(json!({"type": "subscribe", "chat_id": chat, "after_seq": 0, "ref": "s1"}))
+        .await;
+    let refused = agent.expect_type("error").await;
+    assert_eq!(refused["ref"], "s1");
+
+    post_message(&app, &guest, &chat, "m3").await;
+    let (code, reason) = agent.expect_close().await;
+    assert_eq!((code, reason.as_str()), (1011, "resume_required"));
 }

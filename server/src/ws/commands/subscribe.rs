@@ -3,15 +3,17 @@
 //!
 //! The connection joins the chat in the hub before reading the store, so a
 //! message committed during the replay is either read by it or queued live;
-//! the connection's `delivered` mark drops the one that comes twice.
+//! the connection's `delivered` mark drops the one that comes twice. The
+//! replay goes a page at a time (see `replay`), so the connection's other
+//! traffic keeps flowing during a long one.
 
 use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::{ServerFrame, SubscribeFrame};
 
 use crate::error::ApiError;
 use crate::messaging::authorize_chat;
-use crate::store::MessageRange;
 use crate::ws::connection::{Connection, Subscription, principal_of};
+use crate::ws::replay::ReplayStop;
 
 pub(super) async fn apply(
     connection: &mut Connection,
@@ -60,14 +62,13 @@ pub(super) async fn apply(
         },
     );
     if recovered {
-        let range = MessageRange {
-            after_seq: Some(after_seq),
-            before_seq: None,
-            limit: cap.max(1),
-        };
-        let (messages, _) = connection.state.store.list_messages(chat_id, range).await?;
-        if !connection.send_messages(chat_id, messages).await {
-            return Ok(false);
+        match connection.replay_pages(chat_id, after_seq, last_seq).await {
+            Ok(()) => {}
+            Err(ReplayStop::Read(error)) => return Err(error.into()),
+            Err(ReplayStop::Exit(exit)) => {
+                connection.stop(exit);
+                return Ok(false);
+            }
         }
     }
     let last_seq = connection
