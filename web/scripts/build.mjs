@@ -1,6 +1,9 @@
 // Builds the browser front ends into server/assets/web/, which the server
 // embeds in its binary (so running Byrd needs no Node.js):
 //   widget.js    the visitor's chat widget, one IIFE, served at /widget.js;
+//   console.html the agents' console page, served at /console/,
+//   console.js   its script and console.css its stylesheet (files of their
+//                own: the page's Content-Security-Policy allows nothing inline);
 // and prints each file's size, minified and gzipped, as browsers download it.
 //
 // `--check` builds in memory and fails when a committed file differs: the
@@ -38,6 +41,23 @@ const outputs = [
     file: "widget.js",
     make: async () =>
       bundled(await build({ ...common, entryPoints: ["widget/main.ts"], format: "iife", banner: { js: generated("web/widget/") } })),
+  },
+  {
+    file: "console.html",
+    make: async () =>
+      Buffer.from(
+        readFileSync(`${web}console/index.html`, "utf8").replace("<!doctype html>\n", `<!doctype html>\n<!-- ${generated("web/console/index.html").slice(3, -3)} -->\n`),
+      ),
+  },
+  {
+    file: "console.js",
+    make: async () =>
+      bundled(await build({ ...common, entryPoints: ["console/main.ts"], format: "iife", banner: { js: generated("web/console/") } })),
+  },
+  {
+    file: "console.css",
+    make: async () =>
+      bundled(await build({ ...common, entryPoints: ["console/style.css"], loader: { ".css": "css" }, banner: { css: generated("web/console/style.css") } })),
   },
 ];
 

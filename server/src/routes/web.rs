@@ -14,9 +14,16 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
+
+/// The console's policy: its own script and stylesheet, its own API and
+/// WebSocket (`'self'` covers `ws:`/`wss:` to the same host), nothing
+/// inline, no frames around it, no forms posted anywhere.
+pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
 
 /// One embedded file and how it is served.
 struct Asset {
@@ -46,20 +53,53 @@ static WIDGET: Asset = asset!(
     "public, max-age=300"
 );
 
+/// The console changes only with the binary, and an agent must never run
+/// a console older than its server: always revalidated.
+static CONSOLE_HTML: Asset = asset!("console.html", "text/html; charset=utf-8", "no-cache");
+static CONSOLE_JS: Asset = asset!("console.js", "text/javascript; charset=utf-8", "no-cache");
+static CONSOLE_CSS: Asset = asset!("console.css", "text/css; charset=utf-8", "no-cache");
+
 /// Routes serving the widget and the console.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route(
-        "/widget.js",
-        get(|headers: HeaderMap| async move {
-            let mut response = serve(&WIDGET, &headers);
-            // Sites that isolate themselves (COEP) may still load it.
-            response.headers_mut().insert(
-                "cross-origin-resource-policy",
-                HeaderValue::from_static("cross-origin"),
-            );
-            response
-        }),
-    )
+    Router::new()
+        .route(
+            "/widget.js",
+            get(|headers: HeaderMap| async move {
+                let mut response = serve(&WIDGET, &headers);
+                // Sites that isolate themselves (COEP) may still load it.
+                response.headers_mut().insert(
+                    "cross-origin-resource-policy",
+                    HeaderValue::from_static("cross-origin"),
+                );
+                response
+            }),
+        )
+        // The page's relative links (`console.js`) resolve under `/console/`.
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
+        .route(
+            "/console/",
+            get(|headers: HeaderMap| async move {
+                let mut response = serve(&CONSOLE_HTML, &headers);
+                let policy = response.headers_mut();
+                policy.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CONSOLE_CSP),
+                );
+                policy.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+                response
+            }),
+        )
+        .route(
+            "/console/console.js",
+            get(|headers: HeaderMap| async move { serve(&CONSOLE_JS, &headers) }),
+        )
+        .route(
+            "/console/console.css",
+            get(|headers: HeaderMap| async move { serve(&CONSOLE_CSS, &headers) }),
+        )
 }
 
 /// The asset, or `304 Not Modified` when the browser already holds it.

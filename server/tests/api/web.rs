@@ -52,3 +52,43 @@ async fn widget_js_is_served_as_cacheable_javascript_with_an_etag() {
         .unwrap();
     assert_eq!(other.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn console_page_is_locked_down_and_loads_only_its_own_files() {
+    let app = spawn_app().await;
+    let redirect = app.get("/console", None).await;
+    assert_eq!(redirect.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(redirect.headers()["location"], "/console/");
+
+    let page = app.get("/console/", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let headers = page.headers().clone();
+    assert_eq!(headers[CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(headers[CACHE_CONTROL], "no-cache");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
+    let html = page.text().await.unwrap();
+    // Nothing inline: the page names its script and stylesheet, both served here.
+    assert!(!html.contains("<script>") && !html.contains("<style"));
+    for (file, content_type) in [
+        ("console.js", "text/javascript; charset=utf-8"),
+        ("console.css", "text/css; charset=utf-8"),
+    ] {
+        assert!(html.contains(&format!("\"{file}\"")), "{file} is linked");
+        let asset = app.get(&format!("/console/{file}"), None).await;
+        assert_eq!(asset.status(), StatusCode::OK, "{file}");
+        assert_eq!(asset.headers()[CONTENT_TYPE], content_type);
+        assert!(asset.headers().contains_key(ETAG));
+    }
+}
