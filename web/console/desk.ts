@@ -20,6 +20,7 @@ import {
   RealtimeClient,
   assignChat,
   closeChat,
+  getChat,
   listAgents,
   listChatsAll,
   listMessages,
@@ -82,6 +83,7 @@ export class Desk {
   #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #typingSentAt = new Map<string, number>();
   #ended = false;
+  #connectedBefore = false;
 
   constructor(session: AgentSession) {
     this.session = session;
@@ -108,6 +110,8 @@ export class Desk {
       this.onChange();
     });
     this.rt.on("state", ({ state }) => {
+      if (state.status === "connected" && this.#connectedBefore) void this.#resync();
+      if (state.status === "connected") this.#connectedBefore = true;
       this.connection = state.status;
       if (state.status === "connected") this.online.add(this.me.id);
       if (state.status === "closed" && state.error) this.end(state.error);
@@ -254,8 +258,31 @@ export class Desk {
 
   // Events.
 
-  async #loadQueue(status: "open" | "assigned"): Promise<void> {
-    for await (const chat of listChatsAll(this.api, { status })) this.#onChat(chat, false);
+  async #loadQueue(status: "open" | "assigned"): Promise<Set<string>> {
+    const seen = new Set<string>();
+    for await (const chat of listChatsAll(this.api, { status })) {
+      seen.add(chat.id);
+      this.#onChat(chat, false);
+    }
+    return seen;
+  }
+
+  /**
+   * After a reconnect: `chat_updated` frames are not replayed, so chats
+   * started, taken or closed meanwhile are read again. A chat no longer
+   * open or assigned was closed.
+   */
+  async #resync(): Promise<void> {
+    try {
+      const [open, assigned] = await Promise.all([this.#loadQueue("open"), this.#loadQueue("assigned")]);
+      for (const entry of [...this.chats.values()]) {
+        if (entry.chat.status === "closed" || open.has(entry.chat.id) || assigned.has(entry.chat.id)) continue;
+        this.#onChat(await getChat(this.api, entry.chat.id), false);
+      }
+    } catch (error) {
+      this.#failed(error, "The queue could not be brought up to date.");
+    }
+    this.onChange();
   }
 
   #onChat(chat: Chat, live: boolean): void {

@@ -234,3 +234,20 @@ test("a wrong password is refused in words, and logging out ends at the login sc
     await opened.context.close();
   }
 });
+
+test("chats started while the console was cut off are in its queue once it is back", async () => {
+  const agent = await console_(ada);
+  try {
+    const { page, context } = agent;
+    await context.setOffline(true);
+    await page.locator(".connection.reconnecting").waitFor({ timeout: 15_000 });
+    // No chat_updated reaches a console that is offline, and none is replayed.
+    await api(world.url, "POST", "/v1/chats", { body: { subject: "Started during the cut" }, status: 201 });
+    await context.setOffline(false);
+    await page.locator(".connection.connected").waitFor({ timeout: 15_000 });
+    await page.locator(".chat-item", { hasText: "Started during the cut" }).waitFor();
+    assert.deepEqual(agent.errors, []);
+  } finally {
+    await agent.context.close();
+  }
+});

@@ -261,3 +261,37 @@ test("a message that failed offline is sent by Retry once the network is back, s
     await context.close();
   }
 });
+
+test("a stored chat that expired or was closed while the visitor was away is not resumed, and the widget says so", async () => {
+  const { context, page, errors } = await openPage(browser, `${world.shop}/${TAG}`);
+  try {
+    const w = widget(page);
+    await w.launcher.click();
+    await send(page, "Before leaving");
+    await page.locator(".line.mine.sent").waitFor();
+    const { chatId } = await storedChatId(page);
+
+    // Closed while the page was away: a reload finds out and starts afresh.
+    await page.goto("about:blank");
+    await api(world.url, "POST", `/v1/chats/${chatId}/close`, { token: ada.access_token });
+    await page.goto(`${world.shop}/${TAG}`);
+    await w.launcher.click();
+    await page.getByText("This chat was closed. Write below to start a new one.").waitFor();
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).length), 0);
+
+    // A guest token past its expiry is not even tried: the widget says so and forgets it.
+    const claims = Buffer.from(JSON.stringify({ type: "guest", sub: "v", chat: { id: chatId, created_at: "2026-01-01T00:00:00Z" }, exp: 1 })).toString("base64url");
+    await page.evaluate(
+      ([key, token]) => localStorage.setItem(key, JSON.stringify({ token, pending: [], readSeq: 0 })),
+      [`byrd-widget:${world.url}`, `eyJhbGciOiJIUzI1NiJ9.${claims}.c2ln`],
+    );
+    await page.reload();
+    await w.launcher.click();
+    await page.getByText("Your previous chat has expired").waitFor();
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("byrd-widget:")).length), 0);
+    assert.deepEqual(await bodies(page), []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -234,6 +234,8 @@ export class GuestChat {
     if (rt !== this.#rt) return;
     if (state.status === "connected") {
       this.connection = "online";
+      // chat_updated is not replayed: a reconnect asks whether the chat was closed or taken meanwhile.
+      if (this.#everConnected) void this.#checkStillOpen();
       this.#everConnected = true;
       if (this.visible) this.markSeen();
     } else if (state.status === "closed") {

@@ -1,12 +1,16 @@
 // Debian's chromium, driven by playwright-core: one browser per test file,
 // a fresh context (its own storage, like another person's browser) per
-// party. Screenshots go to docs/screenshots/ for review and the README.
+// party. Screenshots go to web/.screenshots/ for review; with
+// BYRD_UPDATE_SCREENSHOTS=1 they replace the README's, in docs/screenshots/
+// (they show clock times, so every run would otherwise change them).
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const CHROMIUM = process.env.BYRD_CHROMIUM ?? "/usr/bin/chromium";
-export const SCREENSHOTS = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
+export const SCREENSHOTS = fileURLToPath(
+  new URL(process.env.BYRD_UPDATE_SCREENSHOTS === "1" ? "../../../docs/screenshots/" : "../../.screenshots/", import.meta.url),
+);
 
 export async function launch() {
   return chromium.launch({
