@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     Ok(api
         .merge(routes::documents::router(documents))
         .merge(docs)
+        .merge(routes::web::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

@@ -11,6 +11,7 @@ pub mod documents;
 mod fallback;
 mod health;
 mod me;
+pub mod web;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -23,6 +23,7 @@ mod spec_files;
 mod startup;
 mod token_properties;
 mod token_rejection;
+mod web;
 mod ws_abuse;
 mod ws_client;
 mod ws_delivery;

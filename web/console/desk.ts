@@ -1,0 +1,399 @@
+/**
+ * The agent's desk, without any DOM: the queue of open and assigned chats,
+ * each with its newest message, unread count, the visitor's typing and
+ * read position; the team and who is online; the conversation on screen
+ * with its history; and the actions (take, hand over, close, send, type,
+ * mark read), on `@byrd/sdk`.
+ *
+ * One realtime connection follows every chat of the queue from its newest
+ * message on (`subscribe` with `after_seq = last_seq - 1`), so the queue
+ * stays live without reading whole histories; the conversation on screen
+ * pages older messages over REST as the agent scrolls back. A new chat
+ * arrives as `chat_updated` and is followed from its first message.
+ *
+ * Unread counts start from the read position this agent last reached in
+ * this browser (kept in `localStorage`, and moved by the agent's `read`
+ * frames from other tabs): the API does not return read positions.
+ */
+import {
+  ByrdError,
+  RealtimeClient,
+  assignChat,
+  closeChat,
+  getChat,
+  listAgents,
+  listChatsAll,
+  listMessages,
+  randomUuid,
+  type Agent,
+  type AgentSession,
+  type Chat,
+  type Client,
+  type ConnectionState,
+  type Message,
+} from "@byrd/sdk";
+
+export interface Outgoing {
+  clientMsgId: string;
+  body: string;
+  state: "pending" | "failed";
+  failure: string | null;
+}
+
+export interface ChatEntry {
+  chat: Chat;
+  /** Messages known, by `seq`. */
+  messages: Map<number, Message>;
+  /** Sends not yet stored, in the order written. */
+  outgoing: Outgoing[];
+  unread: number;
+  /** The lowest `seq` loaded; older messages are paged on demand. */
+  oldest: number | null;
+  hasOlder: boolean;
+  visitorTyping: boolean;
+  /** How far the visitor has read (from `read` frames since this page loaded). */
+  visitorReadSeq: number;
+  /** Set when a message arrived and the entry moved up the queue. */
+  activity: number;
+}
+
+const TYPING_TIMEOUT_MS = 6000;
+const PAGE = 30;
+
+export class Desk {
+  readonly chats = new Map<string, ChatEntry>();
+  agents: Agent[] = [];
+  readonly online = new Set<string>();
+  selected: string | null = null;
+  connection: ConnectionState["status"] = "idle";
+  /** A failure to show the agent, cleared by the next success. */
+  problem: string | null = null;
+  onChange: () => void = () => {};
+  /** A new chat arrived, or a visitor wrote where the agent is not looking. */
+  onAttention: () => void = () => {};
+  /** The session is over (revoked, expired beyond refresh): back to the login screen. */
+  onEnded: (error: ByrdError) => void = () => {};
+  /** A line for screen readers: a visitor's new message. */
+  onAnnounce: (text: string) => void = () => {};
+
+  readonly session: AgentSession;
+  readonly api: Client;
+  readonly rt: RealtimeClient;
+  #readPositions: Record<string, number>;
+  #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #typingSentAt = new Map<string, number>();
+  #ended = false;
+  #connectedBefore = false;
+
+  constructor(session: AgentSession) {
+    this.session = session;
+    this.api = session.client();
+    this.rt = new RealtimeClient({ client: this.api });
+    this.#readPositions = loadReadPositions(this.me.id);
+    this.rt.on("message", ({ message }) => this.#onMessage(message));
+    this.rt.on("chat_updated", ({ chat }) => this.#onChat(chat, true));
+    this.rt.on("presence", ({ agent_id, status }) => {
+      if (status === "online") this.online.add(agent_id);
+      else this.online.delete(agent_id);
+      this.onChange();
+    });
+    this.rt.on("typing", ({ chat_id, author, active }) => {
+      const entry = this.chats.get(chat_id);
+      if (!entry || author.type !== "guest") return;
+      this.#setTyping(entry, active);
+    });
+    this.rt.on("read", ({ chat_id, author, seq }) => {
+      const entry = this.chats.get(chat_id);
+      if (!entry) return;
+      if (author.type === "guest") entry.visitorReadSeq = Math.max(entry.visitorReadSeq, seq);
+      else if (author.id === this.me.id) this.#setRead(entry, seq);
+      this.onChange();
+    });
+    this.rt.on("state", ({ state }) => {
+      if (state.status === "connected" && this.#connectedBefore) void this.#resync();
+      if (state.status === "connected") this.#connectedBefore = true;
+      this.connection = state.status;
+      if (state.status === "connected") this.online.add(this.me.id);
+      if (state.status === "closed" && state.error) this.end(state.error);
+      this.onChange();
+    });
+  }
+
+  get me(): Agent {
+    return this.session.agent;
+  }
+
+  /** Loads the team and the queue, then goes live. */
+  async start(): Promise<void> {
+    this.rt.connect();
+    try {
+      const [team] = await Promise.all([listAgents(this.api), this.#loadQueue("open"), this.#loadQueue("assigned")]);
+      this.agents = team.agents;
+    } catch (error) {
+      this.#failed(error, "The queue could not be loaded.");
+    }
+    this.onChange();
+  }
+
+  /** Ordered for the queue: chats waiting for someone first, then by newest activity. */
+  queue(): ChatEntry[] {
+    return [...this.chats.values()]
+      .filter((e) => e.chat.status !== "closed" || e.chat.id === this.selected)
+      .sort((a, b) => b.activity - a.activity);
+  }
+
+  totalUnread(): number {
+    let total = 0;
+    for (const entry of this.chats.values()) total += entry.unread;
+    return total;
+  }
+
+  agentName(id: string | null): string | null {
+    if (id === null) return null;
+    return this.agents.find((a) => a.id === id)?.name ?? null;
+  }
+
+  async select(chatId: string): Promise<void> {
+    const entry = this.chats.get(chatId);
+    if (!entry) return;
+    this.selected = chatId;
+    this.onChange();
+    if (entry.oldest === null || (entry.hasOlder && entry.messages.size < PAGE)) await this.loadOlder(chatId);
+    this.markSeen();
+  }
+
+  /** Pages the history back from the oldest message loaded. */
+  async loadOlder(chatId: string): Promise<void> {
+    const entry = this.chats.get(chatId);
+    if (!entry) return;
+    const before = entry.oldest ?? entry.chat.last_seq + 1;
+    if (before <= 1) {
+      entry.hasOlder = false;
+      return this.onChange();
+    }
+    try {
+      const page = await listMessages(this.api, chatId, { before_seq: before, limit: PAGE });
+      for (const message of page.messages) entry.messages.set(message.seq, message);
+      const first = page.messages[0]?.seq ?? before;
+      entry.oldest = Math.min(first, entry.oldest ?? first);
+      entry.hasOlder = page.has_more && first > 1;
+      this.problem = null;
+    } catch (error) {
+      this.#failed(error, "Older messages could not be loaded.");
+    }
+    this.onChange();
+  }
+
+  /** Marks the conversation on screen read, when the agent can see it. */
+  markSeen(): void {
+    const entry = this.selected ? this.chats.get(this.selected) : undefined;
+    if (!entry || document.visibilityState !== "visible") return;
+    const last = Math.max(entry.chat.last_seq, ...entry.messages.keys());
+    if (last > (this.#readPositions[entry.chat.id] ?? 0) && this.rt.markRead(entry.chat.id, last)) this.#setRead(entry, last);
+    entry.unread = 0;
+    this.onChange();
+  }
+
+  async take(chatId: string): Promise<void> {
+    await this.#act(() => assignChat(this.api, chatId), "The chat could not be taken.");
+  }
+
+  async handOver(chatId: string, agentId: string): Promise<void> {
+    await this.#act(() => assignChat(this.api, chatId, { agent_id: agentId }), "The chat could not be handed over.");
+  }
+
+  async close(chatId: string): Promise<void> {
+    await this.#act(() => closeChat(this.api, chatId), "The chat could not be closed.");
+  }
+
+  send(chatId: string, body: string, retry?: Outgoing): void {
+    const entry = this.chats.get(chatId);
+    const text = body.trim();
+    if (!entry || text === "") return;
+    this.typing(chatId, false);
+    const out: Outgoing = retry ?? { clientMsgId: randomUuid(), body: text, state: "pending", failure: null };
+    out.state = "pending";
+    out.failure = null;
+    if (!retry) entry.outgoing.push(out);
+    this.onChange();
+    this.rt.send(chatId, out.body, { clientMsgId: out.clientMsgId }).then(
+      (message) => this.#onMessage(message),
+      (error: unknown) => {
+        out.state = "failed";
+        out.failure = error instanceof ByrdError ? error.message : "not sent";
+        this.onChange();
+      },
+    );
+  }
+
+  /** The agent is (or stopped) typing in a chat; at most one frame every few seconds. */
+  typing(chatId: string, active: boolean): void {
+    const last = this.#typingSentAt.get(chatId) ?? 0;
+    if (!active) {
+      if (last !== 0) this.rt.typing(chatId, false);
+      this.#typingSentAt.delete(chatId);
+    } else if (Date.now() - last > 3000) {
+      this.rt.typing(chatId, true);
+      this.#typingSentAt.set(chatId, Date.now());
+    }
+  }
+
+  async logout(): Promise<void> {
+    this.#ended = true;
+    this.rt.close();
+    try {
+      await this.session.logout();
+    } catch {
+      // The tokens are dropped here either way.
+    }
+  }
+
+  /** Ends the desk because the session ended. */
+  end(error: ByrdError): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.rt.close();
+    this.onEnded(error);
+  }
+
+  // Events.
+
+  async #loadQueue(status: "open" | "assigned"): Promise<Set<string>> {
+    const seen = new Set<string>();
+    for await (const chat of listChatsAll(this.api, { status })) {
+      seen.add(chat.id);
+      this.#onChat(chat, false);
+    }
+    return seen;
+  }
+
+  /**
+   * After a reconnect: `chat_updated` frames are not replayed, so chats
+   * started, taken or closed meanwhile are read again. A chat no longer
+   * open or assigned was closed.
+   */
+  async #resync(): Promise<void> {
+    try {
+      const [open, assigned] = await Promise.all([this.#loadQueue("open"), this.#loadQueue("assigned")]);
+      for (const entry of [...this.chats.values()]) {
+        if (entry.chat.status === "closed" || open.has(entry.chat.id) || assigned.has(entry.chat.id)) continue;
+        this.#onChat(await getChat(this.api, entry.chat.id), false);
+      }
+    } catch (error) {
+      this.#failed(error, "The queue could not be brought up to date.");
+    }
+    this.onChange();
+  }
+
+  #onChat(chat: Chat, live: boolean): void {
+    let entry = this.chats.get(chat.id);
+    if (!entry) {
+      if (chat.status === "closed") return;
+      entry = {
+        chat,
+        messages: new Map(),
+        outgoing: [],
+        unread: Math.max(0, chat.last_seq - (this.#readPositions[chat.id] ?? 0)),
+        oldest: null,
+        hasOlder: chat.last_seq > 0,
+        visitorTyping: false,
+        visitorReadSeq: 0,
+        activity: Date.parse(chat.updated_at) || Date.now(),
+      };
+      this.chats.set(chat.id, entry);
+      // Follow from the newest message: the queue shows it; the history pages on demand.
+      this.rt.subscribe(chat.id, Math.max(0, chat.last_seq - 1));
+      if (live && chat.status === "open") this.onAttention();
+    } else if (Date.parse(chat.updated_at) >= Date.parse(entry.chat.updated_at)) {
+      entry.chat = { ...chat, last_seq: Math.max(chat.last_seq, entry.chat.last_seq) };
+    }
+    if (chat.status === "closed") {
+      this.rt.unsubscribe(chat.id);
+      entry.unread = 0;
+      if (this.selected !== chat.id) this.chats.delete(chat.id);
+    }
+    this.onChange();
+  }
+
+  #onMessage(message: Message): void {
+    const entry = this.chats.get(message.chat_id);
+    if (!entry) return;
+    const known = entry.messages.has(message.seq);
+    entry.messages.set(message.seq, message);
+    entry.oldest = Math.min(entry.oldest ?? message.seq, message.seq);
+    entry.hasOlder = entry.oldest > 1;
+    entry.chat = { ...entry.chat, last_seq: Math.max(entry.chat.last_seq, message.seq) };
+    entry.outgoing = entry.outgoing.filter((o) => o.clientMsgId !== message.client_msg_id || message.author.id !== this.me.id);
+    if (!known && message.seq > (this.#readPositions[message.chat_id] ?? 0)) {
+      entry.activity = Date.now();
+      if (message.author.type === "guest") {
+        this.#setTyping(entry, false);
+        const looking = this.selected === message.chat_id && document.visibilityState === "visible";
+        if (looking) this.markSeen();
+        else {
+          entry.unread++;
+          this.onAttention();
+        }
+        this.onAnnounce(`${visitorName(entry.chat)}: ${message.body}`);
+      } else if (this.selected === message.chat_id) {
+        this.markSeen();
+      }
+    }
+    this.onChange();
+  }
+
+  #setTyping(entry: ChatEntry, active: boolean): void {
+    const timer = this.#typingTimers.get(entry.chat.id);
+    if (timer) clearTimeout(timer);
+    entry.visitorTyping = active;
+    if (active) this.#typingTimers.set(entry.chat.id, setTimeout(() => this.#setTyping(entry, false), TYPING_TIMEOUT_MS));
+    this.onChange();
+  }
+
+  #setRead(entry: ChatEntry, seq: number): void {
+    this.#readPositions[entry.chat.id] = Math.max(seq, this.#readPositions[entry.chat.id] ?? 0);
+    entry.unread = 0;
+    saveReadPositions(this.me.id, this.#readPositions);
+  }
+
+  async #act(action: () => Promise<Chat>, failure: string): Promise<void> {
+    try {
+      this.#onChat(await action(), false);
+      this.problem = null;
+    } catch (error) {
+      this.#failed(error, failure);
+    }
+    this.onChange();
+  }
+
+  #failed(error: unknown, message: string): void {
+    if (error instanceof ByrdError && error.kind === "auth") return this.end(error);
+    this.problem = message;
+  }
+}
+
+/** How a chat's visitor is named in the console: the name they gave, else a short id. */
+export function visitorName(chat: Chat): string {
+  return chat.visitor.name ?? `Visitor ${chat.visitor.id.slice(-4)}`;
+}
+
+function readKey(agentId: string): string {
+  return `byrd-console:read:${agentId}`;
+}
+
+function loadReadPositions(agentId: string): Record<string, number> {
+  try {
+    const parsed: unknown = JSON.parse(localStorage.getItem(readKey(agentId)) ?? "{}");
+    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function saveReadPositions(agentId: string, positions: Record<string, number>): void {
+  try {
+    localStorage.setItem(readKey(agentId), JSON.stringify(positions));
+  } catch {
+    // Counted for this page only.
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The desk's screen: a top bar (connection, sound, the agent, log out), the
+ * queue and the team on the side, the conversation in the middle.
+ *
+ * Parts holding focus or input (queue items, the conversation's buttons,
+ * the composer) are built once and updated in place, so a live update
+ * never steals the agent's focus or text. Only the message list is
+ * redrawn; screen readers hear new visitor messages from a separate live
+ * region instead.
+ */
+import { clock, h } from "../dom.js";
+import { type ChatEntry, type Desk, visitorName } from "./desk.js";
+import { setSoundEnabled, soundEnabled } from "./notify.js";
+
+const CONNECTION_TEXT: Record<string, string> = {
+  idle: "Starting…",
+  connecting: "Connecting…",
+  connected: "Live",
+  reconnecting: "Reconnecting…",
+  closed: "Offline",
+};
+
+export function deskView(desk: Desk, logout: () => void): { element: HTMLElement; render: () => void } {
+  const connection = h("span", { class: "connection", role: "status" });
+  const sound = h("input", { type: "checkbox", id: "sound" });
+  sound.checked = soundEnabled();
+  sound.addEventListener("change", () => setSoundEnabled(sound.checked));
+  const logoutButton = h("button", { type: "button", class: "logout" }, "Log out");
+  logoutButton.addEventListener("click", logout);
+  const top = h(
+    "header",
+    { class: "top" },
+    h("strong", { class: "brand" }, "Byrd console"),
+    connection,
+    h("span", { class: "spacer" }),
+    h("label", { class: "sound", for: "sound" }, sound, " Sound"),
+    h("span", { class: "me" }, `${desk.me.name} (${desk.me.role})`),
+    logoutButton,
+  );
+
+  const queue = h("ul", { class: "queue", "aria-labelledby": "queue-title" });
+  const queueEmpty = h("p", { class: "empty" }, "No open chats. New ones appear here.");
+  const team = h("ul", { class: "team", "aria-labelledby": "team-title" });
+  const side = h(
+    "nav",
+    { class: "side", "aria-label": "Chats and team" },
+    h("h2", { id: "queue-title" }, "Queue"),
+    queueEmpty,
+    queue,
+    h("h2", { id: "team-title" }, "Team"),
+    team,
+  );
+
+  const conversation = conversationView(desk);
+  const announcer = h("p", { class: "sr-only", "aria-live": "polite" });
+  const problem = h("p", { class: "problem", role: "alert", hidden: true });
+  const element = h("div", { class: "desk" }, top, side, h("div", { class: "main" }, problem, conversation.element), announcer);
+  desk.onAnnounce = (text) => (announcer.textContent = text);
+
+  const items = new Map<string, { li: HTMLLIElement; update: (entry: ChatEntry) => void }>();
+  const render = () => {
+    connection.textContent = CONNECTION_TEXT[desk.connection] ?? desk.connection;
+    connection.className = `connection ${desk.connection}`;
+    problem.hidden = desk.problem === null;
+    problem.textContent = desk.problem ?? "";
+
+    const entries = desk.queue();
+    queueEmpty.hidden = entries.length > 0;
+    const live = new Set(entries.map((e) => e.chat.id));
+    for (const [id, item] of items) {
+      if (!live.has(id)) {
+        item.li.remove();
+        items.delete(id);
+      }
+    }
+    let previous: Element | null = null;
+    for (const entry of entries) {
+      let item = items.get(entry.chat.id);
+      if (!item) {
+        item = queueItem(desk, entry.chat.id);
+        items.set(entry.chat.id, item);
+      }
+      item.update(entry);
+      const wanted: Element | null = previous ? previous.nextElementSibling : queue.firstElementChild;
+      if (wanted !== item.li) {
+        if (previous) previous.after(item.li);
+        else queue.prepend(item.li);
+      }
+      previous = item.li;
+    }
+
+    team.replaceChildren(
+      ...desk.agents.map((agent) => {
+        const online = desk.online.has(agent.id);
+        return h(
+          "li",
+          { class: online ? "online" : "offline" },
+          h("span", { class: "dot", "aria-hidden": "true" }),
+          `${agent.name}${agent.id === desk.me.id ? " (you)" : ""}`,
+          h("span", { class: "sr-only" }, online ? ", online" : ", offline"),
+        );
+      }),
+    );
+    conversation.render();
+  };
+  return { element, render };
+}
+
+function queueItem(desk: Desk, chatId: string): { li: HTMLLIElement; update: (entry: ChatEntry) => void } {
+  const name = h("span", { class: "name" });
+  const status = h("span", { class: "status" });
+  const preview = h("span", { class: "preview" });
+  const unread = h("span", { class: "unread" });
+  const button = h("button", { type: "button", class: "chat-item" }, h("span", { class: "line1" }, name, unread), status, preview);
+  button.addEventListener("click", () => void desk.select(chatId));
+  const li = h("li", {}, button);
+  const update = (entry: ChatEntry) => {
+    const chat = entry.chat;
+    name.textContent = visitorName(chat) + (chat.subject ? ` · ${chat.subject}` : "");
+    const assignee = desk.agentName(chat.assigned_agent_id);
+    status.textContent =
+      chat.status === "closed" ? "Closed" : chat.assigned_agent_id === desk.me.id ? "Yours" : assignee ? `With ${assignee}` : "Waiting";
+    const last = entry.messages.get(Math.max(0, ...entry.messages.keys()));
+    const who = !last || last.author.type === "guest" ? "" : last.author.id === desk.me.id ? "You: " : `${last.author.name ?? "Agent"}: `;
+    preview.textContent = entry.visitorTyping ? "typing…" : last ? who + last.body : "No messages yet";
+    unread.hidden = entry.unread === 0;
+    unread.textContent = String(entry.unread);
+    unread.setAttribute("aria-label", `${entry.unread} unread`);
+    button.classList.toggle("has-unread", entry.unread > 0);
+    if (desk.selected === chat.id) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+  };
+  return { li, update };
+}
+
+function conversationView(desk: Desk): { element: HTMLElement; render: () => void } {
+  const title = h("h2", { id: "conversation-title" });
+  const details = h("p", { class: "details" });
+  const take = h("button", { type: "button" }, "Take");
+  const handTo = h("select", { "aria-label": "Hand over to" });
+  const handOver = h("button", { type: "button" }, "Hand over");
+  const close = h("button", { type: "button", class: "danger" }, "Close chat");
+  const actions = h("div", { class: "actions" }, take, handTo, handOver, close);
+  const older = h("button", { type: "button", class: "older" }, "Load earlier messages");
+  const list = h("ol", { class: "messages", "aria-labelledby": "conversation-title" });
+  const typing = h("p", { class: "typing" });
+  const input = h("textarea", { rows: "2", "aria-label": "Reply", placeholder: "Write a reply… (Enter sends, Shift+Enter for a new line)" });
+  const send = h("button", { type: "submit" }, "Send");
+  const composer = h("form", { class: "composer" }, input, send);
+  const placeholder = h("p", { class: "empty" }, "Pick a chat from the queue.");
+  const body = h("div", { class: "conversation-body", hidden: true }, h("header", {}, h("div", {}, title, details), actions), older, list, typing, composer);
+  const element = h("section", { class: "conversation", "aria-labelledby": "conversation-title" }, placeholder, body);
+
+  const selected = () => (desk.selected ? desk.chats.get(desk.selected) : undefined);
+  take.addEventListener("click", () => desk.selected && void desk.take(desk.selected));
+  handOver.addEventListener("click", () => desk.selected && handTo.value && void desk.handOver(desk.selected, handTo.value));
+  close.addEventListener("click", () => desk.selected && void desk.close(desk.selected));
+  older.addEventListener("click", async () => {
+    if (!desk.selected) return;
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    await desk.loadOlder(desk.selected);
+    // Keep the messages the agent was reading where they were.
+    list.scrollTop = list.scrollHeight - fromBottom;
+  });
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!desk.selected) return;
+    desk.send(desk.selected, input.value);
+    input.value = "";
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  input.addEventListener("input", () => desk.selected && desk.typing(desk.selected, input.value.trim() !== ""));
+
+  let shown: string | null = null;
+  const render = () => {
+    const entry = selected();
+    placeholder.hidden = entry !== undefined;
+    body.hidden = entry === undefined;
+    if (!entry) return;
+    const chat = entry.chat;
+    const switched = shown !== chat.id;
+    shown = chat.id;
+    title.textContent = visitorName(chat);
+    const assignee = chat.assigned_agent_id === desk.me.id ? "you" : desk.agentName(chat.assigned_agent_id);
+    details.textContent = [
+      chat.subject,
+      chat.visitor.email,
+      chat.status === "closed" ? "Closed" : assignee ? `Assigned to ${assignee}` : "Waiting for an agent",
+      `Started ${clock(chat.created_at)}`,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+    const open = chat.status !== "closed";
+    take.hidden = !open || chat.assigned_agent_id === desk.me.id;
+    const others = desk.agents.filter((a) => a.id !== chat.assigned_agent_id);
+    if (switched || handTo.options.length !== others.length) {
+      handTo.replaceChildren(...others.map((a) => h("option", { value: a.id }, `${a.name}${desk.online.has(a.id) ? " (online)" : ""}`)));
+    }
+    handTo.hidden = handOver.hidden = !open || others.length === 0;
+    close.hidden = !open;
+    input.disabled = send.disabled = !open;
+    older.hidden = !entry.hasOlder;
+
+    const atBottom = switched || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    const messages = [...entry.messages.values()].sort((a, b) => a.seq - b.seq);
+    list.replaceChildren(
+      ...messages.map((m) => {
+        const mine = m.author.id === desk.me.id;
+        const seen = m.author.type === "agent" && m.seq <= entry.visitorReadSeq;
+        return h(
+          "li",
+          { class: `message ${m.author.type}${mine ? " mine" : ""}`, "data-seq": String(m.seq) },
+          h("span", { class: "meta" }, `${m.author.type === "guest" ? visitorName(chat) : (m.author.name ?? "Agent")} · ${clock(m.created_at)}`),
+          h("p", { class: "body" }, m.body),
+          seen ? h("span", { class: "seen" }, "Seen") : null,
+        );
+      }),
+      ...entry.outgoing.map((o) => {
+        const li = h(
+          "li",
+          { class: `message agent mine ${o.state}` },
+          h("p", { class: "body" }, o.body),
+          h("span", { class: "seen" }, o.state === "pending" ? "Sending…" : `Not sent: ${o.failure ?? ""}`),
+        );
+        if (o.state === "failed") {
+          const retry = h("button", { type: "button", class: "retry" }, "Retry");
+          retry.addEventListener("click", () => desk.send(chat.id, o.body, o));
+          li.append(retry);
+        }
+        return li;
+      }),
+    );
+    typing.textContent = entry.visitorTyping ? `${visitorName(chat)} is typing…` : "";
+    if (atBottom) list.scrollTop = list.scrollHeight;
+    if (switched && open) input.focus();
+  };
+  return { element, render };
+}
