@@ -1,7 +1,7 @@
-//! The rest of the hub across nodes: a logout on one node closes the
-//! token's socket on another, and an agent connected to a node that dies
-//! goes offline for the agents on the other nodes once its presence
-//! entries expire.
+//! Nodes that start together, and the rest of the hub across nodes: a
+//! logout on one node closes the token's socket on another, and an agent
+//! connected to a node that dies goes offline for the agents on the other
+//! nodes once its presence entries expire.
 
 use std::time::Duration;
 
@@ -52,8 +52,12 @@ async fn logout_on_one_node_closes_the_socket_on_another_and_a_dead_nodes_agents
     };
     let database = services.fresh_database().await;
     let ttl = [("BYRD_PRESENCE_TTL_SECS", "2")];
-    let a = Node::start(&database, &services.redis_url, &ttl).await;
-    let mut b = Node::start(&database, &services.redis_url, &ttl).await;
+    // Started at once: both find no agent and race to create the first
+    // admin; the loser must start all the same.
+    let (a, mut b) = tokio::join!(
+        Node::start(&database, &services.redis_url, &ttl),
+        Node::start(&database, &services.redis_url, &ttl)
+    );
 
     // Presence: an agent on B shows up online for an agent on A.
     let watcher_token = agent_token("0190a000-0000-7000-8000-00000000000a");
