@@ -1,10 +1,14 @@
 //! Listening: what other nodes publish, handed to this node's hub.
 //!
-//! The connection manager reconnects and subscribes again by itself. A
+//! The connection manager reconnects and subscribes again by itself, but
+//! only when a command is sent and only a few times: `keep_alive` pings
+//! each connection every second so that one lost to a Redis restart comes
+//! back without waiting for anything else. A
 //! disconnection may have lost events, so it asks for a sweep at once, and
 //! again when the subscription is back.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use redis::{PushInfo, PushKind, Value};
@@ -39,6 +43,19 @@ pub(super) async fn run(
             PushKind::Subscribe => sweep_now.notify_one(),
             _ => {}
         }
+    }
+}
+
+/// How often each connection to Redis is pinged.
+const KEEP_ALIVE: Duration = Duration::from_secs(1);
+
+/// Pings a connection, which makes its manager reconnect (and, for the
+/// subscriber, subscribe again) once Redis is back.
+pub(super) async fn keep_alive(mut connection: ConnectionManager) {
+    let mut tick = tokio::time::interval(KEEP_ALIVE);
+    loop {
+        tick.tick().await;
+        let _: redis::RedisResult<()> = redis::cmd("PING").query_async(&mut connection).await;
     }
 }
 

@@ -137,6 +137,8 @@ impl Cluster {
                 queued,
                 settings.drop_publishes_one_in,
             )),
+            tokio::spawn(listener::keep_alive(subscriber.clone())),
+            tokio::spawn(listener::keep_alive(commands.clone())),
             tokio::spawn(listener::run(
                 node,
                 hub.clone(),
