@@ -26,6 +26,11 @@ pub struct TargetArgs {
     /// address for the scenario.
     #[arg(long)]
     url: Option<String>,
+    /// Another node of the same cluster for the agent sockets, e.g.
+    /// `http://127.0.0.1:8081`: every message then crosses from the
+    /// guests' node to the agents' through the broker.
+    #[arg(long, requires = "url")]
+    agent_url: Option<String>,
     /// The running server's process id, to report its memory and CPU.
     #[arg(long, requires = "url")]
     server_pid: Option<u32>,
@@ -56,6 +61,8 @@ pub struct Target {
     pub base: String,
     /// `ws://host:port`.
     pub ws_base: String,
+    /// Where the agent sockets connect: `ws_base` unless `--agent-url`.
+    pub agent_ws_base: String,
     pub admin_email: String,
     pub admin_password: String,
     /// Whose memory and CPU to report.
@@ -81,10 +88,8 @@ impl Target {
         let target = match &args.url {
             Some(url) => Target {
                 base: url.trim_end_matches('/').to_owned(),
-                ws_base: url
-                    .trim_end_matches('/')
-                    .replacen("http", "ws", 1)
-                    .to_owned(),
+                ws_base: ws_base(url),
+                agent_ws_base: ws_base(args.agent_url.as_deref().unwrap_or(url)),
                 admin_email: args.admin_email.clone(),
                 admin_password: std::env::var("BYRD_LOADGEN_ADMIN_PASSWORD")
                     .context("BYRD_LOADGEN_ADMIN_PASSWORD must hold the admin's password")?,
@@ -113,6 +118,11 @@ impl Target {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The WebSocket base of an `http://` URL.
+fn ws_base(url: &str) -> String {
+    url.trim_end_matches('/').replacen("http", "ws", 1)
 }
 
 fn start(binary: &PathBuf, admin_email: &str) -> anyhow::Result<Target> {
@@ -149,6 +159,7 @@ fn start(binary: &PathBuf, admin_email: &str) -> anyhow::Result<Target> {
     Ok(Target {
         base: format!("http://127.0.0.1:{port}"),
         ws_base: format!("ws://127.0.0.1:{port}"),
+        agent_ws_base: format!("ws://127.0.0.1:{port}"),
         admin_email: admin_email.to_owned(),
         admin_password: ADMIN_PASSWORD.to_owned(),
         pid: Some(pid),

@@ -88,7 +88,7 @@ pub async fn run(target: &Target, args: &ThroughputArgs) -> anyhow::Result<()> {
     let mut deliveries = Vec::new();
     let mut agent_sinks = Vec::new();
     for (a, token) in agent_tokens.iter().enumerate() {
-        let mut socket = ws::connect(&target.ws_base, token).await?;
+        let mut socket = ws::connect(&target.agent_ws_base, token).await?;
         let mine: Vec<&GuestChat> = chats.iter().skip(a).step_by(args.agents).collect();
         for chat in &mine {
             let frame = format!(r#"{{"type":"subscribe","chat_id":"{}"}}"#, chat.chat_id);

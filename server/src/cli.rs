@@ -13,7 +13,7 @@ use byrd_spec::agent::Role;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
-use crate::configuration::{BootstrapAdmin, Settings};
+use crate::configuration::{BootstrapAdmin, ClusterSettings, Settings};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::startup::{Application, shutdown_signal};
 use crate::store::{NewAgent, Store};
@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage agents.
     #[command(subcommand)]
     Agent(AgentCommand),
@@ -56,6 +56,21 @@ struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     storage: StorageArgs,
+    /// Redis URL through which nodes sharing a PostgreSQL database pass
+    /// live events (redis://[:password@]host:port/). Without it a
+    /// PostgreSQL node assumes it is alone.
+    #[arg(long, env = "BYRD_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// How often, in milliseconds, a node compares the chats it serves
+    /// with the database to deliver what no event announced.
+    #[arg(long, env = "BYRD_SWEEP_INTERVAL_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    sweep_interval_ms: u64,
+    /// How long, in seconds, an agent stays online for the other nodes
+    /// after its node stops renewing it (the node died).
+    #[arg(long, env = "BYRD_PRESENCE_TTL_SECS", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    presence_ttl_secs: u64,
     /// `iss` of issued tokens, required on presented ones.
     #[arg(long, env = "BYRD_JWT_ISSUER", default_value = "byrd")]
     jwt_issuer: String,
@@ -213,7 +228,7 @@ impl StorageArgs {
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
-            Command::Serve(args) => serve(args).await,
+            Command::Serve(args) => serve(*args).await,
             Command::Agent(AgentCommand::Create(args)) => create_agent(args).await,
             Command::Spec(SpecCommand::Write { dir }) => {
                 spec_docs::write(&dir)?;
@@ -240,6 +255,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.listen = args.listen;
     settings.database_url = args.storage.database_url();
     settings.jwt.secret = env_secret("BYRD_JWT_SECRET");
+    settings.cluster = args.redis_url.map(|url| {
+        let mut cluster = ClusterSettings::new(SecretString::from(url));
+        cluster.sweep_interval = std::time::Duration::from_millis(args.sweep_interval_ms);
+        cluster.presence_ttl = std::time::Duration::from_secs(args.presence_ttl_secs);
+        // Fault injection for the multi-node tests only: no flag, and the
+        // server warns at start when it is set.
+        cluster.drop_publishes_one_in = std::env::var("BYRD_TEST_DROP_PUBLISHES")
+            .ok()
+            .and_then(|n| n.parse().ok());
+        cluster
+    });
     settings.jwt.issuer = args.jwt_issuer;
     settings.jwt.audience = args.jwt_audience;
     settings.jwt.kid = args.jwt_kid;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use crate::cluster::ClusterSettings;
 pub use crate::store::StoreSettings;
 
 /// Everything the server needs to start.
@@ -25,6 +26,9 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub ws: WsSettings,
     pub store: StoreSettings,
+    /// The other nodes sharing the database, reached through Redis;
+    /// `None` for a node that runs alone.
+    pub cluster: Option<ClusterSettings>,
     /// First admin, created when the database has no agent yet.
     pub bootstrap_admin: BootstrapAdmin,
     /// Take the client address from `X-Forwarded-For`. Only safe behind
@@ -195,6 +199,7 @@ impl Settings {
             limits: LimitSettings::default(),
             ws: WsSettings::default(),
             store: StoreSettings::default(),
+            cluster: None,
             bootstrap_admin: BootstrapAdmin::default(),
             trust_forwarded_for: false,
             forwarded_for_hops: 1,

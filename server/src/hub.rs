@@ -6,10 +6,18 @@
 //! never waits: a connection whose queue is full is a slow consumer and is
 //! told to close (4008), so it can neither stall the others nor grow memory.
 //!
-//! This hub is in-process. A multi-node deployment puts a broker behind the
-//! same methods: `publish_*` sends to the broker, and each node's copy of
-//! this hub delivers what the broker relays. Nothing in the connections or
-//! handlers changes.
+//! Messages go through a per-chat position (see `cursors`): each reaches a
+//! chat's subscribers once and in `seq` order, whether it comes from this
+//! node's writer, another node, or a fill from the database.
+//!
+//! With several nodes (see `cluster`), what happens here is also handed to
+//! the cluster link, which tells the other nodes; what they tell this node
+//! comes back through the `*_from_elsewhere` methods, which deliver
+//! without telling anyone again. Presence is the union of this node's
+//! agents and those the cluster reports online elsewhere. Nothing in the
+//! connections or handlers changes.
+
+mod cursors;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -18,11 +26,13 @@ use std::time::{Duration, Instant};
 use byrd_spec::chat::Chat;
 use byrd_spec::message::{Author, Message, PartyType};
 use byrd_spec::ws::{CloseCode, PresenceStatus, ServerFrame};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
+use crate::cluster::Event;
 use crate::outbox::{OutboxReceiver, OutboxSender, outbox};
-use crate::store::{CommitListener, Committed};
+use crate::store::{CommitListener, Committed, Store};
+use cursors::{Cursor, Offer};
 
 pub type ConnectionId = Uuid;
 
@@ -123,6 +133,13 @@ struct HubState {
     agent_connections: HashMap<Uuid, usize>,
     /// Connections subscribed to each chat.
     subscribers: HashMap<Uuid, HashSet<ConnectionId>>,
+    /// The delivery position of each chat in `subscribers`; dropped with
+    /// the chat's last subscriber.
+    cursors: HashMap<Uuid, Cursor>,
+    /// Agents the cluster reports online on other nodes; empty alone.
+    remote_online: HashSet<Uuid>,
+    /// Agents this node's agent connections were told are online.
+    announced_online: HashSet<Uuid>,
     /// Recent revocations, so that a connection registering just after
     /// one (its handshake checked the token before the revocation
     /// committed) is closed too. Kept for [`REVOCATION_MEMORY`].
@@ -187,6 +204,27 @@ impl Drop for Membership {
 pub struct Hub {
     state: Arc<Mutex<HubState>>,
     queue_capacity: usize,
+    links: Arc<Links>,
+}
+
+/// Where the hub hands work it does not do under its lock; each is set
+/// once, at start.
+#[derive(Debug, Default)]
+struct Links {
+    /// Chats whose subscribers miss messages; read by `run_filler`.
+    fills: OnceLock<mpsc::UnboundedSender<Uuid>>,
+    /// The other nodes, when there are any.
+    cluster: OnceLock<ClusterLink>,
+}
+
+/// How the hub reaches the cluster.
+#[derive(Debug)]
+pub struct ClusterLink {
+    /// Events for the other nodes. Bounded: when the broker is too slow
+    /// they are dropped, which the other nodes' sweeps make good.
+    pub events: mpsc::Sender<Event>,
+    /// Rung when this node's set of online agents changes.
+    pub presence_changed: Arc<Notify>,
 }
 
 fn render(frame: &ServerFrame) -> Arc<String> {
@@ -203,6 +241,35 @@ impl Hub {
         Hub {
             state: Arc::default(),
             queue_capacity: queue_capacity.max(1),
+            links: Arc::default(),
+        }
+    }
+
+    /// Starts the task that fills gaps from `store`; without it a gap
+    /// waits. Called once the store is open.
+    pub fn start_filler(&self, store: Store) {
+        let (requests, received) = mpsc::unbounded_channel();
+        if self.links.fills.set(requests).is_ok() {
+            tokio::spawn(cursors::run_filler(self.clone(), store, received));
+        }
+    }
+
+    /// Makes this node's events reach the other nodes through `link`.
+    pub fn link_cluster(&self, link: ClusterLink) {
+        let _ = self.links.cluster.set(link);
+    }
+
+    /// Hands `event` to the other nodes, if there are any.
+    fn tell_cluster(&self, event: Event) {
+        if let Some(link) = self.links.cluster.get() {
+            // A full queue drops the event: it is only a hint.
+            let _ = link.events.try_send(event);
+        }
+    }
+
+    fn request_fill(&self, chat_id: Uuid) {
+        if let Some(fills) = self.links.fills.get() {
+            let _ = fills.send(chat_id);
         }
     }
 
@@ -246,8 +313,8 @@ impl Hub {
             // Other agents only: an agent's earlier connections are not news
             // to its new one.
             online_agents = state
-                .agent_connections
-                .keys()
+                .announced_online
+                .iter()
                 .copied()
                 .filter(|agent| *agent != principal)
                 .collect();
@@ -256,7 +323,8 @@ impl Hub {
             if *count == 1 {
                 // Before joining `agents`: the new connection learns who is
                 // online from `online_agents`, not from its own presence.
-                broadcast_presence(&state, principal, PresenceStatus::Online);
+                update_presence(&mut state, principal);
+                self.ring_presence();
             }
             state.agents.insert(id);
         }
@@ -291,18 +359,30 @@ impl Hub {
                 });
             if remaining == Some(0) {
                 state.agent_connections.remove(&peer.principal);
-                broadcast_presence(&state, peer.principal, PresenceStatus::Offline);
+                update_presence(&mut state, peer.principal);
+                self.ring_presence();
             }
         }
     }
 
-    pub fn subscribe(&self, id: ConnectionId, chat_id: Uuid) {
+    /// Subscribes a connection to a chat. `last_seq` is the chat's last
+    /// `seq` read before this call (`None` when it could not be read):
+    /// where the chat's position starts if this is its first subscriber.
+    /// Returns the position: every later message is queued to the
+    /// connection, so a replay up to it leaves no gap.
+    pub fn subscribe(&self, id: ConnectionId, chat_id: Uuid, last_seq: Option<i64>) -> Option<i64> {
         let mut state = self.lock();
-        let Some(peer) = state.peers.get_mut(&id) else {
-            return;
-        };
+        let peer = state.peers.get_mut(&id)?;
         peer.chats.insert(chat_id);
         state.subscribers.entry(chat_id).or_default().insert(id);
+        let cursor = state
+            .cursors
+            .entry(chat_id)
+            .or_insert_with(|| Cursor::starting_at(last_seq));
+        if cursor.delivered.is_none() && cursor.fill_to.is_none() {
+            cursor.delivered = last_seq;
+        }
+        cursor.delivered
     }
 
     pub fn unsubscribe(&self, id: ConnectionId, chat_id: Uuid) {
@@ -313,23 +393,68 @@ impl Hub {
         remove_subscriber(&mut state, chat_id, id);
     }
 
-    /// A stored message, to every subscriber of its chat (its sender too).
+    /// A message this node stored, to every subscriber of its chat (its
+    /// sender too), then to the other nodes.
     pub fn publish_message(&self, message: &Message) {
-        let rendered = Arc::new(ChatMessage {
-            chat_id: message.chat_id,
-            seq: message.seq,
-            frame: render_string(&ServerFrame::Message {
-                message: message.clone(),
-            }),
-        });
-        let state = self.lock();
-        for peer in subscribers(&state, message.chat_id) {
-            peer.deliver(Outbound::ChatMessage(rendered.clone()));
+        self.offer(message.chat_id, message.seq, Some(message));
+        self.tell_cluster(Event::committed(message));
+    }
+
+    /// Message `seq` of `chat_id` was committed elsewhere (another node,
+    /// or found by a sweep); `message` is it when known.
+    pub fn message_from_elsewhere(&self, chat_id: Uuid, seq: i64, message: Option<&Message>) {
+        self.offer(chat_id, seq, message);
+    }
+
+    /// Delivers a committed message if it is the chat's next, drops it if
+    /// delivered already, and otherwise has the gap filled.
+    fn offer(&self, chat_id: Uuid, seq: i64, message: Option<&Message>) {
+        let mut state = self.lock();
+        let Some(cursor) = state.cursors.get_mut(&chat_id) else {
+            // No subscriber here.
+            return;
+        };
+        match cursor.offer(seq, message.is_some()) {
+            Offer::Deliver => {
+                if let Some(message) = message {
+                    deliver_message(&state, message);
+                }
+            }
+            Offer::Drop => {}
+            Offer::Fill => {
+                drop(state);
+                self.request_fill(chat_id);
+            }
         }
     }
 
-    /// Typing, to the chat's subscribers but the typing connection.
+    /// The delivery position of every chat with subscribers here, for the
+    /// sweep to compare with the database.
+    pub fn positions(&self) -> Vec<(Uuid, i64)> {
+        self.lock()
+            .cursors
+            .iter()
+            .filter_map(|(chat_id, cursor)| Some((*chat_id, cursor.delivered?)))
+            .collect()
+    }
+
+    /// Typing, to the chat's subscribers but the typing connection, and
+    /// to the other nodes.
     pub fn publish_typing(&self, from: ConnectionId, chat_id: Uuid, author: Author, active: bool) {
+        self.deliver_typing(from, chat_id, author.clone(), active);
+        self.tell_cluster(Event::Typing {
+            chat_id,
+            author,
+            active,
+        });
+    }
+
+    /// Typing on another node.
+    pub fn typing_from_elsewhere(&self, chat_id: Uuid, author: Author, active: bool) {
+        self.deliver_typing(Uuid::nil(), chat_id, author, active);
+    }
+
+    fn deliver_typing(&self, from: ConnectionId, chat_id: Uuid, author: Author, active: bool) {
         let frame = render(&ServerFrame::Typing {
             chat_id,
             author,
@@ -343,8 +468,23 @@ impl Hub {
         }
     }
 
-    /// A read marker, to the chat's subscribers but the reading connection.
+    /// A read marker, to the chat's subscribers but the reading
+    /// connection, and to the other nodes.
     pub fn publish_read(&self, from: ConnectionId, chat_id: Uuid, author: Author, seq: i64) {
+        self.deliver_read(from, chat_id, author.clone(), seq);
+        self.tell_cluster(Event::Read {
+            chat_id,
+            author,
+            seq,
+        });
+    }
+
+    /// A read marker moved on another node.
+    pub fn read_from_elsewhere(&self, chat_id: Uuid, author: Author, seq: i64) {
+        self.deliver_read(Uuid::nil(), chat_id, author, seq);
+    }
+
+    fn deliver_read(&self, from: ConnectionId, chat_id: Uuid, author: Author, seq: i64) {
         let frame = render(&ServerFrame::Read {
             chat_id,
             author,
@@ -359,8 +499,15 @@ impl Hub {
     }
 
     /// A chat was created, assigned or closed: every agent learns it, and
-    /// so do the guest connections of that chat.
+    /// so do the guest connections of that chat, here and on the other
+    /// nodes.
     pub fn publish_chat_updated(&self, chat: &Chat) {
+        self.chat_updated_from_elsewhere(chat);
+        self.tell_cluster(Event::ChatUpdated { chat: chat.clone() });
+    }
+
+    /// A chat changed on another node.
+    pub fn chat_updated_from_elsewhere(&self, chat: &Chat) {
         let frame = render(&ServerFrame::ChatUpdated { chat: chat.clone() });
         let state = self.lock();
         for id in &state.agents {
@@ -373,9 +520,19 @@ impl Hub {
         }
     }
 
-    /// Closes the agent connections authenticated by the revoked token or
-    /// session.
+    /// Closes the connections authenticated by the revoked token or
+    /// session, here and on the other nodes.
     pub fn revoke(&self, jti: Option<&str>, session: Option<Uuid>) {
+        self.revoked_elsewhere(jti, session);
+        self.tell_cluster(Event::Revoked {
+            jti: jti.map(str::to_owned),
+            session,
+        });
+    }
+
+    /// Closes this node's connections of a token or session revoked on
+    /// another node (or found revoked by a sweep).
+    pub fn revoked_elsewhere(&self, jti: Option<&str>, session: Option<Uuid>) {
         let mut state = self.lock();
         let now = Instant::now();
         state.forget_old_revocations(now);
@@ -406,6 +563,32 @@ impl Hub {
     /// Open connections, for metrics and tests.
     pub fn connection_count(&self) -> usize {
         self.lock().peers.len()
+    }
+
+    /// Agents with a connection to this node.
+    pub fn local_agents(&self) -> Vec<Uuid> {
+        self.lock().agent_connections.keys().copied().collect()
+    }
+
+    /// The agents online on other nodes, as the cluster last read them;
+    /// agents whose status changes are announced here.
+    pub fn set_remote_online(&self, agents: HashSet<Uuid>) {
+        let mut state = self.lock();
+        let changed: Vec<Uuid> = state
+            .remote_online
+            .symmetric_difference(&agents)
+            .copied()
+            .collect();
+        state.remote_online = agents;
+        for agent in changed {
+            update_presence(&mut state, agent);
+        }
+    }
+
+    fn ring_presence(&self) {
+        if let Some(link) = self.links.cluster.get() {
+            link.presence_changed.notify_one();
+        }
     }
 }
 
@@ -445,7 +628,42 @@ fn remove_subscriber(state: &mut HubState, chat_id: Uuid, id: ConnectionId) {
         subs.remove(&id);
         if subs.is_empty() {
             state.subscribers.remove(&chat_id);
+            state.cursors.remove(&chat_id);
         }
+    }
+}
+
+/// Queues a stored message to every subscriber of its chat.
+fn deliver_message(state: &HubState, message: &Message) {
+    let rendered = Arc::new(ChatMessage {
+        chat_id: message.chat_id,
+        seq: message.seq,
+        frame: render_string(&ServerFrame::Message {
+            message: message.clone(),
+        }),
+    });
+    for peer in subscribers(state, message.chat_id) {
+        peer.deliver(Outbound::ChatMessage(rendered.clone()));
+    }
+}
+
+/// Announces `agent` online or offline to this node's agents when that
+/// changed: online while it has a connection here or on another node.
+fn update_presence(state: &mut HubState, agent: Uuid) {
+    let online =
+        state.agent_connections.contains_key(&agent) || state.remote_online.contains(&agent);
+    let changed = if online {
+        state.announced_online.insert(agent)
+    } else {
+        state.announced_online.remove(&agent)
+    };
+    if changed {
+        let status = if online {
+            PresenceStatus::Online
+        } else {
+            PresenceStatus::Offline
+        };
+        broadcast_presence(state, agent, status);
     }
 }
 
@@ -473,7 +691,7 @@ mod tests {
     async fn a_connection_leaves_the_hub_however_its_registration_is_dropped() {
         let hub = Hub::new(8);
         let registration = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
-        hub.subscribe(registration.id, Uuid::now_v7());
+        hub.subscribe(registration.id, Uuid::now_v7(), Some(0));
         let task = tokio::spawn(async move {
             let _registration = registration;
             panic!("the connection task fails");
@@ -512,8 +730,8 @@ mod tests {
         let chat = Uuid::now_v7();
         let mut fast = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
         let slow = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
-        hub.subscribe(fast.id, chat);
-        hub.subscribe(slow.id, chat);
+        hub.subscribe(fast.id, chat, Some(0));
+        hub.subscribe(slow.id, chat, Some(0));
         for _ in 0..3 {
             hub.publish_typing(
                 Uuid::nil(),
@@ -540,9 +758,9 @@ mod tests {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         let leaving = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
         let mut staying = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
-        hub.subscribe(leaving.id, a);
-        hub.subscribe(leaving.id, b);
-        hub.subscribe(staying.id, b);
+        hub.subscribe(leaving.id, a, Some(0));
+        hub.subscribe(leaving.id, b, Some(0));
+        hub.subscribe(staying.id, b, Some(0));
         drop(leaving);
         {
             let state = hub.lock();

@@ -8,6 +8,7 @@
 pub mod api_doc;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod configuration;
 pub mod data_dir;
 pub mod domain;

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, Request, header};
 use axum::serve::ListenerExt;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -22,6 +23,7 @@ use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{FailedLogins, PasswordSlots, TokenKeys, ensure_first_admin};
+use crate::cluster::Cluster;
 use crate::configuration::Settings;
 use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
@@ -35,11 +37,14 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// This node's link to the others, if any; lives as long as the server.
+    cluster: Option<Cluster>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         data_dir::ensure(&settings.data_dir)?;
+        check_deployment(&settings)?;
         let secret = match &settings.jwt.secret {
             Some(secret) => secret.clone(),
             None => data_dir::load_or_create_jwt_secret(&settings.data_dir)?,
@@ -52,6 +57,13 @@ impl Application {
             Some(Arc::new(hub.clone())),
         )
         .await?;
+        hub.start_filler(store.clone());
+        let cluster = match (&settings.cluster, store.postgres()) {
+            (Some(cluster), Some(postgres)) => {
+                Some(Cluster::start(cluster, &hub, postgres.clone()).await?)
+            }
+            _ => None,
+        };
         ensure_first_admin(&store, &settings.data_dir, &settings.bootstrap_admin).await?;
         auth::passwords::warm_up();
 
@@ -82,6 +94,7 @@ impl Application {
             listener,
             router,
             state,
+            cluster,
         })
     }
 
@@ -133,9 +146,44 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeping.abort();
+        drop(self.cluster);
         self.state.store.close().await;
         served.context("server failed")
     }
+}
+
+/// Refuses settings that would make several nodes misbehave quietly, and
+/// says what a lone PostgreSQL node assumes.
+fn check_deployment(settings: &Settings) -> anyhow::Result<()> {
+    let shared = crate::store::postgres::handles(settings.database_url.expose_secret());
+    if shared && settings.jwt.secret.is_none() {
+        anyhow::bail!(
+            "a PostgreSQL database is meant to be shared by several nodes, which must all sign \
+             and check tokens with one key: set BYRD_JWT_SECRET (at least 32 bytes) to the same \
+             value on every node"
+        );
+    }
+    if settings.cluster.is_some() && !shared {
+        anyhow::bail!(
+            "--redis-url joins this node to others, which needs a database they share: \
+             set --database-url to a postgres:// URL"
+        );
+    }
+    if shared && settings.cluster.is_none() {
+        tracing::warn!(
+            "no --redis-url: this node assumes it is the only one using the database; \
+             sockets on other nodes would not hear of its messages until they reconnect"
+        );
+    }
+    if let Some(cluster) = &settings.cluster
+        && let Some(one_in) = cluster.drop_publishes_one_in
+    {
+        tracing::warn!(
+            one_in,
+            "fault injection: dropping publishes on purpose (tests only)"
+        );
+    }
+    Ok(())
 }
 
 /// The full router: documented API, protocol documents, docs UI,

@@ -4,7 +4,8 @@
 //! start with an empty agents table, an admin is created from
 //! `BYRD_ADMIN_EMAIL`/`BYRD_ADMIN_PASSWORD`; without a password, a random
 //! one is written to an owner-only file in the data folder and only that
-//! file's path is logged.
+//! file's path is logged. Nodes sharing a database may start at once:
+//! the one whose insert loses the race leaves the admin to the winner.
 
 use std::path::Path;
 
@@ -14,7 +15,7 @@ use crate::auth::hash_password;
 use crate::configuration::BootstrapAdmin;
 use crate::data_dir::{self, ADMIN_PASSWORD_FILE};
 use crate::domain::{DisplayName, EmailAddress, Password};
-use crate::store::{NewAgent, Store};
+use crate::store::{NewAgent, Store, StoreError};
 
 const DEFAULT_ADMIN_EMAIL: &str = "admin@byrd.localhost";
 
@@ -39,14 +40,27 @@ pub async fn ensure_first_admin(
         }
     };
     let password = Password::parse("BYRD_ADMIN_PASSWORD", password)?;
-    let agent = store
+    let inserted = store
         .insert_agent(NewAgent {
             email,
             name: DisplayName::parse("name", "Admin")?,
             role: Role::Admin,
             password_hash: hash_password(password).await?,
         })
-        .await?;
+        .await;
+    let agent = match inserted {
+        Ok(agent) => agent,
+        Err(StoreError::EmailTaken) => {
+            // Another node sharing the database created it first; the
+            // password this node generated opens nothing.
+            if let Some(path) = written_to {
+                let _ = std::fs::remove_file(path);
+            }
+            tracing::info!("another node created the first admin");
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    };
     match written_to {
         Some(path) => tracing::warn!(
             email = %agent.email,

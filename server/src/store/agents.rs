@@ -4,7 +4,7 @@ use rusqlite::params;
 use uuid::Uuid;
 
 use super::rows::{Columns, time_text};
-use super::{Store, StoreError, is_unique_violation};
+use super::{SqliteStore, StoreError, is_unique_violation};
 use crate::domain::{DisplayName, EmailAddress};
 
 /// An agent to insert; the password is already hashed.
@@ -42,7 +42,7 @@ fn agent_from_row(row: &impl Columns) -> Result<Agent, StoreError> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     pub async fn insert_agent(&self, new: NewAgent) -> Result<Agent, StoreError> {
         let agent = Agent {
             id: Uuid::now_v7(),

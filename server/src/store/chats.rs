@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::rows::{Columns, time_text};
-use super::{Committed, Store, StoreError};
+use super::{Committed, SqliteStore, StoreError};
 use crate::domain::{DisplayName, EmailAddress, Subject};
 
 /// A chat a visitor starts.
@@ -56,7 +56,7 @@ fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     pub async fn insert_chat(&self, new: NewChat) -> Result<Chat, StoreError> {
         let now = Utc::now();
         let chat = Chat {

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::rows::{Columns, time_text};
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::domain::{ClientMsgId, MessageBody};
 
 /// A message to append to a chat.
@@ -99,7 +99,7 @@ pub(super) fn message_from_row(row: &impl Columns) -> Result<Message, StoreError
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Stores a message with the chat's next `seq`, or returns the one the
     /// author already stored under the same `client_msg_id` (when the body
     /// differs, that is `ClientMsgIdReused`).

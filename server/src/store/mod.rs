@@ -2,9 +2,10 @@
 //!
 //! Handlers see a [`Store`] with one method per operation and typed
 //! results; SQL stays in this folder, one file per table group. The store
-//! is SQLite today; a PostgreSQL store only has to provide the same
-//! methods.
+//! is SQLite through sqlx by default, or PostgreSQL (`postgres/`) for
+//! several nodes sharing one database; [`Store`] dispatches to either.
 //!
+//! What follows describes the SQLite store.
 //! Writes and reads take separate paths. Every write goes to one writer
 //! thread that owns the only write connection (rusqlite) and commits
 //! whatever is waiting in one transaction with one fsync (group commit,
@@ -16,10 +17,12 @@
 
 mod agents;
 mod append;
+mod backend;
 mod chats;
 mod checkpoint;
 mod faults;
 mod messages;
+pub mod postgres;
 mod rows;
 mod sessions;
 mod writer;
@@ -40,6 +43,7 @@ use sqlx::{ConnectOptions, Connection};
 use uuid::Uuid;
 
 pub use agents::{AgentRecord, NewAgent};
+pub use backend::Store;
 pub use chats::{ChatFilter, NewChat};
 pub use faults::ReadFaults;
 pub use messages::{AppendTicket, Appended, MessageRange, NewMessage};
@@ -138,22 +142,22 @@ impl Default for StoreSettings {
     }
 }
 
-/// A handle to the database; cheap to clone.
+/// A handle to the SQLite database; cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Store {
+pub struct SqliteStore {
     writer: Writer,
     reads: SqlitePool,
     read_faults: ReadFaults,
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) the database, runs pending migrations and
     /// starts the writer. `listener` hears of every commit.
     pub async fn connect(
         database_url: &SecretString,
         settings: &StoreSettings,
         listener: Option<Arc<dyn CommitListener>>,
-    ) -> anyhow::Result<Store> {
+    ) -> anyhow::Result<SqliteStore> {
         let url = database_url.expose_secret();
         if !url.starts_with("sqlite:") {
             anyhow::bail!("unsupported database URL scheme; Byrd supports sqlite: URLs");
@@ -196,7 +200,7 @@ impl Store {
             settings,
             listener,
         )?;
-        Ok(Store {
+        Ok(SqliteStore {
             writer,
             reads,
             read_faults: settings.read_faults.clone(),

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::rows::{Columns, time_text};
-use super::{Committed, Store, StoreError};
+use super::{Committed, SqliteStore, StoreError};
 
 /// A refresh token to store in place of the one presented.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub enum RefreshOutcome {
     },
 }
 
-impl Store {
+impl SqliteStore {
     /// Starts a login session with its first refresh token.
     pub async fn create_session(
         &self,

@@ -408,7 +408,10 @@ impl Connection {
             // subscription is live-only until the client sends `subscribe`
             // (or asked for a replay with `after_seq` in the URL).
             let chat_id = guest.chat.id;
-            self.state.hub.subscribe(self.id, chat_id);
+            // Where the hub's position for the chat starts if this is its
+            // first subscriber here; unknown when the database fails.
+            let last_seq = self.state.store.chat_last_seq(chat_id).await.ok().flatten();
+            self.state.hub.subscribe(self.id, chat_id, last_seq);
             self.subscriptions.insert(chat_id, Subscription::default());
             if let Some(after_seq) = guest_after_seq {
                 let replay = ClientFrame::Subscribe(byrd_spec::ws::SubscribeFrame {

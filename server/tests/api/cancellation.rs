@@ -4,26 +4,48 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor, SqliteConnection};
+use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
-use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_code, on_postgres, spawn_app, spawn_app_with};
 use crate::ws_client::{WsClient, agent_token, chat_and_guest, kind};
 
-/// Holds SQLite's write lock from another connection until dropped or
-/// released, as a backup tool or a stuck process would.
-struct WriteLock(SqliteConnection);
+/// Holds the database's write locks from another connection until
+/// released, as a backup tool or a stuck process would: SQLite's one write
+/// lock, or on PostgreSQL an `EXCLUSIVE` lock on every table a write
+/// touches (reads still pass).
+enum WriteLock {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
 
 impl WriteLock {
     async fn take(app: &TestApp) -> WriteLock {
-        let url = format!("sqlite://{}", app.data_dir.path().join("byrd.db").display());
-        let mut connection = SqliteConnection::connect(&url).await.unwrap();
+        let url = app.state.settings.database_url.expose_secret();
+        if on_postgres() {
+            let mut connection = PgConnection::connect(url).await.unwrap();
+            connection.execute("BEGIN").await.unwrap();
+            connection
+                .execute(
+                    "LOCK TABLE chats, messages, sessions, refresh_tokens, revoked_tokens
+                     IN EXCLUSIVE MODE",
+                )
+                .await
+                .unwrap();
+            return WriteLock::Postgres(connection);
+        }
+        let mut connection = SqliteConnection::connect(url).await.unwrap();
         connection.execute("BEGIN IMMEDIATE").await.unwrap();
-        WriteLock(connection)
+        WriteLock::Sqlite(connection)
     }
 
-    async fn release(mut self) {
-        self.0.execute("ROLLBACK").await.unwrap();
+    async fn release(self) {
+        match self {
+            WriteLock::Sqlite(mut connection) => connection.execute("ROLLBACK").await.map(drop),
+            WriteLock::Postgres(mut connection) => connection.execute("ROLLBACK").await.map(drop),
+        }
+        .unwrap();
     }
 }
 

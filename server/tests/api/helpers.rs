@@ -26,7 +26,8 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub client: Client,
-    /// Holds the SQLite file; deleted when the test ends.
+    /// Holds the SQLite file (unless the test runs on PostgreSQL);
+    /// deleted when the test ends.
     pub data_dir: TempDir,
     /// The server's state, for tests that run housekeeping.
     pub state: AppState,
@@ -66,10 +67,41 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Which database the tests run against: `BYRD_TEST_DATABASE=postgres`
+/// puts every test on a fresh PostgreSQL schema of
+/// `BYRD_TEST_POSTGRES_URL` (`scripts/services` starts one); by default
+/// each gets a fresh SQLite file.
+pub fn on_postgres() -> bool {
+    std::env::var("BYRD_TEST_DATABASE").is_ok_and(|db| db == "postgres")
+}
+
+/// A fresh, empty schema of the PostgreSQL at `url`, as a database URL
+/// whose connections work in it: as good as a database of its own, and
+/// far cheaper to make.
+pub async fn fresh_postgres_schema(url: &str) -> String {
+    use sqlx::Connection;
+    let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(url)
+        .await
+        .expect("PostgreSQL answers at BYRD_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .expect("a schema is created");
+    let _ = admin.close().await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{schema}")
+}
+
 /// Starts a server whose settings `configure` may change first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(&data_dir);
+    if on_postgres() {
+        let url = std::env::var("BYRD_TEST_POSTGRES_URL")
+            .expect("BYRD_TEST_DATABASE=postgres needs BYRD_TEST_POSTGRES_URL");
+        settings.database_url = SecretString::from(fresh_postgres_schema(&url).await);
+    }
     configure(&mut settings);
     let app = Application::build(settings)
         .await

@@ -1,5 +1,7 @@
-//! Integration tests: the real server on port 0, a fresh SQLite file per
-//! test, real HTTP and WebSocket clients. One binary, one module per area.
+//! Integration tests: the real server on port 0, a fresh database per test
+//! (an SQLite file, or with `BYRD_TEST_DATABASE=postgres` a PostgreSQL
+//! schema), real HTTP and WebSocket clients. One binary, one module per
+//! area.
 
 // Helpers outside `#[test]` functions unwrap as freely as tests: a failed
 // unwrap is a failed test.

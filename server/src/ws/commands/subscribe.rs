@@ -1,9 +1,10 @@
 //! `subscribe`: replay what the client missed, then go live, with no gap
 //! and no duplicate between the two.
 //!
-//! The connection joins the chat in the hub before reading the store, so a
-//! message committed during the replay is either read by it or queued live;
-//! the connection's `delivered` mark drops the one that comes twice. The
+//! The connection joins the chat in the hub before reading the history:
+//! the replay reaches the hub's position for the chat, and everything
+//! after it is queued live, so nothing falls between the two; the
+//! connection's `delivered` mark drops the one that comes twice. The
 //! replay goes a page at a time (see `replay`), so the connection's other
 //! traffic keeps flowing during a long one.
 
@@ -39,18 +40,18 @@ pub(super) async fn apply(
         .state
         .read_limiter
         .check_key(&principal_of(&connection.claims).id)?;
-    connection.state.hub.subscribe(connection.id, chat_id);
-    let last_seq = match connection.state.store.chat_last_seq(chat_id).await {
-        Ok(Some(seq)) => seq,
-        result => {
-            // Leave no half-made subscription behind.
-            if !connection.subscriptions.contains_key(&chat_id) {
-                connection.state.hub.unsubscribe(connection.id, chat_id);
-            }
-            result?;
-            return Err(ApiError::from_code(ErrorCode::ChatNotFound));
-        }
+    // Read before joining: a message committed in between is above this
+    // position, so the hub fills it rather than skip it.
+    let Some(last_seq) = connection.state.store.chat_last_seq(chat_id).await? else {
+        return Err(ApiError::from_code(ErrorCode::ChatNotFound));
     };
+    let position = connection
+        .state
+        .hub
+        .subscribe(connection.id, chat_id, Some(last_seq));
+    // Another subscriber here may have had messages past `last_seq`
+    // already: the replay reaches them too.
+    let last_seq = position.map_or(last_seq, |position| position.max(last_seq));
     // A client claiming more than exists gets everything from the real end.
     let after_seq = frame.after_seq.min(last_seq);
     let cap = connection.state.settings.ws.replay_cap;

@@ -1,0 +1,50 @@
+//! Publishing: this node's events, in the order the hub handed them over,
+//! pipelined to Redis in batches.
+//!
+//! A batch that cannot be published is dropped: the events are hints, and
+//! the other nodes' sweeps find what they announced.
+
+use std::num::NonZeroU32;
+
+use redis::aio::ConnectionManager;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{CHANNEL, Envelope, Event};
+
+/// Most events pipelined in one round trip.
+const BATCH: usize = 256;
+
+pub(super) async fn run(
+    node: Uuid,
+    mut redis: ConnectionManager,
+    mut queue: mpsc::Receiver<Event>,
+    drop_one_in: Option<NonZeroU32>,
+) {
+    let mut events = Vec::with_capacity(BATCH);
+    let mut messages_seen: u32 = 0;
+    loop {
+        if queue.recv_many(&mut events, BATCH).await == 0 {
+            return;
+        }
+        let mut pipe = redis::pipe();
+        for event in events.drain(..) {
+            if let (Some(one_in), Event::Message { .. }) = (drop_one_in, &event) {
+                messages_seen = messages_seen.wrapping_add(1);
+                if messages_seen.is_multiple_of(one_in.get()) {
+                    continue;
+                }
+            }
+            let envelope = Envelope { node, event };
+            match serde_json::to_vec(&envelope) {
+                Ok(payload) => {
+                    pipe.publish(CHANNEL, payload).ignore();
+                }
+                Err(error) => tracing::error!(%error, "cannot encode an event"),
+            }
+        }
+        if let Err(error) = pipe.exec_async(&mut redis).await {
+            tracing::warn!(%error, "cannot publish to Redis; other nodes will find these changes by their sweep");
+        }
+    }
+}

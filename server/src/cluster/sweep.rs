@@ -1,0 +1,77 @@
+//! The sweep: what makes delivery across nodes not depend on the broker.
+//!
+//! Every `interval`, and whenever the listener asks (a lost or restored
+//! subscription), the node reads the `last_seq` of every chat it serves in
+//! one query and offers each that is ahead of its position to the hub,
+//! which fills the gap with one range read. It also reads the tokens and
+//! sessions revoked since its last look and closes their sockets here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio::time::MissedTickBehavior;
+
+use crate::hub::Hub;
+use crate::store::postgres::PostgresStore;
+
+/// How far back each look at revocations reaches before the previous one:
+/// a revocation is stamped before its transaction commits, so one that
+/// committed just after a look may carry a time before it.
+const REVOCATION_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
+
+pub(super) async fn run(hub: Hub, store: PostgresStore, interval: Duration, now: Arc<Notify>) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut revocations_seen: Option<DateTime<Utc>> = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = now.notified() => {}
+        }
+        sweep_messages(&hub, &store).await;
+        revocations_seen = sweep_revocations(&hub, &store, revocations_seen).await;
+    }
+}
+
+async fn sweep_messages(hub: &Hub, store: &PostgresStore) {
+    let positions = hub.positions();
+    if positions.is_empty() {
+        return;
+    }
+    let chats: Vec<_> = positions.iter().map(|(chat_id, _)| *chat_id).collect();
+    match store.chats_last_seq(&chats).await {
+        Ok(stored) => {
+            for (chat_id, last_seq) in stored {
+                hub.message_from_elsewhere(chat_id, last_seq, None);
+            }
+        }
+        Err(error) => tracing::warn!(error = %error, "the sweep cannot read chat positions"),
+    }
+}
+
+/// Closes the sockets of what was revoked since `seen`; returns where the
+/// next look starts.
+async fn sweep_revocations(
+    hub: &Hub,
+    store: &PostgresStore,
+    seen: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let since = seen.map(|seen| seen - REVOCATION_OVERLAP);
+    match store.revocations_since(since).await {
+        Ok(revocations) => {
+            for jti in &revocations.tokens {
+                hub.revoked_elsewhere(Some(jti), None);
+            }
+            for session in &revocations.sessions {
+                hub.revoked_elsewhere(None, Some(*session));
+            }
+            Some(revocations.as_of)
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "the sweep cannot read revocations");
+            seen
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Per-chat delivery positions: what makes the hub hand its subscribers
+//! each message once and in `seq` order, whichever way it arrives.
+//!
+//! A message reaches a node by several roads: its own writer's commit, an
+//! event from another node over the broker, the periodic sweep that
+//! compares positions with the database, a gap fill. The node keeps, for
+//! every chat it has subscribers for, the last `seq` it handed them. An
+//! offer at or below it is a duplicate and is dropped; the next `seq`
+//! (with its body) is delivered at once; anything further, or a `seq`
+//! announced without its body, starts one fill: a range read from the
+//! database, done by [`run_filler`] off the hub's lock, which delivers
+//! what is missing in order. Offers arriving while a fill runs only raise
+//! its target.
+//!
+//! A position starts at the chat's `last_seq` as read *before* the first
+//! subscription became visible, so a message committed in between is
+//! above it and is filled rather than skipped.
+
+use std::time::Duration;
+
+use byrd_spec::message::Message;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::Hub;
+use crate::store::{MessageRange, Store};
+
+/// Most messages one fill reads at once; a longer gap takes several reads.
+const FILL_PAGE: i64 = 1000;
+
+/// Longest pause between fill attempts while the database fails.
+const MAX_FILL_BACKOFF: Duration = Duration::from_secs(5);
+
+/// One served chat's position.
+#[derive(Debug, Default)]
+pub(super) struct Cursor {
+    /// The last `seq` handed to the chat's subscribers; `None` when the
+    /// subscription started without knowing the chat's position (the
+    /// database could not be read), until a message with its body comes.
+    pub delivered: Option<i64>,
+    /// While a fill runs: the highest `seq` known to be committed.
+    pub fill_to: Option<i64>,
+}
+
+/// What to do with an offered message.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Offer {
+    /// Hand it to the subscribers now; the cursor already moved.
+    Deliver,
+    /// Already delivered, or a running fill will bring it.
+    Drop,
+    /// Start a fill up to it.
+    Fill,
+}
+
+impl Cursor {
+    pub fn starting_at(delivered: Option<i64>) -> Cursor {
+        Cursor {
+            delivered,
+            fill_to: None,
+        }
+    }
+
+    /// Decides about committed message `seq`; `with_body` says whether the
+    /// offer carries the message itself.
+    pub fn offer(&mut self, seq: i64, with_body: bool) -> Offer {
+        let Some(delivered) = self.delivered else {
+            // No position to compare with: the first message decides it.
+            if with_body && self.fill_to.is_none() {
+                self.delivered = Some(seq);
+                return Offer::Deliver;
+            }
+            return Offer::Drop;
+        };
+        if seq <= delivered {
+            return Offer::Drop;
+        }
+        if let Some(fill_to) = &mut self.fill_to {
+            *fill_to = (*fill_to).max(seq);
+            return Offer::Drop;
+        }
+        if seq == delivered + 1 && with_body {
+            self.delivered = Some(seq);
+            return Offer::Deliver;
+        }
+        self.fill_to = Some(seq);
+        Offer::Fill
+    }
+
+    /// The range a fill reads next: after `delivered`, up to `fill_to`.
+    fn next_fill(&self) -> Option<MessageRange> {
+        let (after, to) = (self.delivered?, self.fill_to?);
+        let to = to.min(after + FILL_PAGE);
+        Some(MessageRange {
+            after_seq: Some(after),
+            before_seq: Some(to + 1),
+            limit: u32::try_from(to - after).unwrap_or(1),
+        })
+    }
+
+    /// Takes what a fill read, in `seq` order: the messages to deliver.
+    /// True in the second value when the fill is done.
+    fn take_filled(&mut self, messages: Vec<Message>) -> (Vec<Message>, bool) {
+        let mut fresh = Vec::with_capacity(messages.len());
+        for message in messages {
+            let delivered = self.delivered.unwrap_or(0);
+            if message.seq <= delivered {
+                continue;
+            }
+            if message.seq != delivered + 1 {
+                // Seqs commit without holes, so this cannot be; rather than
+                // stall the chat for good, go on from what exists (each
+                // connection still checks its own order).
+                tracing::error!(chat_id = %message.chat_id, after = delivered, found = message.seq,
+                    "a gap in a chat's seqs; delivering from the next stored message");
+            }
+            self.delivered = Some(message.seq);
+            fresh.push(message);
+        }
+        let done = match (self.delivered, self.fill_to) {
+            (Some(delivered), Some(to)) => delivered >= to,
+            _ => true,
+        };
+        if done {
+            self.fill_to = None;
+        }
+        (fresh, done)
+    }
+}
+
+/// Runs the fills the hub asks for, one chat at a time, until the hub's
+/// side of the channel is gone.
+pub async fn run_filler(hub: Hub, store: Store, mut requests: mpsc::UnboundedReceiver<Uuid>) {
+    while let Some(chat_id) = requests.recv().await {
+        fill(&hub, &store, chat_id).await;
+    }
+}
+
+/// Reads and delivers what `chat_id`'s subscribers miss, until the cursor
+/// reaches its target or the chat has no subscriber left. A failing
+/// database is retried with a growing pause: the messages are committed,
+/// so giving up would be losing them.
+async fn fill(hub: &Hub, store: &Store, chat_id: Uuid) {
+    let mut failures: u32 = 0;
+    loop {
+        let Some(range) = hub.lock().cursors.get(&chat_id).and_then(Cursor::next_fill) else {
+            return;
+        };
+        match store.list_messages(chat_id, range).await {
+            Ok((messages, _)) => match hub.deliver_filled(chat_id, messages) {
+                Filled::Done => return,
+                Filled::More => {
+                    failures = 0;
+                    continue;
+                }
+                // Committed messages not readable yet (a standby behind
+                // its primary, say): wait as for a failure.
+                Filled::Nothing => failures += 1,
+            },
+            Err(error) => {
+                failures += 1;
+                tracing::warn!(%chat_id, error = %error, "cannot read a chat's missing messages; retrying");
+            }
+        }
+        let pause = Duration::from_millis(50) * 2u32.saturating_pow(failures.min(7));
+        tokio::time::sleep(pause.min(MAX_FILL_BACKOFF)).await;
+    }
+}
+
+/// How far one read of a fill got.
+enum Filled {
+    Done,
+    More,
+    Nothing,
+}
+
+impl Hub {
+    /// Delivers the messages a fill read.
+    fn deliver_filled(&self, chat_id: Uuid, messages: Vec<Message>) -> Filled {
+        let mut state = self.lock();
+        let Some(cursor) = state.cursors.get_mut(&chat_id) else {
+            return Filled::Done;
+        };
+        let (fresh, done) = cursor.take_filled(messages);
+        for message in &fresh {
+            super::deliver_message(&state, message);
+        }
+        match (done, fresh.is_empty()) {
+            (true, _) => Filled::Done,
+            (false, false) => Filled::More,
+            (false, true) => Filled::Nothing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_seq_is_delivered_and_repeats_are_dropped() {
+        let mut cursor = Cursor::starting_at(Some(4));
+        assert_eq!(cursor.offer(5, true), Offer::Deliver);
+        assert_eq!(cursor.offer(5, true), Offer::Drop);
+        assert_eq!(cursor.offer(3, true), Offer::Drop);
+        assert_eq!(cursor.delivered, Some(5));
+    }
+
+    #[test]
+    fn a_gap_starts_one_fill_and_later_offers_raise_its_target() {
+        let mut cursor = Cursor::starting_at(Some(4));
+        assert_eq!(cursor.offer(7, true), Offer::Fill);
+        assert_eq!(cursor.offer(6, true), Offer::Drop);
+        assert_eq!(cursor.offer(9, false), Offer::Drop);
+        assert_eq!(cursor.fill_to, Some(9));
+        let range = cursor.next_fill().unwrap();
+        assert_eq!((range.after_seq, range.before_seq), (Some(4), Some(10)));
+    }
+
+    #[test]
+    fn a_seq_without_its_body_is_filled_even_when_it_is_the_next() {
+        let mut cursor = Cursor::starting_at(Some(4));
+        assert_eq!(cursor.offer(5, false), Offer::Fill);
+    }
+
+    #[test]
+    fn an_unknown_position_is_set_by_the_first_message_with_a_body() {
+        let mut cursor = Cursor::starting_at(None);
+        assert_eq!(cursor.offer(8, false), Offer::Drop);
+        assert_eq!(cursor.offer(9, true), Offer::Deliver);
+        assert_eq!(cursor.delivered, Some(9));
+    }
+}

@@ -1,0 +1,205 @@
+//! [`Store`]: the database the handlers use, SQLite or PostgreSQL.
+//!
+//! The URL's scheme picks the backend at start; every operation then goes
+//! to it unchanged. Both backends keep the same promises (group-commit
+//! appends, per-chat `seq` without gaps, idempotent sends, announcements
+//! in commit order) and run the same integration tests.
+
+use std::sync::Arc;
+
+use byrd_spec::agent::Agent;
+use byrd_spec::chat::Chat;
+use byrd_spec::message::{Message, PartyType};
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::postgres::{self, PostgresStore};
+use super::{
+    AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, MessageRange, NewAgent,
+    NewChat, NewMessage, RefreshOutcome, SqliteStore, StoreError, StoreSettings, Successor,
+};
+use crate::domain::EmailAddress;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Runs the same call on whichever backend `$store` is.
+macro_rules! on_backend {
+    ($store:expr, $method:ident ( $($argument:expr),* )) => {
+        match $store {
+            Store::Sqlite(store) => store.$method($($argument),*).await,
+            Store::Postgres(store) => store.$method($($argument),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the database `database_url` names (`sqlite:` or
+    /// `postgres://`), runs pending migrations and starts the writer.
+    /// `listener` hears of every commit.
+    pub async fn connect(
+        database_url: &SecretString,
+        settings: &StoreSettings,
+        listener: Option<Arc<dyn CommitListener>>,
+    ) -> anyhow::Result<Store> {
+        if postgres::handles(database_url.expose_secret()) {
+            let store = PostgresStore::connect(database_url, settings, listener).await?;
+            return Ok(Store::Postgres(store));
+        }
+        if !database_url.expose_secret().starts_with("sqlite:") {
+            anyhow::bail!(
+                "unsupported database URL scheme; Byrd supports sqlite: and postgres:// URLs"
+            );
+        }
+        let store = SqliteStore::connect(database_url, settings, listener).await?;
+        Ok(Store::Sqlite(store))
+    }
+
+    /// The PostgreSQL store, when that is the backend: what several nodes
+    /// share.
+    pub fn postgres(&self) -> Option<&PostgresStore> {
+        match self {
+            Store::Postgres(store) => Some(store),
+            Store::Sqlite(_) => None,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_backend!(self, ping())
+    }
+
+    pub async fn close(&self) {
+        on_backend!(self, close())
+    }
+
+    pub async fn insert_agent(&self, new: NewAgent) -> Result<Agent, StoreError> {
+        on_backend!(self, insert_agent(new))
+    }
+
+    pub async fn count_agents(&self) -> Result<i64, StoreError> {
+        on_backend!(self, count_agents())
+    }
+
+    pub async fn agent_for_login(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<AgentRecord>, StoreError> {
+        on_backend!(self, agent_for_login(email))
+    }
+
+    pub async fn agent_by_id(&self, id: Uuid) -> Result<Option<Agent>, StoreError> {
+        on_backend!(self, agent_by_id(id))
+    }
+
+    pub async fn list_agents(&self) -> Result<Vec<Agent>, StoreError> {
+        on_backend!(self, list_agents())
+    }
+
+    pub async fn insert_chat(&self, new: NewChat) -> Result<Chat, StoreError> {
+        on_backend!(self, insert_chat(new))
+    }
+
+    pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {
+        on_backend!(self, chat_by_id(id))
+    }
+
+    pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
+        on_backend!(self, list_chats(filter))
+    }
+
+    pub async fn assign_chat(&self, chat_id: Uuid, agent_id: Uuid) -> Result<Chat, StoreError> {
+        on_backend!(self, assign_chat(chat_id, agent_id))
+    }
+
+    pub async fn close_chat(&self, chat_id: Uuid) -> Result<Chat, StoreError> {
+        on_backend!(self, close_chat(chat_id))
+    }
+
+    /// Stores a message with the chat's next `seq`, or returns the one the
+    /// author already stored under the same `client_msg_id` (when the body
+    /// differs, that is `ClientMsgIdReused`). The answer comes once the
+    /// message is committed.
+    pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
+        on_backend!(self, append_message(new))
+    }
+
+    /// Queues a message without waiting for it: the ticket resolves like
+    /// [`append_message`](Self::append_message). Messages queued one after
+    /// another get their `seq`s in that order.
+    pub fn queue_message(&self, new: NewMessage) -> Result<AppendTicket, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.queue_message(new),
+            Store::Postgres(store) => store.queue_message(new),
+        }
+    }
+
+    pub async fn list_messages(
+        &self,
+        chat_id: Uuid,
+        range: MessageRange,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        on_backend!(self, list_messages(chat_id, range))
+    }
+
+    pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {
+        on_backend!(self, chat_last_seq(chat_id))
+    }
+
+    pub async fn mark_read(
+        &self,
+        chat_id: Uuid,
+        reader: PartyType,
+        reader_id: Uuid,
+        seq: i64,
+    ) -> Result<i64, StoreError> {
+        on_backend!(self, mark_read(chat_id, reader, reader_id, seq))
+    }
+
+    pub async fn create_session(
+        &self,
+        agent_id: Uuid,
+        token_hash: [u8; 32],
+        expires_at: DateTime<Utc>,
+    ) -> Result<Uuid, StoreError> {
+        on_backend!(self, create_session(agent_id, token_hash, expires_at))
+    }
+
+    pub async fn rotate_refresh_token(
+        &self,
+        presented: [u8; 32],
+        successor: Successor,
+        grace: std::time::Duration,
+    ) -> Result<RefreshOutcome, StoreError> {
+        on_backend!(self, rotate_refresh_token(presented, successor, grace))
+    }
+
+    pub async fn logout(
+        &self,
+        jti: String,
+        expires_at: i64,
+        session: Option<Uuid>,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, logout(jti, expires_at, session))
+    }
+
+    pub async fn is_session_revoked(&self, session_id: Uuid) -> Result<bool, StoreError> {
+        on_backend!(self, is_session_revoked(session_id))
+    }
+
+    pub async fn is_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        on_backend!(self, is_token_revoked(jti))
+    }
+
+    pub async fn purge_expired(
+        &self,
+        leeway: std::time::Duration,
+        grace: std::time::Duration,
+    ) -> Result<u64, StoreError> {
+        on_backend!(self, purge_expired(leeway, grace))
+    }
+}

@@ -1,0 +1,117 @@
+//! Messages and read markers.
+
+use byrd_spec::message::{Message, PartyType};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::rows::{MESSAGE_COLUMNS, message_from_row};
+use super::{PostgresStore, now, store_error};
+use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
+
+impl PostgresStore {
+    /// Stores a message with the chat's next `seq`, or returns the one the
+    /// author already stored under the same `client_msg_id`; see
+    /// [`queue_message`](Self::queue_message).
+    pub async fn append_message(&self, new: NewMessage) -> Result<Appended, StoreError> {
+        self.writer.append(new)?.await
+    }
+
+    /// Queues a message for the writer's next batch; the ticket resolves
+    /// once it is committed. Messages queued one after another get their
+    /// `seq`s in that order.
+    pub fn queue_message(&self, new: NewMessage) -> Result<AppendTicket, StoreError> {
+        self.writer.append(new)
+    }
+
+    /// Messages in `range`, ascending, and whether more match beyond it.
+    pub async fn list_messages(
+        &self,
+        chat_id: Uuid,
+        range: MessageRange,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        self.read_faults.before_message_read().await?;
+        let newest_first = range.before_seq.is_some() && range.after_seq.is_none();
+        let order = if newest_first { "DESC" } else { "ASC" };
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE chat_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq < $3)
+             ORDER BY seq {order} LIMIT $4"
+        ))
+        .bind(chat_id)
+        .bind(range.after_seq.unwrap_or(0))
+        .bind(range.before_seq)
+        .bind(i64::from(range.limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let mut messages: Vec<Message> = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(store_error)?;
+        let has_more = messages.len() > range.limit as usize;
+        messages.truncate(range.limit as usize);
+        if newest_first {
+            messages.reverse();
+        }
+        Ok((messages, has_more))
+    }
+
+    /// The chat's newest `seq`, or `None` when there is no such chat.
+    pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = $1")
+            .bind(chat_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
+    /// The newest `seq` of each of `chats` that exists, in one query.
+    pub async fn chats_last_seq(&self, chats: &[Uuid]) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT id, last_seq FROM chats WHERE id = ANY($1)")
+            .bind(chats)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("last_seq")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(store_error)
+    }
+
+    /// Records that `reader` has read up to `seq`; a marker never moves
+    /// back. Returns the stored position.
+    pub async fn mark_read(
+        &self,
+        chat_id: Uuid,
+        reader: PartyType,
+        reader_id: Uuid,
+        seq: i64,
+    ) -> Result<i64, StoreError> {
+        self.write(
+            move |transaction| {
+                Box::pin(async move {
+                    let stored: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO read_markers (chat_id, reader_type, reader_id, seq, updated_at)
+                         SELECT $1, $2, $3, LEAST($4, last_seq), $5 FROM chats WHERE id = $1
+                         ON CONFLICT (chat_id, reader_type, reader_id)
+                         DO UPDATE SET seq = GREATEST(read_markers.seq, excluded.seq),
+                                       updated_at = excluded.updated_at
+                         RETURNING seq",
+                    )
+                    .bind(chat_id)
+                    .bind(reader.as_str())
+                    .bind(reader_id)
+                    .bind(seq)
+                    .bind(now())
+                    .fetch_optional(&mut **transaction)
+                    .await
+                    .map_err(store_error)?;
+                    stored.ok_or(StoreError::ChatNotFound)
+                })
+            },
+            |_| Vec::new(),
+        )
+        .await
+    }
+}

@@ -1,0 +1,202 @@
+//! The PostgreSQL store: the same operations as the SQLite one, for
+//! deployments of several nodes that share one database.
+//!
+//! Appends go through a writer task per node that commits whatever is
+//! waiting in one transaction (group commit, see `writer`): each chat's row
+//! is locked, its `last_seq` moved once per batch and the messages inserted
+//! in one statement. The row lock orders writers of one chat across every
+//! node, so `seq`s commit in order and none is skipped. Every other write
+//! is a short transaction of its own on the pool, run in a task of its own
+//! so that a caller going away cannot split the commit from its
+//! announcement. Reads use the same pool; PostgreSQL lets them run beside
+//! the writes.
+//!
+//! Times are cut to microseconds before they are stored, PostgreSQL's
+//! precision, so that what an `ack` carries equals what a later read
+//! returns.
+
+mod agents;
+mod append;
+mod chats;
+mod messages;
+mod rows;
+mod sessions;
+mod writer;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+
+use super::{CommitListener, Committed, ReadFaults, StoreError, StoreSettings};
+use writer::Writer;
+
+pub use sessions::Revocations;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_postgres");
+
+/// A handle to the PostgreSQL database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    writer: Writer,
+    /// Reads and the writes other than appends.
+    pool: PgPool,
+    listener: Option<Arc<dyn CommitListener>>,
+    /// Faults tests inject into reads of messages; inert by default.
+    read_faults: ReadFaults,
+}
+
+/// True for URLs this store opens.
+pub fn handles(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl PostgresStore {
+    /// Connects, runs pending migrations (PostgreSQL's advisory lock lets
+    /// several nodes start at once) and starts the writer.
+    pub async fn connect(
+        database_url: &SecretString,
+        settings: &StoreSettings,
+        listener: Option<Arc<dyn CommitListener>>,
+    ) -> anyhow::Result<PostgresStore> {
+        // The URL may hold a password: errors name the database, never the URL.
+        let options = PgConnectOptions::from_str(database_url.expose_secret())
+            .context("invalid PostgreSQL database URL")?
+            // A lock held by a stuck transaction (another node's, say) is
+            // waited for as long as a write may wait, then refused as busy.
+            .options([(
+                "lock_timeout",
+                settings.busy_timeout.as_millis().to_string(),
+            )])
+            .application_name("byrd");
+        let pool_options = |connections: u32| {
+            PgPoolOptions::new()
+                .max_connections(connections.max(1))
+                .acquire_timeout(settings.busy_timeout)
+                // Connections broken by a failover are noticed before use.
+                .test_before_acquire(true)
+        };
+        let pool = pool_options(settings.read_connections + 4)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot connect to PostgreSQL database {:?} on {}:{}",
+                    options.get_database().unwrap_or_default(),
+                    options.get_host(),
+                    options.get_port()
+                )
+            })?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("cannot run database migrations")?;
+        let writes = pool_options(1).connect_with(options).await?;
+        let writer = Writer::start(writes, settings, listener.clone());
+        Ok(PostgresStore {
+            writer,
+            pool,
+            listener,
+            read_faults: settings.read_faults.clone(),
+        })
+    }
+
+    /// Checks the database answers; used by `/healthz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Finishes the appends already queued, then closes every connection.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+
+    /// Runs `operation` in a transaction of its own and, once it has
+    /// committed, announces what `changes` says it changed. It runs in a
+    /// task of its own: a caller that goes away neither rolls it back
+    /// half-way nor keeps a committed change from being announced.
+    async fn write<T, F, C>(&self, operation: F, changes: C) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(
+                &'t mut Transaction<'static, Postgres>,
+            ) -> BoxFuture<'t, Result<T, StoreError>>
+            + Send
+            + 'static,
+        C: FnOnce(&T) -> Vec<Committed> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let listener = self.listener.clone();
+        let task = tokio::spawn(async move {
+            let mut transaction = pool.begin().await.map_err(store_error)?;
+            let value = operation(&mut transaction).await?;
+            transaction.commit().await.map_err(store_error)?;
+            if let Some(listener) = listener {
+                for change in changes(&value) {
+                    listener.committed(&change);
+                }
+            }
+            Ok(value)
+        });
+        task.await
+            .unwrap_or_else(|error| Err(StoreError::Unexpected(anyhow::Error::new(error))))
+    }
+}
+
+/// Now, at the precision PostgreSQL stores.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Maps a PostgreSQL error: a database that cannot be reached, is failing
+/// over, or kept a lock past the busy timeout is `Unavailable` (the write
+/// did not happen or is safe to retry); a unique violation is left to the
+/// caller through [`is_unique_violation`].
+fn store_error(error: sqlx::Error) -> StoreError {
+    if is_unavailable(&error) {
+        return StoreError::Unavailable;
+    }
+    StoreError::Unexpected(anyhow::Error::new(error).context("database error"))
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exceptions; 40001/40P01: serialization
+            // failure and deadlock; 55P03: lock timeout; 57P0x: the server
+            // is shutting down or starting; 25006: a read-only standby
+            // answered during a failover.
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03" | "25006"
+                )
+        }),
+        _ => false,
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// How long the writer may take over one batch before its callers are told
+/// the database is unavailable.
+fn batch_deadline(settings: &StoreSettings) -> Duration {
+    settings.busy_timeout * 2
+}

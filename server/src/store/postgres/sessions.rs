@@ -1,0 +1,320 @@
+//! Login sessions, refresh-token rotation and access-token revocation.
+//!
+//! Revocations are stamped with the database's clock, so that every node
+//! can ask for those since a moment of that same clock and close sockets
+//! that a lost broadcast left open.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::{PostgresStore, now, store_error};
+use crate::store::{Committed, RefreshOutcome, StoreError, Successor};
+
+/// Revocations committed in some span of time.
+#[derive(Debug, Default)]
+pub struct Revocations {
+    /// Revoked access tokens, by `jti`.
+    pub tokens: Vec<String>,
+    /// Revoked login sessions.
+    pub sessions: Vec<Uuid>,
+    /// The database's clock when it answered: where the next look starts.
+    pub as_of: DateTime<Utc>,
+}
+
+impl PostgresStore {
+    /// Starts a login session with its first refresh token.
+    pub async fn create_session(
+        &self,
+        agent_id: Uuid,
+        token_hash: [u8; 32],
+        expires_at: DateTime<Utc>,
+    ) -> Result<Uuid, StoreError> {
+        let session_id = Uuid::now_v7();
+        self.write(
+            move |transaction| {
+                Box::pin(async move {
+                    let now = now();
+                    sqlx::query(
+                        "INSERT INTO sessions (id, agent_id, created_at) VALUES ($1, $2, $3)",
+                    )
+                    .bind(session_id)
+                    .bind(agent_id)
+                    .bind(now)
+                    .execute(&mut **transaction)
+                    .await
+                    .map_err(store_error)?;
+                    sqlx::query(
+                        "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&token_hash[..])
+                    .bind(session_id)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&mut **transaction)
+                    .await
+                    .map_err(store_error)?;
+                    Ok(session_id)
+                })
+            },
+            |_| Vec::new(),
+        )
+        .await
+    }
+
+    /// Uses the refresh token with hash `presented`; see the SQLite store's
+    /// method of the same name for the rules. The token's row is locked
+    /// first, so racing refreshes on several nodes take turns.
+    pub async fn rotate_refresh_token(
+        &self,
+        presented: [u8; 32],
+        successor: Successor,
+        grace: Duration,
+    ) -> Result<RefreshOutcome, StoreError> {
+        self.write(
+            move |transaction| Box::pin(rotate(transaction, presented, successor, grace)),
+            |outcome| match outcome {
+                RefreshOutcome::Reused { session_id } => vec![Committed::Revoked {
+                    jti: None,
+                    session: Some(*session_id),
+                }],
+                _ => Vec::new(),
+            },
+        )
+        .await
+    }
+
+    /// Logs out: refuses the access token `jti` until `expires_at` (Unix
+    /// seconds) and ends its session, in one transaction; may be retried.
+    pub async fn logout(
+        &self,
+        jti: String,
+        expires_at: i64,
+        session: Option<Uuid>,
+    ) -> Result<(), StoreError> {
+        let announced = jti.clone();
+        self.write(
+            move |transaction| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO revoked_tokens (jti, expires_at, revoked_at)
+                         VALUES ($1, $2, clock_timestamp())
+                         ON CONFLICT (jti) DO NOTHING",
+                    )
+                    .bind(&jti)
+                    .bind(expires_at)
+                    .execute(&mut **transaction)
+                    .await
+                    .map_err(store_error)?;
+                    if let Some(session) = session {
+                        revoke_session(transaction, session).await?;
+                    }
+                    Ok(())
+                })
+            },
+            move |_| {
+                vec![Committed::Revoked {
+                    jti: Some(announced),
+                    session,
+                }]
+            },
+        )
+        .await
+    }
+
+    /// True when the session was revoked, or never existed.
+    pub async fn is_session_revoked(&self, session_id: Uuid) -> Result<bool, StoreError> {
+        let revoked: Option<bool> =
+            sqlx::query_scalar("SELECT revoked_at IS NOT NULL FROM sessions WHERE id = $1")
+                .bind(session_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        Ok(revoked.unwrap_or(true))
+    }
+
+    pub async fn is_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE jti = $1")
+            .bind(jti)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(found.is_some())
+    }
+
+    /// Tokens and sessions revoked at or after `since` (the database's
+    /// clock); `None` asks only for the clock.
+    pub async fn revocations_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Revocations, StoreError> {
+        let as_of: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let Some(since) = since else {
+            return Ok(Revocations {
+                as_of,
+                ..Revocations::default()
+            });
+        };
+        let tokens = sqlx::query_scalar("SELECT jti FROM revoked_tokens WHERE revoked_at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let sessions = sqlx::query_scalar("SELECT id FROM sessions WHERE revoked_at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(Revocations {
+            tokens,
+            sessions,
+            as_of,
+        })
+    }
+
+    /// Drops what can no longer matter; see the SQLite store's method.
+    pub async fn purge_expired(
+        &self,
+        leeway: Duration,
+        grace: Duration,
+    ) -> Result<u64, StoreError> {
+        self.write(
+            move |transaction| {
+                Box::pin(async move {
+                    let now = now();
+                    let admitted_until = now.timestamp() - leeway.as_secs() as i64;
+                    let revoked = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+                        .bind(admitted_until)
+                        .execute(&mut **transaction)
+                        .await
+                        .map_err(store_error)?;
+                    let refresh = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+                        .bind(now)
+                        .execute(&mut **transaction)
+                        .await
+                        .map_err(store_error)?;
+                    let grace = chrono::Duration::from_std(grace).unwrap_or_default();
+                    sqlx::query(
+                        "UPDATE refresh_tokens SET successor_sealed = NULL
+                         WHERE successor_sealed IS NOT NULL AND used_at < $1",
+                    )
+                    .bind(now - grace)
+                    .execute(&mut **transaction)
+                    .await
+                    .map_err(store_error)?;
+                    Ok(revoked.rows_affected() + refresh.rows_affected())
+                })
+            },
+            |_| Vec::new(),
+        )
+        .await
+    }
+}
+
+async fn revoke_session(connection: &mut PgConnection, session: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = clock_timestamp() WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(session)
+    .execute(connection)
+    .await
+    .map(drop)
+    .map_err(store_error)
+}
+
+async fn rotate(
+    connection: &mut PgConnection,
+    presented: [u8; 32],
+    successor: Successor,
+    grace: Duration,
+) -> Result<RefreshOutcome, StoreError> {
+    let now = now();
+    let row = sqlx::query(
+        "SELECT r.session_id, r.expires_at, r.used_at, r.successor_hash, r.successor_sealed,
+                s.agent_id, s.revoked_at
+         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+         WHERE r.token_hash = $1
+         FOR UPDATE OF r",
+    )
+    .bind(&presented[..])
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(store_error)?;
+    let Some(row) = row else {
+        return Ok(RefreshOutcome::Unknown);
+    };
+    let read = |row: &sqlx::postgres::PgRow| -> Result<_, sqlx::Error> {
+        Ok((
+            row.try_get::<Uuid, _>("session_id")?,
+            row.try_get::<Uuid, _>("agent_id")?,
+            row.try_get::<DateTime<Utc>, _>("expires_at")?,
+            row.try_get::<Option<DateTime<Utc>>, _>("used_at")?,
+            row.try_get::<Option<DateTime<Utc>>, _>("revoked_at")?,
+            row.try_get::<Option<Vec<u8>>, _>("successor_hash")?,
+            row.try_get::<Option<Vec<u8>>, _>("successor_sealed")?,
+        ))
+    };
+    let (session_id, agent_id, expires_at, used_at, revoked_at, successor_hash, sealed) =
+        read(&row).map_err(store_error)?;
+
+    if revoked_at.is_some() {
+        return Ok(RefreshOutcome::Revoked);
+    }
+    if let Some(used_at) = used_at {
+        let within_grace = (now - used_at).to_std().is_ok_and(|since| since <= grace);
+        if within_grace && let (Some(hash), Some(sealed)) = (successor_hash, sealed) {
+            let successor_used: Option<Option<DateTime<Utc>>> =
+                sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(&hash)
+                    .fetch_optional(&mut *connection)
+                    .await
+                    .map_err(store_error)?;
+            if matches!(successor_used, Some(None)) {
+                return Ok(RefreshOutcome::Replayed {
+                    agent_id,
+                    session_id,
+                    sealed_successor: sealed,
+                });
+            }
+        }
+        // A copy of a token already traded in: end the session for
+        // whoever holds it (OAuth 2.0 Security BCP, refresh token rotation).
+        revoke_session(connection, session_id).await?;
+        return Ok(RefreshOutcome::Reused { session_id });
+    }
+    if expires_at <= now {
+        return Ok(RefreshOutcome::Expired);
+    }
+    sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3
+         WHERE token_hash = $4 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(&successor.hash[..])
+    .bind(&successor.sealed)
+    .bind(&presented[..])
+    .execute(&mut *connection)
+    .await
+    .map_err(store_error)?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&successor.hash[..])
+    .bind(session_id)
+    .bind(now)
+    .bind(successor.expires_at)
+    .execute(&mut *connection)
+    .await
+    .map_err(store_error)?;
+    Ok(RefreshOutcome::Rotated {
+        agent_id,
+        session_id,
+    })
+}

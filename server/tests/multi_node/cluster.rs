@@ -1,0 +1,181 @@
+//! A cluster of nodes for one test: a fresh database, the nodes as child
+//! processes, and ways to break them.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+/// The HS256 key every node shares, as a deployment of several must.
+pub const JWT_SECRET: &str = "multi-node-test-secret-at-least-32-bytes";
+
+/// What `scripts/services` exported; `None` (the test is skipped) outside it.
+pub struct Services {
+    pub postgres_url: String,
+    pub redis_url: String,
+    /// `redis-cli` with its host and port, to break connections.
+    pub redis_cli: Vec<String>,
+}
+
+impl Services {
+    pub fn from_env() -> Option<Services> {
+        let (Ok(postgres_url), Ok(redis_url), Ok(cli)) = (
+            std::env::var("BYRD_TEST_POSTGRES_URL"),
+            std::env::var("BYRD_TEST_REDIS_URL"),
+            std::env::var("BYRD_TEST_REDIS_CLI"),
+        ) else {
+            eprintln!("skipped: run under `scripts/services run -- ...` for PostgreSQL and Redis");
+            return None;
+        };
+        Some(Services {
+            postgres_url,
+            redis_url,
+            redis_cli: cli.split_whitespace().map(str::to_owned).collect(),
+        })
+    }
+
+    /// A fresh database on the services' PostgreSQL, as a URL.
+    pub async fn fresh_database(&self) -> String {
+        let name = format!("byrd_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&self.postgres_url)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let _ = admin.close().await;
+        let (base, _) = self.postgres_url.rsplit_once('/').unwrap();
+        format!("{base}/{name}")
+    }
+
+    /// Runs `redis-cli ARGS...`; returns its output.
+    pub fn redis(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.redis_cli[0])
+            .args(&self.redis_cli[1..])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "redis-cli {args:?} failed");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+/// One `byrd serve` process.
+pub struct Node {
+    pub address: String,
+    child: Child,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// Starts a node and waits until it answers. `env` adds to (or
+    /// overrides) the settings every test node gets.
+    pub async fn start(database_url: &str, redis_url: &str, env: &[(&str, &str)]) -> Node {
+        let port = free_port();
+        let data_dir = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(data_dir.path().join("byrd.log")).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_byrd"));
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("BYRD_REDIS_URL", redis_url)
+            .env("BYRD_JWT_SECRET", JWT_SECRET)
+            .env("BYRD_DATA_DIR", data_dir.path())
+            .env("BYRD_CHAT_STARTS_PER_MINUTE", "100000")
+            .env("BYRD_SENDS_PER_MINUTE", "100000")
+            .env("BYRD_READS_PER_MINUTE", "100000")
+            .env("BYRD_WS_FRAMES_PER_SECOND", "10000")
+            .env("BYRD_SWEEP_INTERVAL_MS", "500")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().unwrap();
+        let node = Node {
+            address: format!("127.0.0.1:{port}"),
+            child,
+            _data_dir: data_dir,
+        };
+        node.wait_until_ready().await;
+        node
+    }
+
+    async fn wait_until_ready(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let health = client
+                .get(format!("http://{}/healthz", self.address))
+                .send()
+                .await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("node {} did not start", self.address);
+    }
+
+    /// SIGKILL: no shutdown, no last publish, no goodbye to its sockets.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Starts a chat on `node`: its id and guest token.
+pub async fn start_chat(client: &reqwest::Client, node: &str) -> (String, String) {
+    let response = client
+        .post(format!("http://{node}/v1/chats"))
+        .json(&json!({"visitor": {"name": "Sam"}, "subject": "Help"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let started: Value = response.json().await.unwrap();
+    (
+        started["chat"]["id"].as_str().unwrap().to_owned(),
+        started["guest_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// An agent token signed with the shared key, as a backend would mint it.
+pub fn agent_token(agent_id: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let header = json!({"alg": "HS256", "typ": "JWT", "kid": "byrd-1"});
+    let claims = json!({
+        "iss": "byrd", "aud": "byrd", "type": "agent", "sub": agent_id,
+        "role": "agent", "name": "Tess", "iat": now, "exp": now + 600,
+        "jti": uuid::Uuid::new_v4().to_string()
+    });
+    sign(&header, &claims)
+}
+
+fn sign(header: &Value, claims: &Value) -> String {
+    use base64::Engine;
+    let encode =
+        |value: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    let input = format!("{}.{}", encode(header), encode(claims));
+    let mac = hmac_sha256::HMAC::mac(input.as_bytes(), JWT_SECRET.as_bytes());
+    format!(
+        "{input}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
+    )
+}
