@@ -22,6 +22,7 @@ mod error;
 mod generated;
 pub mod realtime;
 mod rest;
+mod tls;
 
 pub use auth::BoxError;
 pub use error::{ApiError, AuthError, AuthErrorKind, Error};

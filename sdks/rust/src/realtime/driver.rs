@@ -165,7 +165,7 @@ impl Driver {
                 })
             })?;
             let timeout = self.client.inner.connect_timeout;
-            let opening = open(url, timeout);
+            let opening = open(url, timeout, self.client.inner.tls.clone());
             let outcome = tokio::select! {
                 outcome = opening => outcome,
                 () = self.wait_for_close() => return Err(Opened::Final(closed_by_application())),

@@ -1,12 +1,13 @@
 //! Opening the WebSocket and reading its refusals.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::Url;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::error::{ApiError, Error};
 use crate::types::{ErrorBody, ServerFrame, ServerHello};
@@ -41,10 +42,21 @@ pub(crate) fn socket_url(base: &Url, token: &str, after_seq: Option<i64>) -> Res
     Ok(url)
 }
 
-/// Opens the socket and waits for `hello`, all within `timeout`.
-pub(crate) async fn open(url: Url, timeout: Duration) -> Result<(Socket, ServerHello), OpenError> {
+/// Opens the socket and waits for `hello`, all within `timeout`; a
+/// `wss://` URL is opened with `tls`, the REST client's configuration.
+pub(crate) async fn open(
+    url: Url,
+    timeout: Duration,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<(Socket, ServerHello), OpenError> {
     let opening = async {
-        let (mut socket, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
+        let connecting = tokio_tungstenite::connect_async_tls_with_config(
+            url.as_str(),
+            None,
+            false,
+            Some(Connector::Rustls(tls)),
+        );
+        let (mut socket, _) = match connecting.await {
             Ok(opened) => opened,
             Err(tungstenite::Error::Http(response)) => {
                 let status = response.status().as_u16();

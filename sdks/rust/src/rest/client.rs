@@ -10,6 +10,7 @@ use reqwest::{StatusCode, Url};
 use super::{Answer, Request};
 use crate::auth::Credential;
 use crate::error::{ApiError, AuthErrorKind, Error};
+use crate::tls::TlsRoots;
 use crate::types::{ErrorBody, ErrorCode};
 
 /// A client of one Byrd server; cheap to clone (clones share the
@@ -36,6 +37,8 @@ pub(crate) struct Shared {
     pub refresh_margin: Duration,
     /// The longest opening a connection may take.
     pub connect_timeout: Duration,
+    /// The TLS configuration the WebSocket shares with `http`.
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 /// How REST calls are retried.
@@ -80,6 +83,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     refresh_margin: Duration,
+    tls: TlsRoots,
 }
 
 impl ClientBuilder {
@@ -109,7 +113,25 @@ impl ClientBuilder {
         self
     }
 
-    /// The client; fails on a base URL that is not `http(s)`.
+    /// Trusts the certificates in `pem` (one or more, PEM-encoded) as
+    /// roots for `https://` and `wss://`, beside the built-in ones: for a
+    /// server whose certificate a private CA signed. Checked by
+    /// [`build`](Self::build).
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.extra_pem.push(pem.into());
+        self
+    }
+
+    /// Whether Mozilla's root certificates, compiled into the SDK, are
+    /// trusted (default: yes). Turn them off to trust only the roots
+    /// added with [`add_root_certificate_pem`](Self::add_root_certificate_pem).
+    pub fn built_in_root_certificates(mut self, trusted: bool) -> Self {
+        self.tls.built_in = trusted;
+        self
+    }
+
+    /// The client; fails on a base URL that is not `http(s)` and on root
+    /// certificates that do not parse.
     pub fn build(self) -> Result<Client, Error> {
         let mut base = Url::parse(&self.base_url)
             .map_err(|error| Error::Config(format!("base URL {:?}: {error}", self.base_url)))?;
@@ -123,7 +145,9 @@ impl ClientBuilder {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
+        let tls = self.tls.client_config()?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(rustls::ClientConfig::clone(&tls))
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(concat!("byrd-sdk-rust/", env!("CARGO_PKG_VERSION")))
@@ -137,6 +161,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 refresh_margin: self.refresh_margin,
                 connect_timeout: self.connect_timeout,
+                tls,
             }),
             credential: None,
         })
@@ -158,6 +183,7 @@ impl Client {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(60),
+            tls: TlsRoots::default(),
         }
     }
 

@@ -12,3 +12,4 @@ mod realtime;
 mod rest;
 mod sessions;
 mod spec_oracle;
+mod tls;
