@@ -213,6 +213,17 @@ impl Ctx {
         chat_of(&reply)
     }
 
+    /// Closes `chat` as the admin, as cases that need a closed chat do.
+    pub async fn close_chat(&self, chat: &Chat) -> Result<(), Failure> {
+        let admin = self.admin()?;
+        let closed = self
+            .post(format!("/v1/chats/{}/close", chat.id))
+            .bearer(&admin.access_token)
+            .send()
+            .await?;
+        expect_status(&closed, 200, "closing the chat as the admin")
+    }
+
     /// A chat that no case changes, shared to spare the rate limit.
     pub async fn shared_chat(&self) -> Result<Chat, Failure> {
         self.target

@@ -210,13 +210,7 @@ async fn renew(ctx: Ctx) -> CaseResult {
 
 async fn renew_closed(ctx: Ctx) -> CaseResult {
     let chat = ctx.new_chat().await?;
-    let admin = ctx.admin()?;
-    let closed = ctx
-        .post(format!("/v1/chats/{}/close", chat.id))
-        .bearer(&admin.access_token)
-        .send()
-        .await?;
-    expect_status(&closed, 200, "closing the chat as an agent")?;
+    ctx.close_chat(&chat).await?;
     let reply = ctx
         .post(format!("/v1/chats/{}/token", chat.id))
         .bearer(&chat.guest_token)

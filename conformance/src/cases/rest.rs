@@ -601,13 +601,7 @@ async fn message_validation(ctx: Ctx) -> CaseResult {
 
 async fn closed_chat_message(ctx: Ctx) -> CaseResult {
     let chat = ctx.new_chat().await?;
-    let admin = ctx.admin()?;
-    let closed = ctx
-        .post(format!("/v1/chats/{}/close", chat.id))
-        .bearer(&admin.access_token)
-        .send()
-        .await?;
-    expect_status(&closed, 200, "closing the chat")?;
+    ctx.close_chat(&chat).await?;
     let reply = post_message(&ctx, &chat, "late", "anyone?").await?;
     expect_error(&reply, 409, "chat_closed", "sending to a closed chat")?;
     Ok(())

@@ -198,17 +198,11 @@ async fn idempotent(ctx: Ctx) -> CaseResult {
 
 async fn closed_chat(ctx: Ctx) -> CaseResult {
     let chat = ctx.new_chat().await?;
-    let admin = ctx.admin()?;
     let (mut ws, _) = ctx.connect("guest", &chat.guest_token).await?;
     ws.send(send_frame(&chat.id, "before-close", "still open"))
         .await?;
     let (before, _) = ack_and_message(&mut ws).await?;
-    let closed = ctx
-        .post(format!("/v1/chats/{}/close", chat.id))
-        .bearer(&admin.access_token)
-        .send()
-        .await?;
-    checks::expect_status(&closed, 200, "closing the chat")?;
+    ctx.close_chat(&chat).await?;
     ws.send(send_frame(&chat.id, "after-close", "too late"))
         .await?;
     let answer = ws.expect("error").await?;
@@ -455,12 +449,7 @@ async fn chat_updated(ctx: Ctx) -> CaseResult {
         move |frame: &Value| frame["chat"]["id"] == id.as_str() && frame["chat"]["status"] == status
     };
     expect_chat_update(&mut agent, wanted("open"), "the chat's start").await?;
-    let closed = ctx
-        .post(format!("/v1/chats/{}/close", chat.id))
-        .bearer(&admin.access_token)
-        .send()
-        .await?;
-    checks::expect_status(&closed, 200, "closing the chat")?;
+    ctx.close_chat(&chat).await?;
     expect_chat_update(&mut agent, wanted("closed"), "the chat's close").await?;
     agent.close().await;
     Ok(())
