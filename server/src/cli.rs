@@ -11,13 +11,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use byrd_spec::agent::Role;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::configuration::{BootstrapAdmin, ClusterSettings, Settings};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::startup::{Application, shutdown_signal};
 use crate::store::{NewAgent, Store};
-use crate::{auth, data_dir, spec_docs, telemetry};
+use crate::{auth, backup, data_dir, spec_docs, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(name = "byrd", version, about = "Byrd helpdesk live-chat server")]
@@ -36,6 +36,9 @@ enum Command {
     /// Write or check the generated protocol documents in spec/v1/.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// Copy a SQLite deployment (database and generated JWT key) into a
+    /// new folder, consistently, while the server runs.
+    Backup(BackupArgs),
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +195,15 @@ struct CreateAgentArgs {
     storage: StorageArgs,
 }
 
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The new folder to write the backup to; it must not exist.
+    #[arg(long)]
+    to: PathBuf,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
 #[derive(Debug, Subcommand)]
 enum SpecCommand {
     /// Regenerate the documents.
@@ -230,6 +242,22 @@ impl Cli {
         match self.command {
             Command::Serve(args) => serve(*args).await,
             Command::Agent(AgentCommand::Create(args)) => create_agent(args).await,
+            Command::Backup(args) => {
+                let url = args.storage.database_url();
+                let backup = backup::run(url.expose_secret(), &args.storage.data_dir, &args.to)?;
+                println!(
+                    "backed up to {} (chats: {}, messages: {})",
+                    backup.folder.display(),
+                    backup.chats,
+                    backup.messages
+                );
+                if !backup.jwt_key {
+                    println!(
+                        "no generated JWT key in the data folder: keep BYRD_JWT_SECRET with the backup"
+                    );
+                }
+                Ok(())
+            }
             Command::Spec(SpecCommand::Write { dir }) => {
                 spec_docs::write(&dir)?;
                 println!("wrote the spec documents to {}", dir.display());

@@ -7,6 +7,7 @@
 
 pub mod api_doc;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod cluster;
 pub mod configuration;

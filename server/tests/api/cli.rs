@@ -1,6 +1,8 @@
-//! `byrd agent create --email --name --role [--password-stdin]` (issue 2,
-//! "Server"): the password comes from standard input, or is generated into
-//! an owner-only file whose path, never the password, is printed.
+//! The command line, through the real binary. `byrd agent create --email
+//! --name --role [--password-stdin]`: the password comes from standard
+//! input, or is generated into an owner-only file whose path, never the
+//! password, is printed. `byrd backup --to`: a consistent copy of a running
+//! SQLite deployment, database and JWT key, into a new folder.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -112,4 +114,110 @@ async fn a_taken_email_fails_and_leaves_no_password_file_behind() {
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn backup(data_dir: &Path, to: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_byrd"))
+        .arg("backup")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--to")
+        .arg(to)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+/// A server over `dir` whose JWT key is the one generated in `dir`.
+async fn serve_with_own_key(dir: &Path) -> TestApp {
+    let path = dir.to_path_buf();
+    spawn_app_with(move |settings| {
+        settings.database_url =
+            SecretString::from(format!("sqlite://{}", path.join("byrd.db").display()));
+        settings.data_dir = path;
+        settings.jwt.secret = None;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_the_chats_and_honours_old_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = serve_with_own_key(dir.path()).await;
+    let chat = app.start_chat().await;
+    let (chat_id, token) = (
+        chat["chat"]["id"].as_str().unwrap().to_owned(),
+        chat["guest_token"].as_str().unwrap().to_owned(),
+    );
+    let path = format!("/v1/chats/{chat_id}/messages");
+    for n in 1..=3 {
+        let body =
+            serde_json::json!({"client_msg_id": format!("m{n}"), "body": format!("message {n}")});
+        assert_eq!(
+            app.post(&path, Some(&token), Some(&body)).await.status(),
+            201
+        );
+    }
+
+    // Taken while the server still runs, with its WAL not checkpointed.
+    let backups = tempfile::tempdir().unwrap();
+    let to = backups.path().join("nightly");
+    let output = backup(dir.path(), &to);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("(chats: 1, messages: 3)"), "{stdout}");
+    for file in ["byrd.db", "jwt-secret"] {
+        let mode = std::fs::metadata(to.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    // Written after the backup: not in it.
+    let late = serde_json::json!({"client_msg_id": "m4", "body": "after the backup"});
+    assert_eq!(
+        app.post(&path, Some(&token), Some(&late)).await.status(),
+        201
+    );
+
+    let restored = serve_with_own_key(&to).await;
+    let history = restored.get(&path, Some(&token)).await;
+    assert_eq!(history.status(), 200, "the old guest token is honoured");
+    let history: serde_json::Value = history.json().await.unwrap();
+    let bodies: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["message 1", "message 2", "message 3"]);
+}
+
+#[tokio::test]
+async fn a_backup_never_writes_into_an_existing_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = serve_with_own_key(dir.path()).await;
+    app.start_chat().await;
+    let existing = tempfile::tempdir().unwrap();
+    std::fs::write(existing.path().join("byrd.db"), "an earlier backup").unwrap();
+
+    let output = backup(dir.path(), existing.path());
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("exists already"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(existing.path().join("byrd.db")).unwrap(),
+        "an earlier backup"
+    );
+}
+
+#[test]
+fn a_data_folder_without_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("backup");
+    let output = backup(dir.path(), &to);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("nothing to back up"), "{stderr}");
+    assert!(!to.exists());
 }
