@@ -57,7 +57,8 @@ pub struct ClusterSettings {
     /// How long a node's presence entries live unless renewed; renewed
     /// every third of it.
     pub presence_ttl: Duration,
-    /// Fault injection for tests: drop one `message` publish in this many.
+    /// Fault injection for tests: drop one `message` or `chat_updated`
+    /// publish in this many.
     /// Never set in production; the command line reads it only from
     /// `BYRD_TEST_DROP_PUBLISHES` and warns when it is set.
     pub drop_publishes_one_in: Option<NonZeroU32>,

@@ -19,6 +19,11 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
+/// The first admin every test node is given (the first to start creates
+/// it, the others find it).
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "multi-node-admin-password";
+
 /// What `scripts/services` exported; `None` (the test is skipped) outside it.
 pub struct Services {
     pub postgres_url: String,
@@ -196,6 +201,8 @@ impl Node {
             .env("BYRD_READS_PER_MINUTE", "100000")
             .env("BYRD_WS_FRAMES_PER_SECOND", "10000")
             .env("BYRD_SWEEP_INTERVAL_MS", "500")
+            .env("BYRD_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log);
@@ -260,6 +267,22 @@ pub async fn start_chat(client: &reqwest::Client, node: &str) -> (String, String
     (
         started["chat"]["id"].as_str().unwrap().to_owned(),
         started["guest_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Logs the first admin in on `node`: its access token and agent id.
+pub async fn login_admin(client: &reqwest::Client, node: &str) -> (String, String) {
+    let response = client
+        .post(format!("http://{node}/v1/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let login: Value = response.json().await.unwrap();
+    (
+        login["access_token"].as_str().unwrap().to_owned(),
+        login["agent"]["id"].as_str().unwrap().to_owned(),
     )
 }
 

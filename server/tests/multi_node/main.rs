@@ -11,6 +11,7 @@
 
 mod cluster;
 mod delivery;
+mod hub_events;
 mod observer;
 mod redis_restart;
 mod revocation;

@@ -70,6 +70,25 @@ pub async fn next_matching(
     }
 }
 
+/// Every frame satisfying `wanted` that arrives within `during`.
+pub async fn all_matching(
+    socket: &mut Socket,
+    during: Duration,
+    wanted: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + during;
+    let mut found = Vec::new();
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, socket.next()).await {
+        if let Message::Text(text) = frame {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if wanted(&value) {
+                found.push(value);
+            }
+        }
+    }
+    found
+}
+
 /// The `message` frames a socket receives, as they arrive, read by a task
 /// of their own so that arrival times are measured, not polled.
 pub struct Inbox {
