@@ -179,7 +179,7 @@ impl Drop for PrivateRedis {
 pub struct Node {
     pub address: String,
     child: Child,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
 }
 
 impl Node {
@@ -213,7 +213,7 @@ impl Node {
         let node = Node {
             address: format!("127.0.0.1:{port}"),
             child,
-            _data_dir: data_dir,
+            data_dir,
         };
         node.wait_until_ready().await;
         node
@@ -233,6 +233,11 @@ impl Node {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("node {} did not start", self.address);
+    }
+
+    /// What the node has logged so far (warnings and worse).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("byrd.log")).unwrap_or_default()
     }
 
     /// SIGKILL: no shutdown, no last publish, no goodbye to its sockets.
