@@ -64,8 +64,9 @@ pub struct ClusterSettings {
     pub presence_ttl: Duration,
     /// Fault injection for tests: drop one `message` or `chat_updated`
     /// publish in this many.
-    /// Never set in production; the command line reads it only from
-    /// `BYRD_TEST_DROP_PUBLISHES` and warns when it is set.
+    /// Never set in production; the command line reads it from
+    /// `BYRD_TEST_DROP_PUBLISHES` only when built with the
+    /// `fault-injection` feature, and warns when it is set.
     pub drop_publishes_one_in: Option<NonZeroU32>,
 }
 

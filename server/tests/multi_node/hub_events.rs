@@ -147,6 +147,9 @@ async fn a_chat_updated_whose_publish_is_lost_is_announced_by_the_sweep_once() {
     let lossy = [("BYRD_TEST_DROP_PUBLISHES", "1")];
     let a = Node::start(&database, &services.redis_url, &lossy).await;
     let b = Node::start(&database, &services.redis_url, &lossy).await;
+    // The switch exists only in the test build (the `fault-injection`
+    // feature); without it this test would prove nothing.
+    assert!(a.log().contains("fault injection"), "{}", a.log());
     let http = reqwest::Client::new();
     let (admin, _) = login_admin(&http, &b.address).await;
     let mut watcher = connect(&a.address, &login_admin(&http, &a.address).await.0).await;
