@@ -15,6 +15,28 @@ use crate::socket::{Socket, all_matching, connect, next_matching, send, subscrib
 const RARE_SWEEP: [(&str, &str); 1] = [("BYRD_SWEEP_INTERVAL_MS", "10000")];
 const SOON: Duration = Duration::from_secs(3);
 
+/// Two nodes on a fresh database and the shared Redis, for one test at a
+/// time.
+struct TwoNodes {
+    a: Node,
+    b: Node,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl TwoNodes {
+    /// `None` (the test is skipped) outside `scripts/services`.
+    async fn start(env: &[(&str, &str)]) -> Option<TwoNodes> {
+        let services = Services::from_env()?;
+        let serial = serial().await;
+        let database = services.fresh_database().await;
+        Some(TwoNodes {
+            a: Node::start(&database, &services.redis_url, env).await,
+            b: Node::start(&database, &services.redis_url, env).await,
+            _serial: serial,
+        })
+    }
+}
+
 /// Waits for `chat_updated` of `chat` in `status`.
 async fn chat_updated(socket: &mut Socket, chat: &str, status: &str, within: Duration) -> Value {
     next_matching(socket, within, |f| {
@@ -37,13 +59,9 @@ async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_created_assigned_and_closed_on_one_node_is_announced_on_another() {
-    let Some(services) = Services::from_env() else {
+    let Some(TwoNodes { a, b, .. }) = TwoNodes::start(&RARE_SWEEP).await else {
         return;
     };
-    let _serial = serial().await;
-    let database = services.fresh_database().await;
-    let a = Node::start(&database, &services.redis_url, &RARE_SWEEP).await;
-    let b = Node::start(&database, &services.redis_url, &RARE_SWEEP).await;
     let http = reqwest::Client::new();
     let (admin, admin_id) = login_admin(&http, &b.address).await;
     let mut watcher = connect(&a.address, &login_admin(&http, &a.address).await.0).await;
@@ -66,13 +84,9 @@ async fn a_chat_created_assigned_and_closed_on_one_node_is_announced_on_another(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_markers_and_typing_reach_the_chat_on_another_node() {
-    let Some(services) = Services::from_env() else {
+    let Some(TwoNodes { a, b, .. }) = TwoNodes::start(&RARE_SWEEP).await else {
         return;
     };
-    let _serial = serial().await;
-    let database = services.fresh_database().await;
-    let a = Node::start(&database, &services.redis_url, &RARE_SWEEP).await;
-    let b = Node::start(&database, &services.redis_url, &RARE_SWEEP).await;
     let http = reqwest::Client::new();
     let (chat, guest_token) = start_chat(&http, &a.address).await;
     let mut guest = connect(&a.address, &guest_token).await;
@@ -137,16 +151,12 @@ async fn read_markers_and_typing_reach_the_chat_on_another_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_updated_whose_publish_is_lost_is_announced_by_the_sweep_once() {
-    let Some(services) = Services::from_env() else {
-        return;
-    };
-    let _serial = serial().await;
-    let database = services.fresh_database().await;
     // Every `message` and `chat_updated` publish is dropped: only the
     // sweep (every half second) can tell the other node.
     let lossy = [("BYRD_TEST_DROP_PUBLISHES", "1")];
-    let a = Node::start(&database, &services.redis_url, &lossy).await;
-    let b = Node::start(&database, &services.redis_url, &lossy).await;
+    let Some(TwoNodes { a, b, .. }) = TwoNodes::start(&lossy).await else {
+        return;
+    };
     // The switch exists only in the test build (the `fault-injection`
     // feature); without it this test would prove nothing.
     assert!(a.log().contains("fault injection"), "{}", a.log());
