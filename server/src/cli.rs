@@ -287,11 +287,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut cluster = ClusterSettings::new(SecretString::from(url));
         cluster.sweep_interval = std::time::Duration::from_millis(args.sweep_interval_ms);
         cluster.presence_ttl = std::time::Duration::from_secs(args.presence_ttl_secs);
-        // Fault injection for the multi-node tests only: no flag, and the
-        // server warns at start when it is set.
-        cluster.drop_publishes_one_in = std::env::var("BYRD_TEST_DROP_PUBLISHES")
-            .ok()
-            .and_then(|n| n.parse().ok());
+        // Fault injection for the multi-node tests only: no flag, only in
+        // a binary built with the `fault-injection` feature (which only
+        // this package's test build turns on), and a warning at start.
+        #[cfg(feature = "fault-injection")]
+        {
+            cluster.drop_publishes_one_in = std::env::var("BYRD_TEST_DROP_PUBLISHES")
+                .ok()
+                .and_then(|n| n.parse().ok());
+        }
         cluster
     });
     settings.jwt.issuer = args.jwt_issuer;

@@ -17,6 +17,7 @@
 //! agents and those the cluster reports online elsewhere. Nothing in the
 //! connections or handlers changes.
 
+mod chat_states;
 mod cursors;
 
 use std::collections::{HashMap, HashSet};
@@ -32,7 +33,10 @@ use uuid::Uuid;
 use crate::cluster::Event;
 use crate::outbox::{OutboxReceiver, OutboxSender, outbox};
 use crate::store::{CommitListener, Committed, Store};
+use chat_states::ChatStates;
 use cursors::{Cursor, Offer};
+
+pub use chat_states::ChatState;
 
 pub type ConnectionId = Uuid;
 
@@ -136,6 +140,9 @@ struct HubState {
     /// The delivery position of each chat in `subscribers`; dropped with
     /// the chat's last subscriber.
     cursors: HashMap<Uuid, Cursor>,
+    /// The state of each chat as last announced here, for the sweep to
+    /// find a lost `chat_updated`.
+    chat_states: ChatStates,
     /// Agents the cluster reports online on other nodes; empty alone.
     remote_online: HashSet<Uuid>,
     /// Agents this node's agent connections were told are online.
@@ -506,10 +513,11 @@ impl Hub {
         self.tell_cluster(Event::ChatUpdated { chat: chat.clone() });
     }
 
-    /// A chat changed on another node.
+    /// A chat changed on another node (or a sweep found it changed).
     pub fn chat_updated_from_elsewhere(&self, chat: &Chat) {
         let frame = render(&ServerFrame::ChatUpdated { chat: chat.clone() });
-        let state = self.lock();
+        let mut state = self.lock();
+        state.chat_states.announced(&ChatState::of(chat));
         for id in &state.agents {
             if let Some(peer) = state.peers.get(id) {
                 peer.deliver(Outbound::Frame(frame.clone()));
@@ -518,6 +526,12 @@ impl Hub {
         for peer in subscribers(&state, chat.id).filter(|p| p.kind == PartyType::Guest) {
             peer.deliver(Outbound::Frame(frame.clone()));
         }
+    }
+
+    /// The chats among `stored` (states read from the database) whose
+    /// state was not announced here: a `chat_updated` was lost.
+    pub fn stale_chats(&self, stored: &[ChatState]) -> Vec<Uuid> {
+        self.lock().chat_states.stale(stored)
     }
 
     /// Closes the connections authenticated by the revoked token or

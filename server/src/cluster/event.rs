@@ -2,9 +2,12 @@
 //! PUBLISH, small, each naming the node it comes from.
 //!
 //! Every event is a hint. A lost `message` is found again by the receiving
-//! node's gap fill or sweep, from the database; a lost `revoked` by the
-//! sweep's look at recent revocations; a lost `presence` by the next
-//! presence round. Typing and `chat_updated` are best effort.
+//! node's gap fill or sweep, from the database; a lost `chat_updated` by
+//! the sweep's look at recently changed chats; a lost `revoked` by its
+//! look at recent revocations; a lost `presence` by the next presence
+//! round. `typing` and `read` are best effort: a typing indicator is stale
+//! within seconds anyway, and read positions are stored, for a client to
+//! read when it needs them.
 
 use byrd_spec::chat::Chat;
 use byrd_spec::message::{Author, Message};

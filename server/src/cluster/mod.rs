@@ -12,6 +12,11 @@
 //! each served chat's position with the database's `last_seq`, and reads
 //! the revocations committed since its last look.
 //!
+//! Redis is never needed to serve: a node that cannot reach it at start
+//! says so, delivers across nodes by its sweep alone and keeps trying in
+//! the background; once Redis answers it links the hub and starts the
+//! publisher, listener and presence rounds, and sweeps at once.
+//!
 //! Presence lives in a Redis sorted set of `agent/node` entries scored by
 //! when they expire (see `presence`): a node renews its own every few
 //! seconds, so a node that dies takes its agents offline once its entries
@@ -33,10 +38,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{IntoConnectionInfo, ProtocolVersion};
+use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{Notify, mpsc};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use uuid::Uuid;
 
 pub use event::{Envelope, Event, MAX_INLINE_BODY_BYTES};
@@ -57,9 +62,11 @@ pub struct ClusterSettings {
     /// How long a node's presence entries live unless renewed; renewed
     /// every third of it.
     pub presence_ttl: Duration,
-    /// Fault injection for tests: drop one `message` publish in this many.
-    /// Never set in production; the command line reads it only from
-    /// `BYRD_TEST_DROP_PUBLISHES` and warns when it is set.
+    /// Fault injection for tests: drop one `message` or `chat_updated`
+    /// publish in this many.
+    /// Never set in production; the command line reads it from
+    /// `BYRD_TEST_DROP_PUBLISHES` only when built with the
+    /// `fault-injection` feature, and warns when it is set.
     pub drop_publishes_one_in: Option<NonZeroU32>,
 }
 
@@ -92,10 +99,15 @@ impl Drop for Cluster {
 /// Events waiting for the publisher; past it they are dropped.
 const EVENT_QUEUE: usize = 65_536;
 
+/// Longest pause between attempts to reach a Redis that did not answer.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
+
 impl Cluster {
-    /// Connects to Redis, subscribes, and starts publishing what `hub`
-    /// hands over, delivering what other nodes publish, the sweep and the
-    /// presence rounds.
+    /// Starts the sweep, connects to Redis and subscribes, then publishes
+    /// what `hub` hands over, delivers what other nodes publish and runs
+    /// the presence rounds. A Redis that does not answer does not stop
+    /// the node: it says so, delivers across nodes by its sweep alone and
+    /// joins once Redis answers. Only a malformed URL is refused.
     pub async fn start(
         settings: &ClusterSettings,
         hub: &Hub,
@@ -104,8 +116,53 @@ impl Cluster {
         let node = Uuid::now_v7();
         let client = client(&settings.redis_url)?;
         let sweep_now = Arc::new(Notify::new());
-        let presence_changed = Arc::new(Notify::new());
+        let sweep = tokio::spawn(sweep::run(
+            hub.clone(),
+            store,
+            settings.sweep_interval,
+            sweep_now.clone(),
+        ));
+        let connected = match Connections::open(&client).await {
+            Ok(connections) => Some(connections),
+            Err(error) => {
+                tracing::warn!(
+                    error = %format!("{error:#}"),
+                    sweep_interval = ?settings.sweep_interval,
+                    "Redis does not answer: until it does, other nodes' messages reach this \
+                     node's sockets only by the sweep, with a delay of up to its interval; \
+                     retrying in the background"
+                );
+                None
+            }
+        };
+        let joining = Joining {
+            node,
+            hub: hub.clone(),
+            client,
+            sweep_now,
+            drop_publishes_one_in: settings.drop_publishes_one_in,
+            presence_ttl: settings.presence_ttl,
+        };
+        let join = tokio::spawn(joining.run(connected));
+        Ok(Cluster {
+            node,
+            tasks: vec![sweep, join],
+        })
+    }
+}
 
+/// A node's two connections to Redis.
+struct Connections {
+    /// Subscribed to [`CHANNEL`]; its pushes arrive on `pushed`.
+    subscriber: ConnectionManager,
+    pushed: mpsc::UnboundedReceiver<PushInfo>,
+    /// Commands on a connection of their own: one that is cut for being
+    /// a subscriber (CLIENT KILL TYPE pubsub) leaves publishing alone.
+    commands: ConnectionManager,
+}
+
+impl Connections {
+    async fn open(client: &redis::Client) -> anyhow::Result<Connections> {
         let (pushes, pushed) = mpsc::unbounded_channel();
         let mut subscriber = ConnectionManager::new_with_config(
             client.clone(),
@@ -119,50 +176,96 @@ impl Cluster {
             .subscribe(CHANNEL)
             .await
             .context("cannot subscribe to Redis")?;
-        // Commands on a connection of their own: one that is cut for being
-        // a subscriber (CLIENT KILL TYPE pubsub) leaves publishing alone.
-        let commands = ConnectionManager::new_with_config(client, manager_config())
+        let commands = ConnectionManager::new_with_config(client.clone(), manager_config())
             .await
             .context("cannot connect to Redis")?;
+        Ok(Connections {
+            subscriber,
+            pushed,
+            commands,
+        })
+    }
+}
 
+/// What joining the other nodes takes, once Redis answers.
+struct Joining {
+    node: Uuid,
+    hub: Hub,
+    client: redis::Client,
+    sweep_now: Arc<Notify>,
+    drop_publishes_one_in: Option<NonZeroU32>,
+    presence_ttl: Duration,
+}
+
+impl Joining {
+    /// Waits for Redis unless `connected` already, then runs this node's
+    /// part until aborted (which aborts the tasks it started).
+    async fn run(self, connected: Option<Connections>) {
+        let connections = match connected {
+            Some(connections) => connections,
+            None => self.retry().await,
+        };
+        let mut tasks = self.start_tasks(connections);
+        tracing::info!(node = %self.node, "joined the cluster through Redis");
+        while tasks.join_next().await.is_some() {}
+    }
+
+    async fn retry(&self) -> Connections {
+        let mut delay = Duration::from_millis(250);
+        loop {
+            tokio::time::sleep(delay).await;
+            match Connections::open(&self.client).await {
+                Ok(connections) => {
+                    tracing::info!("Redis answers: delivery across nodes is live");
+                    return connections;
+                }
+                Err(error) => {
+                    tracing::debug!(error = %format!("{error:#}"), "Redis still does not answer");
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                }
+            }
+        }
+    }
+
+    fn start_tasks(&self, connections: Connections) -> JoinSet<()> {
+        let Connections {
+            subscriber,
+            pushed,
+            commands,
+        } = connections;
+        let presence_changed = Arc::new(Notify::new());
         let (events, queued) = mpsc::channel(EVENT_QUEUE);
-        hub.link_cluster(ClusterLink {
+        self.hub.link_cluster(ClusterLink {
             events,
             presence_changed: presence_changed.clone(),
         });
-        let tasks = vec![
-            tokio::spawn(publisher::run(
-                node,
-                commands.clone(),
-                queued,
-                settings.drop_publishes_one_in,
-            )),
-            tokio::spawn(listener::keep_alive(subscriber.clone())),
-            tokio::spawn(listener::keep_alive(commands.clone())),
-            tokio::spawn(listener::run(
-                node,
-                hub.clone(),
-                subscriber,
-                pushed,
-                sweep_now.clone(),
-                presence_changed.clone(),
-            )),
-            tokio::spawn(sweep::run(
-                hub.clone(),
-                store,
-                settings.sweep_interval,
-                sweep_now,
-            )),
-            tokio::spawn(presence::run(
-                node,
-                hub.clone(),
-                commands,
-                settings.presence_ttl,
-                presence_changed,
-            )),
-        ];
-        tracing::info!(%node, "joined the cluster through Redis");
-        Ok(Cluster { node, tasks })
+        let mut tasks = JoinSet::new();
+        tasks.spawn(publisher::run(
+            self.node,
+            commands.clone(),
+            queued,
+            self.drop_publishes_one_in,
+        ));
+        tasks.spawn(listener::keep_alive(subscriber.clone()));
+        tasks.spawn(listener::keep_alive(commands.clone()));
+        tasks.spawn(listener::run(
+            self.node,
+            self.hub.clone(),
+            subscriber,
+            pushed,
+            self.sweep_now.clone(),
+            presence_changed.clone(),
+        ));
+        tasks.spawn(presence::run(
+            self.node,
+            self.hub.clone(),
+            commands,
+            self.presence_ttl,
+            presence_changed,
+        ));
+        // What was committed while this node was not listening.
+        self.sweep_now.notify_one();
+        tasks
     }
 }
 

@@ -22,16 +22,17 @@ pub(super) async fn run(
     drop_one_in: Option<NonZeroU32>,
 ) {
     let mut events = Vec::with_capacity(BATCH);
-    let mut messages_seen: u32 = 0;
+    let mut lossy_seen: u32 = 0;
     loop {
         if queue.recv_many(&mut events, BATCH).await == 0 {
             return;
         }
         let mut pipe = redis::pipe();
         for event in events.drain(..) {
-            if let (Some(one_in), Event::Message { .. }) = (drop_one_in, &event) {
-                messages_seen = messages_seen.wrapping_add(1);
-                if messages_seen.is_multiple_of(one_in.get()) {
+            let lossy = matches!(event, Event::Message { .. } | Event::ChatUpdated { .. });
+            if let (Some(one_in), true) = (drop_one_in, lossy) {
+                lossy_seen = lossy_seen.wrapping_add(1);
+                if lossy_seen.is_multiple_of(one_in.get()) {
                     continue;
                 }
             }

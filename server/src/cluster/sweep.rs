@@ -3,8 +3,11 @@
 //! Every `interval`, and whenever the listener asks (a lost or restored
 //! subscription), the node reads the `last_seq` of every chat it serves in
 //! one query and offers each that is ahead of its position to the hub,
-//! which fills the gap with one range read. It also reads the tokens and
-//! sessions revoked since its last look and closes their sockets here.
+//! which fills the gap with one range read. It reads the state of the
+//! chats changed since its last look and announces again those whose
+//! state differs from what this node announced (a lost `chat_updated`;
+//! see `hub::chat_states`). It also reads the tokens and sessions revoked
+//! since its last look and closes their sockets here.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,21 +19,25 @@ use tokio::time::MissedTickBehavior;
 use crate::hub::Hub;
 use crate::store::postgres::PostgresStore;
 
-/// How far back each look at revocations reaches before the previous one:
-/// a revocation is stamped before its transaction commits, so one that
-/// committed just after a look may carry a time before it.
-const REVOCATION_OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
+/// How far back each look at revocations and changed chats reaches before
+/// the previous one: both are stamped before their transaction commits,
+/// so one that committed just after a look may carry a time before it.
+const LOOK_BACK: chrono::Duration = chrono::Duration::seconds(10);
 
 pub(super) async fn run(hub: Hub, store: PostgresStore, interval: Duration, now: Arc<Notify>) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut revocations_seen: Option<DateTime<Utc>> = None;
+    // From the start: a chat changed since then whose announcement was
+    // lost is announced by the first sweep.
+    let mut chats_seen = Utc::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = now.notified() => {}
         }
         sweep_messages(&hub, &store).await;
+        chats_seen = sweep_chats(&hub, &store, chats_seen).await;
         revocations_seen = sweep_revocations(&hub, &store, revocations_seen).await;
     }
 }
@@ -51,6 +58,30 @@ async fn sweep_messages(hub: &Hub, store: &PostgresStore) {
     }
 }
 
+/// Announces the chats changed since `seen` whose `chat_updated` did not
+/// reach this node; returns where the next look starts.
+async fn sweep_chats(hub: &Hub, store: &PostgresStore, seen: DateTime<Utc>) -> DateTime<Utc> {
+    let changed = match store.chats_changed_since(seen - LOOK_BACK).await {
+        Ok(changed) => changed,
+        Err(error) => {
+            tracing::warn!(error = %error, "the sweep cannot read changed chats");
+            return seen;
+        }
+    };
+    for chat_id in hub.stale_chats(&changed.chats) {
+        match store.chat_by_id(chat_id).await {
+            Ok(Some(chat)) => hub.chat_updated_from_elsewhere(&chat),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(error = %error, %chat_id, "the sweep cannot read a changed chat");
+                // Looked at again next time.
+                return seen;
+            }
+        }
+    }
+    changed.as_of
+}
+
 /// Closes the sockets of what was revoked since `seen`; returns where the
 /// next look starts.
 async fn sweep_revocations(
@@ -58,7 +89,7 @@ async fn sweep_revocations(
     store: &PostgresStore,
     seen: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    let since = seen.map(|seen| seen - REVOCATION_OVERLAP);
+    let since = seen.map(|seen| seen - LOOK_BACK);
     match store.revocations_since(since).await {
         Ok(revocations) => {
             for jti in &revocations.tokens {

@@ -11,6 +11,19 @@ use sqlx::Connection;
 /// The HS256 key every node shares, as a deployment of several must.
 pub const JWT_SECRET: &str = "multi-node-test-secret-at-least-32-bytes";
 
+/// Held for the whole of each test: the tests run one at a time, so the
+/// nodes of one do not slow down another's (some measure delivery time)
+/// on a machine of two cores.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
+/// The first admin every test node is given (the first to start creates
+/// it, the others find it).
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "multi-node-admin-password";
+
 /// What `scripts/services` exported; `None` (the test is skipped) outside it.
 pub struct Services {
     pub postgres_url: String,
@@ -63,11 +76,110 @@ impl Services {
     }
 }
 
+/// A `redis-server` of one test's own, on a free port, that the test may
+/// stop and start again without disturbing the others.
+pub struct PrivateRedis {
+    pub port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateRedis {
+    /// A free port for a Redis not started yet.
+    pub fn stopped() -> PrivateRedis {
+        PrivateRedis {
+            port: free_port(),
+            child: None,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn started() -> PrivateRedis {
+        let mut redis = PrivateRedis::stopped();
+        redis.start();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Starts the server (again) on its port and waits until it answers.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "Redis is running already");
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (installed by scripts/services)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.try_cli(&["PING"]).as_deref() != Some("PONG") {
+            assert!(Instant::now() < deadline, "Redis did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the server entirely, as a crash would: every connection to it
+    /// drops at once, and nothing listens on its port until `start`.
+    pub fn stop(&mut self) {
+        let mut child = self.child.take().expect("Redis is running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    fn try_cli(&self, args: &[&str]) -> Option<String> {
+        let output = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .ok()?;
+        let out = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (output.status.success() && !out.starts_with("Could not connect")).then_some(out)
+    }
+
+    /// Waits until `nodes` nodes are subscribed and each has both its
+    /// connections (the subscriber and the one for commands) open.
+    pub async fn wait_for_nodes(&self, nodes: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let subscribed = self
+                .try_cli(&["PUBSUB", "NUMSUB", "byrd:events"])
+                .and_then(|out| out.lines().nth(1)?.trim().parse::<usize>().ok());
+            // Every client but this redis-cli.
+            let clients = self
+                .try_cli(&["CLIENT", "LIST"])
+                .map(|out| out.lines().count().saturating_sub(1));
+            if subscribed == Some(nodes) && clients == Some(2 * nodes) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nodes not all back on Redis: {subscribed:?} subscribed, {clients:?} connections"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// One `byrd serve` process.
 pub struct Node {
     pub address: String,
     child: Child,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
 }
 
 impl Node {
@@ -89,6 +201,8 @@ impl Node {
             .env("BYRD_READS_PER_MINUTE", "100000")
             .env("BYRD_WS_FRAMES_PER_SECOND", "10000")
             .env("BYRD_SWEEP_INTERVAL_MS", "500")
+            .env("BYRD_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log);
@@ -99,7 +213,7 @@ impl Node {
         let node = Node {
             address: format!("127.0.0.1:{port}"),
             child,
-            _data_dir: data_dir,
+            data_dir,
         };
         node.wait_until_ready().await;
         node
@@ -119,6 +233,11 @@ impl Node {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("node {} did not start", self.address);
+    }
+
+    /// What the node has logged so far (warnings and worse).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("byrd.log")).unwrap_or_default()
     }
 
     /// SIGKILL: no shutdown, no last publish, no goodbye to its sockets.
@@ -156,6 +275,22 @@ pub async fn start_chat(client: &reqwest::Client, node: &str) -> (String, String
     )
 }
 
+/// Logs the first admin in on `node`: its access token and agent id.
+pub async fn login_admin(client: &reqwest::Client, node: &str) -> (String, String) {
+    let response = client
+        .post(format!("http://{node}/v1/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let login: Value = response.json().await.unwrap();
+    (
+        login["access_token"].as_str().unwrap().to_owned(),
+        login["agent"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// An agent token signed with the shared key, as a backend would mint it.
 pub fn agent_token(agent_id: &str) -> String {
     let now = chrono::Utc::now().timestamp();
@@ -178,4 +313,28 @@ fn sign(header: &Value, claims: &Value) -> String {
         "{input}.{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
     )
+}
+
+/// Posts message `client_msg_id` to `chat` on `node`; its `seq`.
+pub async fn post_message(
+    client: &reqwest::Client,
+    node: &str,
+    chat: &str,
+    token: &str,
+    client_msg_id: &str,
+) -> i64 {
+    let response = client
+        .post(format!("http://{node}/v1/chats/{chat}/messages"))
+        .bearer_auth(token)
+        .json(&json!({"client_msg_id": client_msg_id, "body": client_msg_id}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "send: {}",
+        response.status()
+    );
+    let message: Value = response.json().await.unwrap();
+    message["seq"].as_i64().unwrap()
 }

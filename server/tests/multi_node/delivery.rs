@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::sync::watch;
 
-use crate::cluster::{Node, Services, agent_token, start_chat};
+use crate::cluster::{Node, Services, agent_token, serial, start_chat};
 use crate::observer::{Seen, Watcher, observe};
 
 const NODES: usize = 3;
@@ -26,6 +26,7 @@ async fn every_acked_message_reaches_every_client_once_in_order_across_a_node_ki
     let Some(services) = Services::from_env() else {
         return;
     };
+    let _serial = serial().await;
     let database = services.fresh_database().await;
     let mut nodes = Vec::new();
     for _ in 0..NODES {

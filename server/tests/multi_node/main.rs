@@ -1,7 +1,9 @@
-//! Several nodes as separate processes: three release `byrd` binaries on
-//! free ports sharing one PostgreSQL database and one Redis, both started
-//! by `scripts/services`. Outside it (no `BYRD_TEST_POSTGRES_URL` and
-//! `BYRD_TEST_REDIS_URL`) each test says so and does nothing.
+//! Several nodes as separate processes: release `byrd` binaries on free
+//! ports sharing one PostgreSQL database and one Redis, both started by
+//! `scripts/services` (a test that stops Redis starts its own). Outside it
+//! (no `BYRD_TEST_POSTGRES_URL` and `BYRD_TEST_REDIS_URL`) each test says
+//! so and does nothing. The tests run one at a time (see
+//! `cluster::serial`).
 
 // Helpers outside `#[test]` functions unwrap as freely as tests: a failed
 // unwrap is a failed test.
@@ -9,5 +11,9 @@
 
 mod cluster;
 mod delivery;
+mod hub_events;
 mod observer;
+mod redis_late;
+mod redis_restart;
 mod revocation;
+mod socket;

@@ -21,6 +21,7 @@ mod chats;
 mod messages;
 mod rows;
 mod sessions;
+mod sweep;
 mod writer;
 
 use std::str::FromStr;
@@ -38,6 +39,7 @@ use super::{CommitListener, Committed, ReadFaults, StoreError, StoreSettings};
 use writer::Writer;
 
 pub use sessions::Revocations;
+pub use sweep::ChangedChats;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_postgres");
 
