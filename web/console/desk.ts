@@ -148,9 +148,9 @@ export class Desk {
     return total;
   }
 
-  agentName(id: string | null): string | null {
-    if (id === null) return null;
-    return this.agents.find((a) => a.id === id)?.name ?? null;
+  /** Who has the chat, by name; the chat carries it, so an agent added after this page loaded is named too. */
+  assigneeName(chat: Chat): string | null {
+    return chat.assigned_agent_id === null ? null : chat.assigned_agent_name;
   }
 
   async select(chatId: string): Promise<void> {

@@ -53,7 +53,7 @@ async function write(page, text) {
   await box.press("Enter");
 }
 
-const widgetBodies = (page) => page.locator(".log .line:not(.greeting) .body").allTextContents();
+const widgetBodies = (page) => page.locator(".log .line:not(.greeting):not(.event) .body").allTextContents();
 const consoleBodies = (page) => page.locator(".messages .message .body").allTextContents();
 
 test("an agent sees a new chat arrive, takes it, and talks with the visitor: typing and read markers both ways", async () => {
@@ -72,10 +72,11 @@ test("an agent sees a new chat arrive, takes it, and talks with the visitor: typ
     await page.waitForFunction(() => document.title === "Byrd console");
     await guest.page.locator(".line.mine.read").waitFor();
 
-    // Take it: the visitor learns an agent joined; typing shows Ada's name.
+    // Take it: the visitor sees at once who joined, in the log and in the header; typing shows Ada's name too.
     await page.getByRole("button", { name: "Take" }).click();
     await item.locator(".status", { hasText: "Yours" }).waitFor();
-    await guest.page.getByText("An agent has joined the chat").waitFor();
+    await guest.page.locator(".log .line.event", { hasText: "Ada joined the chat" }).waitFor();
+    await guest.page.locator("header", { hasText: "Ada is here to help" }).waitFor();
     await page.getByRole("textbox", { name: "Reply" }).pressSequentially("Hello");
     await guest.page.getByText("Ada is typing…").waitFor();
     await page.getByRole("textbox", { name: "Reply" }).fill("Hello, I'm Ada. What is your order number?");
@@ -115,6 +116,8 @@ test("the team's presence shows, a chat is handed over, and closing it ends it f
     await item.locator(".status", { hasText: "With Grace" }).waitFor();
     const graceItem = second.page.locator(".chat-item", { hasText: "billing" });
     await graceItem.locator(".status", { hasText: "Yours" }).waitFor();
+    await guest.page.locator(".log .line.event", { hasText: "Grace took over the chat" }).waitFor();
+    await guest.page.locator("header", { hasText: "Grace is here to help" }).waitFor();
 
     await graceItem.click();
     await second.page.getByRole("button", { name: "Close chat" }).click();

@@ -99,6 +99,11 @@ export interface Chat {
   subject: string | null;
   /** The agent who has it, or `null` while open. */
   assigned_agent_id: string | null;
+  /**
+   * That agent's display name, or `null` while open; what a visitor
+   * sees of who answers them.
+   */
+  assigned_agent_name: string | null;
   /** When it was started. */
   created_at: string;
   /** When it last changed (a message, an assignment, the close). */
