@@ -94,6 +94,11 @@ test("an agent sees a new chat arrive, takes it, and talks with the visitor: typ
     assert.deepEqual(await consoleBodies(page), ["Hi, I need help with my order", "Hello, I'm Ada. What is your order number?", "It is 1234"]);
     assert.deepEqual(await widgetBodies(guest.page), await consoleBodies(page));
     await screenshot(page, "console");
+
+    // The visitor reloads: what Ada read still shows as read, from the server's read positions.
+    await guest.page.reload();
+    await guest.page.getByRole("button", { name: /chat: Example shop/ }).click();
+    await guest.page.locator(".line.mine.read", { hasText: "Hi, I need help" }).waitFor();
     assert.deepEqual([...agent.errors, ...guest.errors], []);
   } finally {
     await agent.context.close();
@@ -252,5 +257,33 @@ test("chats started while the console was cut off are in its queue once it is ba
     assert.deepEqual(agent.errors, []);
   } finally {
     await agent.context.close();
+  }
+});
+
+test("unread counts come from the server: a fresh browser counts only what the agent has not read", async () => {
+  const guest = await visitor("A question about returns");
+  const first = await console_(grace);
+  try {
+    const item = first.page.locator(".chat-item", { hasText: "A question about returns" });
+    await item.locator(".unread", { hasText: "1" }).waitFor();
+    await item.click();
+    await first.page.locator(".messages .message.guest", { hasText: "A question about returns" }).waitFor();
+    await guest.page.locator(".line.mine.read", { hasText: "A question about returns" }).waitFor();
+  } finally {
+    await first.context.close();
+  }
+  await write(guest.page, "And one more");
+  await guest.page.locator(".line.mine.sent", { hasText: "And one more" }).waitFor();
+
+  // Another browser, nothing stored in it: one unread, not two.
+  const second = await console_(grace);
+  try {
+    const item = second.page.locator(".chat-item", { hasText: "And one more" });
+    await item.locator(".unread", { hasText: "1" }).waitFor();
+    assert.equal(await second.page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes("read")).length), 0);
+    assert.deepEqual([...second.errors, ...guest.errors], []);
+  } finally {
+    await second.context.close();
+    await guest.context.close();
   }
 });

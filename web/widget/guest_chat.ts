@@ -19,6 +19,7 @@ import {
   RealtimeClient,
   apiErrorOf,
   getChat,
+  listReads,
   randomUuid,
   readClaims,
   type Chat,
@@ -194,16 +195,7 @@ export class GuestChat {
       this.#showTyping(active ? (author.name ?? "An agent") : null, author.id);
     });
     rt.on("read", ({ chat_id, author, seq }) => {
-      if (chat_id !== session.chatId) return;
-      if (author.type === "agent") {
-        this.#agentReadSeq = Math.max(this.#agentReadSeq, seq);
-        for (const line of this.lines) if (line.mine && line.seq !== null && line.seq <= seq && line.delivery === "sent") line.delivery = "read";
-      } else if (seq > this.#readSeq) {
-        // Read in another tab.
-        this.#readSeq = seq;
-        this.unread = 0;
-      }
-      this.onChange();
+      if (chat_id === session.chatId) this.#onRead(author.type, seq);
     });
     rt.on("state", ({ state }) => this.#onState(rt, state));
     rt.connect();
@@ -211,12 +203,18 @@ export class GuestChat {
     this.#save();
   }
 
-  /** A resumed chat may have been closed while the page was away. */
+  /**
+   * A resumed chat may have been closed or taken while the page was away,
+   * and read: the stored read positions say what the agent has seen.
+   */
   async #checkStillOpen(): Promise<void> {
     const session = this.#session;
     if (!session) return;
     try {
       this.#onChat(await getChat(session.client(), session.chatId), false);
+      const { reads } = await listReads(session.client(), session.chatId);
+      if (session !== this.#session) return;
+      for (const read of reads) this.#onRead(read.author.type, read.seq);
     } catch (error) {
       // The realtime client reports a token that no longer works.
       if (apiErrorOf(error)?.code === "chat_not_found") this.#end("Your previous chat is gone. Write below to start a new one.");
@@ -250,6 +248,19 @@ export class GuestChat {
           failure: null,
         });
       }
+    }
+    this.onChange();
+  }
+
+  /** A read position: an agent's marks the visitor's messages read; the visitor's own comes from another tab or a reload. */
+  #onRead(reader: "agent" | "guest", seq: number): void {
+    if (reader === "agent") {
+      this.#agentReadSeq = Math.max(this.#agentReadSeq, seq);
+      for (const line of this.lines) if (line.mine && line.seq !== null && line.seq <= seq && line.delivery === "sent") line.delivery = "read";
+    } else if (seq > this.#readSeq) {
+      this.#readSeq = seq;
+      this.unread = this.lines.filter((l) => l.kind === "message" && !l.mine && l.seq !== null && l.seq > seq).length;
+      this.#save();
     }
     this.onChange();
   }

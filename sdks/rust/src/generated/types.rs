@@ -158,6 +158,14 @@ pub struct ChatPage {
     pub next_cursor: Option<String>,
 }
 
+/// `GET /v1/chats/{chat_id}/reads` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatReads {
+    /// Every stored read position of the chat, guest and agents, the
+    /// least recently moved first; a party that never read has none.
+    pub reads: Vec<ReadPosition>,
+}
+
 /// Application-level liveness check; answered by `pong` with the same nonce.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPing {
@@ -398,6 +406,16 @@ pub struct MessagePage {
     pub has_more: bool,
 }
 
+/// A party of a chat, by kind and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// `type`: a [`PartyType`].
+    #[serde(rename = "type")]
+    pub kind: PartyType,
+    /// The agent id, or the visitor id of the chat's guest.
+    pub id: Uuid,
+}
+
 /// Who a connection is authenticated as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
@@ -406,6 +424,17 @@ pub struct Principal {
     pub kind: PartyType,
     /// Agent id, or visitor id for a guest.
     pub id: Uuid,
+}
+
+/// One party's stored read position in a chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadPosition {
+    /// Who read.
+    pub author: Party,
+    /// Every message up to this `seq` has been read.
+    pub seq: i64,
+    /// When the position last moved.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// `POST /v1/auth/refresh` body.

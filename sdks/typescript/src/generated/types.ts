@@ -133,6 +133,15 @@ export interface ChatPage {
   next_cursor: string | null;
 }
 
+/** `GET /v1/chats/{chat_id}/reads` response. */
+export interface ChatReads {
+  /**
+   * Every stored read position of the chat, guest and agents, the
+   * least recently moved first; a party that never read has none.
+   */
+  reads: ReadPosition[];
+}
+
 /** Where a chat is in its life. */
 export type ChatStatus =
   | "open"
@@ -449,6 +458,13 @@ export interface MessagePage {
   has_more: boolean;
 }
 
+/** A party of a chat, by kind and id. */
+export interface Party {
+  type: PartyType;
+  /** The agent id, or the visitor id of the chat's guest. */
+  id: string;
+}
+
 /** Which side of a chat a party is on. */
 export type PartyType =
   | "agent"
@@ -465,6 +481,16 @@ export interface Principal {
   type: PartyType;
   /** Agent id, or visitor id for a guest. */
   id: string;
+}
+
+/** One party's stored read position in a chat. */
+export interface ReadPosition {
+  /** Who read. */
+  author: Party;
+  /** Every message up to this `seq` has been read. */
+  seq: number;
+  /** When the position last moved. */
+  updated_at: string;
 }
 
 /** `POST /v1/auth/refresh` body. */
