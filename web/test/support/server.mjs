@@ -55,14 +55,14 @@ function shopPage(byrd) {
   };
 }
 
-/** Starts the server and the websites; `stop()` ends them all. */
-export async function startWorld() {
+/** Starts the server (with `args` added to its command line) and the websites; `stop()` ends them all. */
+export async function startWorld(args = []) {
   const data = mkdtempSync(join(tmpdir(), "byrd-web-tests-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const shop = await website(shopPage(url));
   const foreign = await website(shopPage(url));
-  const child = spawn(BYRD, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2"], {
+  const child = spawn(BYRD, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2", ...args], {
     env: {
       ...process.env,
       BYRD_ADMIN_EMAIL: ADMIN_EMAIL,

@@ -501,7 +501,7 @@ pub struct ServerHello {
     /// disconnected.
     pub heartbeat_interval_ms: u64,
     /// When the connection's token expires; `token_expiring` comes a
-    /// minute before.
+    /// minute before (halfway through a token's life when that is later).
     pub token_expires_at: DateTime<Utc>,
     /// What this connection may send.
     pub limits: ConnectionLimits,

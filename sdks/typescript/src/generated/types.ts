@@ -586,7 +586,7 @@ export interface ServerHello {
   heartbeat_interval_ms: number;
   /**
    * When the connection's token expires; `token_expiring` comes a
-   * minute before.
+   * minute before (halfway through a token's life when that is later).
    */
   token_expires_at: string;
   /** What this connection may send. */
