@@ -327,7 +327,7 @@ export class Desk {
   #onMessage(message: Message): void {
     const entry = this.chats.get(message.chat_id);
     if (!entry) return;
-    // Newer than the chat as this page knew it: not the newest message, replayed when the queue loads.
+    // News is a message newer than this page knew of; the newest one, replayed as the queue loads, is not.
     const news = message.seq > entry.chat.last_seq;
     entry.messages.set(message.seq, message);
     entry.oldest = Math.min(entry.oldest ?? message.seq, message.seq);
