@@ -249,7 +249,6 @@ async fn a_short_lived_token_is_announced_as_expiring_halfway_through_its_life()
     claims["exp"] = json!(now() + 4);
     let connected = std::time::Instant::now();
     let (mut agent, hello) = WsClient::connect(&app, &mint(&claims)).await;
-    agent.expect_type("presence").await;
 
     agent.assert_alive("no warning on arrival").await;
     let expiring = agent.expect_type("token_expiring").await;
