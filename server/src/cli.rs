@@ -87,6 +87,12 @@ struct ServeArgs {
     #[arg(long, env = "BYRD_JWT_LEEWAY_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=300))]
     jwt_leeway_secs: u64,
+    /// Seconds an agent access token lives, 30 to 900 (15 minutes). Shorter
+    /// lives end a revoked session's last token sooner, at the cost of
+    /// more refreshes.
+    #[arg(long, env = "BYRD_AGENT_TOKEN_TTL_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(30..=900))]
+    agent_token_ttl_secs: u64,
     /// Chats one client address may start per minute.
     #[arg(long, env = "BYRD_CHAT_STARTS_PER_MINUTE", default_value_t = 10)]
     chat_starts_per_minute: u32,
@@ -302,6 +308,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.jwt.audience = args.jwt_audience;
     settings.jwt.kid = args.jwt_kid;
     settings.jwt.leeway = std::time::Duration::from_secs(args.jwt_leeway_secs);
+    settings.jwt.agent_token_ttl = std::time::Duration::from_secs(args.agent_token_ttl_secs);
     settings.jwt.refresh_grace = std::time::Duration::from_secs(args.refresh_grace_secs);
     settings.limits.chat_starts_per_minute = args.chat_starts_per_minute;
     settings.limits.logins_per_minute = args.logins_per_minute;

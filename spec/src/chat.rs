@@ -52,6 +52,9 @@ pub struct Chat {
     pub subject: Option<String>,
     /// The agent who has it, or `null` while open.
     pub assigned_agent_id: Option<Uuid>,
+    /// That agent's display name, or `null` while open; what a visitor
+    /// sees of who answers them.
+    pub assigned_agent_name: Option<String>,
     /// When it was started.
     pub created_at: DateTime<Utc>,
     /// When it last changed (a message, an assignment, the close).

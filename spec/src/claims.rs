@@ -105,6 +105,13 @@ impl Claims {
             Claims::Guest(c) => c.exp,
         }
     }
+
+    pub fn iat(&self) -> i64 {
+        match self {
+            Claims::Agent(c) => c.iat,
+            Claims::Guest(c) => c.iat,
+        }
+    }
 }
 
 #[cfg(test)]

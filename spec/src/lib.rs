@@ -18,6 +18,7 @@ pub mod error;
 pub mod health;
 pub mod me;
 pub mod message;
+pub mod read;
 pub mod ws;
 
 /// The protocol version this crate describes, as every document and the

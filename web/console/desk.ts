@@ -11,19 +11,23 @@
  * pages older messages over REST as the agent scrolls back. A new chat
  * arrives as `chat_updated` and is followed from its first message.
  *
- * Unread counts start from the read position this agent last reached in
- * this browser (kept in `localStorage`, and moved by the agent's `read`
- * frames from other tabs): the API does not return read positions.
+ * Unread counts are the chat's `last_seq` less this agent's read position,
+ * which the API keeps (`GET /v1/chats/{chat_id}/reads`, read for each chat
+ * as it joins the queue and again after a reconnect) and the agent's
+ * `read` frames move, from this tab or another; the visitor's position,
+ * from the same places, shows as "Seen".
  */
 import {
   ByrdError,
   RealtimeClient,
+  apiErrorOf,
   assignChat,
   closeChat,
   getChat,
   listAgents,
   listChatsAll,
   listMessages,
+  listReads,
   randomUuid,
   type Agent,
   type AgentSession,
@@ -46,12 +50,15 @@ export interface ChatEntry {
   messages: Map<number, Message>;
   /** Sends not yet stored, in the order written. */
   outgoing: Outgoing[];
+  /** Messages after this agent's read position; 0 until that position is known. */
   unread: number;
+  /** This agent's read position, or `null` until it is loaded. */
+  readSeq: number | null;
   /** The lowest `seq` loaded; older messages are paged on demand. */
   oldest: number | null;
   hasOlder: boolean;
   visitorTyping: boolean;
-  /** How far the visitor has read (from `read` frames since this page loaded). */
+  /** How far the visitor has read. */
   visitorReadSeq: number;
   /** Set when a message arrived and the entry moved up the queue. */
   activity: number;
@@ -79,7 +86,6 @@ export class Desk {
   readonly session: AgentSession;
   readonly api: Client;
   readonly rt: RealtimeClient;
-  #readPositions: Record<string, number>;
   #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #typingSentAt = new Map<string, number>();
   #ended = false;
@@ -89,7 +95,6 @@ export class Desk {
     this.session = session;
     this.api = session.client();
     this.rt = new RealtimeClient({ client: this.api });
-    this.#readPositions = loadReadPositions(this.me.id);
     this.rt.on("message", ({ message }) => this.#onMessage(message));
     this.rt.on("chat_updated", ({ chat }) => this.#onChat(chat, true));
     this.rt.on("presence", ({ agent_id, status }) => {
@@ -148,9 +153,9 @@ export class Desk {
     return total;
   }
 
-  agentName(id: string | null): string | null {
-    if (id === null) return null;
-    return this.agents.find((a) => a.id === id)?.name ?? null;
+  /** Who has the chat, by name; the chat carries it, so an agent added after this page loaded is named too. */
+  assigneeName(chat: Chat): string | null {
+    return chat.assigned_agent_id === null ? null : chat.assigned_agent_name;
   }
 
   async select(chatId: string): Promise<void> {
@@ -189,8 +194,7 @@ export class Desk {
     const entry = this.selected ? this.chats.get(this.selected) : undefined;
     if (!entry || document.visibilityState !== "visible") return;
     const last = Math.max(entry.chat.last_seq, ...entry.messages.keys());
-    if (last > (this.#readPositions[entry.chat.id] ?? 0) && this.rt.markRead(entry.chat.id, last)) this.#setRead(entry, last);
-    entry.unread = 0;
+    if (last > (entry.readSeq ?? 0) && this.rt.markRead(entry.chat.id, last)) this.#setRead(entry, last);
     this.onChange();
   }
 
@@ -279,6 +283,8 @@ export class Desk {
         if (entry.chat.status === "closed" || open.has(entry.chat.id) || assigned.has(entry.chat.id)) continue;
         this.#onChat(await getChat(this.api, entry.chat.id), false);
       }
+      // `read` frames are not replayed either.
+      await Promise.all([...this.chats.values()].map((entry) => this.#loadReads(entry)));
     } catch (error) {
       this.#failed(error, "The queue could not be brought up to date.");
     }
@@ -293,7 +299,8 @@ export class Desk {
         chat,
         messages: new Map(),
         outgoing: [],
-        unread: Math.max(0, chat.last_seq - (this.#readPositions[chat.id] ?? 0)),
+        unread: 0,
+        readSeq: null,
         oldest: null,
         hasOlder: chat.last_seq > 0,
         visitorTyping: false,
@@ -303,12 +310,14 @@ export class Desk {
       this.chats.set(chat.id, entry);
       // Follow from the newest message: the queue shows it; the history pages on demand.
       this.rt.subscribe(chat.id, Math.max(0, chat.last_seq - 1));
+      void this.#loadReads(entry);
       if (live && chat.status === "open") this.onAttention();
     } else if (Date.parse(chat.updated_at) >= Date.parse(entry.chat.updated_at)) {
       entry.chat = { ...chat, last_seq: Math.max(chat.last_seq, entry.chat.last_seq) };
     }
     if (chat.status === "closed") {
       this.rt.unsubscribe(chat.id);
+      entry.readSeq = Math.max(entry.readSeq ?? 0, entry.chat.last_seq);
       entry.unread = 0;
       if (this.selected !== chat.id) this.chats.delete(chat.id);
     }
@@ -318,26 +327,23 @@ export class Desk {
   #onMessage(message: Message): void {
     const entry = this.chats.get(message.chat_id);
     if (!entry) return;
-    const known = entry.messages.has(message.seq);
+    // News is a message newer than this page knew of; the newest one, replayed as the queue loads, is not.
+    const news = message.seq > entry.chat.last_seq;
     entry.messages.set(message.seq, message);
     entry.oldest = Math.min(entry.oldest ?? message.seq, message.seq);
     entry.hasOlder = entry.oldest > 1;
     entry.chat = { ...entry.chat, last_seq: Math.max(entry.chat.last_seq, message.seq) };
     entry.outgoing = entry.outgoing.filter((o) => o.clientMsgId !== message.client_msg_id || message.author.id !== this.me.id);
-    if (!known && message.seq > (this.#readPositions[message.chat_id] ?? 0)) {
+    this.#recount(entry);
+    if (news) {
       entry.activity = Date.now();
+      const looking = this.selected === message.chat_id && document.visibilityState === "visible";
       if (message.author.type === "guest") {
         this.#setTyping(entry, false);
-        const looking = this.selected === message.chat_id && document.visibilityState === "visible";
-        if (looking) this.markSeen();
-        else {
-          entry.unread++;
-          this.onAttention();
-        }
+        if (!looking) this.onAttention();
         this.onAnnounce(`${visitorName(entry.chat)}: ${message.body}`);
-      } else if (this.selected === message.chat_id) {
-        this.markSeen();
       }
+      if (looking) this.markSeen();
     }
     this.onChange();
   }
@@ -351,9 +357,29 @@ export class Desk {
   }
 
   #setRead(entry: ChatEntry, seq: number): void {
-    this.#readPositions[entry.chat.id] = Math.max(seq, this.#readPositions[entry.chat.id] ?? 0);
-    entry.unread = 0;
-    saveReadPositions(this.me.id, this.#readPositions);
+    entry.readSeq = Math.max(seq, entry.readSeq ?? 0);
+    this.#recount(entry);
+  }
+
+  #recount(entry: ChatEntry): void {
+    entry.unread = entry.readSeq === null ? 0 : Math.max(0, entry.chat.last_seq - entry.readSeq);
+  }
+
+  /** Reads the chat's stored read positions: this agent's (for the unread count) and the visitor's. */
+  async #loadReads(entry: ChatEntry): Promise<void> {
+    try {
+      const { reads } = await listReads(this.api, entry.chat.id);
+      let mine = 0;
+      for (const read of reads) {
+        if (read.author.type === "guest") entry.visitorReadSeq = Math.max(entry.visitorReadSeq, read.seq);
+        else if (read.author.id === this.me.id) mine = read.seq;
+      }
+      this.#setRead(entry, mine);
+    } catch (error) {
+      // A chat closed meanwhile is gone from the queue anyway.
+      if (apiErrorOf(error)?.code !== "chat_not_found") this.#failed(error, "Unread counts could not be loaded.");
+    }
+    this.onChange();
   }
 
   async #act(action: () => Promise<Chat>, failure: string): Promise<void> {
@@ -375,25 +401,4 @@ export class Desk {
 /** How a chat's visitor is named in the console: the name they gave, else a short id. */
 export function visitorName(chat: Chat): string {
   return chat.visitor.name ?? `Visitor ${chat.visitor.id.slice(-4)}`;
-}
-
-function readKey(agentId: string): string {
-  return `byrd-console:read:${agentId}`;
-}
-
-function loadReadPositions(agentId: string): Record<string, number> {
-  try {
-    const parsed: unknown = JSON.parse(localStorage.getItem(readKey(agentId)) ?? "{}");
-    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, number>) : {};
-  } catch {
-    return {};
-  }
-}
-
-function saveReadPositions(agentId: string, positions: Record<string, number>): void {
-  try {
-    localStorage.setItem(readKey(agentId), JSON.stringify(positions));
-  } catch {
-    // Counted for this page only.
-  }
 }

@@ -117,7 +117,7 @@ function queueItem(desk: Desk, chatId: string): { li: HTMLLIElement; update: (en
   const update = (entry: ChatEntry) => {
     const chat = entry.chat;
     name.textContent = visitorName(chat) + (chat.subject ? ` · ${chat.subject}` : "");
-    const assignee = desk.agentName(chat.assigned_agent_id);
+    const assignee = desk.assigneeName(chat);
     status.textContent =
       chat.status === "closed" ? "Closed" : chat.assigned_agent_id === desk.me.id ? "Yours" : assignee ? `With ${assignee}` : "Waiting";
     const last = entry.messages.get(Math.max(0, ...entry.messages.keys()));
@@ -186,7 +186,7 @@ function conversationView(desk: Desk): { element: HTMLElement; render: () => voi
     const switched = shown !== chat.id;
     shown = chat.id;
     title.textContent = visitorName(chat);
-    const assignee = chat.assigned_agent_id === desk.me.id ? "you" : desk.agentName(chat.assigned_agent_id);
+    const assignee = chat.assigned_agent_id === desk.me.id ? "you" : desk.assigneeName(chat);
     details.textContent = [
       chat.subject,
       chat.visitor.email,

@@ -53,7 +53,7 @@ async function write(page, text) {
   await box.press("Enter");
 }
 
-const widgetBodies = (page) => page.locator(".log .line:not(.greeting) .body").allTextContents();
+const widgetBodies = (page) => page.locator(".log .line:not(.greeting):not(.event) .body").allTextContents();
 const consoleBodies = (page) => page.locator(".messages .message .body").allTextContents();
 
 test("an agent sees a new chat arrive, takes it, and talks with the visitor: typing and read markers both ways", async () => {
@@ -72,10 +72,11 @@ test("an agent sees a new chat arrive, takes it, and talks with the visitor: typ
     await page.waitForFunction(() => document.title === "Byrd console");
     await guest.page.locator(".line.mine.read").waitFor();
 
-    // Take it: the visitor learns an agent joined; typing shows Ada's name.
+    // Take it: the visitor sees at once who joined, in the log and in the header; typing shows Ada's name too.
     await page.getByRole("button", { name: "Take" }).click();
     await item.locator(".status", { hasText: "Yours" }).waitFor();
-    await guest.page.getByText("An agent has joined the chat").waitFor();
+    await guest.page.locator(".log .line.event", { hasText: "Ada joined the chat" }).waitFor();
+    await guest.page.locator("header", { hasText: "Ada is here to help" }).waitFor();
     await page.getByRole("textbox", { name: "Reply" }).pressSequentially("Hello");
     await guest.page.getByText("Ada is typing…").waitFor();
     await page.getByRole("textbox", { name: "Reply" }).fill("Hello, I'm Ada. What is your order number?");
@@ -93,6 +94,11 @@ test("an agent sees a new chat arrive, takes it, and talks with the visitor: typ
     assert.deepEqual(await consoleBodies(page), ["Hi, I need help with my order", "Hello, I'm Ada. What is your order number?", "It is 1234"]);
     assert.deepEqual(await widgetBodies(guest.page), await consoleBodies(page));
     await screenshot(page, "console");
+
+    // The visitor reloads: what Ada read still shows as read, from the server's read positions.
+    await guest.page.reload();
+    await guest.page.getByRole("button", { name: /chat: Example shop/ }).click();
+    await guest.page.locator(".line.mine.read", { hasText: "Hi, I need help" }).waitFor();
     assert.deepEqual([...agent.errors, ...guest.errors], []);
   } finally {
     await agent.context.close();
@@ -115,6 +121,8 @@ test("the team's presence shows, a chat is handed over, and closing it ends it f
     await item.locator(".status", { hasText: "With Grace" }).waitFor();
     const graceItem = second.page.locator(".chat-item", { hasText: "billing" });
     await graceItem.locator(".status", { hasText: "Yours" }).waitFor();
+    await guest.page.locator(".log .line.event", { hasText: "Grace took over the chat" }).waitFor();
+    await guest.page.locator("header", { hasText: "Grace is here to help" }).waitFor();
 
     await graceItem.click();
     await second.page.getByRole("button", { name: "Close chat" }).click();
@@ -249,5 +257,33 @@ test("chats started while the console was cut off are in its queue once it is ba
     assert.deepEqual(agent.errors, []);
   } finally {
     await agent.context.close();
+  }
+});
+
+test("unread counts come from the server: a fresh browser counts only what the agent has not read", async () => {
+  const guest = await visitor("A question about returns");
+  const first = await console_(grace);
+  try {
+    const item = first.page.locator(".chat-item", { hasText: "A question about returns" });
+    await item.locator(".unread", { hasText: "1" }).waitFor();
+    await item.click();
+    await first.page.locator(".messages .message.guest", { hasText: "A question about returns" }).waitFor();
+    await guest.page.locator(".line.mine.read", { hasText: "A question about returns" }).waitFor();
+  } finally {
+    await first.context.close();
+  }
+  await write(guest.page, "And one more");
+  await guest.page.locator(".line.mine.sent", { hasText: "And one more" }).waitFor();
+
+  // Another browser, nothing stored in it: one unread, not two.
+  const second = await console_(grace);
+  try {
+    const item = second.page.locator(".chat-item", { hasText: "And one more" });
+    await item.locator(".unread", { hasText: "1" }).waitFor();
+    assert.equal(await second.page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes("read")).length), 0);
+    assert.deepEqual([...second.errors, ...guest.errors], []);
+  } finally {
+    await second.context.close();
+    await guest.context.close();
   }
 });

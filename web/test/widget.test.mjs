@@ -36,9 +36,9 @@ function widget(page) {
   };
 }
 
-/** Texts of the chat's lines, in display order. */
+/** Texts of the chat's messages, in display order (not the greeting, nor notes such as "Ada joined the chat"). */
 async function bodies(page) {
-  return page.locator(".log .line:not(.greeting) .body").allTextContents();
+  return page.locator(".log .line:not(.greeting):not(.event) .body").allTextContents();
 }
 
 /** The chat id kept in the page's storage, read from its guest token. */
@@ -73,9 +73,10 @@ test("a visitor opens the widget with the keyboard, chats with an agent, and see
     await page.locator(".line.mine.sent").waitFor();
     const { chatId } = await storedChatId(page);
 
-    // Ada takes the chat and answers; the widget names her.
+    // Ada takes the chat: the widget names her at once, in the log and in the header, then she answers.
     await api(world.url, "POST", `/v1/chats/${chatId}/assign`, { token: ada.access_token, body: {} });
-    await page.getByText("An agent has joined the chat").waitFor();
+    await page.locator(".log .line.event", { hasText: "Ada joined the chat" }).waitFor();
+    await page.getByText("Ada is here to help").waitFor();
     await api(world.url, "POST", `/v1/chats/${chatId}/messages`, {
       token: ada.access_token,
       body: { client_msg_id: "ada-1", body: "Hi, I'm Ada. Let me check that for you." },
@@ -83,6 +84,11 @@ test("a visitor opens the widget with the keyboard, chats with an agent, and see
     });
     await page.getByText("Ada is here to help").waitFor();
     assert.deepEqual(await bodies(page), ["Hello, where is my parcel?", "Hi, I'm Ada. Let me check that for you."]);
+    assert.deepEqual(await page.locator(".log .line:not(.greeting) .body").allTextContents(), [
+      "Hello, where is my parcel?",
+      "Ada joined the chat",
+      "Hi, I'm Ada. Let me check that for you.",
+    ]);
     assert.equal(await page.locator(".line.theirs:not(.greeting) .who").textContent(), "Ada: ");
 
     // Escape closes the panel and gives focus back to the launcher.

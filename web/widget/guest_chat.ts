@@ -19,6 +19,7 @@ import {
   RealtimeClient,
   apiErrorOf,
   getChat,
+  listReads,
   randomUuid,
   readClaims,
   type Chat,
@@ -32,8 +33,12 @@ import { ChatStorage, type PendingSend } from "./storage.js";
 export type Delivery = "pending" | "sent" | "read" | "failed";
 
 export interface Line {
+  /** message: written by someone; joined: an agent took the chat (`body` says who). */
+  kind: "message" | "joined";
   clientMsgId: string | null;
   seq: number | null;
+  /** A `joined` line's place: after the message with this `seq`. */
+  after: number;
   body: string;
   mine: boolean;
   author: string | null;
@@ -167,10 +172,11 @@ export class GuestChat {
     this.onChange();
   }
 
-  /** Lines in display order: stored ones by `seq`, then pending ones as written. */
+  /** Lines in display order: stored ones by `seq` (each joined line after its message), then pending ones as written. */
   ordered(): Line[] {
-    const stored = this.lines.filter((l) => l.seq !== null).sort((a, b) => (a.seq as number) - (b.seq as number));
-    return [...stored, ...this.lines.filter((l) => l.seq === null)];
+    const place = (l: Line) => (l.kind === "joined" ? l.after + 0.5 : (l.seq as number));
+    const placed = this.lines.filter((l) => l.seq !== null || l.kind === "joined").sort((a, b) => place(a) - place(b));
+    return [...placed, ...this.lines.filter((l) => l.seq === null && l.kind === "message")];
   }
 
   // The chat's life.
@@ -183,22 +189,13 @@ export class GuestChat {
     const rt = new RealtimeClient({ client: session.client() });
     this.#rt = rt;
     rt.on("message", ({ message }) => this.#onMessage(message));
-    rt.on("chat_updated", ({ chat }) => this.#onChat(chat));
+    rt.on("chat_updated", ({ chat }) => this.#onChat(chat, true));
     rt.on("typing", ({ chat_id, author, active }) => {
       if (chat_id !== session.chatId || author.type !== "agent") return;
-      this.#showTyping(active ? (author.name ?? "An agent") : null);
+      this.#showTyping(active ? (author.name ?? "An agent") : null, author.id);
     });
     rt.on("read", ({ chat_id, author, seq }) => {
-      if (chat_id !== session.chatId) return;
-      if (author.type === "agent") {
-        this.#agentReadSeq = Math.max(this.#agentReadSeq, seq);
-        for (const line of this.lines) if (line.mine && line.seq !== null && line.seq <= seq && line.delivery === "sent") line.delivery = "read";
-      } else if (seq > this.#readSeq) {
-        // Read in another tab.
-        this.#readSeq = seq;
-        this.unread = 0;
-      }
-      this.onChange();
+      if (chat_id === session.chatId) this.#onRead(author.type, seq);
     });
     rt.on("state", ({ state }) => this.#onState(rt, state));
     rt.connect();
@@ -206,26 +203,64 @@ export class GuestChat {
     this.#save();
   }
 
-  /** A resumed chat may have been closed while the page was away. */
+  /**
+   * A resumed chat may have been closed or taken while the page was away,
+   * and read: the stored read positions say what the agent has seen.
+   */
   async #checkStillOpen(): Promise<void> {
     const session = this.#session;
     if (!session) return;
     try {
-      this.#onChat(await getChat(session.client(), session.chatId));
+      this.#onChat(await getChat(session.client(), session.chatId), false);
+      const { reads } = await listReads(session.client(), session.chatId);
+      if (session !== this.#session) return;
+      for (const read of reads) this.#onRead(read.author.type, read.seq);
     } catch (error) {
       // The realtime client reports a token that no longer works.
       if (apiErrorOf(error)?.code === "chat_not_found") this.#end("Your previous chat is gone. Write below to start a new one.");
     }
   }
 
-  #onChat(chat: Chat): void {
+  /**
+   * The chat's new state; `live` when it is news (a `chat_updated`), not a
+   * state read back on resume, which adds nothing to the log.
+   */
+  #onChat(chat: Chat, live: boolean): void {
     if (chat.id !== this.chatId) return;
     if (chat.status === "closed") return this.#end("This chat was closed. Write below to start a new one.");
     if (chat.assigned_agent_id !== null && chat.assigned_agent_id !== this.#agentId) {
+      const first = this.#agentId === null;
       this.#agentId = chat.assigned_agent_id;
       this.agentJoined = true;
-      // Another agent took over: its name comes with its first message or typing.
-      this.agentName = null;
+      this.agentName = chat.assigned_agent_name;
+      if (live || !first) {
+        const who = chat.assigned_agent_name ?? "An agent";
+        this.lines.push({
+          kind: "joined",
+          clientMsgId: null,
+          seq: null,
+          after: Math.max(chat.last_seq, this.#lastSeq()),
+          body: first ? `${who} joined the chat` : `${who} took over the chat`,
+          mine: false,
+          author: null,
+          at: chat.updated_at,
+          delivery: "sent",
+          failure: null,
+        });
+      }
+    }
+    this.onChange();
+  }
+
+  /** A read position: an agent's marks the visitor's messages read; the visitor's own comes from another tab or a reload. */
+  #onRead(reader: "agent" | "guest", seq: number): void {
+    if (reader === "agent") {
+      this.#agentReadSeq = Math.max(this.#agentReadSeq, seq);
+      for (const line of this.lines) if (line.mine && line.seq !== null && line.seq <= seq && line.delivery === "sent") line.delivery = "read";
+    } else if (seq > this.#readSeq) {
+      this.#readSeq = seq;
+      this.unread = this.lines.filter((l) => l.kind === "message" && !l.mine && l.seq !== null && l.seq > seq).length;
+      this.#save();
     }
     this.onChange();
   }
@@ -292,7 +327,7 @@ export class GuestChat {
   // Messages.
 
   #addLine(clientMsgId: string, body: string): Line {
-    const line: Line = { clientMsgId, seq: null, body, mine: true, author: null, at: null, delivery: "pending", failure: null };
+    const line: Line = { kind: "message", clientMsgId, seq: null, after: 0, body, mine: true, author: null, at: null, delivery: "pending", failure: null };
     this.lines.push(line);
     return line;
   }
@@ -338,7 +373,10 @@ export class GuestChat {
     if (this.#session) return Promise.resolve(this.#session);
     if (this.#starting) return this.#starting;
     // A new chat: the lines of a chat that ended go, except what waits to be sent in the new one.
-    for (let i = this.lines.length - 1; i >= 0; i--) if ((this.lines[i] as Line).seq !== null) this.lines.splice(i, 1);
+    for (let i = this.lines.length - 1; i >= 0; i--) {
+      const line = this.lines[i] as Line;
+      if (line.seq !== null || line.kind === "joined") this.lines.splice(i, 1);
+    }
     this.#agentReadSeq = 0;
     this.#readSeq = 0;
     this.notice = null;
@@ -364,7 +402,18 @@ export class GuestChat {
       this.lines.find((l) => l.seq === message.seq) ??
       (mine ? this.lines.find((l) => l.clientMsgId === message.client_msg_id) : undefined);
     if (!line) {
-      line = { clientMsgId: message.client_msg_id, seq: null, body: message.body, mine, author: null, at: null, delivery: "sent", failure: null };
+      line = {
+        kind: "message",
+        clientMsgId: message.client_msg_id,
+        seq: null,
+        after: 0,
+        body: message.body,
+        mine,
+        author: null,
+        at: null,
+        delivery: "sent",
+        failure: null,
+      };
       this.lines.push(line);
       if (!mine && message.seq > this.#readSeq) this.unread++;
     }
@@ -377,7 +426,8 @@ export class GuestChat {
       line.delivery = "sent";
       line.author = message.author.name;
       if (message.author.type === "agent") {
-        this.agentName = message.author.name;
+        // History may hold earlier agents' messages: the header names the one who has the chat.
+        if (this.#agentId === null || this.#agentId === message.author.id) this.agentName = message.author.name;
         this.agentJoined = true;
         this.#agentId ??= message.author.id;
         this.#showTyping(null);
@@ -387,10 +437,10 @@ export class GuestChat {
     else this.onChange();
   }
 
-  #showTyping(name: string | null): void {
+  #showTyping(name: string | null, agentId?: string): void {
     if (this.#typingTimer) clearTimeout(this.#typingTimer);
     this.#typingTimer = name === null ? null : setTimeout(() => this.#showTyping(null), TYPING_TIMEOUT_MS);
-    if (name !== null) {
+    if (name !== null && (this.#agentId === null || this.#agentId === agentId)) {
       this.agentName = name;
       this.agentJoined = true;
     }

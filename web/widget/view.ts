@@ -173,6 +173,11 @@ function renderLine(line: Line, retry: () => void): HTMLLIElement {
 }
 
 function updateLine(element: HTMLLIElement, line: Line): void {
+  if (line.kind === "joined") {
+    // A note of the chat's life, not a message: no author, time or delivery state.
+    element.className = "line event";
+    return;
+  }
   element.className = `line ${line.mine ? "mine" : "theirs"} ${line.delivery}`;
   if (line.seq !== null) element.dataset.seq = String(line.seq);
   const who = element.querySelector(".who") as HTMLElement;

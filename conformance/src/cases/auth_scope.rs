@@ -27,9 +27,10 @@ const AGENT_ONLY: [(&str, &str, &str); 6] = [
 ];
 
 /// What a guest of chat A may try on chat B over REST.
-const OTHER_CHAT_REST: [(&str, &str, &str); 4] = [
+const OTHER_CHAT_REST: [(&str, &str, &str); 5] = [
     ("get-chat", "GET", "/v1/chats/{chat}"),
     ("list-messages", "GET", "/v1/chats/{chat}/messages"),
+    ("list-reads", "GET", "/v1/chats/{chat}/reads"),
     ("post-message", "POST", "/v1/chats/{chat}/messages"),
     ("renew-token", "POST", "/v1/chats/{chat}/token"),
 ];

@@ -65,7 +65,7 @@ pub fn cases() -> Vec<Case> {
         Case::must(
             "ws.read.relay",
             "frames",
-            "`read` stores the position, clamped to the last seq and never moving back, and tells the chat's other subscribers",
+            "`read` stores the position, clamped to the last seq and never moving back, tells the chat's other subscribers, and `GET /v1/chats/{chat_id}/reads` then lists it",
             read_relay,
         ),
         Case::must(
@@ -434,6 +434,26 @@ async fn read_relay(ctx: Ctx) -> CaseResult {
     guest
         .expect_quiet("the sender does not hear its own `read`")
         .await?;
+    let reply = ctx
+        .get(format!("/v1/chats/{}/reads", chat.id))
+        .bearer(&admin.access_token)
+        .send()
+        .await?;
+    checks::expect_status(&reply, 200, "reading the chat's read positions over REST")?;
+    let reads = checks::array_at(reply.json(), "/reads", "the read positions")?.clone();
+    let guest_reads: Vec<&Value> = reads
+        .iter()
+        .filter(|read| read["author"]["type"] == "guest")
+        .collect();
+    ensure(
+        guest_reads.len() == 1
+            && guest_reads[0]["author"]["id"] == chat.visitor_id.as_str()
+            && guest_reads[0]["seq"] == 2
+            && guest_reads[0]["updated_at"].is_string(),
+        "`GET /v1/chats/{chat_id}/reads` after the guest's reads",
+        "one guest position: author {type: guest, id: the visitor}, seq 2, updated_at",
+        || checks::show(&Value::Array(reads.clone())),
+    )?;
     guest.close().await;
     agent.close().await;
     Ok(())

@@ -262,7 +262,7 @@ async fn start_chat(State(fake): State<Shared>) -> Response {
     let created_at = now_rfc3339();
     let chat = json!({
         "id": id, "status": "open", "visitor": {"id": visitor, "name": "Visitor", "email": null},
-        "subject": null, "assigned_agent_id": null, "created_at": created_at,
+        "subject": null, "assigned_agent_id": null, "assigned_agent_name": null, "created_at": created_at,
         "updated_at": created_at, "closed_at": null, "last_seq": 0,
     });
     let now = chrono::Utc::now().timestamp();

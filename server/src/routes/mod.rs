@@ -42,6 +42,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             chats::messages_list::list_messages,
             chats::messages_send::post_message
         ))
+        .routes(routes!(chats::reads_list::list_reads))
         .routes(routes!(me::me))
         .routes(routes!(crate::ws::handshake::upgrade))
 }

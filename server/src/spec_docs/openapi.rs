@@ -26,6 +26,7 @@ use byrd_spec::error::{ErrorBody, ErrorCode};
 use byrd_spec::health::Health;
 use byrd_spec::me::Me;
 use byrd_spec::message::{MessagePage, SendMessageRequest};
+use byrd_spec::read::ChatReads;
 use serde_json::{Map, Value, json};
 
 use super::GENERATED_NOTICE;
@@ -51,6 +52,7 @@ fn rest_definitions() -> anyhow::Result<Definitions> {
     defs.add::<GuestTokenResponse>(Direction::ToClient)?;
     defs.add::<ChatPage>(Direction::ToClient)?;
     defs.add::<MessagePage>(Direction::ToClient)?;
+    defs.add::<ChatReads>(Direction::ToClient)?;
     defs.add::<AgentList>(Direction::ToClient)?;
     defs.add::<Health>(Direction::ToClient)?;
     defs.add::<ErrorBody>(Direction::ToClient)?;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use byrd_spec::agent::Agent;
 use byrd_spec::chat::Chat;
 use byrd_spec::message::{Message, PartyType};
+use byrd_spec::read::ReadPosition;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
@@ -148,6 +149,10 @@ impl Store {
 
     pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {
         on_backend!(self, chat_last_seq(chat_id))
+    }
+
+    pub async fn read_positions(&self, chat_id: Uuid) -> Result<Vec<ReadPosition>, StoreError> {
+        on_backend!(self, read_positions(chat_id))
     }
 
     pub async fn mark_read(

@@ -27,6 +27,11 @@ pub struct ChatFilter {
 const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, subject, \
                             assigned_agent_id, created_at, updated_at, closed_at, last_seq";
 
+/// The name of a chat's agent, read with it: a scalar subquery rather
+/// than a join, so that `RETURNING` can carry it too.
+const ASSIGNED_AGENT_NAME: &str =
+    "(SELECT name FROM agents WHERE agents.id = chats.assigned_agent_id) AS assigned_agent_name";
+
 fn status_from_str(value: &str) -> Result<ChatStatus, StoreError> {
     match value {
         "open" => Ok(ChatStatus::Open),
@@ -49,6 +54,7 @@ fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
         },
         subject: row.opt_text("subject")?,
         assigned_agent_id: row.opt_uuid("assigned_agent_id")?,
+        assigned_agent_name: row.opt_text("assigned_agent_name")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         closed_at: row.opt_time("closed_at")?,
@@ -69,6 +75,7 @@ impl SqliteStore {
             },
             subject: new.subject.map(|s| s.as_str().to_owned()),
             assigned_agent_id: None,
+            assigned_agent_name: None,
             created_at: now,
             updated_at: now,
             closed_at: None,
@@ -102,16 +109,18 @@ impl SqliteStore {
     }
 
     pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.reads)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reads)
+        .await?;
         row.as_ref().map(chat_from_row).transpose()
     }
 
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {CHAT_COLUMNS} FROM chats
+            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats
              WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2)
              ORDER BY id DESC LIMIT ?3"
         ))
@@ -179,7 +188,9 @@ fn update_chat(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<Option<Chat>, StoreError> {
-    let mut statement = connection.prepare_cached(&format!("{sql} RETURNING {CHAT_COLUMNS}"))?;
+    let mut statement = connection.prepare_cached(&format!(
+        "{sql} RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+    ))?;
     let mut rows = statement.query(params)?;
     rows.next()?.map(chat_from_row).transpose()
 }

@@ -4,6 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use byrd_spec::message::{Author, Message, PartyType};
+use byrd_spec::read::{Party, ReadPosition};
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -83,6 +84,17 @@ fn party_from_str(value: &str) -> Result<PartyType, StoreError> {
     }
 }
 
+fn read_position_from_row(row: &impl Columns) -> Result<ReadPosition, StoreError> {
+    Ok(ReadPosition {
+        author: Party {
+            kind: party_from_str(&row.text("reader_type")?)?,
+            id: row.uuid("reader_id")?,
+        },
+        seq: row.i64("seq")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
 pub(super) fn message_from_row(row: &impl Columns) -> Result<Message, StoreError> {
     Ok(Message {
         id: row.uuid("id")?,
@@ -160,6 +172,18 @@ impl SqliteStore {
             .fetch_optional(&self.reads)
             .await?;
         Ok(seq)
+    }
+
+    /// Every stored read position of the chat, least recently moved first.
+    pub async fn read_positions(&self, chat_id: Uuid) -> Result<Vec<ReadPosition>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT reader_type, reader_id, seq, updated_at FROM read_markers
+             WHERE chat_id = ? ORDER BY updated_at, reader_type, reader_id",
+        )
+        .bind(chat_id)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(read_position_from_row).collect()
     }
 
     /// Records that `reader` has read up to `seq`; a marker never moves

@@ -265,8 +265,7 @@ impl Connection {
             if !Box::pin(self.flush()).await {
                 return Exit::Gone;
             }
-            let warn_at =
-                deadline(self.token_expires_at - self.state.settings.ws.token_expiry_warning);
+            let warn_at = deadline(self.expiry_warning_at());
             // The handshake admits a token until `exp` plus the clock
             // leeway; the live socket keeps the same rule.
             let leeway =
@@ -660,6 +659,17 @@ impl Connection {
             author.name = self.guest_name.clone().flatten();
         }
         Ok(author)
+    }
+
+    /// When to send `token_expiring`: the configured time before `exp`,
+    /// but not before half the token's life, so that a short-lived token is
+    /// not announced as expiring (and refreshed) the moment it arrives.
+    fn expiry_warning_at(&self) -> DateTime<Utc> {
+        let warning = chrono::Duration::from_std(self.state.settings.ws.token_expiry_warning)
+            .unwrap_or_default();
+        let half_life =
+            chrono::Duration::seconds((self.claims.exp() - self.claims.iat()).max(0) / 2);
+        self.token_expires_at - warning.min(half_life)
     }
 
     pub fn reset_expiry_warning(&mut self) {

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
-use axum::http::header::ORIGIN;
+use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use serde::Deserialize;
@@ -43,13 +43,20 @@ fn presented_token(query: &WsQuery, headers: &HeaderMap) -> Result<String, ApiEr
     bearer_token(headers).map(str::to_owned)
 }
 
+/// An `Origin` passes when it is on the allow-list, or when it is this
+/// server's own: the console it serves must not need listing. Without an
+/// allow-list every origin passes.
 fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let (Some(allowed), Some(origin)) = (&state.settings.ws.allowed_origins, headers.get(ORIGIN))
     else {
         return Ok(());
     };
     let origin = origin.to_str().unwrap_or_default();
-    if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+    let host = headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default();
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) || is_own_origin(origin, host) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -57,6 +64,30 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
             "This Origin may not open a WebSocket here.",
         ))
     }
+}
+
+/// Whether `origin` (`http` or `https`, then `host[:port]`) names the
+/// server the request reached, as its `Host` header says: a page this
+/// server served. A port that is the scheme's default may be written or not.
+/// Tokens never ride in cookies, so a forged `Host` gains a non-browser
+/// client nothing it could not already send.
+fn is_own_origin(origin: &str, host: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return false,
+    };
+    let bare = |authority: &str| -> String {
+        let lower = authority.to_ascii_lowercase();
+        match lower.strip_suffix(default_port) {
+            Some(without) => without.to_owned(),
+            None => lower,
+        }
+    };
+    !host.is_empty() && !authority.contains(['/', '@']) && bare(authority) == bare(host)
 }
 
 /// Open the live-chat WebSocket.
@@ -76,7 +107,7 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         (status = 101, description = "Switching to the WebSocket protocol; the frames are in spec/v1/asyncapi.yaml and ws.schema.json."),
         (status = 400, description = "`invalid_request`: not a WebSocket upgrade request, or an `after_seq` that is not an integer.", body = ErrorBody),
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the `Origin` is not on the allow-list.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the `Origin` is neither on the allow-list nor this server's own.", body = ErrorBody),
         (status = 429, description = "`limit_exceeded`: this principal or this address holds as many WebSockets as it may.", body = ErrorBody),
     )
 )]
@@ -113,4 +144,46 @@ pub async fn upgrade(
             Connection::run(state, socket, claims, query.after_seq).await;
             drop(slot);
         }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_own_origin;
+
+    #[test]
+    fn an_origin_is_the_servers_own_when_it_names_the_host_it_reached() {
+        assert!(is_own_origin("http://127.0.0.1:8080", "127.0.0.1:8080"));
+        assert!(is_own_origin(
+            "https://Chat.Example.com",
+            "chat.example.com"
+        ));
+        assert!(is_own_origin(
+            "https://chat.example.com:443",
+            "chat.example.com"
+        ));
+        assert!(is_own_origin(
+            "http://chat.example.com",
+            "chat.example.com:80"
+        ));
+    }
+
+    #[test]
+    fn any_other_origin_is_not() {
+        assert!(!is_own_origin("http://127.0.0.1:8081", "127.0.0.1:8080"));
+        assert!(!is_own_origin(
+            "https://chat.example.com",
+            "chat.example.com:80"
+        ));
+        assert!(!is_own_origin(
+            "https://evil.example.com",
+            "chat.example.com"
+        ));
+        assert!(!is_own_origin("ftp://chat.example.com", "chat.example.com"));
+        assert!(!is_own_origin("null", "chat.example.com"));
+        assert!(!is_own_origin(
+            "http://chat.example.com/path",
+            "chat.example.com"
+        ));
+        assert!(!is_own_origin("http://", ""));
+    }
 }

@@ -388,6 +388,54 @@ async fn an_agent_hands_a_chat_to_another_agent() {
 }
 
 #[tokio::test]
+async fn a_chat_names_its_agent_from_assign_to_close() {
+    // `assigned_agent_name` is the assigned agent's display name wherever a
+    // chat is returned (assign, get, list, close; the chat's own guest
+    // included), and `null` while nobody has the chat.
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (tess, _) = app.agent("tess@example.com", "agent").await;
+    let (uma, _) = app.agent("uma@example.com", "agent").await;
+    let started = app.start_chat().await;
+    let chat_id = id(&started["chat"]).to_owned();
+    let guest = started["guest_token"].as_str().unwrap();
+    assert_eq!(started["chat"]["assigned_agent_name"], Value::Null);
+
+    let to_tess = json_body(
+        assign(&app, &admin, &chat_id, Some(&json!({"agent_id": tess}))).await,
+        200,
+    )
+    .await;
+    let to_uma = json_body(
+        assign(&app, &admin, &chat_id, Some(&json!({"agent_id": uma}))).await,
+        200,
+    )
+    .await;
+    let as_guest = json_body(
+        app.get(&format!("/v1/chats/{chat_id}"), Some(guest)).await,
+        200,
+    )
+    .await;
+    let listed = json_body(app.get("/v1/chats", Some(&admin)).await, 200).await;
+    let closed = json_body(close(&app, &admin, &chat_id).await, 200).await;
+
+    assert_eq!(to_tess["assigned_agent_name"], "tess");
+    assert_eq!(to_uma["assigned_agent_name"], "uma");
+    assert_eq!(as_guest["assigned_agent_name"], "uma");
+    assert_eq!(listed["chats"][0]["id"], chat_id.as_str());
+    assert_eq!(listed["chats"][0]["assigned_agent_name"], "uma");
+    assert_eq!(closed["assigned_agent_name"], "uma");
+    let open = app.start_chat().await;
+    let open_id = id(&open["chat"]);
+    let unassigned = json_body(
+        app.get(&format!("/v1/chats/{open_id}"), Some(&admin)).await,
+        200,
+    )
+    .await;
+    assert_eq!(unassigned["assigned_agent_name"], Value::Null);
+}
+
+#[tokio::test]
 async fn assigning_to_an_unknown_agent_is_agent_not_found() {
     // 404 `agent_not_found` when no agent has `agent_id`; the chat is unchanged.
     let app = spawn_app().await;

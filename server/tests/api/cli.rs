@@ -2,7 +2,8 @@
 //! --name --role [--password-stdin]`: the password comes from standard
 //! input, or is generated into an owner-only file whose path, never the
 //! password, is printed. `byrd backup --to`: a consistent copy of a running
-//! SQLite deployment, database and JWT key, into a new folder.
+//! SQLite deployment, database and JWT key, into a new folder. And the
+//! bounds `byrd serve` puts on its settings.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -220,4 +221,25 @@ fn a_data_folder_without_a_database_is_refused() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("nothing to back up"), "{stderr}");
     assert!(!to.exists());
+}
+
+#[test]
+fn an_agent_token_lifetime_out_of_bounds_is_refused_at_start() {
+    // `--agent-token-ttl-secs` (`BYRD_AGENT_TOKEN_TTL_SECS`) takes 30 to
+    // 900 seconds; anything else stops the server before it starts.
+    let dir = TempDir::new().unwrap();
+    for secs in ["29", "901", "0"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_byrd"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(["--agent-token-ttl-secs", secs])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{secs} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--agent-token-ttl-secs"),
+            "{secs}: {stderr}"
+        );
+    }
 }

@@ -18,6 +18,7 @@ mod hardening;
 mod helpers;
 mod logging;
 mod meta;
+mod reads;
 mod spec_contract;
 mod spec_documents;
 mod spec_examples;

@@ -16,6 +16,7 @@ use byrd_spec::error::ErrorBody;
 use byrd_spec::health::Health;
 use byrd_spec::me::Me;
 use byrd_spec::message::{Message, MessagePage, SendMessageRequest};
+use byrd_spec::read::ChatReads;
 use byrd_spec::ws::{ClientFrame, ServerFrame};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,6 +48,7 @@ fn round_trip(name: &str, value: &Value) -> Result<Value, String> {
         "SendMessageRequest" => through::<SendMessageRequest>(value),
         "Message" => through::<Message>(value),
         "MessagePage" => through::<MessagePage>(value),
+        "ChatReads" => through::<ChatReads>(value),
         "Agent" => through::<Agent>(value),
         "AgentList" => through::<AgentList>(value),
         "CreateAgentRequest" => through::<CreateAgentRequest>(value),

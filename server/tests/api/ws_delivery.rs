@@ -263,6 +263,10 @@ async fn agents_see_chat_updated_for_a_new_chat_an_assign_and_a_close() {
     let at_agent = agent.expect_type("chat_updated").await;
     assert_eq!(at_agent, json!({"type": "chat_updated", "chat": assigned}));
     assert_eq!(at_agent["chat"]["status"], "assigned");
+    assert!(
+        at_agent["chat"]["assigned_agent_name"].is_string(),
+        "the agent's name travels with the assignment: {at_agent}"
+    );
     assert_eq!(guest.expect_type("chat_updated").await, at_agent);
 
     let closed = json_body(

@@ -92,6 +92,41 @@ async fn handshake_with_a_token_revoked_by_logout_is_refused_with_401_token_revo
 }
 
 #[tokio::test]
+async fn the_servers_own_origin_is_let_in_without_being_listed() {
+    // A page this server served (the console) opens its WebSocket with the
+    // server's own origin as `Origin`: its host and port are the request's
+    // `Host`. It needs no place on an allow-list that names other sites,
+    // while the same host on another port is still refused.
+    let app = spawn_app_with(|s| {
+        s.ws.allowed_origins = Some(vec!["https://shop.example.com".to_owned()]);
+    })
+    .await;
+    let (_, token) = agent_token();
+    let own = format!("http://127.0.0.1:{}", app.port);
+    let other_port = format!("http://127.0.0.1:{}", app.port.wrapping_add(1));
+
+    let mut client = WsClient::try_connect(
+        &app,
+        Handshake {
+            query_token: Some(&token),
+            origin: Some(&own),
+            ..Handshake::default()
+        },
+    )
+    .await
+    .expect("the server's own origin is accepted");
+    client.expect_type("hello").await;
+    let elsewhere = Handshake {
+        query_token: Some(&token),
+        origin: Some(&other_port),
+        ..Handshake::default()
+    };
+    let (status, body) = refusal(&app, elsewhere).await;
+    assert_eq!(status, 403);
+    assert_error_body(&body, "forbidden");
+}
+
+#[tokio::test]
 async fn handshake_from_an_origin_not_on_the_allow_list_is_refused_with_403() {
     // With an allow-list configured, an `Origin` not on it is refused with
     // 403 `forbidden` even with a valid token; a listed one, or none (a

@@ -234,6 +234,34 @@ async fn an_unrefreshed_token_closes_the_socket_with_4001_after_token_expiring()
 }
 
 #[tokio::test]
+async fn a_short_lived_token_is_announced_as_expiring_halfway_through_its_life() {
+    // A token living less than twice `token_expiry_warning` gets its
+    // `token_expiring` halfway through its life rather than at once: a
+    // client that refreshes on the warning would otherwise refresh again
+    // the moment each fresh token arrived.
+    let app = spawn_app_with(|s| {
+        s.ws.token_expiry_warning = Duration::from_secs(60);
+        s.jwt.agent_token_ttl = Duration::from_secs(4);
+    })
+    .await;
+    let (id, _) = agent_token();
+    let mut claims = crate::helpers::agent_claims(&id);
+    claims["exp"] = json!(now() + 4);
+    let connected = std::time::Instant::now();
+    let (mut agent, hello) = WsClient::connect(&app, &mint(&claims)).await;
+
+    agent.assert_alive("no warning on arrival").await;
+    let expiring = agent.expect_type("token_expiring").await;
+
+    assert_eq!(expiring["expires_at"], hello["token_expires_at"]);
+    assert!(
+        connected.elapsed() >= Duration::from_secs(1),
+        "warned {:?} after connecting, for a token of 4 seconds",
+        connected.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn logout_closes_the_agents_sockets_with_4002_and_no_others() {
     // `POST /v1/auth/logout` revokes the access token and its session:
     // sockets opened with that token, or with another access token of the

@@ -67,7 +67,7 @@ pub enum ServerFrame {
         /// disconnected.
         heartbeat_interval_ms: u64,
         /// When the connection's token expires; `token_expiring` comes a
-        /// minute before.
+        /// minute before (halfway through a token's life when that is later).
         token_expires_at: DateTime<Utc>,
         /// What this connection may send.
         limits: ConnectionLimits,

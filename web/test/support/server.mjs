@@ -1,9 +1,10 @@
 // The world the browser tests run in: the release server (target/release/byrd,
 // never built here) as its own process on a fresh data folder, and a
 // "website" on another origin that installs the widget with its script tag.
-// The server's origin allow-list names the website and the server itself,
-// so CORS and the WebSocket origin check are part of every test; a second
-// website, not on the list, shows what the allow-list refuses.
+// The server's origin allow-list names the website only (the console, on
+// the server's own origin, needs no listing), so CORS and the WebSocket
+// origin check are part of every test; a second website, not on the list,
+// shows what the allow-list refuses.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -54,19 +55,19 @@ function shopPage(byrd) {
   };
 }
 
-/** Starts the server and the websites; `stop()` ends them all. */
-export async function startWorld() {
+/** Starts the server (with `args` added to its command line) and the websites; `stop()` ends them all. */
+export async function startWorld(args = []) {
   const data = mkdtempSync(join(tmpdir(), "byrd-web-tests-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const shop = await website(shopPage(url));
   const foreign = await website(shopPage(url));
-  const child = spawn(BYRD, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2"], {
+  const child = spawn(BYRD, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2", ...args], {
     env: {
       ...process.env,
       BYRD_ADMIN_EMAIL: ADMIN_EMAIL,
       BYRD_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      BYRD_WS_ALLOWED_ORIGINS: `${shop.origin},${url}`,
+      BYRD_WS_ALLOWED_ORIGINS: shop.origin,
       BYRD_LOG_FORMAT: "json",
       RUST_LOG: "warn",
     },

@@ -496,6 +496,36 @@ impl Client {
         self.send(request).await?.decode()
     }
 
+    /// List a chat's read positions.
+    ///
+    /// Every stored position, the chat's guest and agents alike, as the `read`
+    /// frames left them: what a client that starts afresh needs to count
+    /// unread messages and to show what the other side has seen. Agents may
+    /// read any chat's; a guest token only its own chat's.
+    ///
+    /// `GET /v1/chats/{chat_id}/reads` (`listReads`); needs an agent or a guest token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 400: `invalid_request`
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 403: `forbidden`
+    /// - 404: `chat_not_found`
+    /// - 429: `rate_limited`
+    /// - other: `internal_error`
+    pub async fn list_reads(&self, chat_id: Uuid) -> Result<ChatReads, Error> {
+        let request = Request {
+            operation: "listReads",
+            method: Method::GET,
+            path: format!("/v1/chats/{}/reads", path_segment(&chat_id)),
+            query: Vec::new(),
+            body: None,
+            tokens: &[TokenKind::Agent, TokenKind::Guest],
+            idempotent: true,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
+    }
+
     /// Tell who the presented token's bearer is.
     ///
     /// Read from the token's claims alone: an agent's id, name and role, or a

@@ -125,6 +125,9 @@ pub struct Chat {
     pub subject: Option<String>,
     /// The agent who has it, or `null` while open.
     pub assigned_agent_id: Option<Uuid>,
+    /// That agent's display name, or `null` while open; what a visitor
+    /// sees of who answers them.
+    pub assigned_agent_name: Option<String>,
     /// When it was started.
     pub created_at: DateTime<Utc>,
     /// When it last changed (a message, an assignment, the close).
@@ -153,6 +156,14 @@ pub struct ChatPage {
     pub chats: Vec<Chat>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/chats/{chat_id}/reads` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatReads {
+    /// Every stored read position of the chat, guest and agents, the
+    /// least recently moved first; a party that never read has none.
+    pub reads: Vec<ReadPosition>,
 }
 
 /// Application-level liveness check; answered by `pong` with the same nonce.
@@ -395,6 +406,16 @@ pub struct MessagePage {
     pub has_more: bool,
 }
 
+/// A party of a chat, by kind and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// `type`: a [`PartyType`].
+    #[serde(rename = "type")]
+    pub kind: PartyType,
+    /// The agent id, or the visitor id of the chat's guest.
+    pub id: Uuid,
+}
+
 /// Who a connection is authenticated as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
@@ -403,6 +424,17 @@ pub struct Principal {
     pub kind: PartyType,
     /// Agent id, or visitor id for a guest.
     pub id: Uuid,
+}
+
+/// One party's stored read position in a chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadPosition {
+    /// Who read.
+    pub author: Party,
+    /// Every message up to this `seq` has been read.
+    pub seq: i64,
+    /// When the position last moved.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// `POST /v1/auth/refresh` body.
@@ -469,7 +501,7 @@ pub struct ServerHello {
     /// disconnected.
     pub heartbeat_interval_ms: u64,
     /// When the connection's token expires; `token_expiring` comes a
-    /// minute before.
+    /// minute before (halfway through a token's life when that is later).
     pub token_expires_at: DateTime<Utc>,
     /// What this connection may send.
     pub limits: ConnectionLimits,

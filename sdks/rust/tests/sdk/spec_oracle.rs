@@ -71,6 +71,7 @@ fn same_component(schema: &str, what: &str, example: &Value) {
         "Me" => same::<sdk::Me, spec::me::Me>(what, example),
         "Message" => same::<sdk::Message, spec::message::Message>(what, example),
         "MessagePage" => same::<sdk::MessagePage, spec::message::MessagePage>(what, example),
+        "ChatReads" => same::<sdk::ChatReads, spec::read::ChatReads>(what, example),
         "SendMessageRequest" => {
             same::<sdk::SendMessageRequest, spec::message::SendMessageRequest>(what, example)
         }

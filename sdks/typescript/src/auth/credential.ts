@@ -25,7 +25,11 @@ export interface Credential {
   refresh(stale: string): Promise<string>;
 }
 
-/** Refresh when less than this is left of a token's life. */
+/**
+ * Refresh when less than this is left of a token's life, or less than half
+ * of it for a token that lives under twice as long (servers may issue
+ * short-lived tokens; those are not refreshed the moment they arrive).
+ */
 export const REFRESH_MARGIN_MS = 60_000;
 
 /** The claims of a JWT, read without checking the signature (the server does that). */
@@ -49,6 +53,12 @@ export function expiryOf(token: string): number | null {
   return typeof exp === "number" ? exp * 1000 : null;
 }
 
+/** A token's whole life (`exp` less `iat`) in milliseconds, when it says. */
+function lifetimeOf(token: string): number | null {
+  const claims = readClaims(token);
+  return typeof claims?.exp === "number" && typeof claims.iat === "number" ? (claims.exp - claims.iat) * 1000 : null;
+}
+
 /**
  * The shared machinery of every credential: the current token and its
  * expiry, and one refresh at a time.
@@ -58,6 +68,8 @@ export abstract class RefreshingCredential implements Credential {
   protected current: string | null = null;
   /** When `current` expires (ms since the epoch), or null when unknown. */
   protected expiresAt: number | null = null;
+  /** How long `current` lives in all (ms), or null when unknown (a token given at construction). */
+  #lifetime: number | null = null;
   #inflight: Promise<string> | null = null;
 
   /** Gets a new token and sets `current` and `expiresAt`. */
@@ -65,21 +77,27 @@ export abstract class RefreshingCredential implements Credential {
 
   token(): Promise<string> {
     const current = this.current;
-    if (current !== null && (this.expiresAt === null || this.expiresAt - Date.now() > REFRESH_MARGIN_MS)) {
-      return Promise.resolve(current);
-    }
+    if (current !== null && this.#fresh()) return Promise.resolve(current);
     return this.refresh(current ?? "");
+  }
+
+  /** Whether `current` has long enough left to be used rather than refreshed. */
+  #fresh(): boolean {
+    if (this.expiresAt === null) return true;
+    return this.expiresAt - Date.now() > Math.min(REFRESH_MARGIN_MS, (this.#lifetime ?? Infinity) / 2);
   }
 
   refresh(stale: string): Promise<string> {
     if (this.#inflight) return this.#inflight;
     const current = this.current;
-    if (current !== null && current !== stale && (this.expiresAt === null || this.expiresAt - Date.now() > REFRESH_MARGIN_MS)) {
+    if (current !== null && current !== stale && this.#fresh()) {
       // Someone else's refresh already replaced the stale token.
       return Promise.resolve(current);
     }
+    const started = Date.now();
     const flight = this.renew()
       .then(() => {
+        this.#lifetime = this.current === null ? null : (lifetimeOf(this.current) ?? (this.expiresAt === null ? null : this.expiresAt - started));
         if (this.current === null) throw new ByrdError("auth", "the credential has no token");
         return this.current;
       })

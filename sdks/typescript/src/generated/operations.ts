@@ -312,6 +312,28 @@ export function sendMessage(client: Client, chatId: string, body: T.SendMessageR
 }
 
 /**
+ * List a chat's read positions.
+ *
+ * Every stored position, the chat's guest and agents alike, as the `read`
+ * frames left them: what a client that starts afresh needs to count
+ * unread messages and to show what the other side has seen. Agents may
+ * read any chat's; a guest token only its own chat's.
+ *
+ * `GET /v1/chats/{chat_id}/reads` (`listReads`); needs an agent or a guest token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 400: `invalid_request`
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 403: `forbidden`
+ * - 404: `chat_not_found`
+ * - 429: `rate_limited`
+ * - other: `internal_error`
+ */
+export function listReads(client: Client, chatId: string, options?: RequestOptions): Promise<T.ChatReads> {
+  return request(client, { method: "GET", path: `/v1/chats/${segment(chatId)}/reads`, tokens: ["agent", "guest"], idempotent: true }, options);
+}
+
+/**
  * Tell who the presented token's bearer is.
  *
  * Read from the token's claims alone: an agent's id, name and role, or a

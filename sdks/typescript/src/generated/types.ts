@@ -99,6 +99,11 @@ export interface Chat {
   subject: string | null;
   /** The agent who has it, or `null` while open. */
   assigned_agent_id: string | null;
+  /**
+   * That agent's display name, or `null` while open; what a visitor
+   * sees of who answers them.
+   */
+  assigned_agent_name: string | null;
   /** When it was started. */
   created_at: string;
   /** When it last changed (a message, an assignment, the close). */
@@ -126,6 +131,15 @@ export interface ChatPage {
   chats: Chat[];
   /** Pass as `cursor` for the next page; `null` on the last page. */
   next_cursor: string | null;
+}
+
+/** `GET /v1/chats/{chat_id}/reads` response. */
+export interface ChatReads {
+  /**
+   * Every stored read position of the chat, guest and agents, the
+   * least recently moved first; a party that never read has none.
+   */
+  reads: ReadPosition[];
 }
 
 /** Where a chat is in its life. */
@@ -444,6 +458,13 @@ export interface MessagePage {
   has_more: boolean;
 }
 
+/** A party of a chat, by kind and id. */
+export interface Party {
+  type: PartyType;
+  /** The agent id, or the visitor id of the chat's guest. */
+  id: string;
+}
+
 /** Which side of a chat a party is on. */
 export type PartyType =
   | "agent"
@@ -460,6 +481,16 @@ export interface Principal {
   type: PartyType;
   /** Agent id, or visitor id for a guest. */
   id: string;
+}
+
+/** One party's stored read position in a chat. */
+export interface ReadPosition {
+  /** Who read. */
+  author: Party;
+  /** Every message up to this `seq` has been read. */
+  seq: number;
+  /** When the position last moved. */
+  updated_at: string;
 }
 
 /** `POST /v1/auth/refresh` body. */
@@ -555,7 +586,7 @@ export interface ServerHello {
   heartbeat_interval_ms: number;
   /**
    * When the connection's token expires; `token_expiring` comes a
-   * minute before.
+   * minute before (halfway through a token's life when that is later).
    */
   token_expires_at: string;
   /** What this connection may send. */

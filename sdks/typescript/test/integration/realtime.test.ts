@@ -72,8 +72,8 @@ test("a resume past the server's replay cap is paged over REST, in order, once",
 test("token_expiring is answered on the live socket, without reconnecting", async () => {
   const admin = await adminSession();
   let minted = 0;
-  // 62 s tokens: the server warns a minute before expiry, so at once.
-  const credential = tokenProvider("agent", () => (minted++, mintAgentToken(server.jwtSecret, admin.agent, 62)));
+  // 62 s left of tokens issued two minutes ago: the server warns a minute before expiry, so within two seconds.
+  const credential = tokenProvider("agent", () => (minted++, mintAgentToken(server.jwtSecret, admin.agent, 62, 120)));
   const rt = new RealtimeClient({ client: publicClient().withCredential(credential), WebSocket: NodeWebSocket });
   const seen = collect(rt);
   rt.connect();

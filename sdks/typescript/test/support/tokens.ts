@@ -9,7 +9,12 @@ export function fakeJwt(claims: Record<string, unknown>): string {
   return `${b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${b64url(JSON.stringify(claims))}.c2ln`;
 }
 
-export function mintAgentToken(secret: string, agent: { id: string; name: string; role: string }, lifetimeSeconds: number): string {
+export function mintAgentToken(
+  secret: string,
+  agent: { id: string; name: string; role: string },
+  lifetimeSeconds: number,
+  issuedSecondsAgo = 0,
+): string {
   const now = Math.floor(Date.now() / 1000);
   const header = b64url(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "byrd-1" }));
   const claims = b64url(
@@ -20,7 +25,7 @@ export function mintAgentToken(secret: string, agent: { id: string; name: string
       sub: agent.id,
       role: agent.role,
       name: agent.name,
-      iat: now,
+      iat: now - issuedSecondsAgo,
       exp: now + lifetimeSeconds,
       jti: randomUUID(),
     }),

@@ -18,7 +18,11 @@ test("claims and expiry are read from a JWT, and garbage reads as nothing", () =
 test("a provider's token is reused while it has time left, and refreshed near expiry", async () => {
   let calls = 0;
   const lifetimes = [3600, 30, 3600];
-  const credential = tokenProvider("agent", () => fakeJwt({ n: ++calls, exp: inSeconds(lifetimes[calls - 1] ?? 3600) }));
+  // Each token was issued an hour before it expires: 30 s left is near the end.
+  const credential = tokenProvider("agent", () => {
+    const exp = inSeconds(lifetimes[calls++] ?? 3600);
+    return fakeJwt({ n: calls, iat: exp - 3600, exp });
+  });
   const first = await credential.token();
   assert.equal(await credential.token(), first);
   assert.equal(calls, 1);
@@ -28,6 +32,24 @@ test("a provider's token is reused while it has time left, and refreshed near ex
   const third = await credential.token();
   assert.equal(calls, 3);
   assert.notEqual(third, second);
+});
+
+test("a short-lived token is used for half its life before it counts as near expiry", async () => {
+  // A 40-second token with 40 s left is fresh (the margin shrinks to half
+  // its life); one issued an hour before with 40 s left is not.
+  let calls = 0;
+  const lives = [40, 3600];
+  const credential = tokenProvider("agent", () => {
+    const life = lives[calls++] ?? 3600;
+    return fakeJwt({ n: calls, iat: inSeconds(40 - life), exp: inSeconds(40) });
+  });
+  const short = await credential.token();
+  assert.equal(await credential.token(), short);
+  assert.equal(calls, 1);
+  await credential.refresh(short);
+  assert.equal(calls, 2);
+  await credential.token();
+  assert.equal(calls, 3, "40 s left of an hour is within the margin");
 });
 
 test("concurrent refreshes of the same stale token share one flight", async () => {

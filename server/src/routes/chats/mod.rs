@@ -7,4 +7,5 @@ pub mod get;
 pub mod list;
 pub mod messages_list;
 pub mod messages_send;
+pub mod reads_list;
 pub mod token;

@@ -81,6 +81,7 @@ fn open_chat() -> Chat {
         },
         subject: Some("Billing question".into()),
         assigned_agent_id: None,
+        assigned_agent_name: None,
         created_at: at(0),
         updated_at: at(0),
         closed_at: None,
@@ -92,6 +93,7 @@ fn chat() -> Chat {
     Chat {
         status: ChatStatus::Assigned,
         assigned_agent_id: Some(id(AGENT)),
+        assigned_agent_name: Some("Ada".into()),
         updated_at: at(5),
         last_seq: 1,
         ..open_chat()

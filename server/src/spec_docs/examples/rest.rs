@@ -11,7 +11,8 @@ use byrd_spec::chat::{
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use byrd_spec::health::{Health, HealthStatus};
 use byrd_spec::me::{AgentMe, GuestMe, Me};
-use byrd_spec::message::{MessagePage, SendMessageRequest};
+use byrd_spec::message::{MessagePage, PartyType, SendMessageRequest};
+use byrd_spec::read::{ChatReads, Party, ReadPosition};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -104,6 +105,29 @@ pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
             value(MessagePage {
                 messages: vec![message()],
                 has_more: false,
+            }),
+        )],
+        "ChatReads" => vec![(
+            "both_read",
+            value(ChatReads {
+                reads: vec![
+                    ReadPosition {
+                        author: Party {
+                            kind: PartyType::Guest,
+                            id: id(VISITOR),
+                        },
+                        seq: 1,
+                        updated_at: at(2),
+                    },
+                    ReadPosition {
+                        author: Party {
+                            kind: PartyType::Agent,
+                            id: id(AGENT),
+                        },
+                        seq: 1,
+                        updated_at: at(6),
+                    },
+                ],
             }),
         )],
         "Agent" => vec![("agent", value(agent()))],

@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
-use super::rows::{CHAT_COLUMNS, chat_from_row};
+use super::rows::{ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row};
 use super::{PostgresStore, now, store_error};
 use crate::store::{ChatFilter, Committed, NewChat, StoreError};
 
@@ -27,6 +27,7 @@ impl PostgresStore {
             },
             subject: new.subject.map(|s| s.as_str().to_owned()),
             assigned_agent_id: None,
+            assigned_agent_name: None,
             created_at: now,
             updated_at: now,
             closed_at: None,
@@ -62,11 +63,13 @@ impl PostgresStore {
     }
 
     pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row = sqlx::query(&format!(
+            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
         row.as_ref()
             .map(chat_from_row)
             .transpose()
@@ -75,7 +78,7 @@ impl PostgresStore {
 
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {CHAT_COLUMNS} FROM chats
+            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats
              WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR id < $2)
              ORDER BY id DESC LIMIT $3"
         ))
@@ -108,7 +111,7 @@ impl PostgresStore {
                     let row = sqlx::query(&format!(
                         "UPDATE chats SET status = 'assigned', assigned_agent_id = $1, updated_at = $2
                          WHERE id = $3 AND status <> 'closed'
-                         RETURNING {CHAT_COLUMNS}"
+                         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
                     ))
                     .bind(agent_id)
                     .bind(now())
@@ -132,7 +135,7 @@ impl PostgresStore {
                     let row = sqlx::query(&format!(
                         "UPDATE chats SET status = 'closed', updated_at = $1, closed_at = $1
                          WHERE id = $2 AND status <> 'closed'
-                         RETURNING {CHAT_COLUMNS}"
+                         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
                     ))
                     .bind(now())
                     .bind(chat_id)

@@ -1,10 +1,11 @@
 //! Messages and read markers.
 
 use byrd_spec::message::{Message, PartyType};
+use byrd_spec::read::{Party, ReadPosition};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::rows::{MESSAGE_COLUMNS, message_from_row};
+use super::rows::{MESSAGE_COLUMNS, message_from_row, party_from_str};
 use super::{PostgresStore, now, store_error};
 use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
 
@@ -75,6 +76,31 @@ impl PostgresStore {
             .map_err(store_error)?;
         rows.iter()
             .map(|row| Ok((row.try_get("id")?, row.try_get("last_seq")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(store_error)
+    }
+
+    /// Every stored read position of the chat, least recently moved first.
+    pub async fn read_positions(&self, chat_id: Uuid) -> Result<Vec<ReadPosition>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT reader_type, reader_id, seq, updated_at FROM read_markers
+             WHERE chat_id = $1 ORDER BY updated_at, reader_type, reader_id",
+        )
+        .bind(chat_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReadPosition {
+                    author: Party {
+                        kind: party_from_str(row.try_get("reader_type")?)?,
+                        id: row.try_get("reader_id")?,
+                    },
+                    seq: row.try_get("seq")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(store_error)
     }

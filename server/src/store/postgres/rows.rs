@@ -11,6 +11,11 @@ pub const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
 pub const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, subject, \
                                 assigned_agent_id, created_at, updated_at, closed_at, last_seq";
 
+/// The name of a chat's agent, read with it: a scalar subquery rather
+/// than a join, so that `RETURNING` can carry it too.
+pub const ASSIGNED_AGENT_NAME: &str =
+    "(SELECT name FROM agents WHERE agents.id = chats.assigned_agent_id) AS assigned_agent_name";
+
 pub const MESSAGE_COLUMNS: &str =
     "id, chat_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at";
 
@@ -52,6 +57,7 @@ pub fn chat_from_row(row: &PgRow) -> Result<Chat, sqlx::Error> {
         },
         subject: row.try_get("subject")?,
         assigned_agent_id: row.try_get("assigned_agent_id")?,
+        assigned_agent_name: row.try_get("assigned_agent_name")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         closed_at: row.try_get("closed_at")?,
