@@ -25,15 +25,24 @@ impl WriteLock {
         let url = app.state.settings.database_url.expose_secret();
         if on_postgres() {
             let mut connection = PgConnection::connect(url).await.unwrap();
-            connection.execute("BEGIN").await.unwrap();
-            connection
-                .execute(
-                    "LOCK TABLE chats, messages, sessions, refresh_tokens, revoked_tokens
-                     IN EXCLUSIVE MODE",
-                )
-                .await
-                .unwrap();
-            return WriteLock::Postgres(connection);
+            // NOWAIT, and again until every table is had at once: waiting
+            // for one table while holding another can deadlock with a write
+            // the server is finishing, and PostgreSQL would then abort one.
+            for _ in 0..250 {
+                connection.execute("BEGIN").await.unwrap();
+                let locked = connection
+                    .execute(
+                        "LOCK TABLE chats, messages, sessions, refresh_tokens, revoked_tokens
+                         IN EXCLUSIVE MODE NOWAIT",
+                    )
+                    .await;
+                if locked.is_ok() {
+                    return WriteLock::Postgres(connection);
+                }
+                connection.execute("ROLLBACK").await.unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the tables stayed busy for 5 s");
         }
         let mut connection = SqliteConnection::connect(url).await.unwrap();
         connection.execute("BEGIN IMMEDIATE").await.unwrap();
