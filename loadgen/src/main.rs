@@ -14,6 +14,7 @@
 //! It prints numbers and asserts nothing.
 
 mod idle;
+mod pacer;
 mod proc_stats;
 mod rest;
 mod tally;

@@ -3,10 +3,14 @@
 //! `chats` chats, each with one guest socket; `agents` agent sockets, each
 //! subscribed to an equal share of the chats. At each offered rate, the
 //! guests together send that many messages a second, message `n` at
-//! exactly `start + n / rate` whether or not earlier ones were answered.
-//! The agents' sockets time each delivery from that intended moment; the
-//! guests' sockets time each `ack` the same way. Rates are counted from
-//! arrival times inside the measurement window, after a warm-up.
+//! exactly `start + n / rate` whether or not earlier ones were answered
+//! (the pacer's thread keeps that schedule, see `pacer`). The agents'
+//! sockets time each delivery from that intended moment; the guests'
+//! sockets time each `ack` the same way. Rates are counted from arrival
+//! times inside the measurement window, after a warm-up. Each step also
+//! reports how late the load generator itself wrote its frames (send lag)
+//! and how late its pacer woke from its sleeps (wake delay): the part of
+//! the latency that is this machine's, not the server's.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,9 +19,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt, TryStreamExt, stream};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::ThroughputArgs;
+use crate::pacer::{self, Schedule};
 use crate::proc_stats::{self, ProcSample};
 use crate::rest::{GuestChat, Rest};
 use crate::tally::{self, BUCKET, SharedTally, Tag};
@@ -45,6 +51,8 @@ struct StepResult {
     delivered_rate: f64,
     latency: hdrhistogram::Histogram<u64>,
     ack_p99_us: u64,
+    send_lag: hdrhistogram::Histogram<u64>,
+    oversleep: hdrhistogram::Histogram<u64>,
     unacked: u64,
     undelivered: u64,
     server_cpu: Option<f64>,
@@ -173,25 +181,28 @@ async fn run_step(
     let start = clock.epoch + BUCKET * first_bucket;
     let window_start = start + Duration::from_secs(args.warmup);
     let window_end = window_start + Duration::from_secs(args.duration);
-    let count = guests.len();
+    let schedule = Schedule {
+        start,
+        end: window_end,
+        rate: f64::from(rate.max(1)),
+    };
+    let mut turns = Vec::with_capacity(guests.len());
     let senders: Vec<_> = guests
         .into_iter()
-        .enumerate()
-        .map(|(g, (sink, chat_id))| {
+        .map(|(sink, chat_id)| {
+            let (turn, numbers) = tokio::sync::mpsc::unbounded_channel();
+            turns.push(turn);
             let plan = SendPlan {
-                guest: g as u64,
-                guests: count as u64,
-                rate: f64::from(rate.max(1)),
-                start,
+                schedule,
                 window_start,
-                window_end,
                 epoch: clock.epoch,
                 step,
             };
             let body = body.to_owned();
-            tokio::spawn(async move { send_step(sink, chat_id, body, plan).await })
+            tokio::spawn(async move { send_step(sink, chat_id, body, plan, numbers).await })
         })
         .collect();
+    let pacer = pacer::start(schedule, Turns(turns));
 
     tokio::time::sleep_until(window_start.into()).await;
     let server_before = target.pid.and_then(|pid| proc_stats::sample(Some(pid)));
@@ -201,10 +212,19 @@ async fn run_step(
     let loadgen_after = proc_stats::sample(None).unwrap_or_default();
     let window = window_end - window_start;
 
+    // The pacer's end closes the guests' turns, which ends their tasks.
+    let mut oversleep = tally::new_histogram();
+    if let Ok(pacer) = pacer
+        && let Ok(Ok(slept)) = tokio::task::spawn_blocking(move || pacer.join()).await
+    {
+        oversleep = slept;
+    }
     let mut returned = Vec::new();
     let (mut sent, mut sent_measured) = (0u64, 0u64);
+    let mut send_lag = tally::new_histogram();
     for sender in senders {
         if let Ok(outcome) = sender.await {
+            let _ = send_lag.add(&outcome.send_lag);
             sent += outcome.sent;
             sent_measured += outcome.measured;
             if let Some(sink) = outcome.sink {
@@ -238,6 +258,8 @@ async fn run_step(
         acked_rate: acked.window_arrivals as f64 / secs,
         delivered_rate: delivered.window_arrivals as f64 / secs,
         ack_p99_us: acked.latency.value_at_quantile(0.99),
+        send_lag,
+        oversleep,
         unacked: sent.saturating_sub(acked.step_arrivals),
         undelivered: sent_measured.saturating_sub(delivered.latency.len()),
         latency: delivered.latency,
@@ -249,15 +271,23 @@ async fn run_step(
     (result, returned)
 }
 
-/// When one guest sends in a step.
+/// The guests' turns: message `n` is handed to guest `n % guests`, whose
+/// task writes it at once.
+struct Turns(Vec<UnboundedSender<u64>>);
+
+impl pacer::Sender for Turns {
+    fn send(&mut self, n: u64, _due: Instant) {
+        let guest = (n % self.0.len() as u64) as usize;
+        // A guest whose socket failed has stopped listening.
+        let _ = self.0[guest].send(n);
+    }
+}
+
+/// When one guest's messages are due and counted.
 #[derive(Clone, Copy)]
 struct SendPlan {
-    guest: u64,
-    guests: u64,
-    rate: f64,
-    start: Instant,
+    schedule: Schedule,
     window_start: Instant,
-    window_end: Instant,
     epoch: Instant,
     step: u32,
 }
@@ -267,19 +297,24 @@ struct SendOutcome {
     sink: Option<(Sink, String)>,
     sent: u64,
     measured: u64,
+    /// How late this guest's measured frames were written, microseconds
+    /// after their intended send time: the load generator's own error.
+    send_lag: hdrhistogram::Histogram<u64>,
 }
 
-/// Sends this guest's share: message `n = k * guests + guest` at
-/// `start + n / rate`, late or not.
-async fn send_step(mut sink: Sink, chat_id: String, body: String, plan: SendPlan) -> SendOutcome {
+/// Sends this guest's share: each message number the pacer hands it, at
+/// once, late or not.
+async fn send_step(
+    mut sink: Sink,
+    chat_id: String,
+    body: String,
+    plan: SendPlan,
+    mut numbers: UnboundedReceiver<u64>,
+) -> SendOutcome {
     let (mut sent, mut measured) = (0, 0);
-    for k in 0u64.. {
-        let n = k * plan.guests + plan.guest;
-        let at = plan.start + Duration::from_secs_f64(n as f64 / plan.rate);
-        if at >= plan.window_end {
-            break;
-        }
-        tokio::time::sleep_until(at.into()).await;
+    let mut send_lag = tally::new_histogram();
+    while let Some(n) = numbers.recv().await {
+        let at = plan.schedule.due(n);
         let tag = Tag {
             step: plan.step,
             intended_us: (at - plan.epoch).as_micros() as u64,
@@ -294,15 +329,21 @@ async fn send_step(mut sink: Sink, chat_id: String, body: String, plan: SendPlan
                 sink: None,
                 sent,
                 measured,
+                send_lag,
             };
         }
         sent += 1;
-        measured += u64::from(tag.measured);
+        if tag.measured {
+            measured += 1;
+            let lag = Instant::now().saturating_duration_since(at).as_micros() as u64;
+            send_lag.saturating_record(lag.max(1));
+        }
     }
     SendOutcome {
         sink: Some((sink, chat_id)),
         sent,
         measured,
+        send_lag,
     }
 }
 
@@ -361,7 +402,7 @@ fn ms(us: u64) -> f64 {
 fn print_step(r: &StepResult) {
     let l = &r.latency;
     println!(
-        "offered {:>6}/s  sent {:>8.0}/s  acked {:>8.0}/s  delivered {:>8.0}/s  latency p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms  (ack p99 {:.2} ms)  unacked {}  undelivered {}  server CPU {}  RSS {}  load generator CPU {:.0}%{}",
+        "offered {:>6}/s  sent {:>8.0}/s  acked {:>8.0}/s  delivered {:>8.0}/s  latency p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms  (ack p99 {:.2} ms)  send lag p50 {:.2} ms p99 {:.2} ms  wake delay p99 {:.2} ms p99.9 {:.2} ms  unacked {}  undelivered {}  server CPU {}  RSS {}  load generator CPU {:.0}%{}",
         r.offered,
         r.sent_rate,
         r.acked_rate,
@@ -372,6 +413,10 @@ fn print_step(r: &StepResult) {
         ms(l.value_at_quantile(0.999)),
         ms(l.max()),
         ms(r.ack_p99_us),
+        ms(r.send_lag.value_at_quantile(0.5)),
+        ms(r.send_lag.value_at_quantile(0.99)),
+        ms(r.oversleep.value_at_quantile(0.99)),
+        ms(r.oversleep.value_at_quantile(0.999)),
         r.unacked,
         r.undelivered,
         r.server_cpu.map_or("n/a".into(), |c| format!("{c:.0}%")),
@@ -393,13 +438,13 @@ fn print_table(args: &ThroughputArgs, results: &[StepResult]) {
         args.chats, args.agents, args.duration, args.warmup
     );
     println!(
-        "| offered/s | sent/s | acked/s | delivered/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | unacked | server CPU | server RSS |"
+        "| offered/s | sent/s | acked/s | delivered/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | unacked | server CPU | server RSS | send lag p99 ms | wake delay p99 ms |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in results {
         let l = &r.latency;
         println!(
-            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {:.2} | {:.2} |",
             r.offered,
             r.sent_rate,
             r.acked_rate,
@@ -413,6 +458,8 @@ fn print_table(args: &ThroughputArgs, results: &[StepResult]) {
             r.server_cpu.map_or("n/a".into(), |c| format!("{c:.0}%")),
             r.server_rss_kib
                 .map_or("n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
+            ms(r.send_lag.value_at_quantile(0.99)),
+            ms(r.oversleep.value_at_quantile(0.99)),
         );
     }
 }
