@@ -181,11 +181,7 @@ async fn run_step(
     let start = clock.epoch + BUCKET * first_bucket;
     let window_start = start + Duration::from_secs(args.warmup);
     let window_end = window_start + Duration::from_secs(args.duration);
-    let schedule = Schedule {
-        start,
-        end: window_end,
-        rate: f64::from(rate.max(1)),
-    };
+    let schedule = Schedule::new(start, window_end, f64::from(rate.max(1)));
     let mut turns = Vec::with_capacity(guests.len());
     let senders: Vec<_> = guests
         .into_iter()
