@@ -173,6 +173,13 @@ impl Driver {
             match outcome {
                 Ok((socket, hello)) => return Ok((socket, hello, token)),
                 Err(OpenError::Failed(error)) => return Err(Opened::Retry(error)),
+                Err(OpenError::Untrusted(error)) => {
+                    return Err(Opened::Final(Final {
+                        code: None,
+                        reason: "the server's certificate is not trusted".into(),
+                        error: Some(error),
+                    }));
+                }
                 Err(OpenError::Refused { status, api }) => {
                     let code = api.as_ref().map(|api| api.code.clone());
                     match (status, code) {

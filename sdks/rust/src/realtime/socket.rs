@@ -19,6 +19,9 @@ pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub(crate) enum OpenError {
     /// The server answered the handshake with an error status.
     Refused { status: u16, api: Option<ApiError> },
+    /// The server's certificate was refused, or its name is not one a
+    /// certificate can vouch for: every retry would meet the same.
+    Untrusted(Error),
     /// Anything else: network, timeout, no `hello`.
     Failed(Error),
 }
@@ -77,6 +80,12 @@ pub(crate) async fn open(
                     });
                 return Err(OpenError::Refused { status, api });
             }
+            Err(error) if is_untrusted(&error) => {
+                return Err(OpenError::Untrusted(Error::transport(
+                    "the server's TLS certificate is not trusted",
+                    error,
+                )));
+            }
             Err(error) => {
                 return Err(OpenError::Failed(Error::transport(
                     "the WebSocket did not open",
@@ -125,6 +134,25 @@ pub(crate) async fn open(
                 source: None,
             }))
         })
+}
+
+/// A TLS failure that retrying cannot mend: the certificate was refused
+/// (unknown issuer, wrong name, expired...), or the host is no name a
+/// certificate can be checked against. rustls reports the first kind
+/// inside the I/O error of the handshake.
+fn is_untrusted(error: &tungstenite::Error) -> bool {
+    let rustls = match error {
+        tungstenite::Error::Tls(tungstenite::error::TlsError::InvalidDnsName) => return true,
+        tungstenite::Error::Tls(tungstenite::error::TlsError::Rustls(rustls)) => Some(&**rustls),
+        tungstenite::Error::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    matches!(
+        rustls,
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+    )
 }
 
 #[cfg(test)]

@@ -25,7 +25,8 @@ pub enum ConnectionState {
         delay: Duration,
     },
     /// Final: closed by the application, by the server with a code whose
-    /// action is `stop`, or because the credentials were refused.
+    /// action is `stop`, because the credentials were refused, or because
+    /// the server's TLS certificate is not trusted.
     Closed {
         /// The close code: the server's, or `1000` when the application
         /// closed.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use byrd_sdk::realtime::{ConnectionState, Event};
 use byrd_sdk::{Client, Error};
 use rcgen::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
@@ -11,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::helpers::{next_message, quick_options, spawn_app, visitor};
+use crate::helpers::{next_matching, next_message, quick_options, spawn_app, visitor};
 
 /// Terminates TLS on a free loopback port and forwards the plain bytes to
 /// the server.
@@ -117,11 +118,55 @@ async fn an_unknown_certificate_is_refused() {
         .await
         .expect_err("the certificate is not trusted");
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
-    let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+    let chain = error_chain(&error);
+    assert!(chain.contains("certificate"), "{chain}");
+}
+
+/// Each retry would meet the same certificate: the realtime client stops
+/// with the reason instead of reconnecting forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_realtime_client_stops_at_an_untrusted_certificate() {
+    let app = spawn_app().await;
+    let front = TlsFront::start(app.port).await;
+    let (guest, chat) = front
+        .trusting_client()
+        .start_guest(&visitor("Sam"))
+        .await
+        .expect("the chat starts over https");
+    let token = guest.token().await.expect("the guest has a token");
+
+    // The same session from a client that trusts only the built-in roots.
+    let untrusting = Client::new(&front.address)
+        .unwrap()
+        .resume_guest(&token)
+        .expect("the token is a guest's");
+    let (realtime, mut events) = untrusting.connect_realtime(quick_options()).unwrap();
+    let mut attempts = 0;
+    let error = next_matching(&mut events, |event| match event {
+        Event::State(ConnectionState::Connecting { .. }) => {
+            attempts += 1;
+            None
+        }
+        Event::State(ConnectionState::Closed { error, .. }) => Some(error),
+        _ => None,
+    })
+    .await
+    .expect("a final error, not a close by the application");
+    assert_eq!(attempts, 1, "it tried again");
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(error_chain(&error).contains("certificate"), "{error:?}");
+
+    let send = realtime.send(chat.id, "never sent").await;
+    assert!(matches!(send, Err(Error::Transport { .. })), "{send:?}");
+}
+
+/// Every message in `error`'s chain of sources, lowercased.
+fn error_chain(error: &Error) -> String {
+    std::iter::successors(Some(error as &dyn std::error::Error), |e| e.source())
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
-        .join(": ");
-    assert!(chain.to_lowercase().contains("certificate"), "{chain}");
+        .join(": ")
+        .to_lowercase()
 }
 
 #[test]
