@@ -1,4 +1,4 @@
-//! Sends on time: one thread keeps a step's schedule and does the sending.
+//! Sends on time: one thread keeps a step's schedule.
 //!
 //! Tokio's timers fire on a one-millisecond wheel, so a task that sleeps
 //! until a send time wakes up to a millisecond or two late, and that
@@ -6,8 +6,8 @@
 //! median, 3 ms at p99). Instead one OS thread sleeps to each send time on
 //! the kernel's high-resolution timer and hands each message, as it falls
 //! due, to whoever sends it. Waking for every message costs CPU at high
-//! rates (at 25,000 a second, a fifth of a core taken from the server
-//! being measured), so above [`BATCHED_ABOVE`] a second the thread wakes
+//! rates (at 25,000 a second, about a tenth of a core taken from the
+//! server being measured), so above [`BATCHED_ABOVE`] a second the thread wakes
 //! at most every [`QUANTUM`] and hands over everything due by then: at
 //! most that much late, where the timer wheel was up to four times as
 //! late.
