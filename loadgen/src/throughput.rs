@@ -199,6 +199,10 @@ async fn run_step(
         })
         .collect();
     let pacer = pacer::start(schedule, Turns(turns));
+    if let Err(error) = &pacer {
+        // Its turns are dropped with it: this step sends nothing.
+        eprintln!("byrd-loadgen: cannot start the pacer thread: {error}");
+    }
 
     tokio::time::sleep_until(window_start.into()).await;
     let server_before = target.pid.and_then(|pid| proc_stats::sample(Some(pid)));
