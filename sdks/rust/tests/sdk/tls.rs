@@ -69,6 +69,15 @@ impl TlsFront {
         }
     }
 
+    /// A guest's chat, started over https by a client that trusts this
+    /// front's certificate.
+    async fn start_trusted_guest(&self) -> (Client, byrd_sdk::types::Chat) {
+        self.trusting_client()
+            .start_guest(&visitor("Sam"))
+            .await
+            .expect("the chat starts over https")
+    }
+
     /// A client that trusts this front's certificate.
     fn trusting_client(&self) -> Client {
         Client::builder(&self.address)
@@ -83,11 +92,7 @@ async fn a_private_root_is_trusted_by_rest_and_the_websocket() {
     let app = spawn_app().await;
     let front = TlsFront::start(app.port).await;
 
-    let (guest, chat) = front
-        .trusting_client()
-        .start_guest(&visitor("Sam"))
-        .await
-        .expect("the chat starts over https");
+    let (guest, chat) = front.start_trusted_guest().await;
     let agent = front
         .trusting_client()
         .login_agent(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
@@ -128,11 +133,7 @@ async fn an_unknown_certificate_is_refused() {
 async fn the_realtime_client_stops_at_an_untrusted_certificate() {
     let app = spawn_app().await;
     let front = TlsFront::start(app.port).await;
-    let (guest, chat) = front
-        .trusting_client()
-        .start_guest(&visitor("Sam"))
-        .await
-        .expect("the chat starts over https");
+    let (guest, chat) = front.start_trusted_guest().await;
     let token = guest.token().await.expect("the guest has a token");
 
     // The same session from a client that trusts only the built-in roots.
