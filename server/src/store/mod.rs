@@ -23,6 +23,7 @@ mod checkpoint;
 mod faults;
 mod messages;
 pub mod postgres;
+mod rotation;
 mod rows;
 mod sessions;
 mod writer;

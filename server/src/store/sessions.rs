@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
+use super::rotation::{self, Presented, Step};
 use super::rows::{Columns, time_text};
-use super::{Committed, SqliteStore, StoreError};
+use super::{SqliteStore, StoreError};
 
 /// A refresh token to store in place of the one presented.
 #[derive(Debug, Clone)]
@@ -92,13 +93,7 @@ impl SqliteStore {
         self.writer
             .run(
                 move |connection| rotate(connection, presented, successor, grace),
-                |outcome| match outcome {
-                    RefreshOutcome::Reused { session_id } => vec![Committed::Revoked {
-                        jti: None,
-                        session: Some(*session_id),
-                    }],
-                    _ => Vec::new(),
-                },
+                rotation::announced,
             )
             .await
     }
@@ -126,12 +121,7 @@ impl SqliteStore {
                     }
                     Ok(())
                 },
-                move |_| {
-                    vec![Committed::Revoked {
-                        jti: Some(announced),
-                        session,
-                    }]
-                },
+                move |_| rotation::logged_out(announced, session),
             )
             .await
     }
@@ -195,17 +185,6 @@ fn revoke_session(connection: &Connection, session: Uuid) -> Result<(), StoreErr
     Ok(())
 }
 
-/// What the presented refresh token's row says.
-struct Presented {
-    session_id: Uuid,
-    agent_id: Uuid,
-    expires_at: DateTime<Utc>,
-    used_at: Option<DateTime<Utc>>,
-    revoked: bool,
-    successor_hash: Option<Vec<u8>>,
-    successor_sealed: Option<Vec<u8>>,
-}
-
 fn rotate(
     connection: &Connection,
     presented: [u8; 32],
@@ -234,36 +213,28 @@ fn rotate(
     };
     drop(rows);
     drop(statement);
-    let (session_id, agent_id) = (token.session_id, token.agent_id);
 
-    if token.revoked {
-        return Ok(RefreshOutcome::Revoked);
-    }
-    if let Some(used_at) = token.used_at {
-        let within_grace = (now - used_at).to_std().is_ok_and(|since| since <= grace);
-        if within_grace
-            && let (Some(hash), Some(sealed)) = (token.successor_hash, token.successor_sealed)
-        {
-            let successor_used: Option<Option<String>> = connection
-                .prepare_cached("SELECT used_at FROM refresh_tokens WHERE token_hash = ?1")?
-                .query_row([&hash], |row| row.get(0))
-                .optional()?;
-            if matches!(successor_used, Some(None)) {
-                return Ok(RefreshOutcome::Replayed {
-                    agent_id,
-                    session_id,
-                    sealed_successor: sealed,
-                });
-            }
+    let step = rotation::decide(&token, now, grace);
+    if let Step::ReplayIfSuccessorUnused {
+        successor_hash,
+        sealed_successor,
+    } = &step
+    {
+        let successor_used: Option<Option<String>> = connection
+            .prepare_cached("SELECT used_at FROM refresh_tokens WHERE token_hash = ?1")?
+            .query_row([successor_hash], |row| row.get(0))
+            .optional()?;
+        if matches!(successor_used, Some(None)) {
+            return Ok(token.replayed(sealed_successor.clone()));
         }
-        // Someone holds a copy of a token that was already traded in:
-        // either the legitimate client or an attacker. End the session for
-        // both (OAuth 2.0 Security BCP, refresh token rotation).
-        revoke_session(connection, session_id)?;
-        return Ok(RefreshOutcome::Reused { session_id });
     }
-    if token.expires_at <= now {
-        return Ok(RefreshOutcome::Expired);
+    match step {
+        Step::Answer(outcome) => return Ok(outcome),
+        Step::ReplayIfSuccessorUnused { .. } | Step::EndSession => {
+            revoke_session(connection, token.session_id)?;
+            return Ok(token.reused());
+        }
+        Step::Rotate => {}
     }
     let now = time_text(&now);
     connection
@@ -283,12 +254,9 @@ fn rotate(
         )?
         .execute(params![
             &successor.hash[..],
-            session_id.as_bytes(),
+            token.session_id.as_bytes(),
             now,
             time_text(&successor.expires_at),
         ])?;
-    Ok(RefreshOutcome::Rotated {
-        agent_id,
-        session_id,
-    })
+    Ok(token.rotated())
 }

@@ -11,7 +11,8 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::{PostgresStore, now, store_error};
-use crate::store::{Committed, RefreshOutcome, StoreError, Successor};
+use crate::store::rotation::{self, Presented, Step};
+use crate::store::{RefreshOutcome, StoreError, Successor};
 
 /// Revocations committed in some span of time.
 #[derive(Debug, Default)]
@@ -76,13 +77,7 @@ impl PostgresStore {
     ) -> Result<RefreshOutcome, StoreError> {
         self.write(
             move |transaction| Box::pin(rotate(transaction, presented, successor, grace)),
-            |outcome| match outcome {
-                RefreshOutcome::Reused { session_id } => vec![Committed::Revoked {
-                    jti: None,
-                    session: Some(*session_id),
-                }],
-                _ => Vec::new(),
-            },
+            rotation::announced,
         )
         .await
     }
@@ -115,12 +110,7 @@ impl PostgresStore {
                     Ok(())
                 })
             },
-            move |_| {
-                vec![Committed::Revoked {
-                    jti: Some(announced),
-                    session,
-                }]
-            },
+            move |_| rotation::logged_out(announced, session),
         )
         .await
     }
@@ -250,46 +240,43 @@ async fn rotate(
         return Ok(RefreshOutcome::Unknown);
     };
     let read = |row: &sqlx::postgres::PgRow| -> Result<_, sqlx::Error> {
-        Ok((
-            row.try_get::<Uuid, _>("session_id")?,
-            row.try_get::<Uuid, _>("agent_id")?,
-            row.try_get::<DateTime<Utc>, _>("expires_at")?,
-            row.try_get::<Option<DateTime<Utc>>, _>("used_at")?,
-            row.try_get::<Option<DateTime<Utc>>, _>("revoked_at")?,
-            row.try_get::<Option<Vec<u8>>, _>("successor_hash")?,
-            row.try_get::<Option<Vec<u8>>, _>("successor_sealed")?,
-        ))
+        Ok(Presented {
+            session_id: row.try_get("session_id")?,
+            agent_id: row.try_get("agent_id")?,
+            expires_at: row.try_get("expires_at")?,
+            used_at: row.try_get("used_at")?,
+            revoked: row
+                .try_get::<Option<DateTime<Utc>>, _>("revoked_at")?
+                .is_some(),
+            successor_hash: row.try_get("successor_hash")?,
+            successor_sealed: row.try_get("successor_sealed")?,
+        })
     };
-    let (session_id, agent_id, expires_at, used_at, revoked_at, successor_hash, sealed) =
-        read(&row).map_err(store_error)?;
+    let token = read(&row).map_err(store_error)?;
 
-    if revoked_at.is_some() {
-        return Ok(RefreshOutcome::Revoked);
-    }
-    if let Some(used_at) = used_at {
-        let within_grace = (now - used_at).to_std().is_ok_and(|since| since <= grace);
-        if within_grace && let (Some(hash), Some(sealed)) = (successor_hash, sealed) {
-            let successor_used: Option<Option<DateTime<Utc>>> =
-                sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
-                    .bind(&hash)
-                    .fetch_optional(&mut *connection)
-                    .await
-                    .map_err(store_error)?;
-            if matches!(successor_used, Some(None)) {
-                return Ok(RefreshOutcome::Replayed {
-                    agent_id,
-                    session_id,
-                    sealed_successor: sealed,
-                });
-            }
+    let step = rotation::decide(&token, now, grace);
+    if let Step::ReplayIfSuccessorUnused {
+        successor_hash,
+        sealed_successor,
+    } = &step
+    {
+        let successor_used: Option<Option<DateTime<Utc>>> =
+            sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(successor_hash)
+                .fetch_optional(&mut *connection)
+                .await
+                .map_err(store_error)?;
+        if matches!(successor_used, Some(None)) {
+            return Ok(token.replayed(sealed_successor.clone()));
         }
-        // A copy of a token already traded in: end the session for
-        // whoever holds it (OAuth 2.0 Security BCP, refresh token rotation).
-        revoke_session(connection, session_id).await?;
-        return Ok(RefreshOutcome::Reused { session_id });
     }
-    if expires_at <= now {
-        return Ok(RefreshOutcome::Expired);
+    match step {
+        Step::Answer(outcome) => return Ok(outcome),
+        Step::ReplayIfSuccessorUnused { .. } | Step::EndSession => {
+            revoke_session(connection, token.session_id).await?;
+            return Ok(token.reused());
+        }
+        Step::Rotate => {}
     }
     sqlx::query(
         "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3
@@ -307,14 +294,11 @@ async fn rotate(
          VALUES ($1, $2, $3, $4)",
     )
     .bind(&successor.hash[..])
-    .bind(session_id)
+    .bind(token.session_id)
     .bind(now)
     .bind(successor.expires_at)
     .execute(&mut *connection)
     .await
     .map_err(store_error)?;
-    Ok(RefreshOutcome::Rotated {
-        agent_id,
-        session_id,
-    })
+    Ok(token.rotated())
 }
