@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{Committed, RefreshOutcome};
 
 /// What the presented refresh token's row says.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct Presented {
     pub session_id: Uuid,
     pub agent_id: Uuid,
@@ -223,10 +223,23 @@ mod tests {
     }
 
     #[test]
-    fn only_a_reuse_is_announced() {
+    fn only_a_reuse_is_announced_and_it_ends_the_session() {
         let session_id = Uuid::from_u128(3);
-        assert_eq!(announced(&RefreshOutcome::Reused { session_id }).len(), 1);
+        assert!(matches!(
+            announced(&RefreshOutcome::Reused { session_id }).as_slice(),
+            [Committed::Revoked { jti: None, session: Some(ended) }] if *ended == session_id
+        ));
         assert!(announced(&RefreshOutcome::Expired).is_empty());
         assert!(announced(&fresh(Utc::now()).rotated()).is_empty());
+    }
+
+    #[test]
+    fn a_logout_announces_its_token_and_its_session() {
+        let session = Some(Uuid::from_u128(4));
+        assert!(matches!(
+            logged_out("jti-1".to_owned(), session).as_slice(),
+            [Committed::Revoked { jti: Some(jti), session: ended }]
+                if jti == "jti-1" && *ended == session
+        ));
     }
 }
