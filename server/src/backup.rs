@@ -1,25 +1,21 @@
 //! `byrd backup`: a consistent copy of a SQLite deployment, taken while
 //! the server runs.
 //!
-//! Copying `byrd.db` with `cp` while Byrd writes can capture a file that
-//! does not match its WAL, and a copy without the WAL loses the newest
-//! commits. Instead the database is written out with `VACUUM INTO`, which
-//! reads one snapshot inside a read transaction (the writer carries on
-//! beside it) and writes a compact, self-contained file. The generated JWT
-//! key is copied along, so tokens issued before the backup are still
-//! honoured by a server restored from it. The copy is checked with SQLite's
-//! integrity check before it is reported done.
+//! The database is copied by the SQLite store (`store::sqlite::backup`:
+//! one snapshot, written out and checked while the writer carries on).
+//! This command picks the new folder, refuses PostgreSQL deployments, which
+//! have their own tools, and copies the generated JWT key along, so tokens
+//! issued before the backup are still honoured by a server restored from
+//! it. A backup that fails half-way is removed.
 
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use anyhow::{Context, bail, ensure};
-use rusqlite::{Connection, OpenFlags};
-use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::data_dir::JWT_SECRET_FILE;
+use crate::store::sqlite;
 
 /// The database file's name in a backup folder, as in a data folder.
 pub const DATABASE_FILE: &str = "byrd.db";
@@ -45,12 +41,12 @@ pub fn run(database_url: &str, data_dir: &Path, to: &Path) -> anyhow::Result<Bac
     );
     create_folder(to)?;
     let target = to.join(DATABASE_FILE);
-    let result = copy_database(&source, &target).and_then(|counts| {
+    let result = sqlite::write_snapshot(&source, &target).and_then(|snapshot| {
         let jwt_key = copy_jwt_key(data_dir, to)?;
         Ok(Backup {
             folder: to.to_owned(),
-            chats: counts.0,
-            messages: counts.1,
+            chats: snapshot.chats,
+            messages: snapshot.messages,
             jwt_key,
         })
     });
@@ -69,13 +65,8 @@ fn sqlite_path(database_url: &str) -> anyhow::Result<PathBuf> {
              provider's snapshots, and keep BYRD_JWT_SECRET with it"
         );
     }
-    ensure!(
-        database_url.starts_with("sqlite:"),
-        "unsupported database URL scheme; `byrd backup` copies sqlite: databases"
-    );
-    let options = SqliteConnectOptions::from_str(database_url).context("invalid SQLite URL")?;
     // An in-memory database names no file, which `run` finds missing.
-    Ok(options.get_filename().to_owned())
+    sqlite::database_file(database_url)
 }
 
 /// Creates `to`, owner-only; refuses one that exists, so that no earlier
@@ -91,47 +82,6 @@ fn create_folder(to: &Path) -> anyhow::Result<()> {
         .mode(0o700)
         .create(to)
         .with_context(|| format!("cannot create {}", to.display()))
-}
-
-/// Writes one snapshot of `source` to `target` and checks it; answers the
-/// copy's chat and message counts.
-fn copy_database(source: &Path, target: &Path) -> anyhow::Result<(i64, i64)> {
-    // Read-write without create: a WAL database's readers need its shared
-    // memory file, and nothing is written through this connection.
-    let connection = Connection::open_with_flags(
-        source,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("cannot open {}", source.display()))?;
-    // The server's writer holds the write lock only for a commit; a backup
-    // that meets one waits rather than fails.
-    connection.busy_timeout(std::time::Duration::from_secs(10))?;
-    let target_text = target
-        .to_str()
-        .context("the backup folder's path is not UTF-8")?;
-    connection
-        .execute("VACUUM INTO ?1", [target_text])
-        .context("cannot write the backup")?;
-    drop(connection);
-    fs::set_permissions(target, fs::Permissions::from_mode(0o600))
-        .context("cannot restrict the backup's permissions")?;
-
-    let copy = Connection::open_with_flags(target, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .context("cannot open the backup to check it")?;
-    let verdict: String = copy
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .context("cannot check the backup")?;
-    ensure!(
-        verdict == "ok",
-        "the backup failed its integrity check: {verdict}"
-    );
-    let count = |table: &str| -> anyhow::Result<i64> {
-        copy.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
-            row.get(0)
-        })
-        .with_context(|| format!("the backup has no readable {table} table"))
-    };
-    Ok((count("chats")?, count("messages")?))
 }
 
 /// Copies the generated JWT key, owner-only; false when the data folder

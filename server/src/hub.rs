@@ -32,11 +32,9 @@ use uuid::Uuid;
 
 use crate::cluster::Event;
 use crate::outbox::{OutboxReceiver, OutboxSender, outbox};
-use crate::store::{CommitListener, Committed, Store};
+use crate::store::{ChatState, CommitListener, Committed, Store};
 use chat_states::ChatStates;
 use cursors::{Cursor, Offer};
-
-pub use chat_states::ChatState;
 
 pub type ConnectionId = Uuid;
 

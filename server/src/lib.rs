@@ -2,8 +2,10 @@
 //!
 //! `startup` wires configuration, storage and routes into an
 //! [`Application`](startup::Application); `routes` holds one file per
-//! endpoint; `auth` issues and verifies tokens; `store` is the only module
-//! that talks to the database.
+//! endpoint; `auth` issues and verifies tokens; `store` holds every
+//! statement Byrd sends to a database: its SQLite and PostgreSQL backends,
+//! the business rules both carry out, and the reads a node of a cluster
+//! makes (`backup` and `cluster` go through it too).
 
 pub mod api_doc;
 pub mod auth;

@@ -17,14 +17,14 @@ use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 
 use crate::hub::Hub;
-use crate::store::postgres::PostgresStore;
+use crate::store::ClusterReads;
 
 /// How far back each look at revocations and changed chats reaches before
 /// the previous one: both are stamped before their transaction commits,
 /// so one that committed just after a look may carry a time before it.
 const LOOK_BACK: chrono::Duration = chrono::Duration::seconds(10);
 
-pub(super) async fn run(hub: Hub, store: PostgresStore, interval: Duration, now: Arc<Notify>) {
+pub(super) async fn run(hub: Hub, store: impl ClusterReads, interval: Duration, now: Arc<Notify>) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut revocations_seen: Option<DateTime<Utc>> = None;
@@ -42,7 +42,7 @@ pub(super) async fn run(hub: Hub, store: PostgresStore, interval: Duration, now:
     }
 }
 
-async fn sweep_messages(hub: &Hub, store: &PostgresStore) {
+async fn sweep_messages(hub: &Hub, store: &impl ClusterReads) {
     let positions = hub.positions();
     if positions.is_empty() {
         return;
@@ -60,7 +60,7 @@ async fn sweep_messages(hub: &Hub, store: &PostgresStore) {
 
 /// Announces the chats changed since `seen` whose `chat_updated` did not
 /// reach this node; returns where the next look starts.
-async fn sweep_chats(hub: &Hub, store: &PostgresStore, seen: DateTime<Utc>) -> DateTime<Utc> {
+async fn sweep_chats(hub: &Hub, store: &impl ClusterReads, seen: DateTime<Utc>) -> DateTime<Utc> {
     let changed = match store.chats_changed_since(seen - LOOK_BACK).await {
         Ok(changed) => changed,
         Err(error) => {
@@ -86,7 +86,7 @@ async fn sweep_chats(hub: &Hub, store: &PostgresStore, seen: DateTime<Utc>) -> D
 /// next look starts.
 async fn sweep_revocations(
     hub: &Hub,
-    store: &PostgresStore,
+    store: &impl ClusterReads,
     seen: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
     let since = seen.map(|seen| seen - LOOK_BACK);

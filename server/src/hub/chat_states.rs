@@ -20,36 +20,17 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use byrd_spec::chat::Chat;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+use crate::store::ChatState;
 
 /// How long an entry lives without a sweep or an announcement touching it.
 const FORGET_AFTER: Duration = Duration::from_secs(10 * 60);
 
-/// The part of a chat that a `chat_updated` announces a change of.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatState {
-    pub id: Uuid,
-    pub status: String,
-    pub assigned_agent_id: Option<Uuid>,
-    /// When the chat last changed, a message included.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl ChatState {
-    pub fn of(chat: &Chat) -> ChatState {
-        ChatState {
-            id: chat.id,
-            status: chat.status.as_str().to_owned(),
-            assigned_agent_id: chat.assigned_agent_id,
-            updated_at: chat.updated_at,
-        }
-    }
-
-    fn same_as(&self, other: &Known) -> bool {
-        self.status == other.status && self.assigned_agent_id == other.assigned_agent_id
-    }
+/// Whether `state` is what this node announced of its chat.
+fn same_as(state: &ChatState, known: &Known) -> bool {
+    state.status == known.status && state.assigned_agent_id == known.assigned_agent_id
 }
 
 #[derive(Debug)]
@@ -100,7 +81,7 @@ impl ChatStates {
         let mut stale = Vec::new();
         for state in stored {
             match self.known.get_mut(&state.id) {
-                Some(known) if state.same_as(known) => known.touched = now,
+                Some(known) if same_as(state, known) => known.touched = now,
                 Some(_) => stale.push(state.id),
                 None if state.updated_at >= self.since => stale.push(state.id),
                 None => self.announced(state),

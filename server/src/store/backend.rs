@@ -16,9 +16,10 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::postgres::{self, PostgresStore};
+use super::sqlite::SqliteStore;
 use super::{
     AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, MessageRange, NewAgent,
-    NewChat, NewMessage, RefreshOutcome, SqliteStore, StoreError, StoreSettings, Successor,
+    NewChat, NewMessage, RefreshOutcome, StoreError, StoreSettings, Successor,
 };
 use crate::domain::EmailAddress;
 

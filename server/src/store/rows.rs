@@ -1,20 +1,37 @@
-//! Rows and values, whichever SQLite binding runs the query.
+//! Rows into records, written once for every database and driver.
 //!
-//! Reads go through sqlx's pool and writes through the writer's rusqlite
-//! connection; both read the same tables. Each row type is decoded once,
-//! from the [`Columns`] view both kinds of row give, and values are bound
-//! in one encoding (ids as 16-byte blobs, times as RFC 3339 text, as sqlx
-//! writes them), so either side reads what the other wrote.
+//! The SQLite store reads through sqlx and writes through rusqlite; the
+//! PostgreSQL store reads and writes through sqlx. Each kind of row gives
+//! the [`Columns`] view (by column name, in the store's types), so each
+//! record is decoded here once, from the same column lists, and the
+//! backends cannot drift apart in what they answer.
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use byrd_spec::agent::{Agent, Role};
+use byrd_spec::chat::{Chat, ChatStatus, Visitor};
+use byrd_spec::message::{Author, Message, PartyType};
+use byrd_spec::read::{Party, ReadPosition};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::StoreError;
+use super::rules::transitions::Current;
+
+pub(super) const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
+
+pub(super) const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, \
+                                       subject, assigned_agent_id, created_at, updated_at, \
+                                       closed_at, last_seq";
+
+/// The name of a chat's agent, read with it: a scalar subquery rather
+/// than a join, so that `RETURNING` can carry it too.
+pub(super) const ASSIGNED_AGENT_NAME: &str =
+    "(SELECT name FROM agents WHERE agents.id = chats.assigned_agent_id) AS assigned_agent_name";
+
+pub(super) const MESSAGE_COLUMNS: &str =
+    "id, chat_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at";
 
 /// A column that could not be read as the type asked for.
-fn undecodable(column: &str, cause: impl std::fmt::Display) -> StoreError {
+pub(super) fn undecodable(column: &str, cause: impl std::fmt::Display) -> StoreError {
     StoreError::Unexpected(anyhow::anyhow!("cannot decode column {column}: {cause}"))
 }
 
@@ -23,6 +40,7 @@ pub(super) trait Columns {
     fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError>;
     fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError>;
     fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError>;
+    fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     fn uuid(&self, column: &str) -> Result<Uuid, StoreError> {
         self.opt_uuid(column)?
@@ -39,83 +57,102 @@ pub(super) trait Columns {
             .ok_or_else(|| undecodable(column, "NULL"))
     }
 
-    fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.opt_text(column)?
-            .map(|text| parse_time(&text).ok_or_else(|| undecodable(column, text)))
-            .transpose()
-    }
-
     fn time(&self, column: &str) -> Result<DateTime<Utc>, StoreError> {
         self.opt_time(column)?
             .ok_or_else(|| undecodable(column, "NULL"))
     }
 }
 
-impl Columns for SqliteRow {
-    fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
-        self.try_get(column).map_err(|e| undecodable(column, e))
-    }
+fn unknown(what: &str, value: &str) -> StoreError {
+    StoreError::Unexpected(anyhow::anyhow!("unknown {what} {value:?}"))
+}
 
-    fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        self.try_get(column).map_err(|e| undecodable(column, e))
-    }
-
-    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
-        self.try_get(column).map_err(|e| undecodable(column, e))
+pub(super) fn party_from_str(value: &str) -> Result<PartyType, StoreError> {
+    match value {
+        "agent" => Ok(PartyType::Agent),
+        "guest" => Ok(PartyType::Guest),
+        other => Err(unknown("party type", other)),
     }
 }
 
-impl Columns for rusqlite::Row<'_> {
-    fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
-        let value = self.get_ref(column).map_err(|e| undecodable(column, e))?;
-        value
-            .as_blob_or_null()
-            .map_err(|e| undecodable(column, e))?
-            .map(|bytes| Uuid::from_slice(bytes).map_err(|e| undecodable(column, e)))
-            .transpose()
-    }
-
-    fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        self.get(column).map_err(|e| undecodable(column, e))
-    }
-
-    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
-        self.get(column).map_err(|e| undecodable(column, e))
+pub(super) fn status_from_str(value: &str) -> Result<ChatStatus, StoreError> {
+    match value {
+        "open" => Ok(ChatStatus::Open),
+        "assigned" => Ok(ChatStatus::Assigned),
+        "closed" => Ok(ChatStatus::Closed),
+        other => Err(unknown("chat status", other)),
     }
 }
 
-/// A time as stored: RFC 3339 in UTC, exactly as sqlx encodes it, so that
-/// text comparisons in SQL order times correctly.
-pub(super) fn time_text(at: &DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+/// An agent, from [`AGENT_COLUMNS`].
+pub(super) fn agent_from_row(row: &impl Columns) -> Result<Agent, StoreError> {
+    let role = match row.text("role")?.as_str() {
+        "admin" => Role::Admin,
+        "agent" => Role::Agent,
+        other => return Err(unknown("role", other)),
+    };
+    Ok(Agent {
+        id: row.uuid("id")?,
+        email: row.text("email")?,
+        name: row.text("name")?,
+        role,
+        created_at: row.time("created_at")?,
+    })
 }
 
-/// A stored time: RFC 3339, or SQLite's own `YYYY-MM-DD HH:MM:SS` in UTC.
-fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(text, "%F %T%.f")
-                .ok()
-                .map(|naive| naive.and_utc())
-        })
+/// A chat, from [`CHAT_COLUMNS`] and [`ASSIGNED_AGENT_NAME`].
+pub(super) fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
+    Ok(Chat {
+        id: row.uuid("id")?,
+        status: status_from_str(&row.text("status")?)?,
+        visitor: Visitor {
+            id: row.uuid("visitor_id")?,
+            name: row.opt_text("visitor_name")?,
+            email: row.opt_text("visitor_email")?,
+        },
+        subject: row.opt_text("subject")?,
+        assigned_agent_id: row.opt_uuid("assigned_agent_id")?,
+        assigned_agent_name: row.opt_text("assigned_agent_name")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        closed_at: row.opt_time("closed_at")?,
+        last_seq: row.i64("last_seq")?,
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A message, from [`MESSAGE_COLUMNS`].
+pub(super) fn message_from_row(row: &impl Columns) -> Result<Message, StoreError> {
+    Ok(Message {
+        id: row.uuid("id")?,
+        chat_id: row.uuid("chat_id")?,
+        seq: row.i64("seq")?,
+        author: Author {
+            kind: party_from_str(&row.text("author_type")?)?,
+            id: row.uuid("author_id")?,
+            name: row.opt_text("author_name")?,
+        },
+        body: row.text("body")?,
+        client_msg_id: row.text("client_msg_id")?,
+        created_at: row.time("created_at")?,
+    })
+}
 
-    #[test]
-    fn times_round_trip_through_their_stored_text() {
-        let at = Utc::now();
-        assert_eq!(parse_time(&time_text(&at)), Some(at));
-        assert_eq!(
-            parse_time("2026-01-02 03:04:05"),
-            DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        );
-        assert_eq!(parse_time("yesterday"), None);
-    }
+/// A read position, from `reader_type, reader_id, seq, updated_at`.
+pub(super) fn read_position_from_row(row: &impl Columns) -> Result<ReadPosition, StoreError> {
+    Ok(ReadPosition {
+        author: Party {
+            kind: party_from_str(&row.text("reader_type")?)?,
+            id: row.uuid("reader_id")?,
+        },
+        seq: row.i64("seq")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// What a chat transition depends on, from `status, assigned_agent_id`.
+pub(super) fn transition_state_from_row(row: &impl Columns) -> Result<Current, StoreError> {
+    Ok(Current {
+        status: status_from_str(&row.text("status")?)?,
+        assigned_agent_id: row.opt_uuid("assigned_agent_id")?,
+    })
 }

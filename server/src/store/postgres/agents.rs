@@ -1,11 +1,10 @@
 //! Agents.
 
 use byrd_spec::agent::Agent;
-use sqlx::Row;
 use uuid::Uuid;
 
-use super::rows::{AGENT_COLUMNS, agent_from_row};
 use super::{PostgresStore, is_unique_violation, now, store_error};
+use crate::store::rows::{AGENT_COLUMNS, Columns, agent_from_row};
 use crate::store::{AgentRecord, NewAgent, StoreError};
 
 impl PostgresStore {
@@ -69,11 +68,10 @@ impl PostgresStore {
         row.map(|row| {
             Ok(AgentRecord {
                 agent: agent_from_row(&row)?,
-                password_hash: row.try_get("password_hash")?,
+                password_hash: row.text("password_hash")?,
             })
         })
         .transpose()
-        .map_err(store_error)
     }
 
     pub async fn agent_by_id(&self, id: Uuid) -> Result<Option<Agent>, StoreError> {
@@ -82,10 +80,7 @@ impl PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(store_error)?;
-        row.as_ref()
-            .map(agent_from_row)
-            .transpose()
-            .map_err(store_error)
+        row.as_ref().map(agent_from_row).transpose()
     }
 
     pub async fn list_agents(&self) -> Result<Vec<Agent>, StoreError> {
@@ -93,9 +88,6 @@ impl PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
-        rows.iter()
-            .map(agent_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(store_error)
+        rows.iter().map(agent_from_row).collect()
     }
 }

@@ -1,4 +1,4 @@
-//! Appending a batch of messages as one set.
+//! Appending a batch of messages as one set, as `rules::append` decides.
 //!
 //! A batch costs four statements whatever its size: one locks the rows of
 //! its chats in id order (so that batches of several nodes never deadlock)
@@ -12,39 +12,14 @@
 
 use std::collections::HashMap;
 
-use byrd_spec::message::{Author, Message, PartyType};
+use byrd_spec::message::{Message, PartyType};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::now;
-use super::rows::{MESSAGE_COLUMNS, message_from_row};
-use crate::store::{NewMessage, StoreError};
-
-/// How one message of a batch ends.
-pub(super) enum Outcome {
-    Created(Message),
-    Existing(Message),
-    Refused(Refusal),
-}
-
-/// Why a message was not stored; a repeat in the same batch is refused
-/// for the same reason.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Refusal {
-    ChatNotFound,
-    ChatClosed,
-    ClientMsgIdReused,
-}
-
-impl From<Refusal> for StoreError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::ChatNotFound => StoreError::ChatNotFound,
-            Refusal::ChatClosed => StoreError::ChatClosed,
-            Refusal::ClientMsgIdReused => StoreError::ClientMsgIdReused,
-        }
-    }
-}
+use crate::store::NewMessage;
+use crate::store::rows::{MESSAGE_COLUMNS, message_from_row};
+use crate::store::rules::append::{self, AppendTarget, Outcome};
 
 /// The idempotency key of a message.
 type Key = (Uuid, PartyType, Uuid, String);
@@ -58,15 +33,9 @@ fn key_of(new: &NewMessage) -> Key {
     )
 }
 
-/// A chat's row as the batch found it, and the next `seq` to hand out.
-struct LockedChat {
-    closed: bool,
-    next_seq: i64,
-    visitor_name: Option<String>,
-}
-
-/// Stores `news` in the open transaction, in order; one outcome each.
-/// `Err` means the transaction must be rolled back.
+/// Stores `news` in the open transaction, in order, as `rules::append`
+/// decides; one outcome each. `Err` means the transaction must be rolled
+/// back.
 pub(super) async fn append_batch(
     connection: &mut PgConnection,
     news: &[&NewMessage],
@@ -81,49 +50,13 @@ pub(super) async fn append_batch(
     let mut outcomes = Vec::with_capacity(news.len());
     for new in news {
         let key = key_of(new);
-        // A repeat, of a message stored before or earlier in this batch.
-        if let Some(earlier) = stored.get(&key) {
-            outcomes.push(match earlier {
-                Ok(message) if message.body == new.body.as_str() => {
-                    Outcome::Existing(message.clone())
-                }
-                Ok(_) => Outcome::Refused(Refusal::ClientMsgIdReused),
-                Err(refusal) => Outcome::Refused(*refusal),
-            });
-            continue;
+        let mut missing = AppendTarget::Missing;
+        let chat = chats.get_mut(&new.chat_id).unwrap_or(&mut missing);
+        let outcome = append::decide(new, stored.get(&key), chat, now);
+        // Stored earlier in the batch counts as stored.
+        if let Outcome::Created(message) = &outcome {
+            stored.insert(key, message.clone());
         }
-        let outcome = match chats.get_mut(&new.chat_id) {
-            None => Outcome::Refused(Refusal::ChatNotFound),
-            Some(chat) if chat.closed => Outcome::Refused(Refusal::ChatClosed),
-            Some(chat) => {
-                let seq = chat.next_seq;
-                chat.next_seq += 1;
-                let name = match new.author_kind {
-                    PartyType::Guest => chat.visitor_name.clone(),
-                    PartyType::Agent => new.author_name.clone(),
-                };
-                Outcome::Created(Message {
-                    id: Uuid::now_v7(),
-                    chat_id: new.chat_id,
-                    seq,
-                    author: Author {
-                        kind: new.author_kind,
-                        id: new.author_id,
-                        name,
-                    },
-                    body: new.body.as_str().to_owned(),
-                    client_msg_id: new.client_msg_id.as_str().to_owned(),
-                    created_at: now,
-                })
-            }
-        };
-        stored.insert(
-            key,
-            match &outcome {
-                Outcome::Created(message) | Outcome::Existing(message) => Ok(message.clone()),
-                Outcome::Refused(refusal) => Err(*refusal),
-            },
-        );
         outcomes.push(outcome);
     }
     let created: Vec<&Message> = outcomes
@@ -139,11 +72,12 @@ pub(super) async fn append_batch(
     Ok(outcomes)
 }
 
-/// Locks the rows of `chat_ids` (sorted) and reads them.
+/// Locks the rows of `chat_ids` (sorted) and reads them; a missing chat
+/// has no entry.
 async fn lock_chats(
     connection: &mut PgConnection,
     chat_ids: &[Uuid],
-) -> Result<HashMap<Uuid, LockedChat>, sqlx::Error> {
+) -> Result<HashMap<Uuid, AppendTarget>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, status, last_seq, visitor_name FROM chats
          WHERE id = ANY($1) ORDER BY id FOR UPDATE",
@@ -154,14 +88,13 @@ async fn lock_chats(
     rows.iter()
         .map(|row| {
             let status: &str = row.try_get("status")?;
-            let last_seq: i64 = row.try_get("last_seq")?;
             Ok((
                 row.try_get("id")?,
-                LockedChat {
-                    closed: status == "closed",
-                    next_seq: last_seq + 1,
-                    visitor_name: row.try_get("visitor_name")?,
-                },
+                AppendTarget::found(
+                    status == "closed",
+                    row.try_get("last_seq")?,
+                    row.try_get("visitor_name")?,
+                ),
             ))
         })
         .collect()
@@ -171,7 +104,7 @@ async fn lock_chats(
 async fn stored_messages(
     connection: &mut PgConnection,
     news: &[&NewMessage],
-) -> Result<HashMap<Key, Result<Message, Refusal>>, sqlx::Error> {
+) -> Result<HashMap<Key, Message>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages
          JOIN unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[])
@@ -194,14 +127,14 @@ async fn stored_messages(
     .await?;
     let mut stored = HashMap::with_capacity(rows.len());
     for row in &rows {
-        let message = message_from_row(row)?;
+        let message = message_from_row(row).map_err(|error| sqlx::Error::Decode(error.into()))?;
         let key = (
             message.chat_id,
             message.author.kind,
             message.author.id,
             message.client_msg_id.clone(),
         );
-        stored.insert(key, Ok(message));
+        stored.insert(key, message);
     }
     Ok(stored)
 }
@@ -211,15 +144,15 @@ async fn stored_messages(
 async fn insert(
     connection: &mut PgConnection,
     created: &[&Message],
-    chats: &HashMap<Uuid, LockedChat>,
+    chats: &HashMap<Uuid, AppendTarget>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut moved_ids = Vec::new();
     let mut moved_to = Vec::new();
     for (id, chat) in chats {
-        if created.iter().any(|m| m.chat_id == *id) {
+        if let Some(last_seq) = chat.moved_last_seq() {
             moved_ids.push(*id);
-            moved_to.push(chat.next_seq - 1);
+            moved_to.push(last_seq);
         }
     }
     let inserted = sqlx::query(&format!(

@@ -1,38 +1,20 @@
-//! Chats.
+//! Chats: their rows, and their transitions as `rules::transitions`
+//! decides them.
 
-use byrd_spec::chat::{Chat, ChatStatus, Visitor};
+use byrd_spec::chat::{Chat, ChatStatus};
 use sqlx::PgConnection;
-use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
-use super::rows::{ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row};
 use super::{PostgresStore, now, store_error};
-use crate::store::{ChatFilter, Committed, NewChat, StoreError};
-
-/// Every agent, and the chat's guest, hear of a chat's new state.
-fn chat_updated(chat: &Chat) -> Vec<Committed> {
-    vec![Committed::ChatUpdated(chat.clone())]
-}
+use crate::store::rows::{
+    ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
+};
+use crate::store::rules::transitions::{self, Transition};
+use crate::store::{ChatFilter, NewChat, StoreError};
 
 impl PostgresStore {
     pub async fn insert_chat(&self, new: NewChat) -> Result<Chat, StoreError> {
-        let now = now();
-        let chat = Chat {
-            id: Uuid::now_v7(),
-            status: ChatStatus::Open,
-            visitor: Visitor {
-                id: Uuid::now_v7(),
-                name: new.visitor_name.map(|n| n.as_str().to_owned()),
-                email: new.visitor_email.map(|e| e.as_str().to_owned()),
-            },
-            subject: new.subject.map(|s| s.as_str().to_owned()),
-            assigned_agent_id: None,
-            assigned_agent_name: None,
-            created_at: now,
-            updated_at: now,
-            closed_at: None,
-            last_seq: 0,
-        };
+        let chat = transitions::opened(new, now());
         self.write(
             move |transaction| {
                 Box::pin(async move {
@@ -57,7 +39,7 @@ impl PostgresStore {
                     Ok(chat)
                 })
             },
-            chat_updated,
+            transitions::announced,
         )
         .await
     }
@@ -70,10 +52,7 @@ impl PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.as_ref()
-            .map(chat_from_row)
-            .transpose()
-            .map_err(store_error)
+        row.as_ref().map(chat_from_row).transpose()
     }
 
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
@@ -88,10 +67,7 @@ impl PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        rows.iter()
-            .map(chat_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(store_error)
+        rows.iter().map(chat_from_row).collect()
     }
 
     /// Gives an open or assigned chat to `agent_id`.
@@ -99,30 +75,20 @@ impl PostgresStore {
         self.write(
             move |transaction| {
                 Box::pin(async move {
-                    let agent_exists: Option<i32> =
+                    let agent_found: Option<i32> =
                         sqlx::query_scalar("SELECT 1 FROM agents WHERE id = $1")
                             .bind(agent_id)
                             .fetch_optional(&mut **transaction)
                             .await
                             .map_err(store_error)?;
-                    if agent_exists.is_none() {
-                        return Err(StoreError::AgentNotFound);
-                    }
-                    let row = sqlx::query(&format!(
-                        "UPDATE chats SET status = 'assigned', assigned_agent_id = $1, updated_at = $2
-                         WHERE id = $3 AND status <> 'closed'
-                         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
-                    ))
-                    .bind(agent_id)
-                    .bind(now())
-                    .bind(chat_id)
-                    .fetch_optional(&mut **transaction)
-                    .await
-                    .map_err(store_error)?;
-                    updated_chat(transaction, row, chat_id).await
+                    let assign = Transition::Assign {
+                        agent_id,
+                        agent_found: agent_found.is_some(),
+                    };
+                    transition(transaction, chat_id, assign).await
                 })
             },
-            chat_updated,
+            transitions::announced,
         )
         .await
     }
@@ -130,44 +96,40 @@ impl PostgresStore {
     /// Closes a chat that is not closed yet.
     pub async fn close_chat(&self, chat_id: Uuid) -> Result<Chat, StoreError> {
         self.write(
-            move |transaction| {
-                Box::pin(async move {
-                    let row = sqlx::query(&format!(
-                        "UPDATE chats SET status = 'closed', updated_at = $1, closed_at = $1
-                         WHERE id = $2 AND status <> 'closed'
-                         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
-                    ))
-                    .bind(now())
-                    .bind(chat_id)
-                    .fetch_optional(&mut **transaction)
-                    .await
-                    .map_err(store_error)?;
-                    updated_chat(transaction, row, chat_id).await
-                })
-            },
-            chat_updated,
+            move |transaction| Box::pin(transition(transaction, chat_id, Transition::Close)),
+            transitions::announced,
         )
         .await
     }
 }
 
-/// The chat a guarded update returned as `row`; with no row, whether the
-/// chat was missing or closed.
-async fn updated_chat(
+/// Carries out `transition` of the chat `chat_id`: locks its row and
+/// reads its state, asks the rule, writes the change; the chat as it now
+/// is. The lock makes transitions and appends of one chat take turns
+/// across every node.
+async fn transition(
     connection: &mut PgConnection,
-    row: Option<PgRow>,
     chat_id: Uuid,
+    transition: Transition,
 ) -> Result<Chat, StoreError> {
-    if let Some(row) = row {
-        return chat_from_row(&row).map_err(store_error);
-    }
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM chats WHERE id = $1")
+    let row = sqlx::query("SELECT status, assigned_agent_id FROM chats WHERE id = $1 FOR UPDATE")
         .bind(chat_id)
-        .fetch_optional(connection)
+        .fetch_optional(&mut *connection)
         .await
         .map_err(store_error)?;
-    Err(match exists {
-        Some(_) => StoreError::ChatClosed,
-        None => StoreError::ChatNotFound,
-    })
+    let current = row.as_ref().map(transition_state_from_row).transpose()?;
+    let change = transitions::decide(current, transition, now())?;
+    let row = sqlx::query(&format!(
+        "UPDATE chats SET status = $1, assigned_agent_id = $2, updated_at = $3, closed_at = $4
+         WHERE id = $5 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+    ))
+    .bind(change.status.as_str())
+    .bind(change.assigned_agent_id)
+    .bind(change.updated_at)
+    .bind(change.closed_at)
+    .bind(chat_id)
+    .fetch_one(connection)
+    .await
+    .map_err(store_error)?;
+    chat_from_row(&row)
 }

@@ -1,12 +1,11 @@
 //! Messages and read markers.
 
 use byrd_spec::message::{Message, PartyType};
-use byrd_spec::read::{Party, ReadPosition};
-use sqlx::Row;
+use byrd_spec::read::ReadPosition;
 use uuid::Uuid;
 
-use super::rows::{MESSAGE_COLUMNS, message_from_row, party_from_str};
 use super::{PostgresStore, now, store_error};
+use crate::store::rows::{MESSAGE_COLUMNS, message_from_row, read_position_from_row};
 use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
 
 impl PostgresStore {
@@ -48,8 +47,7 @@ impl PostgresStore {
         let mut messages: Vec<Message> = rows
             .iter()
             .map(message_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(store_error)?;
+            .collect::<Result<_, _>>()?;
         let has_more = messages.len() > range.limit as usize;
         messages.truncate(range.limit as usize);
         if newest_first {
@@ -67,19 +65,6 @@ impl PostgresStore {
             .map_err(store_error)
     }
 
-    /// The newest `seq` of each of `chats` that exists, in one query.
-    pub async fn chats_last_seq(&self, chats: &[Uuid]) -> Result<Vec<(Uuid, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT id, last_seq FROM chats WHERE id = ANY($1)")
-            .bind(chats)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("last_seq")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(store_error)
-    }
-
     /// Every stored read position of the chat, least recently moved first.
     pub async fn read_positions(&self, chat_id: Uuid) -> Result<Vec<ReadPosition>, StoreError> {
         let rows = sqlx::query(
@@ -90,19 +75,7 @@ impl PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                Ok(ReadPosition {
-                    author: Party {
-                        kind: party_from_str(row.try_get("reader_type")?)?,
-                        id: row.try_get("reader_id")?,
-                    },
-                    seq: row.try_get("seq")?,
-                    updated_at: row.try_get("updated_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(store_error)
+        rows.iter().map(read_position_from_row).collect()
     }
 
     /// Records that `reader` has read up to `seq`; a marker never moves

@@ -18,10 +18,10 @@
 mod agents;
 mod append;
 mod chats;
+mod cluster_reads;
 mod messages;
 mod rows;
 mod sessions;
-mod sweep;
 mod writer;
 
 use std::str::FromStr;
@@ -37,9 +37,6 @@ use sqlx::{Postgres, Transaction};
 
 use super::{CommitListener, Committed, ReadFaults, StoreError, StoreSettings};
 use writer::Writer;
-
-pub use sessions::Revocations;
-pub use sweep::ChangedChats;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_postgres");
 

@@ -2,7 +2,7 @@
 //!
 //! Revocations are stamped with the database's clock, so that every node
 //! can ask for those since a moment of that same clock and close sockets
-//! that a lost broadcast left open.
+//! that a lost broadcast left open (see `cluster_reads`).
 
 use std::time::Duration;
 
@@ -11,19 +11,8 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::{PostgresStore, now, store_error};
-use crate::store::rotation::{self, Presented, Step};
+use crate::store::rules::rotation::{self, Presented, Step};
 use crate::store::{RefreshOutcome, StoreError, Successor};
-
-/// Revocations committed in some span of time.
-#[derive(Debug, Default)]
-pub struct Revocations {
-    /// Revoked access tokens, by `jti`.
-    pub tokens: Vec<String>,
-    /// Revoked login sessions.
-    pub sessions: Vec<Uuid>,
-    /// The database's clock when it answered: where the next look starts.
-    pub as_of: DateTime<Utc>,
-}
 
 impl PostgresStore {
     /// Starts a login session with its first refresh token.
@@ -133,39 +122,6 @@ impl PostgresStore {
             .await
             .map_err(store_error)?;
         Ok(found.is_some())
-    }
-
-    /// Tokens and sessions revoked at or after `since` (the database's
-    /// clock); `None` asks only for the clock.
-    pub async fn revocations_since(
-        &self,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<Revocations, StoreError> {
-        let as_of: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)?;
-        let Some(since) = since else {
-            return Ok(Revocations {
-                as_of,
-                ..Revocations::default()
-            });
-        };
-        let tokens = sqlx::query_scalar("SELECT jti FROM revoked_tokens WHERE revoked_at >= $1")
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        let sessions = sqlx::query_scalar("SELECT id FROM sessions WHERE revoked_at >= $1")
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(Revocations {
-            tokens,
-            sessions,
-            as_of,
-        })
     }
 
     /// Drops what can no longer matter; see the SQLite store's method.

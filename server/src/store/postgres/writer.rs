@@ -19,11 +19,10 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::append::{Outcome, append_batch};
+use super::append::append_batch;
 use super::{batch_deadline, is_unavailable};
-use crate::store::{
-    AppendTicket, Appended, CommitListener, Committed, NewMessage, StoreError, StoreSettings,
-};
+use crate::store::rules::append::Outcome;
+use crate::store::{AppendTicket, Appended, CommitListener, NewMessage, StoreError, StoreSettings};
 
 /// Tries of one batch that met a deadlock or serialization failure.
 const TRIES: u32 = 3;
@@ -80,7 +79,7 @@ impl Writer {
                 StoreError::Unexpected(anyhow::anyhow!("the database writer has stopped"))
             }
         })?;
-        Ok(AppendTicket(answer))
+        Ok(AppendTicket::new(answer))
     }
 
     /// Lets queued appends finish, then stops.
@@ -185,19 +184,12 @@ impl WriterTask {
             }
         };
         if let Some(listener) = &self.listener {
-            for outcome in &outcomes {
-                if let Outcome::Created(message) = outcome {
-                    listener.committed(&Committed::Message(message.clone()));
-                }
+            for change in outcomes.iter().filter_map(Outcome::announced) {
+                listener.committed(&change);
             }
         }
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
-            let answer = match outcome {
-                Outcome::Created(message) => Ok(Appended::Created(message)),
-                Outcome::Existing(message) => Ok(Appended::Existing(message)),
-                Outcome::Refused(refusal) => Err(refusal.into()),
-            };
-            let _ = pending.reply.send(answer);
+            let _ = pending.reply.send(outcome.into_answer());
         }
     }
 

@@ -1,4 +1,5 @@
-//! Appending a batch of messages inside the writer's transaction.
+//! Appending a batch of messages inside the writer's transaction, as
+//! `rules::append` decides.
 //!
 //! Each chat of the batch is read once (its `last_seq`, status and visitor
 //! name); then every message is inserted with the chat's next `seq`, in
@@ -8,39 +9,32 @@
 //! statement costs less than building multi-row statements would.
 //!
 //! Idempotency rides on the unique key `(chat_id, author, client_msg_id)`:
-//! an insert the key skipped repeats a stored message, which is answered
-//! instead, and the chat's `seq` moves on only for rows really inserted,
-//! so no `seq` is skipped. A repeat inside one batch finds the first copy
+//! an insert the key skipped repeats a stored message, which the rule
+//! answers instead, and the chat's `seq` moves on only for rows really
+//! inserted, so no `seq` is skipped. A repeat inside one batch finds the first copy
 //! the same way, since the transaction sees its own rows. A message that
 //! fails alone (a closed chat, a reused `client_msg_id`) fails alone; the
 //! others of the batch still commit.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
-use byrd_spec::message::{Author, Message, PartyType};
-use chrono::Utc;
+use byrd_spec::message::Message;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::messages::{Appended, MESSAGE_COLUMNS, NewMessage, message_from_row};
 use super::rows::time_text;
 use super::writer::Done;
-use super::{Committed, StoreError};
+use crate::store::rows::{MESSAGE_COLUMNS, message_from_row};
+use crate::store::rules::append::{self, AppendTarget, OpenChat, Outcome};
+use crate::store::{Appended, NewMessage, StoreError};
 
 /// A message waiting for the writer, and where its answer goes.
 pub(super) struct PendingAppend {
     pub new: NewMessage,
     pub reply: oneshot::Sender<Result<Appended, StoreError>>,
-}
-
-/// What the batch knows of one chat it appends to.
-struct ChatState {
-    /// The `seq` the next stored message gets.
-    next_seq: i64,
-    /// Whether any message of the batch was stored in it.
-    grew: bool,
-    visitor_name: Option<String>,
 }
 
 /// Appends `pending` inside the open transaction, pushing one [`Done`] per
@@ -55,8 +49,7 @@ pub(super) fn append_all(
     }
     let now = Utc::now();
     let created_at = time_text(&now);
-    // `None`: the chat is closed or missing.
-    let mut chats: HashMap<Uuid, Option<ChatState>> = HashMap::new();
+    let mut chats: HashMap<Uuid, AppendTarget> = HashMap::new();
     for item in pending {
         if connection.is_autocommit() {
             // A failure ended the transaction (SQLite rolls back on some
@@ -65,49 +58,28 @@ pub(super) fn append_all(
             continue;
         }
         let new = &item.new;
-        let chat = match chats.get_mut(&new.chat_id) {
-            Some(chat) => chat,
-            None => {
-                let state = open_chat(connection, new.chat_id);
-                chats
-                    .entry(new.chat_id)
-                    .or_insert(state.unwrap_or_else(|error| {
-                        tracing::error!(%error, "cannot read a chat to append to");
-                        None
-                    }))
-            }
+        let outcome = match chats.entry(new.chat_id) {
+            Entry::Occupied(entry) => decide(connection, new, entry.into_mut(), now, &created_at),
+            Entry::Vacant(entry) => match read_target(connection, new.chat_id) {
+                Ok(target) => decide(connection, new, entry.insert(target), now, &created_at),
+                // Not remembered: the chat's next message reads it again.
+                Err(error) => {
+                    tracing::error!(%error, "cannot read a chat to append to");
+                    Err(error.into())
+                }
+            },
         };
-        let outcome = match chat {
-            Some(chat) => insert(connection, new, chat, now, &created_at),
-            None => refused(connection, new),
-        };
-        let reply = item.reply;
-        let (ok, changes, result) = match outcome {
-            Ok(Appended::Created(message)) => (
-                true,
-                vec![Committed::Message(message.clone())],
-                Ok(Appended::Created(message)),
-            ),
-            Ok(existing) => (true, Vec::new(), Ok(existing)),
-            Err(error) => (false, Vec::new(), Err(error)),
-        };
-        done.push(Done {
-            ok,
-            changes,
-            reply: Box::new(move |committed| {
-                let _ = reply.send(committed.map_err(StoreError::from).and(result));
-            }),
-        });
+        done.push(finished(outcome, item.reply));
     }
     let mut moved =
         connection.prepare_cached("UPDATE chats SET last_seq = ?1, updated_at = ?2 WHERE id = ?3");
     for (chat_id, chat) in &chats {
-        let Some(chat) = chat.as_ref().filter(|chat| chat.grew) else {
+        let Some(last_seq) = chat.moved_last_seq() else {
             continue;
         };
         let result = match &mut moved {
             Ok(statement) => statement
-                .execute(params![chat.next_seq - 1, created_at, chat_id.as_bytes()])
+                .execute(params![last_seq, created_at, chat_id.as_bytes()])
                 .map(drop),
             Err(error) => Err(clone_error(error)),
         };
@@ -122,20 +94,60 @@ pub(super) fn append_all(
     }
 }
 
-/// The chat's state for appending, or `None` when it is closed or missing.
-fn open_chat(connection: &Connection, chat_id: Uuid) -> rusqlite::Result<Option<ChatState>> {
-    connection
+/// The writer's record of one message: its answer, and what its commit
+/// announces.
+fn finished(
+    outcome: Result<Outcome, StoreError>,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+) -> Done {
+    let (changes, result) = match outcome {
+        Ok(outcome) => (
+            outcome.announced().into_iter().collect(),
+            outcome.into_answer(),
+        ),
+        Err(error) => (Vec::new(), Err(error)),
+    };
+    Done {
+        ok: result.is_ok(),
+        changes,
+        reply: Box::new(move |committed| {
+            let _ = reply.send(committed.map_err(StoreError::from).and(result));
+        }),
+    }
+}
+
+/// The chat `chat_id` as an append finds it.
+fn read_target(connection: &Connection, chat_id: Uuid) -> rusqlite::Result<AppendTarget> {
+    let found = connection
         .prepare_cached("SELECT last_seq, status, visitor_name FROM chats WHERE id = ?1")?
         .query_row([chat_id.as_bytes()], |row| {
             let status: String = row.get(1)?;
-            Ok((status != "closed").then(|| ChatState {
-                next_seq: row.get::<_, i64>(0).map(|last| last + 1).unwrap_or(1),
-                grew: false,
-                visitor_name: row.get(2).ok().flatten(),
-            }))
+            Ok(AppendTarget::found(
+                status == "closed",
+                row.get(0)?,
+                row.get(2)?,
+            ))
         })
-        .optional()
-        .map(Option::flatten)
+        .optional()?;
+    Ok(found.unwrap_or(AppendTarget::Missing))
+}
+
+/// Carries out [`append::decide`] for `new`. A message to an open chat is
+/// inserted at once, and the message stored under its key is looked up
+/// only when the insert finds the key taken: a repeat is rare, and a
+/// look-up first would cost every message a statement.
+fn decide(
+    connection: &Connection,
+    new: &NewMessage,
+    chat: &mut AppendTarget,
+    now: DateTime<Utc>,
+    created_at: &str,
+) -> Result<Outcome, StoreError> {
+    if let AppendTarget::Open(open) = chat {
+        return insert(connection, new, open, now, created_at);
+    }
+    let stored = stored_message(connection, new)?;
+    Ok(append::decide(new, stored.as_ref(), chat, now))
 }
 
 /// Stores `new` with the chat's next `seq`, or answers the message its key
@@ -143,26 +155,11 @@ fn open_chat(connection: &Connection, chat_id: Uuid) -> rusqlite::Result<Option<
 fn insert(
     connection: &Connection,
     new: &NewMessage,
-    chat: &mut ChatState,
-    now: chrono::DateTime<Utc>,
+    chat: &mut OpenChat,
+    now: DateTime<Utc>,
     created_at: &str,
-) -> Result<Appended, StoreError> {
-    let message = Message {
-        id: Uuid::now_v7(),
-        chat_id: new.chat_id,
-        seq: chat.next_seq,
-        author: Author {
-            kind: new.author_kind,
-            id: new.author_id,
-            name: match new.author_kind {
-                PartyType::Guest => chat.visitor_name.clone(),
-                PartyType::Agent => new.author_name.clone(),
-            },
-        },
-        body: new.body.as_str().to_owned(),
-        client_msg_id: new.client_msg_id.as_str().to_owned(),
-        created_at: now,
-    };
+) -> Result<Outcome, StoreError> {
+    let message = chat.next_message(new, now);
     let inserted = connection
         .prepare_cached(&format!(
             "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -180,42 +177,15 @@ fn insert(
             created_at,
         ])?;
     if inserted == 1 {
-        chat.next_seq += 1;
-        chat.grew = true;
-        return Ok(Appended::Created(message));
+        chat.stored();
+        return Ok(Outcome::Created(message));
     }
     match stored_message(connection, new)? {
-        Some(stored) => same_or_reused(stored, new),
+        Some(stored) => Ok(append::repeat(&stored, new)),
         // Skipped, yet not there: nothing sane to answer.
         None => Err(StoreError::Unexpected(anyhow::anyhow!(
             "a message was skipped without a stored twin"
         ))),
-    }
-}
-
-/// The answer for a message to a closed or missing chat: a repeat of a
-/// message stored before the close still gets it.
-fn refused(connection: &Connection, new: &NewMessage) -> Result<Appended, StoreError> {
-    if let Some(stored) = stored_message(connection, new)? {
-        return same_or_reused(stored, new);
-    }
-    let exists = connection
-        .prepare_cached("SELECT 1 FROM chats WHERE id = ?1")?
-        .query_row([new.chat_id.as_bytes()], |_| Ok(()))
-        .optional()?;
-    Err(match exists {
-        Some(()) => StoreError::ChatClosed,
-        None => StoreError::ChatNotFound,
-    })
-}
-
-/// A repeat of `stored`: the same message again, or another one under a
-/// `client_msg_id` already taken.
-fn same_or_reused(stored: Message, new: &NewMessage) -> Result<Appended, StoreError> {
-    if stored.body == new.body.as_str() {
-        Ok(Appended::Existing(stored))
-    } else {
-        Err(StoreError::ClientMsgIdReused)
     }
 }
 

@@ -6,44 +6,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::rotation::{self, Presented, Step};
-use super::rows::{Columns, time_text};
-use super::{SqliteStore, StoreError};
-
-/// A refresh token to store in place of the one presented.
-#[derive(Debug, Clone)]
-pub struct Successor {
-    pub hash: [u8; 32],
-    /// The successor sealed with a key only the presented token yields.
-    pub sealed: Vec<u8>,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// What presenting a refresh token led to.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RefreshOutcome {
-    /// The token was valid and is now used; its successor was stored.
-    Rotated {
-        agent_id: Uuid,
-        session_id: Uuid,
-    },
-    /// The token was traded in moments ago and its successor is unused: the
-    /// client lost the answer. The same successor, still sealed.
-    Replayed {
-        agent_id: Uuid,
-        session_id: Uuid,
-        sealed_successor: Vec<u8>,
-    },
-    /// No such token.
-    Unknown,
-    Expired,
-    /// The session was revoked (logout or earlier reuse).
-    Revoked,
-    /// The token had been used before: the whole session is now revoked.
-    Reused {
-        session_id: Uuid,
-    },
-}
+use super::SqliteStore;
+use super::rows::time_text;
+use crate::store::rows::Columns;
+use crate::store::rules::rotation::{self, Presented, Step};
+use crate::store::{RefreshOutcome, StoreError, Successor};
 
 impl SqliteStore {
     /// Starts a login session with its first refresh token.

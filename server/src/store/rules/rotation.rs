@@ -10,11 +10,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Committed, RefreshOutcome};
+use crate::store::{Committed, RefreshOutcome};
 
 /// What the presented refresh token's row says.
 #[derive(Debug)]
-pub(super) struct Presented {
+pub(in crate::store) struct Presented {
     pub session_id: Uuid,
     pub agent_id: Uuid,
     pub expires_at: DateTime<Utc>,
@@ -27,7 +27,7 @@ pub(super) struct Presented {
 
 /// What a store does with a presented token.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Step {
+pub(in crate::store) enum Step {
     /// Answer this, changing nothing.
     Answer(RefreshOutcome),
     /// The token was traded in within the grace window: if the successor
@@ -50,7 +50,7 @@ pub(super) enum Step {
 /// Decides what presenting `token` at `now` leads to, `grace` being how
 /// long after its use a token may be presented again by a client that
 /// lost the answer.
-pub(super) fn decide(token: &Presented, now: DateTime<Utc>, grace: Duration) -> Step {
+pub(in crate::store) fn decide(token: &Presented, now: DateTime<Utc>, grace: Duration) -> Step {
     if token.revoked {
         return Step::Answer(RefreshOutcome::Revoked);
     }
@@ -98,7 +98,7 @@ impl Presented {
 
 /// What a rotation's commit announces: the end of a reused token's
 /// session, so its sockets close on every node.
-pub(super) fn announced(outcome: &RefreshOutcome) -> Vec<Committed> {
+pub(in crate::store) fn announced(outcome: &RefreshOutcome) -> Vec<Committed> {
     match outcome {
         RefreshOutcome::Reused { session_id } => vec![Committed::Revoked {
             jti: None,
@@ -110,7 +110,7 @@ pub(super) fn announced(outcome: &RefreshOutcome) -> Vec<Committed> {
 
 /// What a logout's commit announces: the access token, and the session
 /// when the token had one.
-pub(super) fn logged_out(jti: String, session: Option<Uuid>) -> Vec<Committed> {
+pub(in crate::store) fn logged_out(jti: String, session: Option<Uuid>) -> Vec<Committed> {
     vec![Committed::Revoked {
         jti: Some(jti),
         session,

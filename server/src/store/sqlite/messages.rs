@@ -1,115 +1,15 @@
 //! Messages and read markers.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use byrd_spec::message::{Author, Message, PartyType};
-use byrd_spec::read::{Party, ReadPosition};
+use byrd_spec::message::{Message, PartyType};
+use byrd_spec::read::ReadPosition;
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::rows::{Columns, time_text};
-use super::{SqliteStore, StoreError};
-use crate::domain::{ClientMsgId, MessageBody};
-
-/// A message to append to a chat.
-#[derive(Debug)]
-pub struct NewMessage {
-    pub chat_id: Uuid,
-    pub author_kind: PartyType,
-    pub author_id: Uuid,
-    /// The agent's name; for a guest the store takes the visitor's name.
-    pub author_name: Option<String>,
-    pub client_msg_id: ClientMsgId,
-    pub body: MessageBody,
-}
-
-/// What appending led to.
-#[derive(Debug)]
-pub enum Appended {
-    /// Stored now, with the next `seq`.
-    Created(Message),
-    /// The author sent this `client_msg_id` before: the stored message.
-    Existing(Message),
-}
-
-impl Appended {
-    pub fn message(&self) -> &Message {
-        match self {
-            Appended::Created(m) | Appended::Existing(m) => m,
-        }
-    }
-
-    pub fn into_message(self) -> Message {
-        match self {
-            Appended::Created(m) | Appended::Existing(m) => m,
-        }
-    }
-}
-
-/// The answer to a queued message, once it is committed.
-#[derive(Debug)]
-pub struct AppendTicket(pub(super) oneshot::Receiver<Result<Appended, StoreError>>);
-
-impl Future for AppendTicket {
-    type Output = Result<Appended, StoreError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|answer| answer.unwrap_or_else(|_| Err(super::writer::dropped())))
-    }
-}
-
-/// Which messages of a chat to read, in `seq` terms.
-#[derive(Debug, Clone, Copy)]
-pub struct MessageRange {
-    pub after_seq: Option<i64>,
-    pub before_seq: Option<i64>,
-    pub limit: u32,
-}
-
-pub(super) const MESSAGE_COLUMNS: &str =
-    "id, chat_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at";
-
-fn party_from_str(value: &str) -> Result<PartyType, StoreError> {
-    match value {
-        "agent" => Ok(PartyType::Agent),
-        "guest" => Ok(PartyType::Guest),
-        other => Err(StoreError::Unexpected(anyhow::anyhow!(
-            "unknown party type {other:?}"
-        ))),
-    }
-}
-
-fn read_position_from_row(row: &impl Columns) -> Result<ReadPosition, StoreError> {
-    Ok(ReadPosition {
-        author: Party {
-            kind: party_from_str(&row.text("reader_type")?)?,
-            id: row.uuid("reader_id")?,
-        },
-        seq: row.i64("seq")?,
-        updated_at: row.time("updated_at")?,
-    })
-}
-
-pub(super) fn message_from_row(row: &impl Columns) -> Result<Message, StoreError> {
-    Ok(Message {
-        id: row.uuid("id")?,
-        chat_id: row.uuid("chat_id")?,
-        seq: row.i64("seq")?,
-        author: Author {
-            kind: party_from_str(&row.text("author_type")?)?,
-            id: row.uuid("author_id")?,
-            name: row.opt_text("author_name")?,
-        },
-        body: row.text("body")?,
-        client_msg_id: row.text("client_msg_id")?,
-        created_at: row.time("created_at")?,
-    })
-}
+use super::SqliteStore;
+use super::rows::time_text;
+use crate::store::rows::{MESSAGE_COLUMNS, message_from_row, read_position_from_row};
+use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
 
 impl SqliteStore {
     /// Stores a message with the chat's next `seq`, or returns the one the

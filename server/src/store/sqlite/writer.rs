@@ -31,8 +31,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::append::{self, PendingAppend};
 use super::checkpoint::Checkpoints;
-use super::messages::{AppendTicket, NewMessage};
-use super::{CommitListener, Committed, StoreError, StoreSettings};
+use crate::store::{
+    AppendTicket, CommitListener, Committed, NewMessage, StoreError, StoreSettings,
+};
 
 /// Answers a caller once the commit is decided: `Ok` when its write is on
 /// disk, the commit's failure otherwise.
@@ -147,7 +148,7 @@ impl Writer {
     pub fn append(&self, new: NewMessage) -> Result<AppendTicket, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Append(PendingAppend { new, reply }))?;
-        Ok(AppendTicket(answer))
+        Ok(AppendTicket::new(answer))
     }
 
     /// Runs `operation` in the next batch. `changes` says what to announce

@@ -1,46 +1,15 @@
-use byrd_spec::agent::{Agent, Role};
+//! Agents.
+
+use byrd_spec::agent::Agent;
 use chrono::Utc;
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::rows::{Columns, time_text};
-use super::{SqliteStore, StoreError, is_unique_violation};
-use crate::domain::{DisplayName, EmailAddress};
-
-/// An agent to insert; the password is already hashed.
-pub struct NewAgent {
-    pub email: EmailAddress,
-    pub name: DisplayName,
-    pub role: Role,
-    pub password_hash: String,
-}
-
-/// An agent with its password hash, for login only.
-pub struct AgentRecord {
-    pub agent: Agent,
-    pub password_hash: String,
-}
-
-const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
-
-fn agent_from_row(row: &impl Columns) -> Result<Agent, StoreError> {
-    let role = match row.text("role")?.as_str() {
-        "admin" => Role::Admin,
-        "agent" => Role::Agent,
-        other => {
-            return Err(StoreError::Unexpected(anyhow::anyhow!(
-                "unknown role {other:?}"
-            )));
-        }
-    };
-    Ok(Agent {
-        id: row.uuid("id")?,
-        email: row.text("email")?,
-        name: row.text("name")?,
-        role,
-        created_at: row.time("created_at")?,
-    })
-}
+use super::rows::time_text;
+use super::{SqliteStore, is_unique_violation};
+use crate::domain::EmailAddress;
+use crate::store::rows::{AGENT_COLUMNS, Columns, agent_from_row};
+use crate::store::{AgentRecord, NewAgent, StoreError};
 
 impl SqliteStore {
     pub async fn insert_agent(&self, new: NewAgent) -> Result<Agent, StoreError> {

@@ -1,0 +1,85 @@
+//! [`ClusterReads`] on PostgreSQL: what each node's sweep reads from the
+//! database all nodes share.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{PostgresStore, store_error};
+use crate::store::{ChangedChats, ChatState, ClusterReads, Revocations, StoreError};
+
+impl ClusterReads for PostgresStore {
+    async fn chats_last_seq(&self, chats: &[Uuid]) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT id, last_seq FROM chats WHERE id = ANY($1)")
+            .bind(chats)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("last_seq")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(store_error)
+    }
+
+    async fn chats_changed_since(&self, since: DateTime<Utc>) -> Result<ChangedChats, StoreError> {
+        let as_of: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let rows = sqlx::query(
+            "SELECT id, status, assigned_agent_id, updated_at FROM chats WHERE updated_at >= $1",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let chats = rows
+            .iter()
+            .map(|row| {
+                Ok(ChatState {
+                    id: row.try_get("id")?,
+                    status: row.try_get("status")?,
+                    assigned_agent_id: row.try_get("assigned_agent_id")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(store_error)?;
+        Ok(ChangedChats { chats, as_of })
+    }
+
+    async fn chat_by_id(&self, id: Uuid) -> Result<Option<byrd_spec::chat::Chat>, StoreError> {
+        PostgresStore::chat_by_id(self, id).await
+    }
+
+    async fn revocations_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Revocations, StoreError> {
+        let as_of: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let Some(since) = since else {
+            return Ok(Revocations {
+                as_of,
+                ..Revocations::default()
+            });
+        };
+        let tokens = sqlx::query_scalar("SELECT jti FROM revoked_tokens WHERE revoked_at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let sessions = sqlx::query_scalar("SELECT id FROM sessions WHERE revoked_at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(Revocations {
+            tokens,
+            sessions,
+            as_of,
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! The records handlers hand to the store and get back, whichever
+//! database holds them.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use byrd_spec::agent::{Agent, Role};
+use byrd_spec::chat::ChatStatus;
+use byrd_spec::message::{Message, PartyType};
+use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::{ClientMsgId, DisplayName, EmailAddress, MessageBody, Subject};
+
+/// An agent to insert; the password is already hashed.
+pub struct NewAgent {
+    pub email: EmailAddress,
+    pub name: DisplayName,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// An agent with its password hash, for login only.
+pub struct AgentRecord {
+    pub agent: Agent,
+    pub password_hash: String,
+}
+
+/// A chat a visitor starts.
+#[derive(Debug, Default)]
+pub struct NewChat {
+    pub visitor_name: Option<DisplayName>,
+    pub visitor_email: Option<EmailAddress>,
+    pub subject: Option<Subject>,
+}
+
+/// Which chats a list returns: newest first, optionally by status, strictly
+/// older than `before` (the last id of the previous page).
+#[derive(Debug, Default)]
+pub struct ChatFilter {
+    pub status: Option<ChatStatus>,
+    pub before: Option<Uuid>,
+    pub limit: u32,
+}
+
+/// A message to append to a chat.
+#[derive(Debug)]
+pub struct NewMessage {
+    pub chat_id: Uuid,
+    pub author_kind: PartyType,
+    pub author_id: Uuid,
+    /// The agent's name; for a guest the store takes the visitor's name.
+    pub author_name: Option<String>,
+    pub client_msg_id: ClientMsgId,
+    pub body: MessageBody,
+}
+
+/// What appending led to.
+#[derive(Debug)]
+pub enum Appended {
+    /// Stored now, with the next `seq`.
+    Created(Message),
+    /// The author sent this `client_msg_id` before: the stored message.
+    Existing(Message),
+}
+
+impl Appended {
+    pub fn message(&self) -> &Message {
+        match self {
+            Appended::Created(m) | Appended::Existing(m) => m,
+        }
+    }
+
+    pub fn into_message(self) -> Message {
+        match self {
+            Appended::Created(m) | Appended::Existing(m) => m,
+        }
+    }
+}
+
+/// The answer to a queued message, once it is committed.
+#[derive(Debug)]
+pub struct AppendTicket(oneshot::Receiver<Result<Appended, StoreError>>);
+
+impl AppendTicket {
+    /// The ticket for the answer `answer` will carry.
+    pub(super) fn new(answer: oneshot::Receiver<Result<Appended, StoreError>>) -> Self {
+        AppendTicket(answer)
+    }
+}
+
+impl Future for AppendTicket {
+    type Output = Result<Appended, StoreError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // A writer that dropped the message unanswered never wrote it: it
+        // waited too long, its transaction could not begin, or the server
+        // is stopping.
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or(Err(StoreError::Unavailable)))
+    }
+}
+
+/// Which messages of a chat to read, in `seq` terms.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageRange {
+    pub after_seq: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// A refresh token to store in place of the one presented.
+#[derive(Debug, Clone)]
+pub struct Successor {
+    pub hash: [u8; 32],
+    /// The successor sealed with a key only the presented token yields.
+    pub sealed: Vec<u8>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was valid and is now used; its successor was stored.
+    Rotated {
+        agent_id: Uuid,
+        session_id: Uuid,
+    },
+    /// The token was traded in moments ago and its successor is unused: the
+    /// client lost the answer. The same successor, still sealed.
+    Replayed {
+        agent_id: Uuid,
+        session_id: Uuid,
+        sealed_successor: Vec<u8>,
+    },
+    /// No such token.
+    Unknown,
+    Expired,
+    /// The session was revoked (logout or earlier reuse).
+    Revoked,
+    /// The token had been used before: the whole session is now revoked.
+    Reused {
+        session_id: Uuid,
+    },
+}

@@ -1,0 +1,17 @@
+//! The store's business rules, apart from any database.
+//!
+//! Each rule is a pure decision: a backend reads what the rule needs with
+//! its own statements, asks the rule what to do, and carries that out, so
+//! a rule is written once and cannot drift apart between SQLite and
+//! PostgreSQL. Each is unit-tested here without a database; the API tests
+//! run both backends against the same expectations.
+//!
+//! - `append`: storing a message, or answering the one stored under its
+//!   `client_msg_id`, or refusing it; what is announced.
+//! - `transitions`: how a chat starts, is assigned and is closed; what is
+//!   refused from which state; what is announced.
+//! - `rotation`: refresh-token rotation and what ends a session.
+
+pub(super) mod append;
+pub(super) mod rotation;
+pub(super) mod transitions;

@@ -1,0 +1,133 @@
+//! Chats: their rows, and their transitions as `rules::transitions`
+//! decides them.
+
+use byrd_spec::chat::{Chat, ChatStatus};
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use super::SqliteStore;
+use super::rows::time_text;
+use crate::store::rows::{
+    ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
+};
+use crate::store::rules::transitions::{self, Transition};
+use crate::store::{ChatFilter, NewChat, StoreError};
+
+impl SqliteStore {
+    pub async fn insert_chat(&self, new: NewChat) -> Result<Chat, StoreError> {
+        let chat = transitions::opened(new, Utc::now());
+        self.writer
+            .run(
+                move |connection| {
+                    connection
+                        .prepare_cached(&format!(
+                            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                        ))?
+                        .execute(params![
+                            chat.id.as_bytes(),
+                            chat.status.as_str(),
+                            chat.visitor.id.as_bytes(),
+                            chat.visitor.name,
+                            chat.visitor.email,
+                            chat.subject,
+                            chat.assigned_agent_id.as_ref().map(Uuid::as_bytes),
+                            time_text(&chat.created_at),
+                            time_text(&chat.updated_at),
+                            chat.closed_at.as_ref().map(time_text),
+                            chat.last_seq,
+                        ])?;
+                    Ok(chat)
+                },
+                transitions::announced,
+            )
+            .await
+    }
+
+    pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reads)
+        .await?;
+        row.as_ref().map(chat_from_row).transpose()
+    }
+
+    pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats
+             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2)
+             ORDER BY id DESC LIMIT ?3"
+        ))
+        .bind(filter.status.map(ChatStatus::as_str))
+        .bind(filter.before)
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(chat_from_row).collect()
+    }
+
+    /// Gives an open or assigned chat to `agent_id`.
+    pub async fn assign_chat(&self, chat_id: Uuid, agent_id: Uuid) -> Result<Chat, StoreError> {
+        self.writer
+            .run(
+                move |connection| {
+                    let agent_found = connection
+                        .prepare_cached("SELECT 1 FROM agents WHERE id = ?1")?
+                        .query_row([agent_id.as_bytes()], |_| Ok(()))
+                        .optional()?
+                        .is_some();
+                    let assign = Transition::Assign {
+                        agent_id,
+                        agent_found,
+                    };
+                    transition(connection, chat_id, assign)
+                },
+                transitions::announced,
+            )
+            .await
+    }
+
+    /// Closes a chat that is not closed yet.
+    pub async fn close_chat(&self, chat_id: Uuid) -> Result<Chat, StoreError> {
+        self.writer
+            .run(
+                move |connection| transition(connection, chat_id, Transition::Close),
+                transitions::announced,
+            )
+            .await
+    }
+}
+
+/// Carries out `transition` of the chat `chat_id`: reads its state, asks
+/// the rule, writes the change; the chat as it now is. The writer runs
+/// one write at a time, so nothing changes the chat in between.
+fn transition(
+    connection: &Connection,
+    chat_id: Uuid,
+    transition: Transition,
+) -> Result<Chat, StoreError> {
+    let current = {
+        let mut statement = connection
+            .prepare_cached("SELECT status, assigned_agent_id FROM chats WHERE id = ?1")?;
+        let mut rows = statement.query([chat_id.as_bytes()])?;
+        rows.next()?.map(transition_state_from_row).transpose()?
+    };
+    let change = transitions::decide(current, transition, Utc::now())?;
+    let mut statement = connection.prepare_cached(&format!(
+        "UPDATE chats SET status = ?1, assigned_agent_id = ?2, updated_at = ?3, closed_at = ?4
+         WHERE id = ?5 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+    ))?;
+    let mut rows = statement.query(params![
+        change.status.as_str(),
+        change.assigned_agent_id.as_ref().map(Uuid::as_bytes),
+        time_text(&change.updated_at),
+        change.closed_at.as_ref().map(time_text),
+        chat_id.as_bytes(),
+    ])?;
+    rows.next()?
+        .map(chat_from_row)
+        .transpose()?
+        .ok_or(StoreError::ChatNotFound)
+}
