@@ -76,6 +76,7 @@ impl Connection {
         drop(membership);
         match exit {
             Exit::Close(code) => Box::pin(connection.socket.close(code)).await,
+            Exit::ClosedByClient => Box::pin(connection.socket.answer_close()).await,
             Exit::Gone => {}
         }
         tracing::debug!(connection_id = %id, "websocket closed");
@@ -226,7 +227,7 @@ impl Connection {
                     ApiError::new(ErrorCode::InvalidJson, "Frames must be JSON text frames.");
                 self.socket.send_frame(&refusal.into_ws_frame(None)).await
             }
-            Some(Ok(WsMessage::Close(_))) => Err(Exit::Gone),
+            Some(Ok(WsMessage::Close(_))) => Err(Exit::ClosedByClient),
             // Pings are answered by the WebSocket layer; pongs only matter
             // as signs of life.
             Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => Ok(()),

@@ -15,8 +15,11 @@ use crate::store::StoreError;
 /// Why a connection ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Exit {
-    /// The client closed or vanished; nothing more to send.
+    /// The client vanished, or its socket failed; nothing more to send.
     Gone,
+    /// The client sent a close frame, which the server answers (RFC 6455,
+    /// section 5.5.1) before ending the connection.
+    ClosedByClient,
     /// The server closes with this code and reason.
     Close(CloseCode),
 }

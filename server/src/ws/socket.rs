@@ -122,6 +122,15 @@ impl Socket {
         })
         .await;
     }
+
+    /// Sends the answer to the client's close frame, echoing its code: the
+    /// WebSocket layer queued it on reading the client's close, and it
+    /// goes out with this flush. Without it the client sees the
+    /// connection end abnormally (1006).
+    pub async fn answer_close(&mut self) {
+        // Best effort: a peer that stopped reading will not get it.
+        let _ = tokio::time::timeout(self.write_timeout, self.socket.flush()).await;
+    }
 }
 
 fn written_or_gone<E>(
