@@ -19,7 +19,6 @@ pub mod error;
 pub mod extract;
 pub mod hub;
 pub mod messaging;
-pub mod outbox;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

@@ -45,6 +45,12 @@ pub fn cases() -> Vec<Case> {
         )
         .needs(Capability::JwtSecret),
         Case::must(
+            "ws.lifetime.client-close-answered",
+            "close-codes",
+            "a client's close frame (1000) is answered with a close frame echoing its code (RFC 6455, section 5.5.1), not with the connection dropped",
+            client_close_answered,
+        ),
+        Case::must(
             "ws.lifetime.logout-4002",
             "close-codes",
             "logout closes every socket of that access token and of its session with 4002 token_revoked; another agent's socket stays",
@@ -210,7 +216,8 @@ async fn expect_revoked(ws: &mut Ws, what: &str) -> Result<(), Failure> {
         what,
         "close 4002 \"token_revoked\"",
         || format!("close {code:?} {reason:?}"),
-    )
+    )?;
+    Ok(())
 }
 
 async fn logout(ctx: Ctx) -> CaseResult {
@@ -281,5 +288,20 @@ async fn refresh_reuse(ctx: Ctx) -> CaseResult {
         "reusing the spent refresh token",
     )?;
     expect_revoked(&mut ws, "the session's socket after the reuse").await?;
+    Ok(())
+}
+
+async fn client_close_answered(ctx: Ctx) -> CaseResult {
+    let chat = ctx.new_chat().await?;
+    let (mut guest, _) = ctx.connect("guest", &chat.guest_token).await?;
+    guest.barrier().await?;
+    guest.send_close(1000, "done").await?;
+    let (code, reason) = guest.expect_close().await?;
+    ensure(
+        code == Some(1000),
+        "answering the client's close 1000",
+        "close 1000",
+        || format!("close {code:?} {reason:?}"),
+    )?;
     Ok(())
 }

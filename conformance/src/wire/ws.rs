@@ -516,6 +516,20 @@ impl Ws {
         ))
     }
 
+    /// Sends a close frame with `code` and `reason`; the server's answer
+    /// is read with [`expect_close`](Self::expect_close).
+    pub async fn send_close(&mut self, code: u16, reason: &str) -> Result<(), Failure> {
+        self.recorder.record(Entry::WsSent {
+            connection: self.name.clone(),
+            frame: Value::String(format!("(close {code} {reason:?})")),
+        });
+        self.write(Message::Close(Some(CloseFrame {
+            code: code.into(),
+            reason: reason.into(),
+        })))
+        .await
+    }
+
     /// Closes the socket politely (best effort).
     pub async fn close(mut self) {
         if !self.closed {

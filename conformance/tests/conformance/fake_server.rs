@@ -4,13 +4,15 @@
 //! It implements just enough of the protocol for the self-test's cases
 //! (login, agents, chats, messages, `/v1/me`, and a WebSocket with
 //! `hello`, `send`, `subscribe`, `ping` and `refresh_token`), correctly,
-//! except for five planted faults:
+//! except for six planted faults:
 //!
 //! - it accepts `alg: none` tokens without a signature;
 //! - it ignores `aud`;
 //! - it lets a guest read any chat with `GET /v1/chats/{chat_id}`;
 //! - it acks a WebSocket `send` before storing the message;
-//! - it skips a `seq` after a chat's third message.
+//! - it skips a `seq` after a chat's third message;
+//! - it drops the connection on a client's close frame instead of
+//!   answering it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -443,6 +445,7 @@ async fn serve(fake: Shared, mut socket: WebSocket, mut claims: Value) {
                 let Some(Ok(message)) = incoming else { return };
                 let text = match message {
                     Message::Text(text) => text.to_string(),
+                    // Planted: the close is not answered.
                     Message::Close(_) => return,
                     Message::Binary(_) => {
                         if !send(&mut socket, error_frame("invalid_json", &Value::Null)).await { return; }

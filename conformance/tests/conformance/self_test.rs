@@ -26,6 +26,7 @@ const SELECTION: &[&str] = &[
     "ws.seq.no-gaps",
     "ws.frames.ping",
     "ws.handshake.hello-guest",
+    "ws.lifetime.client-close-answered",
     "rest.health",
 ];
 
@@ -42,6 +43,7 @@ const PLANTED: &[&str] = &[
     "auth.scope.other-chat.get-chat",
     "ws.send.ack-after-store",
     "ws.seq.no-gaps",
+    "ws.lifetime.client-close-answered",
 ];
 
 fn config(dir: &Path) -> PathBuf {
@@ -219,7 +221,7 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
     );
     let junit = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(junit.matches("<failure ").count(), planted.len(), "{junit}");
-    assert!(junit.contains("failures=\"11\""), "{junit}");
+    assert!(junit.contains("failures=\"12\""), "{junit}");
 
     // No transcript holds a usable token.
     let text = std::fs::read_to_string(&json).unwrap();
@@ -245,7 +247,7 @@ async fn listed_expected_failures_pass_the_run_and_a_stale_entry_fails_it() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("xfail MUST   ws.seq.no-gaps"), "{stdout}");
-    assert!(stdout.contains("11 expected failure(s)"), "{stdout}");
+    assert!(stdout.contains("12 expected failure(s)"), "{stdout}");
 
     // A listed case that passes is reported, and fails the run.
     text.push_str("rest.health  # no longer true\n");

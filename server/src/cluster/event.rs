@@ -8,11 +8,16 @@
 //! round. `typing` and `read` are best effort: a typing indicator is stale
 //! within seconds anyway, and read positions are stored, for a client to
 //! read when it needs them.
+//!
+//! The hub publishes its own [`hub::Event`]s; translating them to and from
+//! what crosses the broker happens here, so the hub knows nothing of it.
 
 use byrd_spec::chat::Chat;
 use byrd_spec::message::{Author, Message};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::hub;
 
 /// Longest body an event carries; larger messages are read from the
 /// database by the nodes that need them.
@@ -59,14 +64,85 @@ pub enum Event {
 }
 
 impl Event {
-    /// The event announcing a committed message; the body rides along
-    /// when it is small.
-    pub fn committed(message: &Message) -> Event {
-        Event::Message {
-            chat_id: message.chat_id,
-            seq: message.seq,
-            message: (message.body.len() <= MAX_INLINE_BODY_BYTES).then(|| message.clone()),
+    /// What tells the other nodes of `event`, which happened on this node.
+    /// A message's body rides along when it is small.
+    pub fn of(event: &hub::Event<'_>) -> Event {
+        match *event {
+            hub::Event::Message {
+                chat_id,
+                seq,
+                message,
+            } => Event::Message {
+                chat_id,
+                seq,
+                message: message
+                    .filter(|message| message.body.len() <= MAX_INLINE_BODY_BYTES)
+                    .cloned(),
+            },
+            hub::Event::ChatUpdated(chat) => Event::ChatUpdated { chat: chat.clone() },
+            hub::Event::Typing {
+                chat_id,
+                author,
+                active,
+            } => Event::Typing {
+                chat_id,
+                author: author.clone(),
+                active,
+            },
+            hub::Event::Read {
+                chat_id,
+                author,
+                seq,
+            } => Event::Read {
+                chat_id,
+                author: author.clone(),
+                seq,
+            },
+            hub::Event::Revoked { jti, session } => Event::Revoked {
+                jti: jti.map(str::to_owned),
+                session,
+            },
         }
+    }
+
+    /// What the hub delivers of an event from another node; `None` for
+    /// `presence`, which is the presence rounds' business.
+    pub fn as_hub(&self) -> Option<hub::Event<'_>> {
+        Some(match self {
+            Event::Message {
+                chat_id,
+                seq,
+                message,
+            } => hub::Event::Message {
+                chat_id: *chat_id,
+                seq: *seq,
+                message: message.as_ref(),
+            },
+            Event::ChatUpdated { chat } => hub::Event::ChatUpdated(chat),
+            Event::Typing {
+                chat_id,
+                author,
+                active,
+            } => hub::Event::Typing {
+                chat_id: *chat_id,
+                author,
+                active: *active,
+            },
+            Event::Read {
+                chat_id,
+                author,
+                seq,
+            } => hub::Event::Read {
+                chat_id: *chat_id,
+                author,
+                seq: *seq,
+            },
+            Event::Revoked { jti, session } => hub::Event::Revoked {
+                jti: jti.as_deref(),
+                session: *session,
+            },
+            Event::Presence => return None,
+        })
     }
 }
 
@@ -89,5 +165,27 @@ mod tests {
         assert_eq!(json["node"], node.to_string());
         let back: Envelope = serde_json::from_value(json).unwrap();
         assert!(matches!(back.event, Event::Revoked { jti: Some(j), .. } if j == "j"));
+    }
+
+    #[test]
+    fn a_hub_event_crosses_the_broker_and_comes_back_the_same() {
+        let author = Author {
+            kind: byrd_spec::message::PartyType::Agent,
+            id: Uuid::now_v7(),
+            name: Some("Ada".into()),
+        };
+        let typing = hub::Event::Typing {
+            chat_id: Uuid::now_v7(),
+            author: &author,
+            active: true,
+        };
+        let sent = Event::of(&typing);
+        let json = serde_json::to_value(&sent).unwrap();
+        let received: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            format!("{:?}", received.as_hub()),
+            format!("{:?}", Some(typing))
+        );
+        assert!(Event::Presence.as_hub().is_none());
     }
 }

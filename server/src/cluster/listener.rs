@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
 use super::{Envelope, Event};
-use crate::hub::Hub;
+use crate::hub::{Hub, Origin};
 
 pub(super) async fn run(
     node: Uuid,
@@ -74,24 +74,8 @@ fn decode(data: &[Value]) -> Option<Envelope> {
 }
 
 fn apply(hub: &Hub, event: Event, presence_changed: &Notify) {
-    match event {
-        Event::Message {
-            chat_id,
-            seq,
-            message,
-        } => hub.message_from_elsewhere(chat_id, seq, message.as_ref()),
-        Event::ChatUpdated { chat } => hub.chat_updated_from_elsewhere(&chat),
-        Event::Typing {
-            chat_id,
-            author,
-            active,
-        } => hub.typing_from_elsewhere(chat_id, author, active),
-        Event::Read {
-            chat_id,
-            author,
-            seq,
-        } => hub.read_from_elsewhere(chat_id, author, seq),
-        Event::Revoked { jti, session } => hub.revoked_elsewhere(jti.as_deref(), session),
-        Event::Presence => presence_changed.notify_one(),
+    match event.as_hub() {
+        Some(event) => hub.publish(event, Origin::Elsewhere),
+        None => presence_changed.notify_one(),
     }
 }

@@ -30,6 +30,7 @@ mod event;
 mod listener;
 mod presence;
 mod publisher;
+mod relay;
 mod sweep;
 
 use std::num::NonZeroU32;
@@ -46,8 +47,9 @@ use uuid::Uuid;
 
 pub use event::{Envelope, Event, MAX_INLINE_BODY_BYTES};
 
-use crate::hub::{ClusterLink, Hub};
+use crate::hub::Hub;
 use crate::store::postgres::PostgresStore;
+use relay::ClusterRelay;
 
 /// The pub/sub channel every node publishes to and listens on.
 const CHANNEL: &str = "byrd:events";
@@ -235,10 +237,10 @@ impl Joining {
         } = connections;
         let presence_changed = Arc::new(Notify::new());
         let (events, queued) = mpsc::channel(EVENT_QUEUE);
-        self.hub.link_cluster(ClusterLink {
+        self.hub.link_relay(Box::new(ClusterRelay {
             events,
             presence_changed: presence_changed.clone(),
-        });
+        }));
         let mut tasks = JoinSet::new();
         tasks.spawn(publisher::run(
             self.node,

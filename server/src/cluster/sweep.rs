@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 
-use crate::hub::Hub;
+use crate::hub::{self, Hub, Origin};
 use crate::store::ClusterReads;
 
 /// How far back each look at revocations and changed chats reaches before
@@ -51,7 +51,14 @@ async fn sweep_messages(hub: &Hub, store: &impl ClusterReads) {
     match store.chats_last_seq(&chats).await {
         Ok(stored) => {
             for (chat_id, last_seq) in stored {
-                hub.message_from_elsewhere(chat_id, last_seq, None);
+                hub.publish(
+                    hub::Event::Message {
+                        chat_id,
+                        seq: last_seq,
+                        message: None,
+                    },
+                    Origin::Elsewhere,
+                );
             }
         }
         Err(error) => tracing::warn!(error = %error, "the sweep cannot read chat positions"),
@@ -70,7 +77,7 @@ async fn sweep_chats(hub: &Hub, store: &impl ClusterReads, seen: DateTime<Utc>) 
     };
     for chat_id in hub.stale_chats(&changed.chats) {
         match store.chat_by_id(chat_id).await {
-            Ok(Some(chat)) => hub.chat_updated_from_elsewhere(&chat),
+            Ok(Some(chat)) => hub.publish(hub::Event::ChatUpdated(&chat), Origin::Elsewhere),
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(error = %error, %chat_id, "the sweep cannot read a changed chat");
@@ -93,10 +100,22 @@ async fn sweep_revocations(
     match store.revocations_since(since).await {
         Ok(revocations) => {
             for jti in &revocations.tokens {
-                hub.revoked_elsewhere(Some(jti), None);
+                hub.publish(
+                    hub::Event::Revoked {
+                        jti: Some(jti),
+                        session: None,
+                    },
+                    Origin::Elsewhere,
+                );
             }
             for session in &revocations.sessions {
-                hub.revoked_elsewhere(None, Some(*session));
+                hub.publish(
+                    hub::Event::Revoked {
+                        jti: None,
+                        session: Some(*session),
+                    },
+                    Origin::Elsewhere,
+                );
             }
             Some(revocations.as_of)
         }

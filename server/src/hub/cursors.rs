@@ -15,6 +15,12 @@
 //! A position starts at the chat's `last_seq` as read *before* the first
 //! subscription became visible, so a message committed in between is
 //! above it and is filled rather than skipped.
+//!
+//! The same rule, written once in [`Position::place`], keeps each
+//! connection's place in each chat it follows (see `ws::delivery`): there
+//! a subscribe's replay can overtake the live queue, so a connection too
+//! drops what it already sent and fills what it misses before a message,
+//! from the database, before sending it.
 
 use std::time::Duration;
 
@@ -22,7 +28,7 @@ use byrd_spec::message::Message;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::Hub;
+use super::{Hub, fanout};
 use crate::store::{MessageRange, Store};
 
 /// Most messages one fill reads at once; a longer gap takes several reads.
@@ -31,13 +37,56 @@ const FILL_PAGE: i64 = 1000;
 /// Longest pause between fill attempts while the database fails.
 const MAX_FILL_BACKOFF: Duration = Duration::from_secs(5);
 
+/// The last `seq` handed on in one chat; `None` while unknown (a
+/// subscription started without knowing the chat's position, until a
+/// message with its body comes). Plain data: a connection keeps one per
+/// chat it follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Position(Option<i64>);
+
+/// Where an offered `seq` stands against a [`Position`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// No position yet: the first message decides it.
+    Unknown,
+    /// At or below the position: handed on already.
+    Repeat,
+    /// The one right after the position.
+    Next,
+    /// Further on: the messages after `after` and before it are missing.
+    Ahead { after: i64 },
+}
+
+impl Position {
+    pub const fn at(seq: Option<i64>) -> Position {
+        Position(seq)
+    }
+
+    pub fn get(self) -> Option<i64> {
+        self.0
+    }
+
+    /// Where `seq` stands.
+    pub fn place(self, seq: i64) -> Place {
+        match self.0 {
+            None => Place::Unknown,
+            Some(delivered) if seq <= delivered => Place::Repeat,
+            Some(delivered) if seq == delivered + 1 => Place::Next,
+            Some(delivered) => Place::Ahead { after: delivered },
+        }
+    }
+
+    /// Moves the position up to `seq`, never back.
+    pub fn advance(&mut self, seq: i64) {
+        self.0 = Some(self.0.map_or(seq, |delivered| delivered.max(seq)));
+    }
+}
+
 /// One served chat's position.
 #[derive(Debug, Default)]
 pub(super) struct Cursor {
-    /// The last `seq` handed to the chat's subscribers; `None` when the
-    /// subscription started without knowing the chat's position (the
-    /// database could not be read), until a message with its body comes.
-    pub delivered: Option<i64>,
+    /// The last `seq` handed to the chat's subscribers.
+    pub delivered: Position,
     /// While a fill runs: the highest `seq` known to be committed.
     pub fill_to: Option<i64>,
 }
@@ -56,7 +105,7 @@ pub(super) enum Offer {
 impl Cursor {
     pub fn starting_at(delivered: Option<i64>) -> Cursor {
         Cursor {
-            delivered,
+            delivered: Position::at(delivered),
             fill_to: None,
         }
     }
@@ -64,32 +113,30 @@ impl Cursor {
     /// Decides about committed message `seq`; `with_body` says whether the
     /// offer carries the message itself.
     pub fn offer(&mut self, seq: i64, with_body: bool) -> Offer {
-        let Some(delivered) = self.delivered else {
-            // No position to compare with: the first message decides it.
-            if with_body && self.fill_to.is_none() {
-                self.delivered = Some(seq);
-                return Offer::Deliver;
+        match self.delivered.place(seq) {
+            Place::Unknown if with_body && self.fill_to.is_none() => {
+                self.delivered.advance(seq);
+                Offer::Deliver
             }
-            return Offer::Drop;
-        };
-        if seq <= delivered {
-            return Offer::Drop;
+            Place::Unknown | Place::Repeat => Offer::Drop,
+            _ if self.fill_to.is_some() => {
+                self.fill_to = self.fill_to.max(Some(seq));
+                Offer::Drop
+            }
+            Place::Next if with_body => {
+                self.delivered.advance(seq);
+                Offer::Deliver
+            }
+            Place::Next | Place::Ahead { .. } => {
+                self.fill_to = Some(seq);
+                Offer::Fill
+            }
         }
-        if let Some(fill_to) = &mut self.fill_to {
-            *fill_to = (*fill_to).max(seq);
-            return Offer::Drop;
-        }
-        if seq == delivered + 1 && with_body {
-            self.delivered = Some(seq);
-            return Offer::Deliver;
-        }
-        self.fill_to = Some(seq);
-        Offer::Fill
     }
 
     /// The range a fill reads next: after `delivered`, up to `fill_to`.
     fn next_fill(&self) -> Option<MessageRange> {
-        let (after, to) = (self.delivered?, self.fill_to?);
+        let (after, to) = (self.delivered.get()?, self.fill_to?);
         let to = to.min(after + FILL_PAGE);
         Some(MessageRange {
             after_seq: Some(after),
@@ -103,7 +150,7 @@ impl Cursor {
     fn take_filled(&mut self, messages: Vec<Message>) -> (Vec<Message>, bool) {
         let mut fresh = Vec::with_capacity(messages.len());
         for message in messages {
-            let delivered = self.delivered.unwrap_or(0);
+            let delivered = self.delivered.get().unwrap_or(0);
             if message.seq <= delivered {
                 continue;
             }
@@ -114,10 +161,10 @@ impl Cursor {
                 tracing::error!(chat_id = %message.chat_id, after = delivered, found = message.seq,
                     "a gap in a chat's seqs; delivering from the next stored message");
             }
-            self.delivered = Some(message.seq);
+            self.delivered.advance(message.seq);
             fresh.push(message);
         }
-        let done = match (self.delivered, self.fill_to) {
+        let done = match (self.delivered.get(), self.fill_to) {
             (Some(delivered), Some(to)) => delivered >= to,
             _ => true,
         };
@@ -183,7 +230,7 @@ impl Hub {
         };
         let (fresh, done) = cursor.take_filled(messages);
         for message in &fresh {
-            super::deliver_message(&state, message);
+            fanout::deliver_message(&state, message);
         }
         match (done, fresh.is_empty()) {
             (true, _) => Filled::Done,
@@ -203,7 +250,7 @@ mod tests {
         assert_eq!(cursor.offer(5, true), Offer::Deliver);
         assert_eq!(cursor.offer(5, true), Offer::Drop);
         assert_eq!(cursor.offer(3, true), Offer::Drop);
-        assert_eq!(cursor.delivered, Some(5));
+        assert_eq!(cursor.delivered.get(), Some(5));
     }
 
     #[test]
@@ -228,6 +275,19 @@ mod tests {
         let mut cursor = Cursor::starting_at(None);
         assert_eq!(cursor.offer(8, false), Offer::Drop);
         assert_eq!(cursor.offer(9, true), Offer::Deliver);
-        assert_eq!(cursor.delivered, Some(9));
+        assert_eq!(cursor.delivered.get(), Some(9));
+    }
+
+    #[test]
+    fn a_position_places_a_seq_and_only_moves_forward() {
+        let mut position = Position::at(Some(4));
+        assert_eq!(position.place(3), Place::Repeat);
+        assert_eq!(position.place(4), Place::Repeat);
+        assert_eq!(position.place(5), Place::Next);
+        assert_eq!(position.place(8), Place::Ahead { after: 4 });
+        position.advance(8);
+        position.advance(6);
+        assert_eq!(position.get(), Some(8));
+        assert_eq!(Position::default().place(1), Place::Unknown);
     }
 }

@@ -13,7 +13,8 @@ use byrd_spec::error::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::connection::{Connection, principal_of};
+use super::connection::Connection;
+use super::session::principal_of;
 use crate::auth::{authenticate_token, bearer_token};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientAddr};

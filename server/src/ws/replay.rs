@@ -13,50 +13,50 @@
 //! the front of the queue once the replay ends however it ends; the
 //! connection then drops the ones the replay already sent, by `seq`.
 
+use byrd_spec::ws::CloseCode;
 use uuid::Uuid;
 
-use super::connection::{Connection, Exit};
+use super::exit::{CommandError, Exit};
+use super::session::Session;
+use super::socket::Socket;
 use crate::hub::Outbound;
-use crate::store::{MessageRange, StoreError};
+use crate::store::MessageRange;
 
 /// Messages read, and written, at a time.
 const PAGE: u32 = 100;
 
-/// Why a replay stopped short.
-pub(super) enum ReplayStop {
-    /// A page could not be read; the connection goes on.
-    Read(StoreError),
-    /// The connection ends.
-    Exit(Exit),
-}
-
-impl Connection {
+impl Session {
     /// Sends `chat_id`'s stored messages with `after < seq <= through`, in
     /// order, a page at a time, letting the outbound queue drain between
-    /// and during reads.
+    /// and during reads. A page that cannot be read refuses the frame
+    /// that asked for the replay.
     pub(super) async fn replay_pages(
         &mut self,
+        out: &mut Socket,
         chat_id: Uuid,
         after: i64,
         through: i64,
-    ) -> Result<(), ReplayStop> {
+    ) -> Result<(), CommandError> {
         let mut held = Vec::new();
-        let replayed = self.replay_held(chat_id, after, through, &mut held).await;
-        self.outbox.put_back(held);
+        let replayed = self
+            .replay_held(out, chat_id, after, through, &mut held)
+            .await;
+        self.queue.put_back(held);
         replayed
     }
 
     async fn replay_held(
         &mut self,
+        out: &mut Socket,
         chat_id: Uuid,
         mut after: i64,
         through: i64,
         held: &mut Vec<Outbound>,
-    ) -> Result<(), ReplayStop> {
-        // Owned, so that a page's read does not borrow the connection
-        // while queued items are written.
+    ) -> Result<(), CommandError> {
+        // Owned, so that a page's read does not borrow the session while
+        // queued items are written.
         let state = self.state.clone();
-        let kill = self.kill.clone();
+        let kill = out.kill_switch();
         while after < through {
             let range = MessageRange {
                 after_seq: Some(after),
@@ -67,30 +67,26 @@ impl Connection {
             tokio::pin!(read);
             let page = loop {
                 // Nothing written waits for the read.
-                if !self.flush().await {
-                    return Err(ReplayStop::Exit(Exit::Gone));
-                }
+                out.flush().await?;
                 tokio::select! {
                     page = &mut read => break page,
-                    item = self.outbox.recv() => self.pass_queued(chat_id, item, held).await?,
-                    _ = kill.triggered() => return Err(ReplayStop::Exit(Exit::Gone)),
+                    item = self.queue.recv() => self.pass_queued(out, chat_id, item, held).await?,
+                    _ = kill.triggered() => return Err(Exit::Gone.into()),
                 }
             };
-            let (messages, _) = page.map_err(ReplayStop::Read)?;
+            let (messages, _) = page?;
             let Some(last) = messages.last().map(|message| message.seq) else {
                 break;
             };
-            if !self.send_messages(chat_id, messages).await {
-                return Err(ReplayStop::Exit(Exit::Gone));
-            }
+            self.send_messages(out, chat_id, messages).await?;
             after = last;
             // What came during the page's writes; no more than the queue
             // holds, so that traffic cannot keep the replay waiting.
-            for _ in 0..self.state.settings.ws.outbound_queue {
-                let Some(item) = self.outbox.try_recv() else {
+            for _ in 0..state.settings.ws.outbound_queue {
+                let Some(item) = self.queue.try_recv() else {
                     break;
                 };
-                self.pass_queued(chat_id, item, held).await?;
+                self.pass_queued(out, chat_id, item, held).await?;
             }
         }
         Ok(())
@@ -100,24 +96,20 @@ impl Connection {
     /// back when it is a message of that chat.
     async fn pass_queued(
         &mut self,
+        out: &mut Socket,
         chat_id: Uuid,
         item: Outbound,
         held: &mut Vec<Outbound>,
-    ) -> Result<(), ReplayStop> {
+    ) -> Result<(), Exit> {
         if let Outbound::ChatMessage(message) = &item
             && message.chat_id == chat_id
         {
             if held.len() >= self.state.settings.ws.outbound_queue {
-                let code = byrd_spec::ws::CloseCode::SlowConsumer;
-                return Err(ReplayStop::Exit(Exit::Close(code)));
+                return Err(Exit::Close(CloseCode::SlowConsumer));
             }
             held.push(item);
             return Ok(());
         }
-        match Box::pin(self.handle_outbound(item)).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ReplayStop::Exit(Exit::Gone)),
-            Err(exit) => Err(ReplayStop::Exit(exit)),
-        }
+        Box::pin(self.deliver(out, item)).await
     }
 }

@@ -29,6 +29,7 @@ mod token_rejection;
 mod web;
 mod ws_abuse;
 mod ws_client;
+mod ws_closing;
 mod ws_delivery;
 mod ws_errors;
 mod ws_handshake;

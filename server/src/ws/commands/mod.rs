@@ -1,6 +1,8 @@
-//! One file per client frame type. `apply` dispatches a parsed frame; each
-//! command answers through the connection and returns `Ok(false)` when the
-//! socket is gone, or an error the connection turns into an `error` frame.
+//! One file per client frame type, dispatched like mini-redis dispatches
+//! commands. Each command acts on the connection's [`Session`] and writes
+//! its answers through the [`Socket`]; it fails with a [`CommandError`]:
+//! refuse this frame (an `error` with its stable code), or end the
+//! connection.
 
 mod ping;
 mod read;
@@ -13,27 +15,31 @@ mod unsubscribe;
 use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::ClientFrame;
 
-use super::connection::Connection;
+use super::exit::CommandError;
+use super::session::Session;
+use super::socket::Socket;
 use crate::error::ApiError;
 
 pub(super) async fn apply(
-    connection: &mut Connection,
+    session: &mut Session,
+    out: &mut Socket,
     frame: ClientFrame,
-) -> Result<bool, ApiError> {
+) -> Result<(), CommandError> {
     match frame {
-        ClientFrame::Send(frame) => send::apply(connection, frame).await,
-        ClientFrame::Subscribe(frame) => subscribe::apply(connection, frame).await,
-        ClientFrame::Unsubscribe(frame) => unsubscribe::apply(connection, frame).await,
-        ClientFrame::Typing(frame) => typing::apply(connection, frame).await,
-        ClientFrame::Read(frame) => read::apply(connection, frame).await,
-        ClientFrame::Ping(frame) => ping::apply(connection, frame).await,
-        ClientFrame::RefreshToken(frame) => refresh_token::apply(connection, frame).await,
+        ClientFrame::Send(frame) => send::apply(session, frame),
+        ClientFrame::Subscribe(frame) => subscribe::apply(session, out, frame).await,
+        ClientFrame::Unsubscribe(frame) => unsubscribe::apply(session, out, frame).await,
+        ClientFrame::Typing(frame) => typing::apply(session, frame).await,
+        ClientFrame::Read(frame) => read::apply(session, frame).await,
+        ClientFrame::Ping(frame) => ping::apply(out, frame).await,
+        ClientFrame::RefreshToken(frame) => refresh_token::apply(session, out, frame).await,
         // The enum is non-exhaustive for clients of the spec crate; a frame
         // type the spec gains before this server learns it is refused.
         #[allow(unreachable_patterns)]
         _ => Err(ApiError::new(
             ErrorCode::UnknownFrameType,
             "This server does not handle that frame type.",
-        )),
+        )
+        .into()),
     }
 }

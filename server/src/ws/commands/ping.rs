@@ -2,11 +2,11 @@
 
 use byrd_spec::ws::{PingFrame, ServerFrame};
 
-use crate::error::ApiError;
-use crate::ws::connection::Connection;
+use crate::ws::exit::CommandError;
+use crate::ws::socket::Socket;
 
-pub(super) async fn apply(connection: &mut Connection, frame: PingFrame) -> Result<bool, ApiError> {
-    Ok(connection
-        .send_frame(&ServerFrame::Pong { nonce: frame.nonce })
-        .await)
+pub(super) async fn apply(out: &mut Socket, frame: PingFrame) -> Result<(), CommandError> {
+    out.send_frame(&ServerFrame::Pong { nonce: frame.nonce })
+        .await?;
+    Ok(())
 }

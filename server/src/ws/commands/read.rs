@@ -4,27 +4,31 @@ use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::ReadFrame;
 
 use crate::error::ApiError;
+use crate::hub::{Event, Origin};
 use crate::messaging::authorize_chat;
-use crate::ws::connection::Connection;
+use crate::ws::exit::CommandError;
+use crate::ws::session::Session;
 
-pub(super) async fn apply(connection: &mut Connection, frame: ReadFrame) -> Result<bool, ApiError> {
-    authorize_chat(&connection.claims, frame.chat_id)?;
+pub(super) async fn apply(session: &mut Session, frame: ReadFrame) -> Result<(), CommandError> {
+    authorize_chat(&session.claims, frame.chat_id)?;
     if frame.seq < 0 {
-        return Err(ApiError::new(
-            ErrorCode::InvalidFrame,
-            "seq must not be negative.",
-        ));
+        return Err(ApiError::new(ErrorCode::InvalidFrame, "seq must not be negative.").into());
     }
-    let author = connection.author().await?;
+    let author = session.author().await?;
     // The marker is clamped to the chat's last message and never moves back.
-    let seq = connection
+    let seq = session
         .state
         .store
         .mark_read(frame.chat_id, author.kind, author.id, frame.seq)
         .await?;
-    connection
+    let event = Event::Read {
+        chat_id: frame.chat_id,
+        author: &author,
+        seq,
+    };
+    session
         .state
         .hub
-        .publish_read(connection.id, frame.chat_id, author, seq);
-    Ok(true)
+        .publish(event, Origin::connection(session.id));
+    Ok(())
 }

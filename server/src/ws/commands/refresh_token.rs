@@ -10,7 +10,9 @@ use byrd_spec::ws::{RefreshTokenFrame, ServerFrame};
 
 use crate::auth::authenticate_token;
 use crate::error::ApiError;
-use crate::ws::connection::{Connection, expiry_of, principal_of};
+use crate::ws::exit::CommandError;
+use crate::ws::session::{Session, principal_of};
+use crate::ws::socket::Socket;
 
 fn same_chat(old: &Claims, new: &Claims) -> bool {
     match (old, new) {
@@ -21,24 +23,25 @@ fn same_chat(old: &Claims, new: &Claims) -> bool {
 }
 
 pub(super) async fn apply(
-    connection: &mut Connection,
+    session: &mut Session,
+    out: &mut Socket,
     frame: RefreshTokenFrame,
-) -> Result<bool, ApiError> {
-    let claims = authenticate_token(&connection.state, &frame.token).await?;
-    if principal_of(&claims) != principal_of(&connection.claims)
-        || !same_chat(&connection.claims, &claims)
+) -> Result<(), CommandError> {
+    let claims = authenticate_token(&session.state, &frame.token).await?;
+    if principal_of(&claims) != principal_of(&session.claims)
+        || !same_chat(&session.claims, &claims)
     {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
             "The new token must be for the same principal as the connection.",
-        ));
+        )
+        .into());
     }
-    connection.token_expires_at = expiry_of(&claims);
-    connection.claims = claims;
-    connection.reset_expiry_warning();
-    Ok(connection
-        .send_frame(&ServerFrame::TokenRefreshed {
-            token_expires_at: connection.token_expires_at,
-        })
-        .await)
+    session.token.renew(&claims);
+    session.claims = claims;
+    out.send_frame(&ServerFrame::TokenRefreshed {
+        token_expires_at: session.token.expires_at,
+    })
+    .await?;
+    Ok(())
 }

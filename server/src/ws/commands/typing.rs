@@ -2,19 +2,22 @@
 
 use byrd_spec::ws::TypingFrame;
 
-use crate::error::ApiError;
+use crate::hub::{Event, Origin};
 use crate::messaging::authorize_chat;
-use crate::ws::connection::Connection;
+use crate::ws::exit::CommandError;
+use crate::ws::session::Session;
 
-pub(super) async fn apply(
-    connection: &mut Connection,
-    frame: TypingFrame,
-) -> Result<bool, ApiError> {
-    authorize_chat(&connection.claims, frame.chat_id)?;
-    let author = connection.author().await?;
-    connection
+pub(super) async fn apply(session: &mut Session, frame: TypingFrame) -> Result<(), CommandError> {
+    authorize_chat(&session.claims, frame.chat_id)?;
+    let author = session.author().await?;
+    let event = Event::Typing {
+        chat_id: frame.chat_id,
+        author: &author,
+        active: frame.active,
+    };
+    session
         .state
         .hub
-        .publish_typing(connection.id, frame.chat_id, author, frame.active);
-    Ok(true)
+        .publish(event, Origin::connection(session.id));
+    Ok(())
 }

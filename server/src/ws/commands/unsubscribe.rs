@@ -2,21 +2,20 @@
 
 use byrd_spec::ws::{ServerFrame, UnsubscribeFrame};
 
-use crate::error::ApiError;
-use crate::ws::connection::Connection;
+use crate::ws::exit::CommandError;
+use crate::ws::session::Session;
+use crate::ws::socket::Socket;
 
 pub(super) async fn apply(
-    connection: &mut Connection,
+    session: &mut Session,
+    out: &mut Socket,
     frame: UnsubscribeFrame,
-) -> Result<bool, ApiError> {
-    connection
-        .state
-        .hub
-        .unsubscribe(connection.id, frame.chat_id);
-    connection.subscriptions.remove(&frame.chat_id);
-    Ok(connection
-        .send_frame(&ServerFrame::Unsubscribed {
-            chat_id: frame.chat_id,
-        })
-        .await)
+) -> Result<(), CommandError> {
+    session.state.hub.unsubscribe(session.id, frame.chat_id);
+    session.subscriptions.remove(&frame.chat_id);
+    out.send_frame(&ServerFrame::Unsubscribed {
+        chat_id: frame.chat_id,
+    })
+    .await?;
+    Ok(())
 }

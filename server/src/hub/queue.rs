@@ -1,5 +1,7 @@
-//! A connection's outbound queue: bounded, never waiting on the sending
-//! side, and costing next to nothing while empty.
+//! A connection's outbound queue, what the hub hands one connection:
+//! bounded, never waiting on the sending side, and costing next to nothing
+//! while empty. (Not to be confused with an SDK's outbox of unacked
+//! sends: this queue holds what the server is about to write.)
 //!
 //! tokio's bounded channel allocates its first block of slots and its
 //! cache-padded state up front, about a kilobyte for every connection,
@@ -12,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use crate::hub::Outbound;
+use super::Outbound;
 
 /// Room kept after a drain; a busier queue gives the rest back.
 const KEPT_CAPACITY: usize = 16;
@@ -34,26 +36,29 @@ impl Shared {
 
 /// The hub's end.
 #[derive(Debug)]
-pub struct OutboxSender(Arc<Shared>);
+pub struct QueueSender(Arc<Shared>);
 
-/// The connection's end.
+/// The connection's end: what the hub queued for it, live messages and
+/// events, in order.
 #[derive(Debug)]
-pub struct OutboxReceiver(Arc<Shared>);
+pub struct ConnectionQueue(Arc<Shared>);
 
 /// The queue was full: the receiver is a slow consumer.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Full;
 
-pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
+/// A queue holding at most `capacity` items: the hub's end and the
+/// connection's.
+pub fn connection_queue(capacity: usize) -> (QueueSender, ConnectionQueue) {
     let shared = Arc::new(Shared {
         items: Mutex::new(VecDeque::new()),
         ready: Notify::new(),
         capacity: capacity.max(1),
     });
-    (OutboxSender(shared.clone()), OutboxReceiver(shared))
+    (QueueSender(shared.clone()), ConnectionQueue(shared))
 }
 
-impl OutboxSender {
+impl QueueSender {
     /// Queues `item` without waiting.
     pub fn try_send(&self, item: Outbound) -> Result<(), Full> {
         {
@@ -68,7 +73,7 @@ impl OutboxSender {
     }
 }
 
-impl OutboxReceiver {
+impl ConnectionQueue {
     /// The next item, waiting for one.
     pub async fn recv(&mut self) -> Outbound {
         loop {
@@ -107,7 +112,7 @@ mod tests {
 
     #[tokio::test]
     async fn items_come_out_in_order_and_a_full_queue_refuses() {
-        let (tx, mut rx) = outbox(2);
+        let (tx, mut rx) = connection_queue(2);
         let frame = |text: &str| Outbound::Frame(Arc::new(text.to_owned()));
         tx.try_send(frame("a")).unwrap();
         tx.try_send(frame("b")).unwrap();
@@ -126,7 +131,7 @@ mod tests {
 
     #[test]
     fn items_put_back_come_out_first_in_their_order() {
-        let (tx, mut rx) = outbox(4);
+        let (tx, mut rx) = connection_queue(4);
         let frame = |text: &str| Outbound::Frame(Arc::new(text.to_owned()));
         tx.try_send(frame("c")).unwrap();
         rx.put_back(vec![frame("a"), frame("b")]);
