@@ -125,3 +125,80 @@ async fn sweep_revocations(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use byrd_spec::chat::Chat;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::store::{ChangedChats, Revocations, StoreError};
+
+    /// A shared database that answers the sweep's reads with nothing new
+    /// as of `as_of`, or fails them.
+    struct Database {
+        as_of: DateTime<Utc>,
+        failing: bool,
+    }
+
+    impl Database {
+        fn answer<T>(&self, value: T) -> Result<T, StoreError> {
+            if self.failing {
+                return Err(StoreError::Unavailable);
+            }
+            Ok(value)
+        }
+    }
+
+    impl ClusterReads for Database {
+        async fn chats_last_seq(&self, _: &[Uuid]) -> Result<Vec<(Uuid, i64)>, StoreError> {
+            self.answer(Vec::new())
+        }
+
+        async fn chats_changed_since(&self, _: DateTime<Utc>) -> Result<ChangedChats, StoreError> {
+            self.answer(ChangedChats {
+                chats: Vec::new(),
+                as_of: self.as_of,
+            })
+        }
+
+        async fn chat_by_id(&self, _: Uuid) -> Result<Option<Chat>, StoreError> {
+            self.answer(None)
+        }
+
+        async fn revocations_since(
+            &self,
+            _: Option<DateTime<Utc>>,
+        ) -> Result<Revocations, StoreError> {
+            self.answer(Revocations {
+                as_of: self.as_of,
+                ..Revocations::default()
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn each_look_starts_where_the_database_answered_and_a_failed_one_is_repeated() {
+        let hub = Hub::new(16);
+        let as_of = Utc::now();
+        let seen = as_of - chrono::Duration::minutes(1);
+        let answering = Database {
+            as_of,
+            failing: false,
+        };
+        assert_eq!(sweep_chats(&hub, &answering, seen).await, as_of);
+        assert_eq!(
+            sweep_revocations(&hub, &answering, Some(seen)).await,
+            Some(as_of)
+        );
+        let failing = Database {
+            as_of,
+            failing: true,
+        };
+        assert_eq!(sweep_chats(&hub, &failing, seen).await, seen);
+        assert_eq!(
+            sweep_revocations(&hub, &failing, Some(seen)).await,
+            Some(seen)
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! Storage: the database behind one small interface.
 //!
 //! Handlers see a [`Store`] with one method per operation and typed
-//! results ([`records`]); the URL's scheme picks SQLite (`sqlite/`, one
+//! results (`records`); the URL's scheme picks SQLite (`sqlite/`, one
 //! node) or PostgreSQL (`postgres/`, several nodes sharing one database),
 //! and [`Store`] dispatches to it. The two backends are peers: each keeps
 //! its SQL in one file per table group, and both carry out the same

@@ -55,9 +55,9 @@ impl PostgresStore {
         .await
     }
 
-    /// Uses the refresh token with hash `presented`; see the SQLite store's
-    /// method of the same name for the rules. The token's row is locked
-    /// first, so racing refreshes on several nodes take turns.
+    /// Uses the refresh token with hash `presented` as `rules::rotation`
+    /// decides. The token's row is locked first, so racing refreshes on
+    /// several nodes take turns.
     pub async fn rotate_refresh_token(
         &self,
         presented: [u8; 32],

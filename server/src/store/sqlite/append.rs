@@ -11,10 +11,10 @@
 //! Idempotency rides on the unique key `(chat_id, author, client_msg_id)`:
 //! an insert the key skipped repeats a stored message, which the rule
 //! answers instead, and the chat's `seq` moves on only for rows really
-//! inserted, so no `seq` is skipped. A repeat inside one batch finds the first copy
-//! the same way, since the transaction sees its own rows. A message that
-//! fails alone (a closed chat, a reused `client_msg_id`) fails alone; the
-//! others of the batch still commit.
+//! inserted, so no `seq` is skipped. A repeat inside one batch finds the
+//! first copy the same way, since the transaction sees its own rows. A
+//! message that fails alone (a closed chat, a reused `client_msg_id`)
+//! fails alone; the others of the batch still commit.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
