@@ -187,6 +187,12 @@ export class RealtimeClient {
     }
   }
 
+  /**
+   * Calls `listener` with every event of `type`; returns the function that
+   * removes it. What the listener returns is dropped: an `async` listener
+   * must catch its own errors (a refused `send`, say), or they become
+   * unhandled rejections, which end a Node process.
+   */
   on<K extends RealtimeEventType>(type: K, listener: (event: EventOf<K>) => void): () => void {
     return this.#events.on(type, listener);
   }
