@@ -1,5 +1,6 @@
 // Checks what `npm pack` would publish: the ESM entry with its types, the
-// README, no tests and no sources maps, and no runtime dependencies.
+// README, no tests and no sources maps, and no runtime dependencies; and
+// that the README's install steps make the file `npm pack` writes.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
@@ -14,6 +15,12 @@ for (const file of files) {
 }
 const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 if (manifest.dependencies && Object.keys(manifest.dependencies).length) problems.push("runtime dependencies in package.json");
+const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+if (!readme.includes("npm ci && npm run build && npm pack")) problems.push("the README does not say how to build and pack");
+const named = readme.match(/byrd-sdk-<version>\.tgz/g) ?? [];
+if (named.length < 2 || `byrd-sdk-${manifest.version}.tgz` !== pack.filename) {
+  problems.push(`the README's install steps do not name the packed file (${pack.filename}) as byrd-sdk-<version>.tgz`);
+}
 if (problems.length) {
   console.error(`npm pack: ${problems.join("; ")}`);
   process.exit(1);

@@ -10,19 +10,21 @@
  *   token provider that said no); retrying cannot help;
  * - `queue_full`: a send found the offline queue full;
  * - `closed`: the realtime client is closed, by the application or by a
- *   close code whose action is `stop`.
+ *   close code whose action is `stop`;
+ * - `unsupported`: the environment lacks what the SDK needs (a WebSocket
+ *   implementation in Node 20): pass one in the options.
  */
 import type { ErrorCode } from "./generated/types.js";
 
-export type ByrdErrorKind = "api" | "transport" | "decode" | "auth" | "queue_full" | "closed";
+export type ByrdErrorKind = "api" | "transport" | "decode" | "auth" | "queue_full" | "closed" | "unsupported";
 
 export interface ByrdErrorDetails {
   /** The HTTP status, when there was an answer. */
-  status?: number;
+  status?: number | undefined;
   /** `X-Request-Id` of the answer: quote it when reporting a failure. */
-  requestId?: string | null;
+  requestId?: string | null | undefined;
   /** The WebSocket close code that ended the client (`closed`, `auth`). */
-  closeCode?: number | null;
+  closeCode?: number | null | undefined;
   cause?: unknown;
 }
 
@@ -52,7 +54,7 @@ export class ByrdApiError extends ByrdError {
   constructor(
     code: ErrorCode,
     message: string,
-    details: ByrdErrorDetails & { retryAfter?: number | null } = {},
+    details: ByrdErrorDetails & { retryAfter?: number | null | undefined } = {},
   ) {
     super("api", message, details);
     this.name = "ByrdApiError";

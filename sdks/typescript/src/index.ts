@@ -16,9 +16,9 @@ export { ByrdApiError, ByrdError, type ByrdErrorKind, apiErrorOf } from "./error
 export { type Credential, type TokenKind, readClaims, staticToken, tokenProvider } from "./auth/credential.js";
 export { AgentSession } from "./auth/agent_session.js";
 export { GuestSession } from "./auth/guest_session.js";
-export { RealtimeClient, type RealtimeOptions } from "./realtime/client.js";
+export { RealtimeClient, type RealtimeOptions, type SendOptions } from "./realtime/client.js";
 export { randomUuid } from "./uuid.js";
 export type { ConnectionState } from "./realtime/state.js";
 export type { RealtimeEvent, RealtimeEventType, EventOf, ResumedEvent, StateEvent, ErrorEvent } from "./realtime/events.js";
-export type { BackoffOptions } from "./realtime/backoff.js";
-export type { WebSocketConstructor, WebSocketLike } from "./realtime/socket.js";
+export type { BackoffOptions, BackoffOverrides } from "./realtime/backoff.js";
+export { resolveWebSocket, type SocketHandler, type WebSocketConstructor, type WebSocketLike } from "./realtime/socket.js";

@@ -8,6 +8,7 @@
 mod fault_injection;
 mod helpers;
 mod proxy;
+mod readme;
 mod realtime;
 mod rest;
 mod sessions;

@@ -21,3 +21,15 @@ export function fullJitter(retry: number, options: BackoffOptions, random: () =>
   const ceiling = Math.min(options.cap, options.base * 2 ** doublings);
   return Math.max(options.floor, Math.floor(ceiling * random()));
 }
+
+/** Backoff options of which any may be left out, or given as `undefined`, for its default. */
+export type BackoffOverrides = { [K in keyof BackoffOptions]?: BackoffOptions[K] | undefined };
+
+/** The defaults, with what `overrides` sets; an `undefined` value keeps the default. */
+export function backoffWith(overrides: BackoffOverrides = {}): BackoffOptions {
+  return {
+    base: overrides.base ?? DEFAULT_BACKOFF.base,
+    floor: overrides.floor ?? DEFAULT_BACKOFF.floor,
+    cap: overrides.cap ?? DEFAULT_BACKOFF.cap,
+  };
+}

@@ -20,7 +20,7 @@ import { getMe, listMessages } from "../generated/operations.js";
 import type { ClientFrame, Message, ServerFrame, ServerHello } from "../generated/types.js";
 import type { Client } from "../rest/client.js";
 import { randomUuid } from "../uuid.js";
-import { type BackoffOptions, DEFAULT_BACKOFF, fullJitter } from "./backoff.js";
+import { type BackoffOptions, type BackoffOverrides, backoffWith, fullJitter } from "./backoff.js";
 import { Delivery } from "./delivery.js";
 import { Emitter, type EventOf, type RealtimeEvent, type RealtimeEventType } from "./events.js";
 import { Outbox } from "./outbox.js";
@@ -33,37 +33,43 @@ export interface RealtimeOptions {
   /** The REST client: base URL, credential and `fetch` (gap paging uses it). */
   client: Client;
   /** The credential to connect with; the client's first one by default. */
-  credential?: Credential;
+  credential?: Credential | undefined;
   /** A WebSocket implementation; the global `WebSocket` by default. */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketConstructor | undefined;
   /** Reconnect delays in ms; defaults base 500, floor 100, cap 30 000. */
-  backoff?: Partial<BackoffOptions>;
+  backoff?: BackoffOverrides | undefined;
   /** Sends that may wait for an ack at once (default 100). */
-  maxQueuedSends?: number;
+  maxQueuedSends?: number | undefined;
   /** A socket that has not said `hello` after this many ms is dropped (default 15 000). */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /**
    * The server's frame limit in bytes; a larger send is refused at once.
    * By default the limit the server announces in `hello.limits` (65 536
    * before the first `hello`).
    */
-  maxFrameBytes?: number;
+  maxFrameBytes?: number | undefined;
   /**
    * Frames a second the client writes at most, and the burst it may write
    * at once: a server refuses frames past its allowance and closes a
    * connection that keeps trying. By default the allowance the server
    * announces in `hello.limits` (20 and 40 when it announces none).
    */
-  framesPerSecond?: number;
-  frameBurst?: number;
+  framesPerSecond?: number | undefined;
+  frameBurst?: number | undefined;
   /** In browsers, reconnect at once when the network returns or the page is shown (default true). */
-  watchPage?: boolean;
+  watchPage?: boolean | undefined;
   /**
    * Where each chat starts, when the application already holds its
    * messages up to some `seq` (say, restored from storage). A guest's own
    * chat starts at 0 otherwise.
    */
-  resumeFrom?: Readonly<Record<string, number>>;
+  resumeFrom?: Readonly<Record<string, number>> | undefined;
+}
+
+/** Options of one `send`. */
+export interface SendOptions {
+  /** The message's id, made beforehand (`randomUuid()`) by pages that keep unsent messages across a reload. */
+  clientMsgId?: string | undefined;
 }
 
 /** How a socket ended. */
@@ -119,7 +125,7 @@ export class RealtimeClient {
     if (!credential) throw new TypeError("the realtime client needs a credential");
     this.#credential = credential;
     this.#WebSocket = resolveWebSocket(options.WebSocket);
-    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.#backoff = backoffWith(options.backoff);
     this.#connectTimeout = options.connectTimeoutMs ?? 15_000;
     this.#maxFrameBytes = options.maxFrameBytes ?? 65_536;
     this.#fixedMaxFrameBytes = options.maxFrameBytes !== undefined;
@@ -181,6 +187,12 @@ export class RealtimeClient {
     }
   }
 
+  /**
+   * Calls `listener` with every event of `type`; returns the function that
+   * removes it. What the listener returns is dropped: an `async` listener
+   * must catch its own errors (a refused `send`, say), or they become
+   * unhandled rejections, which end a Node process.
+   */
   on<K extends RealtimeEventType>(type: K, listener: (event: EventOf<K>) => void): () => void {
     return this.#events.on(type, listener);
   }
@@ -220,7 +232,7 @@ export class RealtimeClient {
    * once. Rejects with the server's refusal, or with the final error when
    * the client closes for good.
    */
-  send(chatId: string, body: string, options: { clientMsgId?: string } = {}): Promise<Message> {
+  send(chatId: string, body: string, options: SendOptions = {}): Promise<Message> {
     if (this.#state.status === "closed") {
       return Promise.reject(this.#state.error ?? new ByrdError("closed", "the realtime client is closed"));
     }

@@ -7,25 +7,49 @@
 import { ByrdError } from "../errors.js";
 import { WEBSOCKET_PATH, WEBSOCKET_TOKEN_PARAM } from "../generated/protocol.js";
 
-/** The part of the standard WebSocket interface the client uses. */
+/** A handler the client sets on a socket; `null` removes it. */
+export type SocketHandler<E> = ((event: E) => void) | null;
+
+/**
+ * The part of the standard WebSocket interface the client uses.
+ *
+ * The client only ever sets the `on...` handlers, never reads them, so
+ * they are declared as setters of handlers that need no more of an event
+ * than the client reads. That way the browser's `WebSocket` (whose
+ * handlers take a `MessageEvent` or a `CloseEvent`) and the `ws`
+ * package's class are both a `WebSocketConstructor` as they are, without
+ * a cast: a handler property typed `(event: unknown) => void` would
+ * refuse both, since a function may not ask more of its argument than
+ * the property promises.
+ */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  get onopen(): unknown;
+  set onopen(handler: SocketHandler<unknown>);
+  get onmessage(): unknown;
+  set onmessage(handler: SocketHandler<{ readonly data: unknown }>);
+  get onclose(): unknown;
+  set onclose(handler: SocketHandler<{ readonly code: number; readonly reason: string }>);
+  get onerror(): unknown;
+  set onerror(handler: SocketHandler<unknown>);
 }
 
+/** A WebSocket class: the global `WebSocket`, `ws`'s default export, or a test's fake. */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-/** The given implementation, or the global one. */
-export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSocketConstructor {
+/**
+ * The given implementation, or the global one. Throws a `ByrdError` of
+ * kind `unsupported` when there is neither (Node 20 without `ws`).
+ * `RealtimeClient` calls it when it is created; an application calls it
+ * first to fail before it starts a chat it could not follow.
+ */
+export function resolveWebSocket(given?: WebSocketConstructor): WebSocketConstructor {
   const found = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!found) {
     throw new ByrdError(
-      "transport",
+      "unsupported",
       "no WebSocket implementation: pass one in the options (in Node 20, `import WebSocket from \"ws\"`)",
     );
   }

@@ -18,22 +18,22 @@ export interface ClientOptions {
   /** The server's base URL, such as `https://chat.example.com`. */
   baseUrl: string;
   /** Where tokens come from; an operation takes the first of a kind it accepts. */
-  credential?: Credential | readonly Credential[];
+  credential?: Credential | readonly Credential[] | undefined;
   /** A `fetch` implementation; the global one by default. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** Retries after the first try (default 2); 0 turns retrying off. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** The longest `Retry-After` honoured, in seconds (default 60); past it the error is thrown. */
-  maxRetryAfterSeconds?: number;
+  maxRetryAfterSeconds?: number | undefined;
 }
 
 /** Per-call options. */
 export interface RequestOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Overrides the client's `maxRetries` for this call. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** False: answer `401 token_expired` with the error instead of refreshing the token and trying again. */
-  refreshOnExpiry?: boolean;
+  refreshOnExpiry?: boolean | undefined;
 }
 
 /** What the generated code says about an operation. */

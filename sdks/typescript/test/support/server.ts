@@ -8,7 +8,6 @@ import { AgentSession } from "../../src/auth/agent_session.js";
 import { GuestSession } from "../../src/auth/guest_session.js";
 import { createAgent } from "../../src/generated/operations.js";
 import { Client } from "../../src/rest/client.js";
-import type { WebSocketConstructor } from "../../src/realtime/socket.js";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -32,7 +31,7 @@ export const server = {
 };
 
 /** The `ws` package, as a Node 20 application passes it. */
-export const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+export const NodeWebSocket = WebSocket;
 
 export function publicClient(baseUrl = server.url): Client {
   return new Client({ baseUrl });
