@@ -1,13 +1,12 @@
 //! Tests of the runner itself, from outside: the binary against a
 //! deliberately non-conforming server (`self_test`), and the transcripts
-//! of representative exchanges with the real server, as snapshots
-//! (`snapshots`). One test binary, one module per concern.
+//! of representative exchanges with the real server (started by
+//! `byrd-testkit`), as snapshots (`snapshots`). One test binary, one module per concern.
 
 // Helpers outside `#[test]` functions unwrap as freely as tests: a failed
 // unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-mod byrd_process;
 mod fake_server;
 mod self_test;
 mod snapshots;

@@ -11,7 +11,8 @@ use byrd_conformance::runner::{self, RunOptions};
 use byrd_conformance::selection::{ExpectedFailures, Selection};
 use byrd_conformance::wire::normalise;
 
-use crate::byrd_process::{ADMIN_EMAIL, ADMIN_PASSWORD, ByrdServer, JWT_SECRET};
+use byrd_testkit::server::ByrdServer;
+use byrd_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET};
 
 /// The exchanges worth reviewing, in run order.
 const REPRESENTATIVE: &[&str] = &[
@@ -43,10 +44,7 @@ impl Environment for Nothing {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn representative_exchanges_match_their_snapshots() {
-    let server = ByrdServer::start(&[
-        ("BYRD_CHAT_STARTS_PER_MINUTE", "1000"),
-        ("BYRD_LOGINS_PER_MINUTE", "1000"),
-    ]);
+    let server = ByrdServer::start(&[]);
     let config = Config::from_toml(
         &format!(
             "admin_email = \"{ADMIN_EMAIL}\"\nadmin_password = \"{ADMIN_PASSWORD}\"\njwt_secret = \"{JWT_SECRET}\"\n"

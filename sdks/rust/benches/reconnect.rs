@@ -3,8 +3,9 @@
 //! `resumed` event and to the arrival of a message stored while the guest
 //! was away.
 //!
-//! Starts the release `byrd` binary as its own process (build it first:
-//! `cargo build --release -p byrd-server`; `BYRD_BIN` names another), then
+//! Starts the release `byrd` binary as its own process through
+//! `byrd-testkit` (build it first: `cargo build --release -p byrd-server`;
+//! `BYRD_BIN` names another), then
 //! runs `BYRD_BENCH_ROUNDS` rounds (default 50) with the default backoff
 //! and again with a 10 ms base. Run:
 //! `cargo bench -p byrd-sdk --bench reconnect`. It prints numbers and
@@ -15,77 +16,34 @@
 #[allow(dead_code)]
 mod proxy;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use byrd_sdk::Client;
 use byrd_sdk::realtime::{Backoff, ConnectionState, Event, Events, RealtimeOptions};
 use byrd_sdk::types::{CreateChatRequest, SendMessageRequest};
+use byrd_testkit::server::ByrdServer;
+use byrd_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 use proxy::Proxy;
 
-const SECRET: &str = "benchmark-secret-that-is-at-least-32-bytes";
-const ADMIN_EMAIL: &str = "bench@example.com";
-const ADMIN_PASSWORD: &str = "benchmark admin password";
-
+/// The kit's server, and the port the proxy forwards to.
 struct Server {
-    child: Child,
     port: u16,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn server_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("BYRD_BIN") {
-        return path.into();
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("release/byrd")
+    _process: ByrdServer,
 }
 
 async fn start_server() -> Server {
-    let binary = server_binary();
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo build --release -p byrd-server` first",
-        binary.display()
-    );
-    let data = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new(binary)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(data.path())
-        .env("BYRD_JWT_SECRET", SECRET)
-        .env("BYRD_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("byrd starts");
-    let client = Client::new(&format!("http://127.0.0.1:{port}")).expect("a URL");
-    for _ in 0..100 {
-        if client.get_health().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let process = tokio::task::spawn_blocking(|| ByrdServer::start(&[]))
+        .await
+        .expect("the server starts");
+    let port = process
+        .address
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .expect("host:port");
     Server {
-        child,
         port,
-        _data: data,
+        _process: process,
     }
 }
 

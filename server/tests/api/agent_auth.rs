@@ -1,5 +1,5 @@
 //! Agent login sessions: `POST /v1/auth/login`, `/refresh`, `/logout`, and
-//! `GET /v1/me` (issue 2, "The contract").
+//! `GET /v1/me` (`spec/v1/README.md#agents-login-refresh-logout`).
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! The support team: `GET /v1/agents` and `POST /v1/agents` (admin only)
-//! (issue 2, "The contract").
+//! (`spec/v1/README.md#endpoints`).
 
 use serde_json::{Value, json};
 

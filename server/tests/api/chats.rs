@@ -1,5 +1,6 @@
 //! Chats: `POST /v1/chats`, `GET /v1/chats`, `GET /v1/chats/{chat_id}`,
-//! `POST /v1/chats/{chat_id}/assign` and `/close` (issue 2, "The contract").
+//! `POST /v1/chats/{chat_id}/assign` and `/close`
+//! (`spec/v1/README.md#endpoints`).
 
 use serde_json::{Value, json};
 

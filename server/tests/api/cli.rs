@@ -3,7 +3,8 @@
 //! input, or is generated into an owner-only file whose path, never the
 //! password, is printed. `byrd backup --to`: a consistent copy of a running
 //! SQLite deployment, database and JWT key, into a new folder. And the
-//! bounds `byrd serve` puts on its settings.
+//! bounds `byrd serve` puts on its settings, and the line it prints when
+//! it listens (README, "Knowing when it listens").
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -242,4 +243,51 @@ fn an_agent_token_lifetime_out_of_bounds_is_refused_at_start() {
             "{secs}: {stderr}"
         );
     }
+}
+
+#[tokio::test]
+async fn serve_prints_one_json_line_with_its_address_once_it_listens() {
+    // `byrd serve` writes `{"event":"listening","address":"HOST:PORT"}` on
+    // stdout when it accepts connections, and nothing else there: whoever
+    // started it on port 0 learns the port without reading its log.
+    let dir = TempDir::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_byrd"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("BYRD_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let read = tokio::task::spawn_blocking(move || {
+        std::io::BufRead::read_line(&mut stdout, &mut line).map(|_| (line, stdout))
+    });
+    let (line, mut stdout) = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .expect("the readiness line within 30 s")
+        .unwrap()
+        .unwrap();
+    let announced: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+    let address = announced["address"]
+        .as_str()
+        .expect("an address")
+        .to_owned();
+    let port: u16 = address.strip_prefix("127.0.0.1:").unwrap().parse().unwrap();
+    assert_ne!(port, 0);
+    assert_eq!(
+        announced,
+        serde_json::json!({"event": "listening", "address": address})
+    );
+    let health = reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(rest, "", "nothing else on stdout");
 }

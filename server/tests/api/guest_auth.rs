@@ -1,5 +1,6 @@
 //! Guest tokens: minted at every chat start, carrying their chat, opening
-//! that chat and nothing else (issue 2, "The contract" and "Token claims").
+//! that chat and nothing else (`spec/v1/README.md#guests-the-chat-start-token`,
+//! `#token-claims`).
 
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -1,24 +1,29 @@
 //! `spawn_app` and typed request helpers shared by every test module.
+//!
+//! The server runs in process here (`Application` with `Settings`), so
+//! tests can reach its state and change any setting; the test admin, key,
+//! lifted limits, token signer and WebSocket client are `byrd-testkit`'s,
+//! shared with every other suite.
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use byrd_server::configuration::{BootstrapAdmin, Settings};
 use byrd_server::startup::Application;
 use byrd_server::state::AppState;
-use hmac_sha256::HMAC;
+use byrd_testkit::limits::LIFTED;
 use reqwest::{Client, Response};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-pub const ADMIN_EMAIL: &str = "admin@example.com";
-pub const ADMIN_PASSWORD: &str = "admin password for tests";
-pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long!";
-pub const JWT_KID: &str = "byrd-1";
-pub const ISSUER: &str = "byrd";
-pub const AUDIENCE: &str = "byrd";
+// The kit's signer and constants, under the names every test module has
+// always imported from here; some are for the tests that forge tokens.
+#[allow(unused_imports)]
+pub use byrd_testkit::token::{
+    agent_claims, guest_claims, jwt_join, jwt_parts, mint, now, sign_hs256,
+};
+#[allow(unused_imports)]
+pub use byrd_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, AUDIENCE, ISSUER, JWT_KID, JWT_SECRET};
 
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
@@ -48,14 +53,14 @@ pub fn test_settings(data_dir: &TempDir) -> Settings {
     let mut settings = Settings::with_data_dir(data_dir.path().to_path_buf());
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.jwt.secret = Some(SecretString::from(JWT_SECRET));
-    settings.limits.chat_starts_per_minute = 10_000;
-    settings.limits.logins_per_minute = 10_000;
-    settings.ws.frames_per_second = 10_000;
-    settings.limits.sends_per_minute = 100_000;
-    settings.limits.reads_per_minute = 100_000;
-    settings.limits.sockets_per_principal = 1_000;
-    settings.limits.failed_logins_per_account = 1_000;
-    settings.limits.password_hashes_at_once = 64;
+    settings.limits.chat_starts_per_minute = LIFTED.chat_starts_per_minute;
+    settings.limits.logins_per_minute = LIFTED.logins_per_minute;
+    settings.ws.frames_per_second = LIFTED.ws_frames_per_second;
+    settings.limits.sends_per_minute = LIFTED.sends_per_minute;
+    settings.limits.reads_per_minute = LIFTED.reads_per_minute;
+    settings.limits.sockets_per_principal = LIFTED.sockets_per_principal as usize;
+    settings.limits.failed_logins_per_account = LIFTED.failed_logins_per_account;
+    settings.limits.password_hashes_at_once = LIFTED.password_hashes_at_once as usize;
     settings.bootstrap_admin = BootstrapAdmin {
         email: Some(ADMIN_EMAIL.into()),
         password: Some(SecretString::from(ADMIN_PASSWORD)),
@@ -208,47 +213,6 @@ impl TestApp {
     }
 }
 
-/// Signs `claims` under `header` with `key` (HS256), whatever they say:
-/// for tests that forge tokens the server must refuse.
-pub fn sign_hs256(header: &Value, claims: &Value, key: &[u8]) -> String {
-    let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap());
-    let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
-    let signing_input = format!("{header}.{claims}");
-    let signature = HMAC::mac(signing_input.as_bytes(), key);
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
-}
-
-/// Signs `claims` the way Byrd does, with the test key.
-pub fn mint(claims: &Value) -> String {
-    sign_hs256(
-        &json!({"alg": "HS256", "typ": "JWT", "kid": JWT_KID}),
-        claims,
-        JWT_SECRET.as_bytes(),
-    )
-}
-
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// Valid agent claims for agent `id`; tests change one thing at a time.
-pub fn agent_claims(id: &str) -> Value {
-    json!({
-        "iss": ISSUER, "aud": AUDIENCE, "type": "agent", "sub": id,
-        "role": "agent", "name": "Tess", "iat": now(), "exp": now() + 600,
-        "jti": uuid::Uuid::new_v4().to_string()
-    })
-}
-
-/// Valid guest claims for chat `chat_id` (created at `created_at`).
-pub fn guest_claims(chat_id: &str, created_at: &str) -> Value {
-    json!({
-        "iss": ISSUER, "aud": AUDIENCE, "type": "guest", "sub": uuid::Uuid::new_v4().to_string(),
-        "chat": {"id": chat_id, "created_at": created_at},
-        "iat": now(), "exp": now() + 600, "jti": uuid::Uuid::new_v4().to_string()
-    })
-}
-
 /// The `error.code` of an error response, checking its status too.
 pub async fn error_code(response: Response, status: u16) -> String {
     assert_eq!(response.status(), status, "unexpected status");
@@ -263,31 +227,6 @@ pub async fn error_code(response: Response, status: u16) -> String {
 pub async fn json_body(response: Response, status: u16) -> Value {
     assert_eq!(response.status(), status, "unexpected status");
     response.json().await.expect("the body is JSON")
-}
-
-/// Splits a JWT into its decoded header, payload and signature bytes.
-pub fn jwt_parts(token: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let mut parts = token.split('.').map(|part| {
-        URL_SAFE_NO_PAD
-            .decode(part)
-            .expect("a JWT part is base64url")
-    });
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        panic!("a JWT has three parts");
-    };
-    (header, payload, signature)
-}
-
-/// Joins decoded parts back into a compact JWT, without re-signing.
-pub fn jwt_join(header: &[u8], payload: &[u8], signature: &[u8]) -> String {
-    format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload),
-        URL_SAFE_NO_PAD.encode(signature)
-    )
 }
 
 /// A multi-threaded runtime for property tests, whose runner is synchronous:

@@ -1,5 +1,5 @@
 //! No log line ever contains a token or a password, query strings
-//! included (issue 2, "Server"). The real binary runs with debug logging
+//! included (README, "Configuration"). The real binary runs with debug logging
 //! while a session exercises every secret-carrying path; then its whole
 //! log is searched for each secret.
 

@@ -1,6 +1,6 @@
 //! `GET /healthz`, `GET /openapi.json`, `GET /docs`, and what every response
 //! shares: `Referrer-Policy: no-referrer`, JSON errors for unknown routes and
-//! methods (issue 2, "The contract" and "Server").
+//! methods (`spec/v1/README.md#endpoints`, `#errors`).
 
 use serde_json::json;
 

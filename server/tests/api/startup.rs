@@ -1,5 +1,5 @@
-//! Starting the server: the JWT key rule and the first admin (issue 2,
-//! "Server" and "Token claims").
+//! Starting the server: the JWT key rule and the first admin (README,
+//! "Configuration": `BYRD_JWT_SECRET`, `BYRD_ADMIN_EMAIL`).
 
 use std::os::unix::fs::PermissionsExt;
 

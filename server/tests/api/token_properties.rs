@@ -1,6 +1,7 @@
 //! Properties of token verification: no single-bit change to a real token
-//! gets through, and no input makes the server fail (issue 2, "Token
-//! claims": tampered tokens get 401, none ever causes a 5xx).
+//! gets through, and no input makes the server fail
+//! (`spec/v1/README.md#token-format`: tampered tokens get 401, none ever
+//! causes a 5xx).
 
 use proptest::prelude::*;
 

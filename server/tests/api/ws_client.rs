@@ -1,91 +1,52 @@
-//! A small WebSocket client for the `ws_*` tests: JSON in, JSON out, every
-//! wait bounded, nothing an application frame skipped without a trace.
+//! The `ws_*` tests' WebSocket client: `byrd-testkit`'s JSON client,
+//! opened on a [`TestApp`], plus the frame snapshots and the small steps
+//! those tests repeat.
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
 
-use futures_util::{SinkExt, StreamExt};
+use byrd_testkit::ws::{self, ws_url};
 use serde_json::Value;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{TestApp, snapshot_settings};
 
-/// How long any single wait for a server frame may take before the test
-/// fails; generous for a loaded 2-core machine, short enough to fail fast.
-pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+pub use byrd_testkit::ws::{FRAME_TIMEOUT, Handshake, Refusal, kind};
 
-/// How a handshake is made: the token's place and an optional `Origin`.
-#[derive(Debug, Clone, Default)]
-pub struct Handshake<'a> {
-    pub query_token: Option<&'a str>,
-    pub bearer_token: Option<&'a str>,
-    pub origin: Option<&'a str>,
+/// The kit's client, opened on a [`TestApp`]; every other method is the
+/// kit's (`send_json`, `next_json`, `expect_type`, `expect_close`, ...).
+pub struct WsClient(ws::WsClient);
+
+impl Deref for WsClient {
+    type Target = ws::WsClient;
+
+    fn deref(&self) -> &ws::WsClient {
+        &self.0
+    }
 }
 
-/// A refused handshake: the HTTP status and the JSON body.
-#[derive(Debug)]
-pub struct Refusal {
-    pub status: u16,
-    pub body: Value,
+impl DerefMut for WsClient {
+    fn deref_mut(&mut self) -> &mut ws::WsClient {
+        &mut self.0
+    }
 }
 
-pub struct WsClient {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+fn address(app: &TestApp) -> String {
+    format!("127.0.0.1:{}", app.port)
 }
 
 impl WsClient {
     /// Opens `/v1/ws` with the token in the query string and returns the
     /// client and its `hello` frame.
     pub async fn connect(app: &TestApp, token: &str) -> (WsClient, Value) {
-        let handshake = Handshake {
-            query_token: Some(token),
-            ..Handshake::default()
-        };
-        let mut client = WsClient::try_connect(app, handshake)
-            .await
-            .unwrap_or_else(|refusal| panic!("the handshake was refused: {refusal:?}"));
-        let hello = client.expect_type("hello").await;
-        (client, hello)
+        let (client, hello) = ws::WsClient::connect(&address(app), token).await;
+        (WsClient(client), hello)
     }
 
     /// Opens `/v1/ws` as `handshake` says; a refusal before the upgrade
     /// comes back as its status and JSON body.
     pub async fn try_connect(app: &TestApp, handshake: Handshake<'_>) -> Result<WsClient, Refusal> {
-        let mut url = format!("ws://127.0.0.1:{}/v1/ws", app.port);
-        if let Some(token) = handshake.query_token {
-            url.push_str("?token=");
-            url.push_str(token);
-        }
-        let mut request = url.into_client_request().expect("a valid WebSocket URL");
-        if let Some(token) = handshake.bearer_token {
-            let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
-            request.headers_mut().insert("authorization", value);
-        }
-        if let Some(origin) = handshake.origin {
-            request
-                .headers_mut()
-                .insert("origin", HeaderValue::from_str(origin).unwrap());
-        }
-        match tokio::time::timeout(FRAME_TIMEOUT, tokio_tungstenite::connect_async(request)).await {
-            Err(_) => panic!("the handshake timed out"),
-            Ok(Ok((stream, _))) => Ok(WsClient { stream }),
-            Ok(Err(WsError::Http(response))) => {
-                let status = response.status().as_u16();
-                let body = response.body().as_deref().unwrap_or_default();
-                let body = serde_json::from_slice(body).unwrap_or_else(|_| {
-                    panic!(
-                        "a refused handshake ({status}) has a JSON body, got {:?}",
-                        String::from_utf8_lossy(body)
-                    )
-                });
-                Err(Refusal { status, body })
-            }
-            Ok(Err(error)) => panic!("the handshake failed: {error}"),
-        }
+        ws::WsClient::try_connect(&address(app), handshake)
+            .await
+            .map(WsClient)
     }
 
     /// Opens `/v1/ws` over a socket whose kernel receive buffer is fixed at
@@ -102,102 +63,10 @@ impl WsClient {
             .connect(([127, 0, 0, 1], app.port).into())
             .await
             .expect("the server accepts");
-        let url = format!("ws://127.0.0.1:{}/v1/ws?token={token}", app.port);
-        let (stream, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp))
-            .await
-            .expect("the handshake succeeds");
-        let mut client = WsClient { stream };
-        let hello = client.expect_type("hello").await;
-        (client, hello)
+        let url = ws_url(&address(app), &format!("token={token}"));
+        let (client, hello) = ws::WsClient::connect_over(tcp, &url).await;
+        (WsClient(client), hello)
     }
-
-    pub async fn send_json(&mut self, frame: Value) {
-        self.send_raw(Message::text(frame.to_string())).await;
-    }
-
-    /// Sends any WebSocket message, for frames the JSON helper cannot make.
-    pub async fn send_raw(&mut self, message: Message) {
-        tokio::time::timeout(FRAME_TIMEOUT, self.stream.send(message))
-            .await
-            .expect("the send timed out")
-            .expect("the socket accepts the frame");
-    }
-
-    /// The next WebSocket message that is not a ping or pong. Control pings
-    /// are answered by tungstenite while we read; they carry no frame.
-    async fn next_message(&mut self) -> Option<Result<Message, WsError>> {
-        loop {
-            let next = tokio::time::timeout(FRAME_TIMEOUT, self.stream.next())
-                .await
-                .unwrap_or_else(|_| panic!("no frame within {FRAME_TIMEOUT:?}"));
-            match next {
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => return other,
-            }
-        }
-    }
-
-    /// The next server frame as JSON. Anything but a JSON text frame (a
-    /// close, a binary frame, the socket ending) fails the test.
-    pub async fn next_json(&mut self) -> Value {
-        match self.next_message().await {
-            Some(Ok(Message::Text(text))) => serde_json::from_str(text.as_str())
-                .unwrap_or_else(|_| panic!("a text frame that is not JSON: {text}")),
-            other => panic!("expected a JSON text frame, got {other:?}"),
-        }
-    }
-
-    /// The next frame, which must have `type` `kind`.
-    pub async fn expect_type(&mut self, kind: &str) -> Value {
-        let frame = self.next_json().await;
-        assert_eq!(
-            frame["type"], kind,
-            "expected a {kind:?} frame, got {frame}"
-        );
-        frame
-    }
-
-    /// The close frame, which must come next: its code and reason.
-    pub async fn expect_close(&mut self) -> (u16, String) {
-        let (frames, code, reason) = self.drain_until_close().await;
-        assert!(frames.is_empty(), "frames before the close: {frames:?}");
-        (code, reason)
-    }
-
-    /// Reads up to the close frame, returning the JSON frames read before it
-    /// and the close's code and reason. The socket ending without a close
-    /// frame fails the test.
-    pub async fn drain_until_close(&mut self) -> (Vec<Value>, u16, String) {
-        let mut frames = Vec::new();
-        loop {
-            match self.next_message().await {
-                Some(Ok(Message::Text(text))) => {
-                    frames.push(serde_json::from_str(text.as_str()).unwrap())
-                }
-                Some(Ok(Message::Close(Some(CloseFrame { code, reason })))) => {
-                    return (frames, code.into(), reason.to_string());
-                }
-                other => panic!(
-                    "expected a close frame, got {other:?} after {} frames",
-                    frames.len()
-                ),
-            }
-        }
-    }
-
-    /// Sends `ping` and waits for its `pong`: the connection still answers,
-    /// and every frame it queued before the ping has been read.
-    pub async fn assert_alive(&mut self, nonce: &str) {
-        self.send_json(serde_json::json!({"type": "ping", "nonce": nonce}))
-            .await;
-        let pong = self.expect_type("pong").await;
-        assert_eq!(pong, serde_json::json!({"type": "pong", "nonce": nonce}));
-    }
-}
-
-/// The `type` of a frame, for messages about it.
-pub fn kind(frame: &Value) -> &str {
-    frame["type"].as_str().unwrap_or("<no type>")
 }
 
 /// Snapshot settings for server frames: the response redactions plus the
@@ -233,10 +102,7 @@ pub fn frame_snapshot_settings() -> insta::Settings {
 /// checked by signature and revocation, so no agent row is needed.
 pub fn agent_token() -> (String, String) {
     let id = uuid::Uuid::new_v4().to_string();
-    (
-        id.clone(),
-        crate::helpers::mint(&crate::helpers::agent_claims(&id)),
-    )
+    (id.clone(), byrd_testkit::token::agent_token(&id))
 }
 
 /// The chat id and guest token of a `start_chat` response.

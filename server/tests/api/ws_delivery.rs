@@ -1,5 +1,5 @@
-//! Live delivery over `GET /v1/ws` (issue 3, "Server to client", "Client
-//! to server" and "Engine"): messages with acks, typing and read events,
+//! Live delivery over `GET /v1/ws` (`spec/v1/README.md#frames`,
+//! `#ordering-and-delivery`, `#rest-for-messages`): messages with acks, typing and read events,
 //! `chat_updated`, REST sending and history, idempotency and `seq`.
 
 use std::collections::HashSet;

@@ -1,5 +1,5 @@
-//! Refused frames and closed connections (issue 3, "Client to server" and
-//! "Engine"): malformed frames get an `error` and the socket lives; an
+//! Refused frames and closed connections (`spec/v1/README.md#errors-1`,
+//! `#close-codes`, `#heartbeats`, `#limits`): malformed frames get an `error` and the socket lives; an
 //! oversized frame closes with 1009, a slow consumer with 4008, a silent
 //! peer with 4009, a shutdown with 1001.
 

@@ -1,4 +1,4 @@
-//! `GET /v1/ws` handshake (issue 3, "Handshake"): refusals before the
+//! `GET /v1/ws` handshake (`spec/v1/README.md#handshake`): refusals before the
 //! upgrade, the two places a token may ride, and the frames that open
 //! every connection.
 

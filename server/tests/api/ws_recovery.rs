@@ -1,4 +1,4 @@
-//! Recovery after reconnect (issue 3, "Client to server": `subscribe`):
+//! Recovery after reconnect (`spec/v1/README.md#recovery-after-reconnect`):
 //! `subscribe {chat_id, after_seq}` replays every stored message with
 //! `seq > after_seq` in order, then live ones, with no gap and no
 //! duplicate between the two; past the replay cap it replays nothing and

@@ -1,4 +1,5 @@
-//! Who may do what on a socket (issue 3, "Why" and "Client to server"): a
+//! Who may do what on a socket (`spec/v1/README.md#who-may-do-what`,
+//! `#token-lifetime-on-a-connection`): a
 //! guest token opens its own chat and no other; tokens are refreshed over
 //! the socket; expiry and revocation close it.
 

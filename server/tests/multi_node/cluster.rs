@@ -5,11 +5,9 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use byrd_testkit::server::{ByrdServer, ServerBuilder};
 use serde_json::{Value, json};
 use sqlx::Connection;
-
-/// The HS256 key every node shares, as a deployment of several must.
-pub const JWT_SECRET: &str = "multi-node-test-secret-at-least-32-bytes";
 
 /// Held for the whole of each test: the tests run one at a time, so the
 /// nodes of one do not slow down another's (some measure delivery time)
@@ -19,10 +17,9 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
-/// The first admin every test node is given (the first to start creates
-/// it, the others find it).
-pub const ADMIN_EMAIL: &str = "admin@example.com";
-pub const ADMIN_PASSWORD: &str = "multi-node-admin-password";
+// Every node gets the kit's first admin (the first to start creates it,
+// the others find it) and its HS256 key, shared as a deployment's must be.
+pub use byrd_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// What `scripts/services` exported; `None` (the test is skipped) outside it.
 pub struct Services {
@@ -175,82 +172,42 @@ impl Drop for PrivateRedis {
     }
 }
 
-/// One `byrd serve` process.
+/// One `byrd serve` process: the kit's server, on the shared database
+/// and Redis.
 pub struct Node {
+    /// `127.0.0.1:<port>`.
     pub address: String,
-    child: Child,
-    data_dir: tempfile::TempDir,
+    server: ByrdServer,
 }
 
 impl Node {
-    /// Starts a node and waits until it answers. `env` adds to (or
+    /// Starts a node and waits until it listens. `env` adds to (or
     /// overrides) the settings every test node gets.
     pub async fn start(database_url: &str, redis_url: &str, env: &[(&str, &str)]) -> Node {
-        let port = free_port();
-        let data_dir = tempfile::tempdir().unwrap();
-        let log = std::fs::File::create(data_dir.path().join("byrd.log")).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_byrd"));
-        command
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        let builder = ServerBuilder::new(env!("CARGO_BIN_EXE_byrd"))
             .env("DATABASE_URL", database_url)
             .env("BYRD_REDIS_URL", redis_url)
-            .env("BYRD_JWT_SECRET", JWT_SECRET)
-            .env("BYRD_DATA_DIR", data_dir.path())
-            .env("BYRD_CHAT_STARTS_PER_MINUTE", "100000")
-            .env("BYRD_SENDS_PER_MINUTE", "100000")
-            .env("BYRD_READS_PER_MINUTE", "100000")
-            .env("BYRD_WS_FRAMES_PER_SECOND", "10000")
             .env("BYRD_SWEEP_INTERVAL_MS", "500")
-            .env("BYRD_ADMIN_EMAIL", ADMIN_EMAIL)
-            .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log);
-        for (name, value) in env {
-            command.env(name, value);
+            .envs(env);
+        // The start waits on a thread of its own, not on the runtime the
+        // test's other sockets are read on.
+        let server = tokio::task::spawn_blocking(move || builder.start())
+            .await
+            .unwrap();
+        Node {
+            address: server.address.clone(),
+            server,
         }
-        let child = command.spawn().unwrap();
-        let node = Node {
-            address: format!("127.0.0.1:{port}"),
-            child,
-            data_dir,
-        };
-        node.wait_until_ready().await;
-        node
-    }
-
-    async fn wait_until_ready(&self) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            let health = client
-                .get(format!("http://{}/healthz", self.address))
-                .send()
-                .await;
-            if health.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("node {} did not start", self.address);
     }
 
     /// What the node has logged so far (warnings and worse).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.data_dir.path().join("byrd.log")).unwrap_or_default()
+        self.server.log()
     }
 
     /// SIGKILL: no shutdown, no last publish, no goodbye to its sockets.
     pub fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.kill();
     }
 }
 
@@ -293,26 +250,7 @@ pub async fn login_admin(client: &reqwest::Client, node: &str) -> (String, Strin
 
 /// An agent token signed with the shared key, as a backend would mint it.
 pub fn agent_token(agent_id: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let header = json!({"alg": "HS256", "typ": "JWT", "kid": "byrd-1"});
-    let claims = json!({
-        "iss": "byrd", "aud": "byrd", "type": "agent", "sub": agent_id,
-        "role": "agent", "name": "Tess", "iat": now, "exp": now + 600,
-        "jti": uuid::Uuid::new_v4().to_string()
-    });
-    sign(&header, &claims)
-}
-
-fn sign(header: &Value, claims: &Value) -> String {
-    use base64::Engine;
-    let encode =
-        |value: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
-    let input = format!("{}.{}", encode(header), encode(claims));
-    let mac = hmac_sha256::HMAC::mac(input.as_bytes(), JWT_SECRET.as_bytes());
-    format!(
-        "{input}.{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
-    )
+    byrd_testkit::token::agent_token(agent_id)
 }
 
 /// Posts message `client_msg_id` to `chat` on `node`; its `seq`.

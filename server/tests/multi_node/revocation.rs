@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use futures_util::SinkExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -59,7 +58,7 @@ async fn logout_on_one_node_closes_the_socket_on_another_and_a_dead_nodes_agents
     );
 
     // Presence: B dies without a word; its agent goes offline on A.
-    let _ = away.send(Message::Ping(Default::default())).await;
+    away.try_send_raw(Message::Ping(Default::default())).await;
     b.kill();
     next_matching(
         &mut watcher,

@@ -1,33 +1,21 @@
-//! A test's own WebSocket client of one node: connect, send frames, wait
-//! for the frame a test expects.
+//! A test's own WebSocket client of one node (`byrd-testkit`'s): connect,
+//! send frames, wait for the frame a test expects.
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use byrd_testkit::ws::{Received, WsClient};
 use serde_json::Value;
-use tokio_tungstenite::tungstenite::Message;
 
-pub type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = WsClient;
 
 /// Opens `/v1/ws` on `address` with `token` and reads its `hello`.
 pub async fn connect(address: &str, token: &str) -> Socket {
-    let url = format!("ws://{address}/v1/ws?token={token}");
-    let mut socket = tokio_tungstenite::connect_async(url).await.unwrap().0;
-    next_matching(&mut socket, Duration::from_secs(5), |f| {
-        f["type"] == "hello"
-    })
-    .await
-    .expect("hello");
-    socket
+    WsClient::connect(address, token).await.0
 }
 
 /// Sends one client frame.
 pub async fn send(socket: &mut Socket, frame: Value) {
-    socket
-        .send(Message::Text(frame.to_string().into()))
-        .await
-        .unwrap();
+    socket.send_json(frame).await;
 }
 
 /// Subscribes an agent's socket to `chat` and waits until it is.
@@ -53,19 +41,12 @@ pub async fn next_matching(
 ) -> Result<Value, Option<u16>> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let frame = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .expect("no such frame in time");
-        match frame {
-            Some(Ok(Message::Text(text))) => {
-                let value: Value = serde_json::from_str(&text).unwrap();
-                if wanted(&value) {
-                    return Ok(value);
-                }
-            }
-            Some(Ok(Message::Close(close))) => return Err(close.map(|c| c.code.into())),
-            Some(Ok(_)) => {}
-            _ => return Err(None),
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match socket.receive(left).await.expect("no such frame in time") {
+            Received::Json(value) if wanted(&value) => return Ok(value),
+            Received::Close(code, _) => return Err(Some(code)),
+            Received::Ended => return Err(None),
+            Received::Json(_) | Received::Other(_) => {}
         }
     }
 }
@@ -78,15 +59,14 @@ pub async fn all_matching(
 ) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + during;
     let mut found = Vec::new();
-    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, socket.next()).await {
-        if let Message::Text(text) = frame {
-            let value: Value = serde_json::from_str(&text).unwrap();
-            if wanted(&value) {
-                found.push(value);
-            }
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match socket.receive(left).await {
+            Some(Received::Json(value)) if wanted(&value) => found.push(value),
+            Some(Received::Json(_) | Received::Other(_)) => {}
+            _ => return found,
         }
     }
-    found
 }
 
 /// The `message` frames a socket receives, as they arrive, read by a task
@@ -101,11 +81,14 @@ impl Inbox {
     pub fn new(mut socket: Socket) -> Inbox {
         let (tx, arrived) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {
-            while let Some(Ok(frame)) = socket.next().await {
-                let Message::Text(text) = frame else {
-                    continue;
+            // An idle socket is no reason to stop: wait for as long as the
+            // test keeps the inbox.
+            while let Some(received) = socket.receive(Duration::from_secs(3600)).await {
+                let frame = match received {
+                    Received::Json(frame) => frame,
+                    Received::Other(_) => continue,
+                    Received::Close(..) | Received::Ended => return,
                 };
-                let frame: Value = serde_json::from_str(&text).unwrap();
                 if frame["type"] == "message" {
                     let message = &frame["message"];
                     let seq = message["seq"].as_i64().unwrap();

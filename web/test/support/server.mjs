@@ -1,5 +1,7 @@
 // The world the browser tests run in: the release server (target/release/byrd,
-// never built here) as its own process on a fresh data folder, and a
+// never built here) as its own process on a fresh data folder and a free
+// port, ready once it prints its readiness line (README, "Knowing when it
+// listens"), and a
 // "website" on another origin that installs the widget with its script tag.
 // The server's origin allow-list names the website only (the console, on
 // the server's own origin, needs no listing), so CORS and the WebSocket
@@ -8,7 +10,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,15 +17,6 @@ import { fileURLToPath } from "node:url";
 export const ADMIN_EMAIL = "admin@web-tests.example.com";
 export const ADMIN_PASSWORD = "web-tests-admin-password";
 const BYRD = process.env.BYRD_BIN ?? fileURLToPath(new URL("../../../target/release/byrd", import.meta.url));
-
-/** A port nothing listens on right now. */
-async function freePort() {
-  const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A website whose page installs the widget from `byrd`, with `attributes` on the tag. */
 async function website(page) {
@@ -42,8 +34,9 @@ async function website(page) {
  * care) and installs the widget: the tag's attributes come from the
  * query string, so each test picks its own.
  */
-function shopPage(byrd) {
+function shopPage(server) {
   return (url) => {
+    const byrd = server.url;
     const attributes = [...url.searchParams].map(([k, v]) => ` data-${k}="${v.replace(/[&"<>]/g, "")}"`).join("");
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Example shop</title>
@@ -55,14 +48,40 @@ function shopPage(byrd) {
   };
 }
 
+/**
+ * The address in the server's readiness line, `{"event":"listening","address":"HOST:PORT"}`,
+ * the first line it prints on stdout once it accepts connections.
+ */
+function listening(child) {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`the server at ${BYRD} printed no readiness line within 30 s`)), 30_000);
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const [line] = seen.split("\n");
+      if (line === undefined || line.length === seen.length) return;
+      const event = JSON.parse(line);
+      if (event.event === "listening") {
+        clearTimeout(timer);
+        resolve(event.address);
+      }
+    });
+    child.once("exit", () => {
+      clearTimeout(timer);
+      reject(new Error(`the server at ${BYRD} did not start`));
+    });
+  });
+}
+
 /** Starts the server (with `args` added to its command line) and the websites; `stop()` ends them all. */
 export async function startWorld(args = []) {
   const data = mkdtempSync(join(tmpdir(), "byrd-web-tests-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const shop = await website(shopPage(url));
-  const foreign = await website(shopPage(url));
-  const child = spawn(BYRD, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2", ...args], {
+  // The pages ask for the widget at the server's address, known once it listens.
+  const server = { url: "" };
+  const shop = await website(shopPage(server));
+  const foreign = await website(shopPage(server));
+  const child = spawn(BYRD, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2", ...args], {
     env: {
       ...process.env,
       BYRD_ADMIN_EMAIL: ADMIN_EMAIL,
@@ -71,19 +90,11 @@ export async function startWorld(args = []) {
       BYRD_LOG_FORMAT: "json",
       RUST_LOG: "warn",
     },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  for (let i = 0; ; i++) {
-    try {
-      const answer = await fetch(`${url}/healthz`);
-      if (answer.ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (child.exitCode !== null || i > 100) throw new Error(`the server at ${BYRD} did not start`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  server.url = `http://${await listening(child)}`;
+  const url = server.url;
   return {
     url,
     shop: shop.origin,

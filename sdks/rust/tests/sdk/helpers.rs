@@ -1,4 +1,6 @@
-//! `spawn_app`, and what tests need to talk to it through the SDK.
+//! `spawn_app`, and what tests need to talk to it through the SDK. The
+//! server runs in process (tests change its settings); its admin, key and
+//! lifted limits are `byrd-testkit`'s, as in every other suite.
 
 use std::time::Duration;
 
@@ -7,13 +9,13 @@ use byrd_sdk::types::{CreateAgentRequest, CreateChatRequest, Message, Role, Visi
 use byrd_sdk::{Client, RetryPolicy};
 use byrd_server::configuration::{BootstrapAdmin, Settings};
 use byrd_server::startup::Application;
+use byrd_testkit::JWT_SECRET;
+use byrd_testkit::limits::LIFTED;
 use secrecy::SecretString;
 use tempfile::TempDir;
 
-pub const ADMIN_EMAIL: &str = "admin@example.com";
-pub const ADMIN_PASSWORD: &str = "admin password for tests";
+pub use byrd_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD};
 pub const AGENT_PASSWORD: &str = "agent password for tests";
-const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long!";
 
 /// How long any wait for the server may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -47,9 +49,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::with_data_dir(data_dir.path().to_path_buf());
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.jwt.secret = Some(SecretString::from(JWT_SECRET));
-    settings.limits.chat_starts_per_minute = 10_000;
-    settings.limits.logins_per_minute = 10_000;
-    settings.ws.frames_per_second = 10_000;
+    settings.limits.chat_starts_per_minute = LIFTED.chat_starts_per_minute;
+    settings.limits.logins_per_minute = LIFTED.logins_per_minute;
+    settings.ws.frames_per_second = LIFTED.ws_frames_per_second;
+    settings.limits.sends_per_minute = LIFTED.sends_per_minute;
+    settings.limits.reads_per_minute = LIFTED.reads_per_minute;
+    settings.limits.sockets_per_principal = LIFTED.sockets_per_principal as usize;
+    settings.limits.failed_logins_per_account = LIFTED.failed_logins_per_account;
+    settings.limits.password_hashes_at_once = LIFTED.password_hashes_at_once as usize;
     settings.bootstrap_admin = BootstrapAdmin {
         email: Some(ADMIN_EMAIL.into()),
         password: Some(SecretString::from(ADMIN_PASSWORD)),
