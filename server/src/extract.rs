@@ -57,8 +57,9 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// A JSON body that may be left out entirely: no body means `T::default()`.
-/// A body that is present must be valid JSON of `T`.
+/// A JSON body that may be left out: no body, or the JSON `null` (which
+/// the spec allows for an optional body and SDKs send for "no details"),
+/// means `T::default()`. Any other body must be valid JSON of `T`.
 #[derive(Debug)]
 pub struct OptionalJson<T>(pub T);
 
@@ -78,8 +79,8 @@ where
         if !has_body {
             return Ok(OptionalJson(T::default()));
         }
-        let ApiJson(value) = ApiJson::<T>::from_request(req, state).await?;
-        Ok(OptionalJson(value))
+        let ApiJson(value) = ApiJson::<Option<T>>::from_request(req, state).await?;
+        Ok(OptionalJson(value.unwrap_or_default()))
     }
 }
 
