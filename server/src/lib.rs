@@ -5,7 +5,6 @@
 //! endpoint; `auth` issues and verifies tokens; `store` is the only module
 //! that talks to the database.
 
-pub mod api_doc;
 pub mod auth;
 pub mod backup;
 pub mod cli;
@@ -17,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod hub;
 pub mod messaging;
+pub mod operation;
 pub mod outbox;
 pub mod rate_limit;
 pub mod request_id;

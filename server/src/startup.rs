@@ -199,7 +199,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"));
     let cors = cors(&state);
     Ok(api
-        .merge(routes::documents::router(documents))
+        .merge(crate::spec_docs::router(documents))
         .merge(docs)
         .merge(routes::web::router())
         .fallback(routes::not_found)
