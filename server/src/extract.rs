@@ -100,8 +100,10 @@ impl FromRequestParts<AppState> for ClientAddr {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if state.settings.trust_forwarded_for
-            && let Some(forwarded) =
-                forwarded_client(&parts.headers, state.settings.forwarded_for_hops)
+            && let Some(forwarded) = forwarded_client(
+                &parts.headers,
+                usize::from(state.settings.forwarded_for_hops.get()),
+            )
         {
             return Ok(ClientAddr(forwarded));
         }

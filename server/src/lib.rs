@@ -17,6 +17,7 @@ pub mod extract;
 pub mod hub;
 pub mod messaging;
 pub mod operation;
+pub mod options;
 pub mod outbox;
 pub mod rate_limit;
 pub mod request_id;

@@ -276,7 +276,7 @@ async fn housekeeping(state: AppState) {
         let jwt = &state.settings.jwt;
         if let Err(error) = state
             .store
-            .purge_expired(jwt.leeway, jwt.refresh_grace)
+            .purge_expired(jwt.leeway.get(), jwt.refresh_grace.get())
             .await
         {
             tracing::warn!(error = format!("{error:#}"), "housekeeping failed");

@@ -107,9 +107,9 @@ impl TokenKeys {
             header,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
-            agent_ttl: settings.agent_token_ttl,
+            agent_ttl: settings.agent_token_ttl.get(),
             guest_ttl: settings.guest_token_ttl,
-            leeway: settings.leeway,
+            leeway: settings.leeway.get(),
         })
     }
 

@@ -65,7 +65,7 @@ impl Violations {
 
     /// Counts one violation at `now`; true when it is one too many.
     fn count(&mut self, now: Instant, ws: &WsSettings) -> bool {
-        if now.duration_since(self.window_start) > ws.violation_window {
+        if now.duration_since(self.window_start) > ws.violation_window.get() {
             self.window_start = now;
             self.count = 0;
         }
@@ -249,7 +249,7 @@ impl Connection {
         guest_after_seq: Option<i64>,
         kill: &crate::hub::KillSwitch,
     ) -> Exit {
-        let heartbeat_every = self.state.settings.ws.heartbeat_interval;
+        let heartbeat_every = self.state.settings.ws.heartbeat_interval.get();
         if !Box::pin(self.greet(principal, online_agents, guest_after_seq)).await {
             return self.stopped();
         }
@@ -258,7 +258,7 @@ impl Connection {
             tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
-        let max_in_flight = self.state.settings.ws.max_sends_in_flight.max(1);
+        let max_in_flight = self.state.settings.ws.max_sends_in_flight.get();
         loop {
             // Whatever the last turn (or the greeting) wrote goes out now,
             // before waiting for anything.
@@ -268,8 +268,8 @@ impl Connection {
             let warn_at = deadline(self.expiry_warning_at());
             // The handshake admits a token until `exp` plus the clock
             // leeway; the live socket keeps the same rule.
-            let leeway =
-                chrono::Duration::from_std(self.state.settings.jwt.leeway).unwrap_or_default();
+            let leeway = chrono::Duration::from_std(self.state.settings.jwt.leeway.get())
+                .unwrap_or_default();
             let expire_at = deadline(self.token_expires_at + leeway);
             tokio::select! {
                 reason = kill.triggered() => return Exit::from(reason),
@@ -381,7 +381,7 @@ impl Connection {
         online_agents: Vec<Uuid>,
         guest_after_seq: Option<i64>,
     ) -> bool {
-        let heartbeat_every = self.state.settings.ws.heartbeat_interval;
+        let heartbeat_every = self.state.settings.ws.heartbeat_interval.get();
         let hello = ServerFrame::Hello {
             protocol_version: byrd_spec::PROTOCOL_VERSION.into(),
             connection_id: self.id,

@@ -69,7 +69,7 @@ pub async fn refresh(
                 sealed: successor.sealed_for(&body.refresh_token),
                 expires_at: refresh_expiry(&state),
             },
-            state.settings.jwt.refresh_grace,
+            state.settings.jwt.refresh_grace.get(),
         )
         .await?;
     let (agent_id, session, refresh) = match outcome {
