@@ -1,16 +1,26 @@
 //! Server settings.
 //!
-//! The command line and environment (see `cli`) produce a [`Settings`];
-//! tests build one directly. Secrets are `SecretString`s so that a stray
-//! `{:?}` never prints them.
+//! [`Settings::from_options`] turns the values of the declared options
+//! (`crate::options`: from the command line and environment, see `cli`, or
+//! their defaults) into a [`Settings`]; tests and embedders build one from
+//! [`Settings::with_data_dir`] and change what they need. A setting with a
+//! range holds a type that cannot be out of it (`options::bounded`), so
+//! both ways get the range checks. Secrets are `SecretString`s so that a
+//! stray `{:?}` never prints them.
 
 use std::net::SocketAddr;
+use std::num::{NonZeroU16, NonZeroUsize};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use secrecy::SecretString;
 
 pub use crate::cluster::ClusterSettings;
+use crate::options::bounded::{
+    AgentTokenTtl, HeartbeatInterval, Leeway, RefreshGrace, ViolationWindow,
+};
+use crate::options::{self, Values};
 pub use crate::store::StoreSettings;
 
 /// Everything the server needs to start.
@@ -37,7 +47,7 @@ pub struct Settings {
     /// Which `X-Forwarded-For` entry, counted from the right, is the
     /// client's: 1 behind one proxy, 2 behind two. Entries further left
     /// were written by the client and are never used.
-    pub forwarded_for_hops: usize,
+    pub forwarded_for_hops: NonZeroU16,
 }
 
 /// Token signing and lifetimes.
@@ -50,15 +60,15 @@ pub struct JwtSettings {
     pub kid: String,
     pub issuer: String,
     pub audience: String,
-    pub agent_token_ttl: Duration,
+    pub agent_token_ttl: AgentTokenTtl,
     pub guest_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     /// Clock skew allowed on `exp`, `nbf` and `iat`.
-    pub leeway: Duration,
+    pub leeway: Leeway,
     /// How long after a refresh the spent refresh token may be presented
     /// again for the same successor (the answer was lost) instead of
     /// counting as a reuse.
-    pub refresh_grace: Duration,
+    pub refresh_grace: RefreshGrace,
 }
 
 /// Request limits.
@@ -96,7 +106,7 @@ pub struct WsSettings {
     /// Most messages a `subscribe` replays before answering `recovered: false`.
     pub replay_cap: u32,
     /// How often the server pings; silence for twice this closes (4009).
-    pub heartbeat_interval: Duration,
+    pub heartbeat_interval: HeartbeatInterval,
     /// Largest WebSocket frame or message accepted; larger closes with 1009.
     pub max_frame_bytes: usize,
     /// Longest message body, in characters.
@@ -116,33 +126,13 @@ pub struct WsSettings {
     pub max_subscriptions: usize,
     /// Sends one connection may have waiting for the store; past it the
     /// connection stops reading frames until one is answered.
-    pub max_sends_in_flight: usize,
+    pub max_sends_in_flight: NonZeroUsize,
     /// Frames refused for rate within `violation_window` past which the
     /// connection is closed with 1008: a client that ignores
     /// `rate_limited` does not keep the server answering it.
     pub max_violations: u32,
     /// The window `max_violations` counts in.
-    pub violation_window: Duration,
-}
-
-impl Default for WsSettings {
-    fn default() -> Self {
-        WsSettings {
-            allowed_origins: None,
-            replay_cap: 1000,
-            heartbeat_interval: Duration::from_secs(25),
-            max_frame_bytes: 64 * 1024,
-            max_body_chars: 4000,
-            outbound_queue: 1024,
-            write_timeout: Duration::from_secs(10),
-            token_expiry_warning: Duration::from_secs(60),
-            frames_per_second: 20,
-            max_subscriptions: 1000,
-            max_sends_in_flight: 64,
-            max_violations: 20,
-            violation_window: Duration::from_secs(10),
-        }
-    }
+    pub violation_window: ViolationWindow,
 }
 
 /// How to create the first admin.
@@ -155,54 +145,228 @@ pub struct BootstrapAdmin {
 /// The smallest HS256 key the server accepts (RFC 7518, section 3.2).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
-impl Default for JwtSettings {
-    fn default() -> Self {
-        JwtSettings {
+impl Settings {
+    /// Defaults for a server whose data lives in `data_dir`: every option's
+    /// declared default, and the database in `data_dir`.
+    pub fn with_data_dir(data_dir: PathBuf) -> Self {
+        let mut settings = Settings::from_options(&Values::default())
+            .unwrap_or_else(|error| unreachable!("the declared defaults are valid: {error:#}"));
+        settings.database_url = default_database_url(&data_dir);
+        settings.data_dir = data_dir;
+        settings
+    }
+
+    /// The settings the option `values` give, every other option taking its
+    /// default. Refuses a value out of its option's range. Options read
+    /// from the environment only (secrets, the first admin) are not among
+    /// the values: the caller reads them.
+    pub fn from_options(values: &Values) -> anyhow::Result<Settings> {
+        let data_dir = PathBuf::from(values.text(&options::DATA_DIR)?);
+        let listen = values.text(&options::LISTEN)?;
+        let cluster = match values.optional(&options::REDIS_URL) {
+            Some(url) => Some(ClusterSettings {
+                sweep_interval: bounded(values, &options::SWEEP_INTERVAL_MS)?,
+                presence_ttl: bounded(values, &options::PRESENCE_TTL_SECS)?,
+                ..ClusterSettings::new(SecretString::from(url))
+            }),
+            None => None,
+        };
+        Ok(Settings {
+            listen: listen
+                .parse()
+                .with_context(|| format!("BYRD_LISTEN: {listen:?} is not an address and port"))?,
+            database_url: values
+                .optional(&options::DATABASE_URL)
+                .map(SecretString::from)
+                .unwrap_or_else(|| default_database_url(&data_dir)),
+            data_dir,
+            jwt: JwtSettings::from_options(values)?,
+            limits: LimitSettings::from_options(values)?,
+            ws: WsSettings::from_options(values)?,
+            store: StoreSettings {
+                busy_timeout: values.duration(&options::DATABASE_BUSY_TIMEOUT_MS)?,
+                ..StoreSettings::default()
+            },
+            cluster,
+            bootstrap_admin: BootstrapAdmin::default(),
+            trust_forwarded_for: values.switch(&options::TRUST_X_FORWARDED_FOR),
+            forwarded_for_hops: NonZeroU16::try_from(number::<u16>(
+                values,
+                &options::X_FORWARDED_FOR_HOPS,
+            )?)
+            .context("BYRD_X_FORWARDED_FOR_HOPS must be at least 1")?,
+        })
+    }
+}
+
+impl JwtSettings {
+    fn from_options(values: &Values) -> anyhow::Result<Self> {
+        Ok(JwtSettings {
             secret: None,
-            kid: "byrd-1".into(),
-            issuer: "byrd".into(),
-            audience: "byrd".into(),
-            agent_token_ttl: Duration::from_secs(15 * 60),
+            kid: values.text(&options::JWT_KID)?,
+            issuer: values.text(&options::JWT_ISSUER)?,
+            audience: values.text(&options::JWT_AUDIENCE)?,
+            agent_token_ttl: bounded(values, &options::AGENT_TOKEN_TTL_SECS)?,
             guest_token_ttl: Duration::from_secs(24 * 60 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
-            leeway: Duration::from_secs(30),
-            refresh_grace: Duration::from_secs(30),
-        }
+            leeway: bounded(values, &options::JWT_LEEWAY_SECS)?,
+            refresh_grace: bounded(values, &options::REFRESH_GRACE_SECS)?,
+        })
     }
 }
 
-impl Default for LimitSettings {
-    fn default() -> Self {
-        LimitSettings {
-            chat_starts_per_minute: 10,
-            logins_per_minute: 20,
+impl LimitSettings {
+    fn from_options(values: &Values) -> anyhow::Result<Self> {
+        Ok(LimitSettings {
+            chat_starts_per_minute: number(values, &options::CHAT_STARTS_PER_MINUTE)?,
+            logins_per_minute: number(values, &options::LOGINS_PER_MINUTE)?,
             max_body_bytes: 64 * 1024,
-            sends_per_minute: 120,
-            reads_per_minute: 600,
-            sockets_per_principal: 16,
-            sockets_per_address: 1000,
-            failed_logins_per_account: 10,
+            sends_per_minute: number(values, &options::SENDS_PER_MINUTE)?,
+            reads_per_minute: number(values, &options::READS_PER_MINUTE)?,
+            sockets_per_principal: number(values, &options::SOCKETS_PER_PRINCIPAL)?,
+            sockets_per_address: number(values, &options::SOCKETS_PER_ADDRESS)?,
+            failed_logins_per_account: number(values, &options::FAILED_LOGINS_PER_ACCOUNT)?,
             password_hashes_at_once: std::thread::available_parallelism().map_or(2, |n| n.get()),
-        }
+        })
     }
 }
 
-impl Settings {
-    /// Defaults for a server whose data lives in `data_dir`.
-    pub fn with_data_dir(data_dir: PathBuf) -> Self {
-        let database_url = format!("sqlite://{}", data_dir.join("byrd.db").display());
-        Settings {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database_url: database_url.into(),
-            data_dir,
-            jwt: JwtSettings::default(),
-            limits: LimitSettings::default(),
-            ws: WsSettings::default(),
-            store: StoreSettings::default(),
-            cluster: None,
-            bootstrap_admin: BootstrapAdmin::default(),
-            trust_forwarded_for: false,
-            forwarded_for_hops: 1,
+impl WsSettings {
+    fn from_options(values: &Values) -> anyhow::Result<Self> {
+        Ok(WsSettings {
+            allowed_origins: values.list(&options::WS_ALLOWED_ORIGINS),
+            replay_cap: number(values, &options::WS_REPLAY_CAP)?,
+            heartbeat_interval: bounded(values, &options::WS_HEARTBEAT_SECS)?,
+            max_frame_bytes: number(values, &options::WS_MAX_FRAME_BYTES)?,
+            max_body_chars: number(values, &options::MAX_MESSAGE_CHARS)?,
+            outbound_queue: 1024,
+            write_timeout: Duration::from_secs(10),
+            token_expiry_warning: Duration::from_secs(60),
+            frames_per_second: number(values, &options::WS_FRAMES_PER_SECOND)?,
+            max_subscriptions: number(values, &options::WS_MAX_SUBSCRIPTIONS)?,
+            max_sends_in_flight: NonZeroUsize::try_from(number::<usize>(
+                values,
+                &options::WS_MAX_SENDS_IN_FLIGHT,
+            )?)
+            .context("BYRD_WS_MAX_SENDS_IN_FLIGHT must be at least 1")?,
+            max_violations: number(values, &options::WS_MAX_VIOLATIONS)?,
+            violation_window: bounded(values, &options::WS_VIOLATION_WINDOW_SECS)?,
+        })
+    }
+}
+
+/// The database when none is given: `byrd.db` in the data folder.
+pub fn default_database_url(data_dir: &std::path::Path) -> SecretString {
+    SecretString::from(format!("sqlite://{}", data_dir.join("byrd.db").display()))
+}
+
+/// A number option's value in the type of its setting.
+fn number<T: TryFrom<u64>>(values: &Values, setting: &options::Setting) -> anyhow::Result<T> {
+    let number = values.number(setting)?;
+    T::try_from(number).map_err(|_| anyhow::anyhow!("{}: {number} is too large", setting.env))
+}
+
+/// A duration option's value in the ranged type of its setting.
+fn bounded<const MIN_MS: u64, const MAX_MS: u64>(
+    values: &Values,
+    setting: &options::Setting,
+) -> anyhow::Result<options::bounded::BoundedDuration<MIN_MS, MAX_MS>> {
+    let duration = values.duration(setting)?;
+    duration
+        .try_into()
+        .with_context(|| format!("{}: out of range", setting.env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_declared_ones() {
+        let settings = Settings::with_data_dir(PathBuf::from("data"));
+        assert_eq!(settings.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(settings.jwt.kid, "byrd-1");
+        assert_eq!(settings.jwt.issuer, "byrd");
+        assert_eq!(*settings.jwt.agent_token_ttl, Duration::from_secs(900));
+        assert_eq!(*settings.jwt.leeway, Duration::from_secs(30));
+        assert_eq!(*settings.jwt.refresh_grace, Duration::from_secs(30));
+        assert_eq!(settings.limits.chat_starts_per_minute, 10);
+        assert_eq!(settings.limits.logins_per_minute, 20);
+        assert_eq!(settings.limits.sends_per_minute, 120);
+        assert_eq!(settings.limits.reads_per_minute, 600);
+        assert_eq!(settings.limits.sockets_per_principal, 16);
+        assert_eq!(settings.limits.sockets_per_address, 1000);
+        assert_eq!(settings.limits.failed_logins_per_account, 10);
+        assert_eq!(settings.ws.max_subscriptions, 1000);
+        assert_eq!(settings.ws.replay_cap, 1000);
+        assert_eq!(*settings.ws.heartbeat_interval, Duration::from_secs(25));
+        assert_eq!(settings.ws.max_frame_bytes, 65_536);
+        assert_eq!(settings.ws.max_body_chars, 4000);
+        assert_eq!(settings.ws.frames_per_second, 20);
+        assert_eq!(settings.ws.max_sends_in_flight.get(), 64);
+        assert_eq!(settings.ws.max_violations, 20);
+        assert_eq!(*settings.ws.violation_window, Duration::from_secs(10));
+        assert_eq!(settings.ws.allowed_origins, None);
+        assert_eq!(settings.store.busy_timeout, Duration::from_secs(5));
+        assert_eq!(settings.forwarded_for_hops.get(), 1);
+        assert!(!settings.trust_forwarded_for);
+        assert!(settings.cluster.is_none());
+        let cluster = ClusterSettings::new(SecretString::from("redis://r/"));
+        assert_eq!(*cluster.sweep_interval, Duration::from_secs(2));
+        assert_eq!(*cluster.presence_ttl, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn given_values_replace_the_defaults_and_out_of_range_ones_are_refused() {
+        let mut values = Values::default();
+        values.set(&options::JWT_LEEWAY_SECS, "300");
+        values.set(&options::REDIS_URL, "redis://r/");
+        values.set(&options::SWEEP_INTERVAL_MS, "100");
+        values.set(
+            &options::WS_ALLOWED_ORIGINS,
+            " https://a.example , ,https://b.example",
+        );
+        values.set(&options::TRUST_X_FORWARDED_FOR, "true");
+        let settings = Settings::from_options(&values).unwrap();
+        assert_eq!(*settings.jwt.leeway, Duration::from_secs(300));
+        assert_eq!(
+            *settings.cluster.unwrap().sweep_interval,
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            settings.ws.allowed_origins.unwrap(),
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(settings.trust_forwarded_for);
+
+        for (setting, value) in [
+            (&options::JWT_LEEWAY_SECS, "301"),
+            (&options::AGENT_TOKEN_TTL_SECS, "29"),
+            (&options::WS_MAX_SENDS_IN_FLIGHT, "0"),
+            (&options::X_FORWARDED_FOR_HOPS, "65536"),
+            (&options::WS_HEARTBEAT_SECS, "0"),
+            (&options::LISTEN, "not an address"),
+        ] {
+            let mut values = Values::default();
+            values.set(setting, value);
+            assert!(
+                Settings::from_options(&values).is_err(),
+                "{} {value}",
+                setting.env
+            );
         }
+    }
+
+    #[test]
+    fn sensitive_values_are_never_printed() {
+        let mut values = Values::default();
+        values.set(
+            &options::DATABASE_URL,
+            "postgres://byrd:db-password@db/byrd",
+        );
+        values.set(&options::JWT_KID, "kid-7");
+        let printed = format!("{values:?}");
+        assert!(!printed.contains("db-password"), "{printed}");
+        assert!(printed.contains("kid-7"), "{printed}");
     }
 }

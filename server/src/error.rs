@@ -9,7 +9,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use byrd_spec::error::{ErrorBody, ErrorCode};
 
-use crate::auth::TokenError;
 use crate::domain::ValidationError;
 use crate::store::StoreError;
 
@@ -132,20 +131,6 @@ impl From<StoreError> for ApiError {
 impl From<ValidationError> for ApiError {
     fn from(error: ValidationError) -> Self {
         ApiError::new(ErrorCode::ValidationFailed, error.to_string())
-    }
-}
-
-impl From<TokenError> for ApiError {
-    fn from(error: TokenError) -> Self {
-        match error {
-            TokenError::Expired => ApiError::new(ErrorCode::TokenExpired, "The token has expired."),
-            // The reason stays in the logs: telling an attacker which check
-            // failed helps them, not the integrator.
-            TokenError::Invalid(reason) => {
-                tracing::debug!(reason, "token refused");
-                ApiError::new(ErrorCode::TokenInvalid, "The token is not valid.")
-            }
-        }
     }
 }
 

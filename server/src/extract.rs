@@ -57,8 +57,9 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// A JSON body that may be left out entirely: no body means `T::default()`.
-/// A body that is present must be valid JSON of `T`.
+/// A JSON body that may be left out: no body, or the JSON `null` (which
+/// the spec allows for an optional body and SDKs send for "no details"),
+/// means `T::default()`. Any other body must be valid JSON of `T`.
 #[derive(Debug)]
 pub struct OptionalJson<T>(pub T);
 
@@ -78,8 +79,8 @@ where
         if !has_body {
             return Ok(OptionalJson(T::default()));
         }
-        let ApiJson(value) = ApiJson::<T>::from_request(req, state).await?;
-        Ok(OptionalJson(value))
+        let ApiJson(value) = ApiJson::<Option<T>>::from_request(req, state).await?;
+        Ok(OptionalJson(value.unwrap_or_default()))
     }
 }
 
@@ -99,8 +100,10 @@ impl FromRequestParts<AppState> for ClientAddr {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if state.settings.trust_forwarded_for
-            && let Some(forwarded) =
-                forwarded_client(&parts.headers, state.settings.forwarded_for_hops)
+            && let Some(forwarded) = forwarded_client(
+                &parts.headers,
+                usize::from(state.settings.forwarded_for_hops.get()),
+            )
         {
             return Ok(ClientAddr(forwarded));
         }

@@ -7,7 +7,6 @@
 //! the business rules both carry out, and the reads a node of a cluster
 //! makes (`backup` and `cluster` go through it too).
 
-pub mod api_doc;
 pub mod auth;
 pub mod backup;
 pub mod cli;
@@ -19,6 +18,8 @@ pub mod error;
 pub mod extract;
 pub mod hub;
 pub mod messaging;
+pub mod operation;
+pub mod options;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

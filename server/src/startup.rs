@@ -210,7 +210,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"));
     let cors = cors(&state);
     Ok(api
-        .merge(routes::documents::router(documents))
+        .merge(crate::spec_docs::router(documents))
         .merge(docs)
         .merge(routes::web::router())
         .fallback(routes::not_found)
@@ -287,7 +287,7 @@ async fn housekeeping(state: AppState) {
         let jwt = &state.settings.jwt;
         if let Err(error) = state
             .store
-            .purge_expired(jwt.leeway, jwt.refresh_grace)
+            .purge_expired(jwt.leeway.get(), jwt.refresh_grace.get())
             .await
         {
             tracing::warn!(error = format!("{error:#}"), "housekeeping failed");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::auth::{FailedLogins, PasswordSlots, TokenKeys};
+use crate::auth::{FailedLogins, PasswordSlots, TokenAuthority, TokenKeys};
 use crate::configuration::Settings;
 use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
@@ -53,5 +53,15 @@ impl Deref for AppState {
 
     fn deref(&self) -> &Self::Target {
         &self.0
+    }
+}
+
+impl TokenAuthority for AppState {
+    fn token_keys(&self) -> &TokenKeys {
+        &self.tokens
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
     }
 }

@@ -73,6 +73,12 @@ pub fn cases() -> Vec<Case> {
             assign_and_close,
         ),
         Case::must(
+            "rest.chats.null-body",
+            "endpoints",
+            "an optional body sent as JSON `null` means no body: `POST /v1/chats` starts an anonymous chat (201), assign gives the chat to the caller (200)",
+            null_body,
+        ),
+        Case::must(
             "rest.chats.pagination",
             "pagination",
             "`GET /v1/chats` pages newest first with an opaque cursor; pages do not overlap; a bad cursor, limit or status answers 400 invalid_request",
@@ -373,6 +379,39 @@ async fn assign_and_close(ctx: Ctx) -> CaseResult {
     expect_error(&again, 409, "chat_closed", "closing the chat again")?;
     let reassign = ctx.post(&assign).bearer(&agent.access_token).send().await?;
     expect_error(&reassign, 409, "chat_closed", "assigning a closed chat")?;
+    Ok(())
+}
+
+async fn null_body(ctx: Ctx) -> CaseResult {
+    let started = ctx.post("/v1/chats").json(Value::Null).send().await?;
+    expect_status(&started, 201, "POST /v1/chats with the body `null`")?;
+    let chat = str_at(started.json(), "/chat/id", "the started chat")?.to_owned();
+    ensure(
+        started.json()["chat"]["visitor"]["name"].is_null()
+            && started.json()["guest_token"].is_string(),
+        "the chat started with the body `null`",
+        "an anonymous visitor and a guest token",
+        || checks::show(started.json()),
+    )?;
+    let agent = ctx.agent().await?;
+    let assign = format!("/v1/chats/{chat}/assign");
+    let assigned = ctx
+        .post(&assign)
+        .bearer(&agent.access_token)
+        .json(Value::Null)
+        .send()
+        .await?;
+    expect_status(
+        &assigned,
+        200,
+        &format!("POST {assign} with the body `null`"),
+    )?;
+    ensure(
+        assigned.json()["assigned_agent_id"] == agent.agent_id.as_str(),
+        "the chat assigned with the body `null`",
+        format!("assigned_agent_id {:?} (the caller)", agent.agent_id),
+        || checks::show(assigned.json()),
+    )?;
     Ok(())
 }
 

@@ -12,7 +12,8 @@ pub use bootstrap::ensure_first_admin;
 pub use failed_logins::FailedLogins;
 pub use passwords::{PasswordSlots, hash_password, hash_password_in, verify_password};
 pub use principal::{
-    AdminAuth, AgentAuth, Authenticated, GuestAuth, LoggingOut, authenticate_token, bearer_token,
+    AdminAuth, AgentAuth, Authenticated, GuestAuth, LoggingOut, TokenAuthority, authenticate_token,
+    bearer_token,
 };
 pub use refresh::RefreshToken;
 pub use tokens::{IssuedToken, TokenError, TokenKeys};

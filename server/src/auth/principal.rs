@@ -12,13 +12,25 @@ use byrd_spec::agent::Role;
 use byrd_spec::claims::{AgentClaims, Claims, GuestClaims};
 use byrd_spec::error::ErrorCode;
 
+use super::TokenKeys;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::store::Store;
+
+/// What authenticating a request needs: the keys that verify tokens and the
+/// store that knows revocations. The server's shared state provides them,
+/// which keeps `auth` below the state rather than beside it.
+pub trait TokenAuthority: Send + Sync {
+    fn token_keys(&self) -> &TokenKeys;
+    fn store(&self) -> &Store;
+}
 
 /// Verifies `token` and checks it has not been revoked.
-pub async fn authenticate_token(state: &AppState, token: &str) -> Result<Claims, ApiError> {
-    let claims = state.tokens.verify(token)?;
-    if state.store.is_token_revoked(claims.jti()).await? {
+pub async fn authenticate_token(
+    state: &impl TokenAuthority,
+    token: &str,
+) -> Result<Claims, ApiError> {
+    let claims = state.token_keys().verify(token)?;
+    if state.store().is_token_revoked(claims.jti()).await? {
         return Err(ApiError::new(
             ErrorCode::TokenRevoked,
             "The token has been revoked.",
@@ -29,7 +41,7 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> Result<Claims,
     if let Claims::Agent(AgentClaims {
         sid: Some(session), ..
     }) = &claims
-        && state.store.is_session_revoked(*session).await?
+        && state.store().is_session_revoked(*session).await?
     {
         return Err(ApiError::new(
             ErrorCode::TokenRevoked,
@@ -67,13 +79,10 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Claims);
 
-impl FromRequestParts<AppState> for Authenticated {
+impl<S: TokenAuthority> FromRequestParts<S> for Authenticated {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)?;
         authenticate_token(state, token).await.map(Authenticated)
     }
@@ -83,13 +92,10 @@ impl FromRequestParts<AppState> for Authenticated {
 #[derive(Debug, Clone)]
 pub struct AgentAuth(pub AgentClaims);
 
-impl FromRequestParts<AppState> for AgentAuth {
+impl<S: TokenAuthority> FromRequestParts<S> for AgentAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Authenticated::from_request_parts(parts, state).await?.0 {
             Claims::Agent(claims) => Ok(AgentAuth(claims)),
             Claims::Guest(_) => Err(ApiError::new(
@@ -106,15 +112,12 @@ impl FromRequestParts<AppState> for AgentAuth {
 #[derive(Debug, Clone)]
 pub struct LoggingOut(pub AgentClaims);
 
-impl FromRequestParts<AppState> for LoggingOut {
+impl<S: TokenAuthority> FromRequestParts<S> for LoggingOut {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)?;
-        match state.tokens.verify(token)? {
+        match state.token_keys().verify(token)? {
             Claims::Agent(claims) => Ok(LoggingOut(claims)),
             Claims::Guest(_) => Err(ApiError::new(
                 ErrorCode::Forbidden,
@@ -128,13 +131,10 @@ impl FromRequestParts<AppState> for LoggingOut {
 #[derive(Debug, Clone)]
 pub struct AdminAuth(pub AgentClaims);
 
-impl FromRequestParts<AppState> for AdminAuth {
+impl<S: TokenAuthority> FromRequestParts<S> for AdminAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let AgentAuth(claims) = AgentAuth::from_request_parts(parts, state).await?;
         if claims.role != Role::Admin {
             return Err(ApiError::new(
@@ -150,13 +150,10 @@ impl FromRequestParts<AppState> for AdminAuth {
 #[derive(Debug, Clone)]
 pub struct GuestAuth(pub GuestClaims);
 
-impl FromRequestParts<AppState> for GuestAuth {
+impl<S: TokenAuthority> FromRequestParts<S> for GuestAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Authenticated::from_request_parts(parts, state).await?.0 {
             Claims::Guest(claims) => Ok(GuestAuth(claims)),
             Claims::Agent(_) => Err(ApiError::new(

@@ -12,12 +12,14 @@ use anyhow::Context;
 use byrd_spec::agent::Agent;
 use byrd_spec::chat::Chat;
 use byrd_spec::claims::{AgentClaims, ChatClaim, Claims, GuestClaims};
+use byrd_spec::error::ErrorCode;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use crate::configuration::{JwtSettings, MIN_JWT_SECRET_BYTES};
+use crate::error::ApiError;
 
 /// Why a token was refused. The reason is for logs only; clients see the
 /// code (`token_invalid` or `token_expired`).
@@ -27,6 +29,21 @@ pub enum TokenError {
     Invalid(&'static str),
     #[error("token has expired")]
     Expired,
+}
+
+// Here rather than in `error`, which stays below `auth`.
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Expired => ApiError::new(ErrorCode::TokenExpired, "The token has expired."),
+            // The reason stays in the logs: telling an attacker which check
+            // failed helps them, not the integrator.
+            TokenError::Invalid(reason) => {
+                tracing::debug!(reason, "token refused");
+                ApiError::new(ErrorCode::TokenInvalid, "The token is not valid.")
+            }
+        }
+    }
 }
 
 /// A freshly signed token with the claims inside it.
@@ -90,9 +107,9 @@ impl TokenKeys {
             header,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
-            agent_ttl: settings.agent_token_ttl,
+            agent_ttl: settings.agent_token_ttl.get(),
             guest_ttl: settings.guest_token_ttl,
-            leeway: settings.leeway,
+            leeway: settings.leeway.get(),
         })
     }
 

@@ -48,6 +48,10 @@ use uuid::Uuid;
 pub use event::{Envelope, Event, MAX_INLINE_BODY_BYTES};
 
 use crate::hub::Hub;
+use crate::options::{
+    self,
+    bounded::{PresenceTtl, SweepInterval},
+};
 use crate::store::postgres::PostgresStore;
 use relay::ClusterRelay;
 
@@ -60,10 +64,10 @@ pub struct ClusterSettings {
     /// `redis://` URL of the broker. May hold a password, hence secret.
     pub redis_url: SecretString,
     /// How often a node compares its chats' positions with the database.
-    pub sweep_interval: Duration,
+    pub sweep_interval: SweepInterval,
     /// How long a node's presence entries live unless renewed; renewed
     /// every third of it.
-    pub presence_ttl: Duration,
+    pub presence_ttl: PresenceTtl,
     /// Fault injection for tests: drop one `message` or `chat_updated`
     /// publish in this many.
     /// Never set in production; the command line reads it from
@@ -76,8 +80,10 @@ impl ClusterSettings {
     pub fn new(redis_url: SecretString) -> Self {
         ClusterSettings {
             redis_url,
-            sweep_interval: Duration::from_secs(2),
-            presence_ttl: Duration::from_secs(15),
+            sweep_interval: const {
+                SweepInterval::constant(options::SWEEP_INTERVAL_MS.default_duration())
+            },
+            presence_ttl: const { PresenceTtl::constant(options::PRESENCE_TTL_SECS.default_duration()) },
             drop_publishes_one_in: None,
         }
     }
@@ -121,7 +127,7 @@ impl Cluster {
         let sweep = tokio::spawn(sweep::run(
             hub.clone(),
             store,
-            settings.sweep_interval,
+            settings.sweep_interval.get(),
             sweep_now.clone(),
         ));
         let connected = match Connections::open(&client).await {
@@ -143,7 +149,7 @@ impl Cluster {
             client,
             sweep_now,
             drop_publishes_one_in: settings.drop_publishes_one_in,
-            presence_ttl: settings.presence_ttl,
+            presence_ttl: settings.presence_ttl.get(),
         };
         let join = tokio::spawn(joining.run(connected));
         Ok(Cluster {

@@ -5,11 +5,25 @@
 
 use axum::Json;
 use byrd_spec::claims::Claims;
+use byrd_spec::error::ErrorCode;
 use byrd_spec::me::{AgentMe, GuestMe, Me};
 use chrono::DateTime;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
+use crate::operation::Operation;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "getMe",
+    errors: &[
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+    ],
+    behaviour: None,
+};
 
 /// Tell who the presented token's bearer is.
 ///
@@ -18,7 +32,7 @@ use crate::error::ApiError;
 #[utoipa::path(
     get,
     path = "/v1/me",
-    operation_id = "getMe",
+    operation_id = OPERATION.id,
     tag = "auth",
     security(("agent_token" = []), ("guest_token" = [])),
     responses(

@@ -1,13 +1,14 @@
 //! HTTP routes: one file per endpoint.
 //!
-//! Each handler carries its OpenAPI description (`#[utoipa::path]`) and is
-//! registered through `utoipa_axum::routes!`, so the served and committed
-//! OpenAPI document lists exactly the routes the router has.
+//! Each handler carries its OpenAPI description (`#[utoipa::path]`) and, in
+//! an `OPERATION` beside it (see `crate::operation`), what utoipa cannot
+//! say: the error codes it may answer, how it pages. It is registered
+//! through `utoipa_axum::routes!`, so the served and committed OpenAPI
+//! document (built in `spec_docs`) lists exactly the routes the router has.
 
 mod agents;
 mod auth;
 mod chats;
-pub mod documents;
 mod fallback;
 mod health;
 mod me;
@@ -16,15 +17,14 @@ pub mod web;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api_doc::ApiDoc;
+use crate::operation::Operation;
 use crate::state::AppState;
 
 pub use fallback::{method_not_allowed, not_found};
 
 /// Every documented route, before state is attached.
 pub fn api_router() -> OpenApiRouter<AppState> {
-    use utoipa::OpenApi;
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::default()
         .routes(routes!(health::healthz))
         .routes(routes!(auth::login::login))
         .routes(routes!(auth::refresh::refresh))
@@ -45,4 +45,27 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(chats::reads_list::list_reads))
         .routes(routes!(me::me))
         .routes(routes!(crate::ws::handshake::upgrade))
+}
+
+/// The metadata of every operation `api_router` registers.
+pub fn operations() -> [&'static Operation; 17] {
+    [
+        &health::OPERATION,
+        &auth::login::OPERATION,
+        &auth::refresh::OPERATION,
+        &auth::logout::OPERATION,
+        &chats::create::OPERATION,
+        &chats::list::OPERATION,
+        &chats::get::OPERATION,
+        &chats::token::OPERATION,
+        &chats::assign::OPERATION,
+        &chats::close::OPERATION,
+        &agents::list::OPERATION,
+        &agents::create::OPERATION,
+        &chats::messages_list::OPERATION,
+        &chats::messages_send::OPERATION,
+        &chats::reads_list::OPERATION,
+        &me::OPERATION,
+        &crate::ws::handshake::OPERATION,
+    ]
 }

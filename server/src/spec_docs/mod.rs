@@ -1,4 +1,5 @@
-//! The committed protocol documents under `spec/v1/`, generated from code.
+//! The protocol documents: generated from code, committed under `spec/v1/`,
+//! and served at `/<file name>` (`router`).
 //!
 //! `byrd spec write` writes them; the `spec_drift` test fails when the
 //! committed files differ from what the code produces. Protocol types live
@@ -16,8 +17,13 @@ mod security;
 mod ws;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
 
 pub use asyncapi::asyncapi;
 pub use claims::claims_schema;
@@ -102,4 +108,37 @@ pub fn stale(dir: &Path) -> anyhow::Result<Vec<&'static str>> {
         })
         .map(|doc| doc.file)
         .collect())
+}
+
+/// Routes serving each document at `/<file name>`, byte for byte as
+/// committed, rendered once at start-up. They are served side by side
+/// because they refer to each other by relative `$ref` (`openapi.json` to
+/// the types in `ws.schema.json`), which the docs UI and other readers
+/// resolve against the URL they fetched.
+pub fn router<S: Clone + Send + Sync + 'static>(documents: Vec<SpecDocument>) -> Router<S> {
+    documents
+        .into_iter()
+        .fold(Router::new(), |router, document| {
+            let path = format!("/{}", document.file);
+            let content_type = HeaderValue::from_static(document.content_type);
+            let body: Arc<str> = Arc::from(document.contents);
+            router.route(
+                &path,
+                get(move || {
+                    let body = body.clone();
+                    let content_type = content_type.clone();
+                    async move {
+                        (
+                            [
+                                (header::CONTENT_TYPE, content_type),
+                                // The documents change only with the binary.
+                                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                            ],
+                            body.to_string(),
+                        )
+                            .into_response()
+                    }
+                }),
+            )
+        })
 }

@@ -2,14 +2,17 @@
 //!
 //! utoipa collects the operations from the handlers' `#[utoipa::path]`
 //! annotations (paths, parameters, statuses, bodies by name, operation ids,
-//! summaries). This module completes the document so that generators read
-//! it right:
+//! summaries), under the frame `ApiDoc` gives (info and tags). This
+//! module completes the document so that generators read it right:
 //! - every body schema comes from schemars (see `schemas`), like every
 //!   other document's, and those the WebSocket shares are `$ref`s into
 //!   `ws.schema.json`, so each is defined once;
-//! - each error response lists its codes in `x-byrd-error-codes`, read from
-//!   the codes its description names in backquotes and checked against the
-//!   status each code is sent with, with one example per code;
+//! - each error response lists its codes in `x-byrd-error-codes`, taken
+//!   from the typed `OPERATION` beside the handler (see `crate::operation`)
+//!   and grouped by the status each code is sent with, with one example per
+//!   code; a documented error status without a code, or a code without its
+//!   status, is refused;
+//! - the `OPERATION`'s behaviour becomes its `x-byrd-` extension;
 //! - every operation gets a `default` error response, `X-Request-Id` on
 //!   every response, examples on its bodies, `security: []` when it needs no token, and `/v1/ws` is marked
 //!   `x-byrd-websocket` for REST generators to skip.
@@ -28,12 +31,33 @@ use byrd_spec::me::Me;
 use byrd_spec::message::{MessagePage, SendMessageRequest};
 use byrd_spec::read::ChatReads;
 use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
 
 use super::GENERATED_NOTICE;
 use super::examples::rest::{bodies, error as error_example};
 use super::schemas::{Definitions, Direction, pascal};
 use super::security::SCHEMES;
 use super::ws::{self as ws_doc, FILE as WS_FILE};
+use crate::operation::Operation;
+
+/// The document's frame: info and tags. The operations come from the
+/// handlers themselves (see `routes::api_router`).
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Byrd",
+        description = "Byrd helpdesk live-chat server, protocol v1. Agents log in for agent tokens; a visitor starting a chat gets a guest token that opens that chat only. Errors are `{\"error\": {\"code\", \"message\"}}` with a stable code (`x-byrd-error-codes` lists them per response); see spec/v1/README.md. The live chat runs over the WebSocket `GET /v1/ws`, described in asyncapi.yaml and ws.schema.json.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "auth", description = "Agent login sessions and token introspection."),
+        (name = "chats", description = "Starting and handling chats."),
+        (name = "agents", description = "The support team."),
+        (name = "realtime", description = "The WebSocket endpoint; its frames are described in asyncapi.yaml."),
+        (name = "meta", description = "Operations."),
+    ),
+)]
+struct ApiDoc;
 
 /// The path whose operation opens the WebSocket.
 const WS_PATH: &str = "/v1/ws";
@@ -114,6 +138,7 @@ fn components(needed: &BTreeSet<String>) -> anyhow::Result<Map<String, Value>> {
 
 /// The error codes a response's description names in backquotes; every
 /// other backquoted word (a field, a status) is not a code and is skipped.
+/// Only checked against the `OPERATION`: the codes come from there.
 fn codes_named_in(description: &str) -> Vec<ErrorCode> {
     description
         .split('`')
@@ -230,24 +255,43 @@ fn default_response(takes_body: bool) -> anyhow::Result<Value> {
     Ok(response)
 }
 
-/// What generators cannot read from an operation's shape: which body field
-/// makes a POST safe to retry, and how a list operation pages.
-fn behaviour_of(operation_id: &str) -> Vec<(&'static str, Value)> {
-    match operation_id {
-        "sendMessage" => vec![(
-            "x-byrd-idempotency-key",
-            json!({"in": "body", "name": "client_msg_id"}),
-        )],
-        "listChats" => vec![(
-            "x-byrd-pagination",
-            json!({"style": "cursor", "parameter": "cursor", "next": "next_cursor", "items": "chats"}),
-        )],
-        "listMessages" => vec![(
-            "x-byrd-pagination",
-            json!({"style": "seq", "parameter": "after_seq", "key": "seq", "has_more": "has_more", "items": "messages"}),
-        )],
-        _ => Vec::new(),
+/// The codes `operation` answers with `status`, in the order it lists
+/// them. The description must name no code the operation does not list
+/// there, so that the prose and the data cannot drift apart.
+fn error_codes(
+    operation: &Operation,
+    status: u16,
+    description: &str,
+) -> anyhow::Result<Vec<ErrorCode>> {
+    let codes: Vec<ErrorCode> = operation
+        .errors
+        .iter()
+        .copied()
+        .filter(|code| code.http_status() == status)
+        .collect();
+    ensure!(
+        !codes.is_empty(),
+        "{}: the {status} response has no error code in its OPERATION",
+        operation.id
+    );
+    if let Some(stray) = codes_named_in(description)
+        .into_iter()
+        .find(|code| !codes.contains(code))
+    {
+        bail!(
+            "{}: the {status} response's description names `{stray}`, which its OPERATION does not list with {status}",
+            operation.id
+        );
     }
+    Ok(codes)
+}
+
+/// The metadata declared beside the handler whose operation id is `id`.
+fn declared(id: &str) -> anyhow::Result<&'static Operation> {
+    crate::routes::operations()
+        .into_iter()
+        .find(|operation| operation.id == id)
+        .with_context(|| format!("{id} has no OPERATION in routes::operations"))
 }
 
 fn complete_operation(path: &str, method: &str, operation: &mut Value) -> anyhow::Result<()> {
@@ -265,7 +309,9 @@ fn complete_operation(path: &str, method: &str, operation: &mut Value) -> anyhow
     if path == WS_PATH {
         operation["x-byrd-websocket"] = json!({"asyncapi": "asyncapi.yaml"});
     }
-    for (key, value) in behaviour_of(&id) {
+    let declared = declared(&id)?;
+    if let Some(behaviour) = declared.behaviour {
+        let (key, value) = behaviour.extension();
         operation[key] = value;
     }
     let takes_body = operation.get("requestBody").is_some();
@@ -287,16 +333,21 @@ fn complete_operation(path: &str, method: &str, operation: &mut Value) -> anyhow
         // answer like any other, not an error body.
         if status >= 400 && body.is_none_or(|name| name == "ErrorBody") {
             let description = response["description"].as_str().unwrap_or_default();
-            let codes = codes_named_in(description);
-            if codes.is_empty() {
-                bail!(
-                    "{id}: the {status} response's description names no error code in backquotes"
-                );
-            }
+            let codes = error_codes(declared, status, description)?;
             complete_error_response(response, status, &codes)?;
         } else if let Some(content) = response.get_mut("content") {
             add_body_examples(content, status);
         }
+    }
+    if let Some(code) = declared
+        .errors
+        .iter()
+        .find(|code| !responses.contains_key(&code.http_status().to_string()))
+    {
+        bail!(
+            "{id}: its OPERATION lists `{code}`, but it documents no {} response",
+            code.http_status()
+        );
     }
     responses.insert("default".into(), default_response(takes_body)?);
     for response in responses.values_mut() {
@@ -338,7 +389,8 @@ fn referenced_components(value: &Value, found: &mut BTreeSet<String>) {
 
 /// The document.
 pub fn openapi() -> anyhow::Result<Value> {
-    let annotated = crate::routes::api_router().into_openapi();
+    let mut annotated = ApiDoc::openapi();
+    annotated.merge(crate::routes::api_router().into_openapi());
     let mut document =
         serde_json::to_value(&annotated).context("cannot render the annotated operations")?;
     document["info"]["version"] = byrd_spec::PROTOCOL_VERSION.into();
@@ -347,14 +399,23 @@ pub fn openapi() -> anyhow::Result<Value> {
         .get_mut("paths")
         .and_then(Value::as_object_mut)
         .context("the document has no paths")?;
+    let mut completed = 0;
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
         for (method, operation) in item.iter_mut() {
             complete_operation(path, method, operation)?;
+            completed += 1;
         }
     }
+    // Each operation found its own `OPERATION`; one left over belongs to
+    // a handler the router no longer registers.
+    ensure!(
+        completed == crate::routes::operations().len(),
+        "routes::operations lists {} operations, the router {completed}",
+        crate::routes::operations().len()
+    );
     let mut needed = BTreeSet::new();
     referenced_components(&document["paths"], &mut needed);
     let schemes: Map<String, Value> = SCHEMES
@@ -377,6 +438,37 @@ mod tests {
         let codes =
             codes_named_in("`validation_failed` (a bad `client_msg_id`) or `body_too_long`.");
         assert_eq!(codes, [ErrorCode::ValidationFailed, ErrorCode::BodyTooLong]);
+    }
+
+    const ASSIGN: Operation = Operation {
+        id: "assignChat",
+        errors: &[
+            ErrorCode::ChatNotFound,
+            ErrorCode::AgentNotFound,
+            ErrorCode::ChatClosed,
+        ],
+        behaviour: None,
+    };
+
+    #[test]
+    fn a_response_lists_the_codes_its_operation_sends_with_its_status() {
+        let codes = error_codes(&ASSIGN, 404, "`chat_not_found` or `agent_not_found`.").unwrap();
+        assert_eq!(codes, [ErrorCode::ChatNotFound, ErrorCode::AgentNotFound]);
+        // The description need not name them: the codes come from the data.
+        assert_eq!(
+            error_codes(&ASSIGN, 409, "Closed.").unwrap(),
+            [ErrorCode::ChatClosed]
+        );
+    }
+
+    #[test]
+    fn an_error_status_without_a_declared_code_is_refused() {
+        assert!(error_codes(&ASSIGN, 422, "`validation_failed`").is_err());
+    }
+
+    #[test]
+    fn a_description_naming_an_undeclared_code_is_refused() {
+        assert!(error_codes(&ASSIGN, 404, "`chat_not_found` or `not_found`").is_err());
     }
 
     #[test]

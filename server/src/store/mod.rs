@@ -96,7 +96,7 @@ pub struct StoreSettings {
 impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {
-            busy_timeout: Duration::from_secs(5),
+            busy_timeout: crate::options::DATABASE_BUSY_TIMEOUT_MS.default_duration(),
             read_connections: 4,
             write_queue: 16_384,
             max_batch: 1024,

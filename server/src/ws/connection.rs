@@ -92,7 +92,7 @@ impl Connection {
     ) -> Result<std::convert::Infallible, Exit> {
         let (heartbeat_every, max_in_flight) = {
             let ws = &self.session.state.settings.ws;
-            (ws.heartbeat_interval, ws.max_sends_in_flight.max(1))
+            (ws.heartbeat_interval.get(), ws.max_sends_in_flight.get())
         };
         Box::pin(self.greet(principal, online_agents, guest_after_seq)).await?;
 
@@ -163,7 +163,7 @@ impl Connection {
             protocol_version: byrd_spec::PROTOCOL_VERSION.into(),
             connection_id: self.session.id,
             principal,
-            heartbeat_interval_ms: ws.heartbeat_interval.as_millis() as u64,
+            heartbeat_interval_ms: ws.heartbeat_interval.get().as_millis() as u64,
             token_expires_at: self.session.token.expires_at,
             limits: connection_limits(ws),
         };

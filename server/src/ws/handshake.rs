@@ -18,6 +18,7 @@ use super::session::principal_of;
 use crate::auth::{authenticate_token, bearer_token};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientAddr};
+use crate::operation::Operation;
 use crate::state::AppState;
 
 /// Bytes of frames gathered before they are written out, within one turn
@@ -91,6 +92,21 @@ fn is_own_origin(origin: &str, host: &str) -> bool {
     !host.is_empty() && !authority.contains(['/', '@']) && bare(authority) == bare(host)
 }
 
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "connectWebSocket",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::LimitExceeded,
+    ],
+    behaviour: None,
+};
+
 /// Open the live-chat WebSocket.
 ///
 /// Not a REST operation: generators of REST clients skip it
@@ -100,7 +116,7 @@ fn is_own_origin(origin: &str, host: &str) -> bool {
 #[utoipa::path(
     get,
     path = "/v1/ws",
-    operation_id = "connectWebSocket",
+    operation_id = OPERATION.id,
     tag = "realtime",
     params(WsQuery),
     security(("agent_query_token" = []), ("guest_query_token" = []), ("agent_token" = []), ("guest_token" = [])),

@@ -87,7 +87,7 @@ impl Violations {
 
     /// Counts one violation at `now`; true when it is one too many.
     fn count(&mut self, now: Instant, ws: &WsSettings) -> bool {
-        if now.duration_since(self.window_start) > ws.violation_window {
+        if now.duration_since(self.window_start) > ws.violation_window.get() {
             self.window_start = now;
             self.count = 0;
         }

@@ -49,7 +49,7 @@ impl TokenClock {
     /// When to close: the handshake admits a token until `exp` plus the
     /// clock leeway, and the live socket keeps the same rule.
     pub fn expire_at(&self, settings: &Settings) -> Instant {
-        let leeway = chrono::Duration::from_std(settings.jwt.leeway).unwrap_or_default();
+        let leeway = chrono::Duration::from_std(settings.jwt.leeway.get()).unwrap_or_default();
         deadline(self.expires_at + leeway)
     }
 

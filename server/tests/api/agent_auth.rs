@@ -161,7 +161,9 @@ async fn presenting_a_used_refresh_token_revokes_the_whole_family() {
     // Refresh tokens are single use; presenting a used one (past the grace
     // window for lost answers, here none) is 401 `token_revoked` and
     // revokes its whole family, newest token included.
-    let app = spawn_app_with(|settings| settings.jwt.refresh_grace = Duration::ZERO).await;
+    let app =
+        spawn_app_with(|settings| settings.jwt.refresh_grace = Duration::ZERO.try_into().unwrap())
+            .await;
     let session = app.admin_session().await;
     let original = str_field(&session, "refresh_token");
     let rotated = json_body(refresh(&app, original).await, 200).await;
@@ -247,7 +249,7 @@ async fn a_refresh_retried_within_the_grace_window_gets_the_same_successor() {
 async fn a_spent_refresh_token_after_the_grace_window_is_a_reuse() {
     // Past the grace window the same retry is a reuse: the session ends.
     let app = spawn_app_with(|settings| {
-        settings.jwt.refresh_grace = Duration::from_millis(200);
+        settings.jwt.refresh_grace = Duration::from_millis(200).try_into().unwrap();
     })
     .await;
     let session = app.admin_session().await;
@@ -394,7 +396,9 @@ async fn racing_refreshes_with_one_token_let_exactly_one_win() {
     // Single use holds under concurrency: without a grace window, one of
     // several racing refreshes wins, the rest are reuse (`token_revoked`,
     // family revoked), none is a 5xx.
-    let app = spawn_app_with(|settings| settings.jwt.refresh_grace = Duration::ZERO).await;
+    let app =
+        spawn_app_with(|settings| settings.jwt.refresh_grace = Duration::ZERO.try_into().unwrap())
+            .await;
     let session = app.admin_session().await;
     let token = str_field(&session, "refresh_token");
 

@@ -27,7 +27,7 @@ async fn a_revocation_outlives_the_purge_while_the_leeway_still_admits_its_token
     let jwt = &app.state.settings.jwt;
     app.state
         .store
-        .purge_expired(jwt.leeway, jwt.refresh_grace)
+        .purge_expired(jwt.leeway.get(), jwt.refresh_grace.get())
         .await
         .unwrap();
 

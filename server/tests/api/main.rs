@@ -13,6 +13,7 @@ mod agents;
 mod cancellation;
 mod chats;
 mod cli;
+mod configuration;
 mod guest_auth;
 mod hardening;
 mod helpers;

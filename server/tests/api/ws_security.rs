@@ -215,7 +215,7 @@ async fn an_unrefreshed_token_closes_the_socket_with_4001_after_token_expiring()
     // 4001 `token_expired`, once the clock leeway has passed too.
     let app = spawn_app_with(|s| {
         s.ws.token_expiry_warning = Duration::from_secs(1);
-        s.jwt.leeway = Duration::from_secs(1);
+        s.jwt.leeway = Duration::from_secs(1).try_into().unwrap();
     })
     .await;
     let started = app.start_chat().await;
@@ -242,7 +242,7 @@ async fn a_short_lived_token_is_announced_as_expiring_halfway_through_its_life()
     // the moment each fresh token arrived.
     let app = spawn_app_with(|s| {
         s.ws.token_expiry_warning = Duration::from_secs(60);
-        s.jwt.agent_token_ttl = Duration::from_secs(4);
+        s.jwt.agent_token_ttl = Duration::from_secs(4).try_into().unwrap();
     })
     .await;
     let (id, _) = agent_token();

@@ -81,7 +81,7 @@ fn every_acked_message_arrives_once_in_order_and_every_send_settles_once() {
         .build()
         .expect("a runtime");
     let app = runtime.block_on(spawn_app_with(|settings| {
-        settings.ws.heartbeat_interval = Duration::from_secs(1);
+        settings.ws.heartbeat_interval = Duration::from_secs(1).try_into().unwrap();
         // A tiny replay cap: most resumes answer `recovered: false`, so the
         // REST gap fill runs, through the proxy, and gets cut too.
         settings.ws.replay_cap = 2;

@@ -158,7 +158,7 @@ async fn a_refused_token_ends_in_closed_without_retrying() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_expiring_is_answered_on_the_live_socket() {
     let app = spawn_app_with(|settings| {
-        settings.jwt.agent_token_ttl = Duration::from_secs(3);
+        settings.jwt.agent_token_ttl = Duration::from_secs(3).try_into().unwrap();
         settings.ws.token_expiry_warning = Duration::from_millis(2500);
     })
     .await;
@@ -188,8 +188,10 @@ async fn token_expiring_is_answered_on_the_live_socket() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_socket_counts_as_dead_and_the_client_resumes() {
-    let app =
-        spawn_app_with(|settings| settings.ws.heartbeat_interval = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|settings| {
+        settings.ws.heartbeat_interval = Duration::from_secs(1).try_into().unwrap()
+    })
+    .await;
     let proxy = Proxy::start(app.port).await;
     let (guest, chat) = client_of(&proxy.address)
         .start_guest(&visitor("Sam"))

@@ -17,8 +17,8 @@ async fn concurrent_calls_with_a_stale_token_share_one_refresh() {
     // would revoke the session, and every call below would fail. The grace
     // for lost answers is off, so that a second refresh would show.
     let app = spawn_app_with(|settings| {
-        settings.jwt.agent_token_ttl = Duration::from_secs(2);
-        settings.jwt.refresh_grace = Duration::ZERO;
+        settings.jwt.agent_token_ttl = Duration::from_secs(2).try_into().unwrap();
+        settings.jwt.refresh_grace = Duration::ZERO.try_into().unwrap();
     })
     .await;
     let agent = app.admin().await;

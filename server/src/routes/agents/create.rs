@@ -4,21 +4,39 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use byrd_spec::agent::{Agent, CreateAgentRequest};
-use byrd_spec::error::ErrorBody;
+use byrd_spec::error::{ErrorBody, ErrorCode};
 use secrecy::SecretString;
 
 use crate::auth::{AdminAuth, hash_password_in};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::operation::Operation;
 use crate::state::AppState;
 use crate::store::NewAgent;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "createAgent",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::EmailTaken,
+        ErrorCode::ValidationFailed,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: None,
+};
 
 /// Add an agent (admins only).
 #[utoipa::path(
     post,
     path = "/v1/agents",
-    operation_id = "createAgent",
+    operation_id = OPERATION.id,
     tag = "agents",
     request_body = CreateAgentRequest,
     security(("agent_token" = [])),

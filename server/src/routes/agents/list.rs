@@ -3,17 +3,31 @@
 use axum::Json;
 use axum::extract::State;
 use byrd_spec::agent::AgentList;
-use byrd_spec::error::ErrorBody;
+use byrd_spec::error::{ErrorBody, ErrorCode};
 
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "listAgents",
+    errors: &[
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+    ],
+    behaviour: None,
+};
 
 /// List the support team, oldest first.
 #[utoipa::path(
     get,
     path = "/v1/agents",
-    operation_id = "listAgents",
+    operation_id = OPERATION.id,
     tag = "agents",
     security(("agent_token" = [])),
     responses(

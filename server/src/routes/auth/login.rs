@@ -11,7 +11,21 @@ use crate::auth::{RefreshToken, verify_password};
 use crate::domain::{EmailAddress, Password};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "login",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::ValidationFailed,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: None,
+};
 
 /// Log an agent in with email and password.
 ///
@@ -21,7 +35,7 @@ use crate::state::AppState;
 #[utoipa::path(
     post,
     path = "/v1/auth/login",
-    operation_id = "login",
+    operation_id = OPERATION.id,
     tag = "auth",
     request_body = LoginRequest,
     responses(

@@ -2,11 +2,25 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use byrd_spec::error::ErrorBody;
+use byrd_spec::error::{ErrorBody, ErrorCode};
 
 use crate::auth::LoggingOut;
 use crate::error::ApiError;
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "logout",
+    errors: &[
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::Forbidden,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: None,
+};
 
 /// End the agent's login session.
 ///
@@ -15,7 +29,7 @@ use crate::state::AppState;
 #[utoipa::path(
     post,
     path = "/v1/auth/logout",
-    operation_id = "logout",
+    operation_id = OPERATION.id,
     tag = "auth",
     security(("agent_token" = [])),
     responses(

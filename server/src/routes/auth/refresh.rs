@@ -14,8 +14,24 @@ use super::{refresh_expiry, token_response};
 use crate::auth::RefreshToken;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
+use crate::operation::Operation;
 use crate::state::AppState;
 use crate::store::{RefreshOutcome, Successor};
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "refreshSession",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::ValidationFailed,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: None,
+};
 
 /// Trade a refresh token for a new access token and refresh token.
 ///
@@ -25,7 +41,7 @@ use crate::store::{RefreshOutcome, Successor};
 #[utoipa::path(
     post,
     path = "/v1/auth/refresh",
-    operation_id = "refreshSession",
+    operation_id = OPERATION.id,
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -53,7 +69,7 @@ pub async fn refresh(
                 sealed: successor.sealed_for(&body.refresh_token),
                 expires_at: refresh_expiry(&state),
             },
-            state.settings.jwt.refresh_grace,
+            state.settings.jwt.refresh_grace.get(),
         )
         .await?;
     let (agent_id, session, refresh) = match outcome {

@@ -3,13 +3,33 @@
 use axum::Json;
 use axum::extract::State;
 use byrd_spec::chat::{AssignChatRequest, Chat};
-use byrd_spec::error::ErrorBody;
+use byrd_spec::error::{ErrorBody, ErrorCode};
 use uuid::Uuid;
 
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, OptionalJson};
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "assignChat",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::ChatNotFound,
+        ErrorCode::AgentNotFound,
+        ErrorCode::ChatClosed,
+        ErrorCode::ValidationFailed,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: None,
+};
 
 /// Assign a chat to an agent.
 ///
@@ -18,7 +38,7 @@ use crate::state::AppState;
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/assign",
-    operation_id = "assignChat",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     request_body(content = Option<AssignChatRequest>, description = "Optional; without `agent_id` the caller takes the chat."),

@@ -3,13 +3,31 @@
 use axum::Json;
 use axum::extract::State;
 use byrd_spec::chat::Chat;
-use byrd_spec::error::ErrorBody;
+use byrd_spec::error::{ErrorBody, ErrorCode};
 use uuid::Uuid;
 
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "closeChat",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::ChatNotFound,
+        ErrorCode::ChatClosed,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: None,
+};
 
 /// Close a chat.
 ///
@@ -17,7 +35,7 @@ use crate::state::AppState;
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/close",
-    operation_id = "closeChat",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     security(("agent_token" = [])),

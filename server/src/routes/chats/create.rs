@@ -4,13 +4,26 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use byrd_spec::chat::{CreateChatRequest, CreateChatResponse};
-use byrd_spec::error::ErrorBody;
+use byrd_spec::error::{ErrorBody, ErrorCode};
 
 use crate::domain::{DisplayName, EmailAddress, Subject};
 use crate::error::ApiError;
 use crate::extract::{ClientAddr, OptionalJson};
+use crate::operation::Operation;
 use crate::state::AppState;
 use crate::store::NewChat;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "startChat",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::ValidationFailed,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: None,
+};
 
 /// Start a chat as a website visitor.
 ///
@@ -19,7 +32,7 @@ use crate::store::NewChat;
 #[utoipa::path(
     post,
     path = "/v1/chats",
-    operation_id = "startChat",
+    operation_id = OPERATION.id,
     tag = "chats",
     request_body(content = Option<CreateChatRequest>, description = "Optional; an empty body starts an anonymous chat."),
     responses(

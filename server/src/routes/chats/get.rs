@@ -10,7 +10,23 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::messaging::authorize_chat;
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "getChat",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::ChatNotFound,
+    ],
+    behaviour: None,
+};
 
 /// Get one chat.
 ///
@@ -18,7 +34,7 @@ use crate::state::AppState;
 #[utoipa::path(
     get,
     path = "/v1/chats/{chat_id}",
-    operation_id = "getChat",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     security(("agent_token" = []), ("guest_token" = [])),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::operation::{Behaviour, Operation};
 use crate::state::AppState;
 use crate::store::ChatFilter;
 
@@ -35,6 +36,24 @@ fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
         })
 }
 
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "listChats",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+    ],
+    behaviour: Some(Behaviour::CursorPages {
+        parameter: "cursor",
+        next: "next_cursor",
+        items: "chats",
+    }),
+};
+
 /// List chats, newest first, a page at a time.
 ///
 /// Filter by `status`; follow `next_cursor` for the next page until it is
@@ -42,7 +61,7 @@ fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
 #[utoipa::path(
     get,
     path = "/v1/chats",
-    operation_id = "listChats",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(ListChatsQuery),
     security(("agent_token" = [])),

@@ -10,11 +10,33 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::messaging::{author_of, authorize_chat};
+use crate::operation::{Behaviour, Operation};
 use crate::state::AppState;
 use crate::store::MessageRange;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "listMessages",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::ChatNotFound,
+        ErrorCode::RateLimited,
+    ],
+    behaviour: Some(Behaviour::SeqPages {
+        parameter: "after_seq",
+        key: "seq",
+        has_more: "has_more",
+        items: "messages",
+    }),
+};
 
 /// Page a chat's messages in ascending `seq` order.
 ///
@@ -23,7 +45,7 @@ const MAX_LIMIT: u32 = 200;
 #[utoipa::path(
     get,
     path = "/v1/chats/{chat_id}/messages",
-    operation_id = "listMessages",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id."), MessagesQuery),
     security(("agent_token" = []), ("guest_token" = [])),

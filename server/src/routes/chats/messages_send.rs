@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use byrd_spec::error::ErrorBody;
+use byrd_spec::error::{ErrorBody, ErrorCode};
 use byrd_spec::message::{Message, SendMessageRequest};
 use uuid::Uuid;
 
@@ -13,8 +13,32 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::messaging::new_message;
+use crate::operation::{Behaviour, Operation};
 use crate::state::AppState;
 use crate::store::Appended;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "sendMessage",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::ChatNotFound,
+        ErrorCode::ChatClosed,
+        ErrorCode::ClientMsgIdReused,
+        ErrorCode::ValidationFailed,
+        ErrorCode::BodyTooLong,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
+    ],
+    behaviour: Some(Behaviour::IdempotencyKey {
+        body_field: "client_msg_id",
+    }),
+};
 
 /// Send a message to a chat.
 ///
@@ -24,7 +48,7 @@ use crate::store::Appended;
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/messages",
-    operation_id = "sendMessage",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     request_body = SendMessageRequest,

@@ -10,7 +10,24 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::messaging::{author_of, authorize_chat};
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "listReads",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::ChatNotFound,
+        ErrorCode::RateLimited,
+    ],
+    behaviour: None,
+};
 
 /// List a chat's read positions.
 ///
@@ -21,7 +38,7 @@ use crate::state::AppState;
 #[utoipa::path(
     get,
     path = "/v1/chats/{chat_id}/reads",
-    operation_id = "listReads",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     security(("agent_token" = []), ("guest_token" = [])),

@@ -11,7 +11,24 @@ use crate::auth::GuestAuth;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::messaging::guest_may_open;
+use crate::operation::Operation;
 use crate::state::AppState;
+
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "renewGuestToken",
+    errors: &[
+        ErrorCode::InvalidRequest,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::ChatNotFound,
+        ErrorCode::ChatClosed,
+    ],
+    behaviour: None,
+};
 
 /// Renew a guest token before it expires.
 ///
@@ -20,7 +37,7 @@ use crate::state::AppState;
 #[utoipa::path(
     post,
     path = "/v1/chats/{chat_id}/token",
-    operation_id = "renewGuestToken",
+    operation_id = OPERATION.id,
     tag = "chats",
     params(("chat_id" = Uuid, Path, description = "The chat's id.")),
     security(("guest_token" = [])),
