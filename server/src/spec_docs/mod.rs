@@ -9,6 +9,7 @@
 
 mod asyncapi;
 mod claims;
+mod client;
 mod examples;
 mod openapi;
 mod schemas;
@@ -21,6 +22,7 @@ use anyhow::Context;
 
 pub use asyncapi::asyncapi;
 pub use claims::claims_schema;
+pub use client::client_behaviour;
 pub use examples::rest::bodies as rest_examples;
 pub use examples::ws::{Sender, frames as frame_examples};
 pub use openapi::openapi;
@@ -69,6 +71,11 @@ pub fn documents() -> anyhow::Result<Vec<SpecDocument>> {
             file: ws::FILE,
             content_type: "application/schema+json",
             contents: pretty(&ws_schema()?)?,
+        },
+        SpecDocument {
+            file: client::FILE,
+            content_type: "application/json",
+            contents: pretty(&client_behaviour()?)?,
         },
         SpecDocument {
             file: "asyncapi.yaml",
