@@ -8,7 +8,9 @@
 //! but the reader, and nothing but the model reaches a template.
 //!
 //! [`write`] writes the files; [`check`] compares them with what is
-//! committed, which the test suite does on every run.
+//! committed, which the test suite does on every run. Besides the
+//! generated folders, one section of `sdks/README.md` is generated: the
+//! promises of the client behaviour table (`emit::readme`).
 
 pub mod emit;
 pub mod model;
@@ -39,6 +41,7 @@ pub fn generate(root: &Path) -> anyhow::Result<Vec<GeneratedFile>> {
     let model = read(&root.join(SPEC_DIR))?;
     let mut files = emit::rust::emit(&model)?;
     files.extend(emit::typescript::emit(&model)?);
+    files.push(emit::readme::emit(root, &model.client)?);
     Ok(files)
 }
 

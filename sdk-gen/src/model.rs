@@ -1,7 +1,7 @@
 //! The protocol as one small, target-neutral model.
 //!
 //! The reader (`read`) fills it from the three committed documents
-//! (`openapi.json`, `ws.schema.json`, `claims.schema.json`); every emitter
+//! (`openapi.json`, `ws.schema.json`, `claims.schema.json`, `client.json`); every emitter
 //! (`emit::rust`, and later TypeScript) renders from it and from nothing
 //! else. It names things as the documents do (wire names, schema names,
 //! operation ids): turning them into a language's identifiers is the
@@ -15,9 +15,11 @@
 //!   error codes of each error status, which token kinds may call it,
 //!   whether it may be retried, and how it pages;
 //! - the WebSocket endpoint (path, query, token kinds) and the close-code
-//!   table with the client's action for each code.
+//!   table with the client's action for each code;
+//! - the client behaviour table of `client.json` (retries, backoffs,
+//!   pacing, fallback limits), read as it is written.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Everything an emitter needs.
@@ -33,6 +35,8 @@ pub struct Model {
     pub websocket: WebSocketEndpoint,
     /// `CloseCode` of `ws.schema.json`, in its order.
     pub close_codes: Vec<CloseCode>,
+    /// `client.json`: retries, backoffs, pacing, fallback limits.
+    pub client: ClientBehaviour,
 }
 
 /// A named type.
@@ -174,6 +178,9 @@ pub struct Operation {
     pub idempotent: bool,
     /// How the answer pages, when it does.
     pub pagination: Option<Pagination>,
+    /// Safe to repeat for this long after the first attempt although not
+    /// idempotent (`rest.replayable` of `client.json`).
+    pub replay_window_ms: Option<u64>,
 }
 
 /// A path or query parameter.
@@ -273,4 +280,138 @@ impl Model {
     pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
         self.types.iter().find(|t| t.name == name)
     }
+}
+
+/// `client.json`: what every SDK does when a call fails or a connection
+/// drops. Read as it is written; durations in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBehaviour {
+    pub reconnect: Reconnect,
+    pub rest: RestRetries,
+    /// Refused frames the client sends again, or reconnects for.
+    pub frames: Vec<FrameRetry>,
+    pub frame_backoff: Backoff,
+    pub pacing: Pacing,
+    pub sessions: Sessions,
+    /// `keep_position`: subscribing again to a followed chat changes nothing.
+    pub subscribe_again: String,
+    pub send_queue: u32,
+    pub gap_page: u32,
+}
+
+/// Full-jitter backoff: before retry `n`, a random wait in
+/// `[0, min(cap, base × factor^(n-1))]`, at least `floor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backoff {
+    pub base_ms: u64,
+    pub factor: u32,
+    pub floor_ms: u64,
+    pub cap_ms: u64,
+}
+
+/// Reconnecting the WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reconnect {
+    pub backoff: Backoff,
+    /// Up this long after `hello`: the retry count starts over.
+    pub reset_after_connected_ms: u64,
+}
+
+/// REST retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestRetries {
+    pub max_retries: u32,
+    pub backoff: Backoff,
+    pub max_retry_after_ms: u64,
+    /// The first matching rule decides.
+    pub rules: Vec<RestRule>,
+    pub replayable: Vec<Replayable>,
+}
+
+/// One REST retry rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestRule {
+    pub on: Failure,
+    /// `every` or `safe`.
+    pub operations: RuleOperations,
+    pub wait: RuleWait,
+    pub why: String,
+}
+
+/// A failed attempt a rule matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    Code(String),
+    Status(u16),
+    Transport,
+}
+
+/// Which operations a rule retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOperations {
+    Every,
+    Safe,
+}
+
+/// What a retry waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleWait {
+    TokenRefresh,
+    RetryAfter,
+    Backoff,
+}
+
+/// An operation safe to repeat within a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replayable {
+    pub operation: String,
+    pub within_ms: u64,
+    pub why: String,
+}
+
+/// A refused frame the client does not pass on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameRetry {
+    /// The frame's `type`, or `None` for a refusal without `ref`.
+    pub frame: Option<String>,
+    pub code: String,
+    /// `send_again` or `reconnect`.
+    pub action: FrameAction,
+    pub why: String,
+}
+
+/// What the client does about a refused frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameAction {
+    SendAgain,
+    Reconnect,
+}
+
+/// Pacing and the limits assumed before `hello`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pacing {
+    pub margin: f64,
+    pub fallback_frames_per_second: u32,
+    pub fallback_frame_burst: u32,
+    pub fallback_max_frame_bytes: u32,
+}
+
+/// Keeping tokens fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    pub refresh_margin_ms: u64,
+    pub send_refreshed_token_on_socket: bool,
 }

@@ -61,7 +61,12 @@ fn read_edited_document(
 ) -> anyhow::Result<byrd_sdk_gen::model::Model> {
     let root = byrd_sdk_gen::workspace_root().join(byrd_sdk_gen::SPEC_DIR);
     let dir = tempfile::tempdir()?;
-    for name in ["openapi.json", "ws.schema.json", "claims.schema.json"] {
+    for name in [
+        "openapi.json",
+        "ws.schema.json",
+        "claims.schema.json",
+        "client.json",
+    ] {
         std::fs::copy(root.join(name), dir.path().join(name))?;
     }
     let path = dir.path().join(name);
@@ -171,4 +176,35 @@ fn paging_and_idempotency_extensions_must_name_what_exists() {
         .find(|o| o.id == "sendMessage")
         .unwrap();
     assert!(!send.idempotent, "without the key a POST is not repeated");
+}
+
+// spec/v1/client.json: the client behaviour table names operations of
+// openapi.json; a name that is no operation is an error, not a rule that
+// silently never applies.
+#[test]
+fn the_client_table_marks_replayable_operations_and_names_only_real_ones() {
+    let model = read_edited_document("client.json", |_| {}).expect("the committed documents read");
+    let refresh = model
+        .operations
+        .iter()
+        .find(|o| o.id == "refreshSession")
+        .unwrap();
+    assert!(!refresh.idempotent);
+    assert!(refresh.replay_window_ms.is_some_and(|ms| ms > 0));
+    assert!(
+        model
+            .operations
+            .iter()
+            .filter(|o| o.id != "refreshSession")
+            .all(|o| o.replay_window_ms.is_none())
+    );
+
+    let error = read_edited_document("client.json", |d| {
+        d["rest"]["replayable"][0]["operation"] = "refreshEverything".into();
+    })
+    .expect_err("a replayable operation that does not exist");
+    assert!(
+        format!("{error:#}").contains("refreshEverything"),
+        "{error:#}"
+    );
 }

@@ -14,6 +14,7 @@ pub mod agent;
 pub mod auth;
 pub mod chat;
 pub mod claims;
+pub mod client;
 pub mod error;
 pub mod health;
 pub mod me;

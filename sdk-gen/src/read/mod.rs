@@ -4,8 +4,11 @@
 //! with the WebSocket, and `openapi.json` refers to them. Then
 //! `claims.schema.json`, whose root is the `Claims` union, then the
 //! OpenAPI components (unions before the rest, so a component that is a
-//! union's variant is read as that variant), then the operations.
+//! union's variant is read as that variant), then the operations, and
+//! last `client.json`, the client behaviour table, whose replayable
+//! operations must be operations of `openapi.json`.
 
+mod client;
 mod documents;
 mod operations;
 mod schemas;
@@ -62,7 +65,8 @@ pub fn read(dir: &Path) -> anyhow::Result<Model> {
     read_named_schemas(&docs, Doc::OpenApi, &mut table, components.iter())?;
 
     let types = table.into_sorted();
-    let (operations, websocket) = operations::read_operations(&docs, &types)?;
+    let (mut operations, websocket) = operations::read_operations(&docs, &types)?;
+    let client = client::read_client(dir, &mut operations)?;
     let protocol_version = docs
         .openapi
         .pointer("/info/version")
@@ -75,6 +79,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Model> {
         operations,
         websocket,
         close_codes,
+        client,
     })
 }
 

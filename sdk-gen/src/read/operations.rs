@@ -176,6 +176,8 @@ fn read_operation(
         tokens,
         idempotent,
         pagination,
+        // Filled in from `client.json` once every operation is read.
+        replay_window_ms: None,
     })
 }
 
@@ -306,8 +308,6 @@ fn token_kinds(
     Ok(kinds)
 }
 
-/// Cursor pagination, recognised by its shape: a string query parameter
-/// `P`, and a success body with a nullable string `next_P` and one array.
 /// The paging an operation declares with `x-byrd-pagination`, when it is
 /// cursor-style; every name it gives must exist, or the document is wrong.
 /// Other styles (`seq`) are paged by the SDKs' hand-written code.

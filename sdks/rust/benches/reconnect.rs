@@ -183,6 +183,7 @@ async fn main() {
         base: Duration::from_millis(10),
         floor: Duration::from_millis(1),
         cap: Duration::from_millis(100),
+        ..Backoff::default()
     };
     let fast = rounds(&server, quick, count).await;
     report("base 10 ms, floor 1 ms", &fast);

@@ -10,6 +10,7 @@
 
 mod asyncapi;
 mod claims;
+mod client;
 mod examples;
 mod openapi;
 mod schemas;
@@ -27,6 +28,7 @@ use axum::routing::get;
 
 pub use asyncapi::asyncapi;
 pub use claims::claims_schema;
+pub use client::client_behaviour;
 pub use examples::rest::bodies as rest_examples;
 pub use examples::ws::{Sender, frames as frame_examples};
 pub use openapi::openapi;
@@ -75,6 +77,11 @@ pub fn documents() -> anyhow::Result<Vec<SpecDocument>> {
             file: ws::FILE,
             content_type: "application/schema+json",
             contents: pretty(&ws_schema()?)?,
+        },
+        SpecDocument {
+            file: client::FILE,
+            content_type: "application/json",
+            contents: pretty(&client_behaviour()?)?,
         },
         SpecDocument {
             file: "asyncapi.yaml",

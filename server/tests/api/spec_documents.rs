@@ -47,6 +47,7 @@ fn drift_check_covers_every_generated_document() {
             "openapi.json",
             "claims.schema.json",
             "ws.schema.json",
+            "client.json",
             "asyncapi.yaml"
         ]
     );

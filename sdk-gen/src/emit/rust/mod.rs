@@ -12,8 +12,11 @@
 //!   struct per operation with query parameters, a `_stream` method per
 //!   cursor-paged operation;
 //! - `close_codes.rs`: the close-code table and each code's action;
+//! - `client_behaviour.rs`: the client behaviour table of `client.json`
+//!   (retries, backoffs, pacing, fallback limits);
 //! - `mod.rs`: the protocol version and the WebSocket endpoint.
 
+mod client;
 mod names;
 mod views;
 
@@ -43,12 +46,26 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+const CLIENT_TEMPLATE: &[(&str, &str)] = &[(
+    "client_behaviour.rs",
+    include_str!("../../../templates/rust/client_behaviour.rs.jinja"),
+)];
+
 /// Renders every file of the Rust SDK's generated module.
 pub fn emit(model: &Model) -> anyhow::Result<Vec<GeneratedFile>> {
     let view = views::ModuleView::new(model)?;
     let mut env = environment();
     env.add_filter("doc", doc_comment);
-    render(&mut env, TEMPLATES, &view, OUTPUT_DIR, rustfmt)
+    let mut files = render(&mut env, TEMPLATES, &view, OUTPUT_DIR, rustfmt)?;
+    let client = client::ClientView::new(&model.client);
+    files.extend(render(
+        &mut env,
+        CLIENT_TEMPLATE,
+        &client,
+        OUTPUT_DIR,
+        rustfmt,
+    )?);
+    Ok(files)
 }
 
 /// `["a", "", "b"]` → `/// a\n///\n/// b\n`: doc-comment lines, each

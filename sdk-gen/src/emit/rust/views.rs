@@ -100,6 +100,8 @@ pub struct OperationView {
     body_expr: String,
     tokens: Vec<String>,
     idempotent: bool,
+    /// `Some(Duration::from_millis(n))` for a replayable operation, else `None`.
+    replay_window: String,
     /// The statuses whose body is the answer, not an error.
     answers: Vec<u16>,
     /// The answer's Rust type, `()` for none.
@@ -425,6 +427,10 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
         body_expr,
         tokens: operation.tokens.iter().map(|k| token_variant(*k)).collect(),
         idempotent: operation.idempotent,
+        replay_window: operation.replay_window_ms.map_or_else(
+            || "None".to_owned(),
+            |ms| format!("Some(Duration::from_millis({ms}))"),
+        ),
         answers: answers.statuses,
         returns,
         stream,

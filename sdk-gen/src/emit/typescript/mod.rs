@@ -16,8 +16,11 @@
 //!   ones an application calls), a query interface per operation with
 //!   query parameters, and an `...All` async iterator per cursor-paged one;
 //! - `protocol.ts`: the protocol version, the WebSocket endpoint and the
-//!   close-code table with each code's action.
+//!   close-code table with each code's action;
+//! - `client.ts`: the client behaviour table of `client.json` (retries,
+//!   backoffs, pacing, fallback limits).
 
+mod client;
 mod names;
 mod views;
 
@@ -43,6 +46,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+const CLIENT_TEMPLATE: &[(&str, &str)] = &[(
+    "client.ts",
+    include_str!("../../../templates/typescript/client.ts.jinja"),
+)];
+
 /// Renders every file of the TypeScript SDK's generated folder.
 pub fn emit(model: &Model) -> anyhow::Result<Vec<GeneratedFile>> {
     let view = views::ModuleView::new(model)?;
@@ -51,7 +59,16 @@ pub fn emit(model: &Model) -> anyhow::Result<Vec<GeneratedFile>> {
         names::jsdoc(&lines, indent.unwrap_or(0))
     });
     // The templates lay the code out as committed: nothing to format.
-    render(&mut env, TEMPLATES, &view, OUTPUT_DIR, |text| {
+    let mut files = render(&mut env, TEMPLATES, &view, OUTPUT_DIR, |text| {
         Ok(text.to_owned())
-    })
+    })?;
+    let client = client::ClientView::new(&model.client);
+    files.extend(render(
+        &mut env,
+        CLIENT_TEMPLATE,
+        &client,
+        OUTPUT_DIR,
+        |text| Ok(text.to_owned()),
+    )?);
+    Ok(files)
 }

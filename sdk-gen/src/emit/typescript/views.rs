@@ -321,6 +321,9 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
         .collect();
     spec.push(format!("tokens: [{}]", tokens.join(", ")));
     spec.push(format!("idempotent: {}", operation.idempotent));
+    if let Some(ms) = operation.replay_window_ms {
+        spec.push(format!("replayWindowMs: {ms}"));
+    }
 
     let answered = answers(operation)?;
     // Statuses other than 2xx whose body is the answer (a 503 health report).

@@ -53,6 +53,9 @@ struct Inner {
     state: tokio::sync::Mutex<State>,
     /// A copy of what the synchronous accessors show, updated with `state`.
     view: Mutex<View>,
+    /// Counts the refreshes, so a live socket learns of a token refreshed
+    /// by a REST call and sends it on (`refresh_token`) before expiry.
+    refreshes: tokio::sync::watch::Sender<u64>,
 }
 
 struct State {
@@ -109,6 +112,7 @@ impl Credential {
                 ended: None,
             }),
             view: Mutex::new(view),
+            refreshes: tokio::sync::watch::Sender::new(0),
         }))
     }
 
@@ -227,6 +231,17 @@ impl Credential {
         Box::pin(self.refresh(&mut state, client)).await
     }
 
+    /// The current access token, as it is: no refresh.
+    pub async fn current(&self) -> Option<String> {
+        let state = self.0.state.lock().await;
+        state.access.as_ref().map(|access| access.token.clone())
+    }
+
+    /// A receiver that changes with every successful refresh.
+    pub fn watch_refreshes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.refreshes.subscribe()
+    }
+
     /// Ends the session: every later call fails with `kind`.
     pub async fn end(&self, kind: AuthErrorKind, api: Option<ApiError>) {
         let mut state = self.0.state.lock().await;
@@ -294,6 +309,7 @@ impl Credential {
             Ok(access) => {
                 let token = access.token.clone();
                 state.access = Some(access);
+                self.0.refreshes.send_modify(|count| *count += 1);
                 Ok(token)
             }
             // The server refused the refresh itself: the session is over.

@@ -5,6 +5,8 @@
 //! which adds the token, retries what is safe to retry and turns error
 //! answers into [`Error::Api`].
 
+use std::time::Duration;
+
 use futures_util::Stream;
 use reqwest::Method;
 use uuid::Uuid;
@@ -98,6 +100,7 @@ impl Client {
             body: None,
             tokens: &[],
             idempotent: true,
+            replay_window: None,
             answers: &[200, 503],
         };
         self.send(request).await?.decode()
@@ -127,6 +130,7 @@ impl Client {
             body: Some(encode_body(body)?),
             tokens: &[],
             idempotent: false,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -156,6 +160,7 @@ impl Client {
             body: Some(encode_body(body)?),
             tokens: &[],
             idempotent: false,
+            replay_window: Some(Duration::from_millis(20000)),
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -182,6 +187,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent],
             idempotent: false,
+            replay_window: None,
             answers: &[204],
         };
         self.send(request).await.map(drop)
@@ -208,6 +214,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent],
             idempotent: true,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -259,6 +266,7 @@ impl Client {
             body: body.map(encode_body).transpose()?,
             tokens: &[],
             idempotent: false,
+            replay_window: None,
             answers: &[201],
         };
         self.send(request).await?.decode()
@@ -285,6 +293,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent, TokenKind::Guest],
             idempotent: true,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -313,6 +322,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Guest],
             idempotent: false,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -347,6 +357,7 @@ impl Client {
             body: body.map(encode_body).transpose()?,
             tokens: &[TokenKind::Agent],
             idempotent: false,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -375,6 +386,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent],
             idempotent: false,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -397,6 +409,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent],
             idempotent: true,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -423,6 +436,7 @@ impl Client {
             body: Some(encode_body(body)?),
             tokens: &[TokenKind::Agent],
             idempotent: false,
+            replay_window: None,
             answers: &[201],
         };
         self.send(request).await?.decode()
@@ -455,6 +469,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent, TokenKind::Guest],
             idempotent: true,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -491,6 +506,7 @@ impl Client {
             body: Some(encode_body(body)?),
             tokens: &[TokenKind::Agent, TokenKind::Guest],
             idempotent: true,
+            replay_window: None,
             answers: &[200, 201],
         };
         self.send(request).await?.decode()
@@ -521,6 +537,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent, TokenKind::Guest],
             idempotent: true,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()
@@ -545,6 +562,7 @@ impl Client {
             body: None,
             tokens: &[TokenKind::Agent, TokenKind::Guest],
             idempotent: true,
+            replay_window: None,
             answers: &[200],
         };
         self.send(request).await?.decode()

@@ -1,34 +1,55 @@
 //! Reconnect delays: exponential, with full jitter, between a floor and a
 //! cap. Full jitter spreads the reconnects of many clients that lost the
 //! same server at the same moment; the floor keeps a client that fails at
-//! once from spinning.
+//! once from spinning. The defaults, and the rule that starts the count
+//! over, come from the spec's client behaviour table.
 
 use std::time::Duration;
 
+use crate::generated::client_behaviour::{
+    BackoffTable, FRAME_BACKOFF, RECONNECT_BACKOFF, RECONNECT_RESET_AFTER,
+};
+
 /// Reconnect delays: before retry `n` (1, 2, ...), a random wait in
-/// `[0, min(cap, base × 2^(n-1))]`, never less than `floor`.
+/// `[0, min(cap, base × factor^(n-1))]`, never less than `floor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
-    /// The ceiling before the first retry; it doubles with each retry.
+    /// The ceiling before the first retry.
     pub base: Duration,
+    /// How the ceiling grows with each retry.
+    pub factor: u32,
     /// The shortest wait, whatever the draw.
     pub floor: Duration,
-    /// The highest ceiling; a connection that stayed up longer than this
-    /// starts the count over.
+    /// The highest ceiling.
     pub cap: Duration,
+    /// A connection that got its `hello` and stayed up this long starts
+    /// the count over: short, so a link that drops every few seconds
+    /// reconnects at once each time instead of climbing to the cap.
+    pub reset_after: Duration,
 }
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff {
-            base: Duration::from_millis(500),
-            floor: Duration::from_millis(100),
-            cap: Duration::from_secs(30),
-        }
+        Backoff::from_table(RECONNECT_BACKOFF)
     }
 }
 
 impl Backoff {
+    pub(crate) fn from_table(table: BackoffTable) -> Backoff {
+        Backoff {
+            base: table.base,
+            factor: table.factor,
+            floor: table.floor,
+            cap: table.cap,
+            reset_after: RECONNECT_RESET_AFTER,
+        }
+    }
+
+    /// The waits before a refused frame goes again.
+    pub(crate) fn for_frames() -> Backoff {
+        Backoff::from_table(FRAME_BACKOFF)
+    }
+
     /// The wait before retry `retry` (1 for the first retry).
     pub fn delay(&self, retry: u32) -> Duration {
         self.delay_with(retry, rand::random::<f64>())
@@ -36,8 +57,11 @@ impl Backoff {
 
     /// The wait for a jitter draw `unit` in `[0, 1)`.
     fn delay_with(&self, retry: u32, unit: f64) -> Duration {
-        let doublings = retry.saturating_sub(1).min(31);
-        let ceiling = self.base.saturating_mul(1u32 << doublings).min(self.cap);
+        let growth = self
+            .factor
+            .max(1)
+            .saturating_pow(retry.saturating_sub(1).min(31));
+        let ceiling = self.base.saturating_mul(growth).min(self.cap);
         ceiling.mul_f64(unit.clamp(0.0, 1.0)).max(self.floor)
     }
 }

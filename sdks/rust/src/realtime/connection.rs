@@ -17,14 +17,16 @@ use uuid::Uuid;
 use super::delivery::Verdict;
 use super::driver::Driver;
 use super::pacer::Pacer;
+use super::refusals::{Deferred, REFRESH_REF, SUBSCRIBE_REF};
 use super::socket::Socket;
 use super::{Command, Event};
 use crate::close_codes::CloseCode;
 use crate::error::{ApiError, Error};
+use crate::generated::client_behaviour::{GAP_PAGE, SEND_REFRESHED_TOKEN_ON_SOCKET};
 use crate::operations::ListMessagesQuery;
 use crate::types::{
-    ClientFrame, ClientPing, ClientRefreshToken, ClientSubscribe, ErrorCode, Message, ServerError,
-    ServerFrame, ServerHello,
+    ClientFrame, ClientPing, ClientRefreshToken, ClientSubscribe, ErrorCode, Message, ServerFrame,
+    ServerHello,
 };
 
 /// How a connection ended.
@@ -39,15 +41,6 @@ pub(crate) enum Ended {
     Auth(Error),
 }
 
-/// `ref` of the client's `subscribe` frames: `subscribe:<chat id>`.
-const SUBSCRIBE_REF: &str = "subscribe:";
-/// `ref` of the client's `refresh_token` frames.
-const REFRESH_REF: &str = "refresh_token";
-/// How long a frame refused as `rate_limited` waits before going again.
-const RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
-/// The largest page of a gap fill (the most `listMessages` answers).
-const GAP_PAGE: i32 = 200;
-
 impl Driver {
     pub(super) async fn serve(
         &mut self,
@@ -61,9 +54,10 @@ impl Driver {
         let mut last_heard = Instant::now();
         let mut ticker =
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-        // Subscribes refused as `rate_limited`, to send again after a pause.
-        let mut deferred_subscribes: Vec<Uuid> = Vec::new();
-        let mut subscribes_at: Option<Instant> = None;
+        let mut deferred = Deferred::default();
+        // Tokens refreshed elsewhere (a REST call) reach this socket too.
+        let mut refreshes = self.credential.watch_refreshes();
+        refreshes.mark_unchanged();
 
         for (chat_id, after_seq) in self.follows.positions() {
             if Some(chat_id) != self.guest_chat
@@ -83,7 +77,7 @@ impl Driver {
                 .lock()
                 .ok()
                 .and_then(|o| o.next_deferred());
-            let wake = [deferred_at, subscribes_at].into_iter().flatten().min();
+            let wake = [deferred_at, deferred.at].into_iter().flatten().min();
             let step = tokio::select! {
                 frame = socket.next() => {
                     last_heard = Instant::now();
@@ -93,7 +87,7 @@ impl Driver {
                         Some(Ok(WsMessage::Close(frame))) => Err(server_close(frame)),
                         Some(Ok(WsMessage::Text(text))) => {
                             match serde_json::from_str::<ServerFrame>(&text) {
-                                Ok(frame) => self.on_frame(&mut socket, frame, &mut token, &mut deferred_subscribes, &mut subscribes_at).await,
+                                Ok(frame) => self.on_frame(&mut socket, frame, &mut token, &mut deferred).await,
                                 Err(error) => {
                                     tracing::warn!(%error, "an undecodable frame was ignored");
                                     Ok(())
@@ -109,6 +103,8 @@ impl Driver {
                         Err(Ended::ByApplication)
                     }
                     Some(Command::Flush) => self.flush(&mut socket).await,
+                    // Following a chat already followed keeps its position
+                    // (the table's `subscribe_again`): nothing to send.
                     Some(Command::Subscribe { chat_id, after_seq }) => {
                         if self.follows.follow(chat_id, after_seq) {
                             self.write(&mut socket, subscribe(chat_id, after_seq)).await
@@ -122,6 +118,15 @@ impl Driver {
                     }
                     Some(Command::Frame(frame)) => self.write(&mut socket, frame).await,
                 },
+                Ok(()) = refreshes.changed(), if SEND_REFRESHED_TOKEN_ON_SOCKET => {
+                    match self.credential.current().await {
+                        Some(fresh) if fresh != token => {
+                            token = fresh.clone();
+                            self.write(&mut socket, refresh_frame(fresh)).await
+                        }
+                        _ => Ok(()),
+                    }
+                }
                 _ = ticker.tick() => {
                     if last_heard.elapsed() > heartbeat * 2 {
                         Err(Ended::Lost(Error::Transport { message: "no frame for twice the heartbeat interval".into(), source: None }))
@@ -129,24 +134,33 @@ impl Driver {
                         self.write(&mut socket, ClientFrame::Ping(ClientPing::default())).await
                     }
                 }
-                () = sleep_until(wake) => {
-                    subscribes_at = None;
-                    let mut step = Ok(());
-                    for chat_id in std::mem::take(&mut deferred_subscribes) {
-                        if let Some(after_seq) = self.follows.delivered(chat_id) {
-                            step = step.and(self.write(&mut socket, subscribe(chat_id, after_seq)).await);
-                        }
-                    }
-                    match step {
-                        Ok(()) => self.flush(&mut socket).await,
-                        Err(ended) => Err(ended),
-                    }
-                }
+                () = sleep_until(wake) => self.send_deferred(&mut socket, &mut deferred, &token).await,
             };
             if let Err(ended) = step {
                 return ended;
             }
         }
+    }
+
+    /// Writes again what was refused without effect and is now due.
+    async fn send_deferred(
+        &mut self,
+        socket: &mut Socket,
+        deferred: &mut Deferred,
+        token: &str,
+    ) -> Result<(), Ended> {
+        if deferred.at.is_some_and(|at| at <= Instant::now()) {
+            deferred.at = None;
+            for chat_id in std::mem::take(&mut deferred.subscribes) {
+                if let Some(after_seq) = self.follows.delivered(chat_id) {
+                    self.write(socket, subscribe(chat_id, after_seq)).await?;
+                }
+            }
+            if std::mem::take(&mut deferred.refresh) {
+                self.write(socket, refresh_frame(token.to_owned())).await?;
+            }
+        }
+        self.flush(socket).await
     }
 
     /// Writes every send that is due, in order.
@@ -189,8 +203,7 @@ impl Driver {
         socket: &mut Socket,
         frame: ServerFrame,
         token: &mut String,
-        deferred_subscribes: &mut Vec<Uuid>,
-        subscribes_at: &mut Option<Instant>,
+        deferred: &mut Deferred,
     ) -> Result<(), Ended> {
         match frame {
             ServerFrame::Message(frame) => self.on_message(frame.message).await,
@@ -218,20 +231,16 @@ impl Driver {
                 .await;
                 Ok(())
             }
-            ServerFrame::Error(error) => {
-                self.on_error(error, deferred_subscribes, subscribes_at)
-                    .await
-            }
+            ServerFrame::Error(error) => self.on_error(error, deferred).await,
             ServerFrame::TokenExpiring(_) => {
+                // A lost answer to the refresh is retried within the
+                // server's refresh grace (`refreshSession` is replayable).
                 match self.credential.refresh_after(&self.client, token).await {
-                    Ok(fresh) => {
+                    Ok(fresh) if fresh != *token => {
                         *token = fresh.clone();
-                        let frame = ClientFrame::RefreshToken(ClientRefreshToken {
-                            token: fresh,
-                            reference: Some(REFRESH_REF.into()),
-                        });
-                        self.write(socket, frame).await
+                        self.write(socket, refresh_frame(fresh)).await
                     }
+                    Ok(_) => Ok(()),
                     Err(error @ Error::Auth(_)) => Err(Ended::Auth(error)),
                     // The server closes with 4001 at expiry; the client
                     // then refreshes and reconnects.
@@ -325,64 +334,6 @@ impl Driver {
         }
     }
 
-    /// An `error` frame: it settles the send it names, or defers it when
-    /// the server only said `rate_limited`; otherwise it is an event.
-    ///
-    /// A `rate_limited` that names no frame refused one unread, and which
-    /// one is unknown: the connection is dropped, and the next one resends
-    /// and resubscribes as after any drop.
-    async fn on_error(
-        &mut self,
-        frame: ServerError,
-        deferred_subscribes: &mut Vec<Uuid>,
-        subscribes_at: &mut Option<Instant>,
-    ) -> Result<(), Ended> {
-        if frame.code == ErrorCode::RateLimited && frame.reference.is_none() {
-            return Err(Ended::Lost(Error::Transport {
-                message: "the server refused a frame unread (rate_limited)".into(),
-                source: None,
-            }));
-        }
-        let error = ApiError {
-            status: frame.code.http_status(),
-            code: frame.code,
-            message: frame.message,
-            request_id: None,
-            retry_after: None,
-        };
-        let reference = frame.reference;
-        if let Some(reference) = &reference {
-            let limited = error.code == ErrorCode::RateLimited;
-            if let Ok(mut outbox) = self.shared.outbox.lock()
-                && outbox.contains(reference)
-            {
-                if limited {
-                    outbox.defer(reference, Instant::now() + RATE_LIMIT_PAUSE);
-                } else {
-                    outbox.reject(reference, Error::Api(error));
-                }
-                return Ok(());
-            }
-            if let Some(chat_id) = reference
-                .strip_prefix(SUBSCRIBE_REF)
-                .and_then(|id| id.parse::<Uuid>().ok())
-            {
-                if limited {
-                    deferred_subscribes.push(chat_id);
-                    *subscribes_at = Some(Instant::now() + RATE_LIMIT_PAUSE);
-                    return Ok(());
-                }
-                // The chat cannot be followed (gone, or not this guest's).
-                self.follows.unfollow(chat_id);
-            }
-        }
-        if error.code == ErrorCode::TokenRevoked {
-            tracing::debug!("the server refused the fresh token as revoked");
-        }
-        self.emit(Event::Error { error, reference }).await;
-        Ok(())
-    }
-
     /// Writes one frame once the pace allows it.
     async fn write(&mut self, socket: &mut Socket, frame: ClientFrame) -> Result<(), Ended> {
         if let Some(pacer) = &mut self.pacer {
@@ -390,6 +341,13 @@ impl Driver {
         }
         write(socket, frame).await
     }
+}
+
+fn refresh_frame(token: String) -> ClientFrame {
+    ClientFrame::RefreshToken(ClientRefreshToken {
+        token,
+        reference: Some(REFRESH_REF.into()),
+    })
 }
 
 fn subscribe(chat_id: Uuid, after_seq: i64) -> ClientFrame {

@@ -78,8 +78,10 @@ impl Driver {
                     if let Ok(mut outbox) = self.shared.outbox.lock() {
                         outbox.mark_all_unsent();
                     }
-                    // A connection that held for a while starts the count over.
-                    if connected_at.elapsed() > self.backoff.cap {
+                    // A connection that got its `hello` and held for a
+                    // moment starts the count over (the table's rule), so
+                    // a flaky link settles instead of climbing to the cap.
+                    if connected_at.elapsed() >= self.backoff.reset_after {
                         attempt = 0;
                     }
                     match ended {

@@ -17,7 +17,8 @@
 //!   message from its `ack`, the server's error, or the final error; sends
 //!   made while disconnected wait in a bounded queue, and unacked sends go
 //!   again after a reconnect with the same `client_msg_id`;
-//! - a `token_expiring` is answered with a fresh token on the live socket;
+//! - a `token_expiring` is answered with a fresh token on the live socket,
+//!   and so is a token a REST call refreshed;
 //! - silence for twice the heartbeat interval counts as a dead socket.
 //!
 //! The handle and the task share the send queue (so a full queue refuses
@@ -30,6 +31,7 @@ mod driver;
 mod events;
 mod outbox;
 mod pacer;
+mod refusals;
 mod socket;
 mod state;
 
@@ -49,13 +51,15 @@ use self::driver::Driver;
 use self::outbox::Outbox;
 use crate::Client;
 use crate::error::{AuthErrorKind, Error};
+use crate::generated::client_behaviour::SEND_QUEUE;
 use crate::types::{ClientFrame, ClientRead, ClientTyping};
 
 /// Options of the realtime client.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RealtimeOptions {
-    /// Reconnect delays (default: base 500 ms, floor 100 ms, cap 30 s).
+    /// Reconnect delays (default: the spec's client behaviour table, base
+    /// 500 ms, floor 100 ms, cap 30 s, reset after 2 s up).
     pub backoff: Backoff,
     /// Most sends waiting for their `ack` at once (default 100); a send
     /// beyond it fails at once with [`Error::QueueFull`].
@@ -74,7 +78,7 @@ impl Default for RealtimeOptions {
     fn default() -> Self {
         RealtimeOptions {
             backoff: Backoff::default(),
-            send_queue: 100,
+            send_queue: SEND_QUEUE,
             event_buffer: 1024,
             guest_after_seq: 0,
             pace: None,
@@ -219,7 +223,9 @@ impl Realtime {
 
     /// Follows a chat (agents): its messages with `seq > after_seq` are
     /// delivered, then live ones, across reconnects. Following a chat
-    /// already followed changes nothing.
+    /// already followed changes nothing (the spec's client behaviour
+    /// table): its position stays, so nothing is delivered twice or
+    /// skipped; to move it, unsubscribe first.
     pub fn subscribe(&self, chat_id: Uuid, after_seq: i64) -> Result<(), Error> {
         self.command(Command::Subscribe { chat_id, after_seq })
     }

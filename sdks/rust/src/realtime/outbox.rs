@@ -17,6 +17,7 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::backoff::Backoff;
 use crate::Error;
 use crate::types::{ClientSend, Message};
 
@@ -33,8 +34,11 @@ struct Entry {
     reply: oneshot::Sender<Result<Message, Error>>,
     /// Written on the current connection.
     sent: bool,
-    /// Not to be written before this (the server said `rate_limited`).
+    /// Not to be written before this (the server refused it, storing
+    /// nothing).
     not_before: Option<Instant>,
+    /// How often the server refused it so far; each wait is longer.
+    refusals: u32,
 }
 
 impl Outbox {
@@ -70,6 +74,7 @@ impl Outbox {
             reply,
             sent: false,
             not_before: None,
+            refusals: 0,
         });
         PendingSend {
             client_msg_id,
@@ -112,17 +117,19 @@ impl Outbox {
         self.settle(client_msg_id, Err(error))
     }
 
-    /// Holds a send the server refused as `rate_limited` (it stored
-    /// nothing) until `until`, then writes it again.
-    pub fn defer(&mut self, client_msg_id: &str, until: Instant) -> bool {
+    /// Holds a send the server refused without storing it (`rate_limited`,
+    /// `unavailable`) and writes it again after the frame backoff, longer
+    /// with each refusal of the same send.
+    pub fn defer(&mut self, client_msg_id: &str, now: Instant) -> bool {
         match self
             .entries
             .iter_mut()
             .find(|e| e.frame.client_msg_id == client_msg_id)
         {
             Some(entry) => {
+                entry.refusals += 1;
                 entry.sent = false;
-                entry.not_before = Some(until);
+                entry.not_before = Some(now + Backoff::for_frames().delay(entry.refusals));
                 true
             }
             None => false,
@@ -265,13 +272,11 @@ mod tests {
             .map(|f| f.client_msg_id)
             .collect();
         assert_eq!(again, ["a", "c"]);
-        outbox.defer("a", now + std::time::Duration::from_secs(1));
+        outbox.defer("a", now);
         assert!(outbox.take_unsent(now).is_empty());
-        assert_eq!(
-            outbox
-                .take_unsent(now + std::time::Duration::from_secs(2))
-                .len(),
-            1
-        );
+        let frames = Backoff::for_frames();
+        assert!(outbox.next_deferred() >= Some(now + frames.floor));
+        let later = now + frames.cap;
+        assert_eq!(outbox.take_unsent(later).len(), 1);
     }
 }

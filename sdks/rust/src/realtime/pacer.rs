@@ -8,7 +8,8 @@
 //! refilled. After a reconnect the resubscribes and resends then go out
 //! spread over time instead of being refused.
 //!
-//! The client keeps a tenth below the announced allowance: the server
+//! The client keeps below the announced allowance (a tenth, by the
+//! spec's client behaviour table): the server
 //! counts frames as they arrive, and a frame delayed on the way arrives
 //! closer to the next one than it was written; at exactly the allowance
 //! that is enough for a refusal.
@@ -20,10 +21,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::generated::client_behaviour::PACING_MARGIN as MARGIN;
 use crate::types::ConnectionLimits;
-
-/// The share of the announced allowance the client uses.
-const MARGIN: f64 = 0.9;
 
 /// A token bucket: `burst` frames at once, then `per_second`.
 #[derive(Debug, Clone)]

@@ -10,6 +10,11 @@ use reqwest::{StatusCode, Url};
 use super::{Answer, Request};
 use crate::auth::Credential;
 use crate::error::{ApiError, AuthErrorKind, Error};
+use crate::generated::client_behaviour::{
+    Failed, REFRESH_MARGIN, REST_BACKOFF, REST_MAX_RETRIES, REST_MAX_RETRY_AFTER,
+    RetriedOperations, RetryWait, rest_rule,
+};
+use crate::realtime::Backoff;
 use crate::tls::TlsRoots;
 use crate::types::{ErrorBody, ErrorCode};
 
@@ -33,6 +38,8 @@ pub(crate) struct Shared {
     /// The server's base URL, ending in `/`.
     pub base: Url,
     pub retry: RetryPolicy,
+    /// The longest a REST call's attempt may take.
+    pub timeout: Duration,
     /// How long before its expiry a token counts as stale.
     pub refresh_margin: Duration,
     /// The longest opening a connection may take.
@@ -41,37 +48,43 @@ pub(crate) struct Shared {
     pub tls: Arc<rustls::ClientConfig>,
 }
 
-/// How REST calls are retried.
+/// How REST calls are retried; the defaults are the spec's client
+/// behaviour table, and which failures are retried is not an option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt, for idempotent calls; 0 turns
-    /// retries off.
+    /// Retries after the first attempt; 0 turns retries off.
     pub max_retries: u32,
-    /// The first backoff; each retry doubles it, with full jitter.
+    /// The first backoff's ceiling; each retry doubles it, with full jitter.
     pub base_delay: Duration,
-    /// The longest wait between attempts; a `Retry-After` longer than this
-    /// is not waited for and its error is returned instead.
+    /// The highest backoff ceiling.
     pub max_delay: Duration,
+    /// The longest `Retry-After` waited for; past it the error is returned.
+    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_retries: 2,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(10),
+            max_retries: REST_MAX_RETRIES,
+            base_delay: REST_BACKOFF.base,
+            max_delay: REST_BACKOFF.cap,
+            max_retry_after: REST_MAX_RETRY_AFTER,
         }
     }
 }
 
 impl RetryPolicy {
-    /// A random wait in `[0, min(max_delay, base × 2^retry)]`.
+    /// A random wait in `[0, min(max_delay, base × factor^(retry-1))]`,
+    /// at least the table's floor.
     fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(retry))
-            .min(self.max_delay);
-        ceiling.mul_f64(rand::random::<f64>())
+        Backoff {
+            base: self.base_delay,
+            cap: self.max_delay,
+            floor: REST_BACKOFF.floor.min(self.base_delay),
+            factor: REST_BACKOFF.factor,
+            ..Backoff::default()
+        }
+        .delay(retry)
     }
 }
 
@@ -87,7 +100,8 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Retries of idempotent calls (default: 2, from 250 ms, at most 10 s).
+    /// Retries (default: the spec's client behaviour table: 2, from 250 ms,
+    /// at most 5 s, `Retry-After` up to 60 s).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -159,6 +173,7 @@ impl ClientBuilder {
                 http,
                 base,
                 retry: self.retry,
+                timeout: self.timeout,
                 refresh_margin: self.refresh_margin,
                 connect_timeout: self.connect_timeout,
                 tls,
@@ -182,7 +197,7 @@ impl Client {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
-            refresh_margin: Duration::from_secs(60),
+            refresh_margin: REFRESH_MARGIN,
             tls: TlsRoots::default(),
         }
     }
@@ -215,6 +230,7 @@ impl Client {
             }
         };
         let policy = &self.inner.retry;
+        let started = std::time::Instant::now();
         let mut retries = 0;
         let mut refreshed = false;
         loop {
@@ -222,42 +238,66 @@ impl Client {
                 Some(credential) => Some(credential.token(self).await?),
                 None => None,
             };
-            let outcome = self.attempt(&request, token.as_deref()).await;
-            let retry_after = match outcome {
-                Ok(answer) => return Ok(answer),
-                Err(Attempt::Transport(error)) => {
-                    if !request.idempotent || retries >= policy.max_retries {
-                        return Err(error);
-                    }
-                    None
-                }
-                Err(Attempt::Refused(api)) => {
-                    if let (Some(credential), Some(token), ErrorCode::TokenExpired, false) =
-                        (credential, &token, &api.code, refreshed)
-                    {
+            // A replayable call's attempts stay inside its window: an
+            // answer later than that could not be asked for again.
+            let limit = request
+                .replay_window
+                .map(|window| window.saturating_sub(started.elapsed()));
+            let outcome = self.attempt(&request, token.as_deref(), limit).await;
+            let (failed, error, retry_after) = match &outcome {
+                Ok(_) => return outcome.map_err(Attempt::into_error),
+                Err(Attempt::Failed(_)) => return outcome.map_err(Attempt::into_error),
+                Err(Attempt::Transport(_)) => (Failed::Transport, None, None),
+                Err(Attempt::Refused(api)) => (
+                    Failed::Refused {
+                        code: &api.code,
+                        status: api.status.unwrap_or(0),
+                    },
+                    Some(api),
+                    api.retry_after,
+                ),
+            };
+            let safe = request.idempotent
+                || request
+                    .replay_window
+                    .is_some_and(|window| started.elapsed() < window);
+            let wait = match rest_rule(failed) {
+                Some((_, RetryWait::TokenRefresh)) => match (credential, &token, refreshed) {
+                    (Some(credential), Some(token), false) => {
                         refreshed = true;
                         credential.refresh_after(self, token).await?;
                         continue;
                     }
-                    let transient = matches!(api.status, Some(429 | 503));
-                    if !transient || !request.idempotent || retries >= policy.max_retries {
-                        return Err(Error::Api(api));
-                    }
-                    if api.retry_after.is_some_and(|wait| wait > policy.max_delay) {
-                        return Err(Error::Api(api));
-                    }
-                    api.retry_after
-                }
-                Err(Attempt::Failed(error)) => return Err(error),
+                    _ => None,
+                },
+                Some((RetriedOperations::Safe, _)) if !safe => None,
+                _ if retries >= policy.max_retries => None,
+                Some((_, RetryWait::RetryAfter)) => match retry_after {
+                    Some(wait) if wait > policy.max_retry_after => None,
+                    Some(wait) => Some(wait),
+                    None => Some(policy.backoff(retries + 1)),
+                },
+                Some((_, RetryWait::Backoff)) => Some(policy.backoff(retries + 1)),
+                None => None,
             };
-            let wait = retry_after.unwrap_or_else(|| policy.backoff(retries));
+            let Some(wait) = wait else {
+                return match error {
+                    Some(api) => Err(Error::Api(api.clone())),
+                    None => outcome.map_err(Attempt::into_error),
+                };
+            };
             tracing::debug!(operation = request.operation, ?wait, "retrying");
             tokio::time::sleep(wait).await;
             retries += 1;
         }
     }
 
-    async fn attempt(&self, request: &Request, token: Option<&str>) -> Result<Answer, Attempt> {
+    async fn attempt(
+        &self,
+        request: &Request,
+        token: Option<&str>,
+        limit: Option<Duration>,
+    ) -> Result<Answer, Attempt> {
         let url = self
             .inner
             .base
@@ -266,6 +306,10 @@ impl Client {
         let mut builder = self.inner.http.request(request.method.clone(), url);
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
+        }
+        if let Some(limit) = limit {
+            let limit = limit.min(self.inner.timeout).max(Duration::from_millis(1));
+            builder = builder.timeout(limit);
         }
         if let Some(token) = token {
             builder = builder.header(AUTHORIZATION, format!("Bearer {token}"));
@@ -309,6 +353,15 @@ enum Attempt {
     Refused(ApiError),
     /// Anything else; not retried.
     Failed(Error),
+}
+
+impl Attempt {
+    fn into_error(self) -> Error {
+        match self {
+            Attempt::Transport(error) | Attempt::Failed(error) => error,
+            Attempt::Refused(api) => Error::Api(api),
+        }
+    }
 }
 
 /// An error answer: the spec's error body, or a decode error for a body

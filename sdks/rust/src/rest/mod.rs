@@ -4,14 +4,20 @@
 //! path, query, body, the token kinds it accepts, whether it is idempotent
 //! and which statuses answer it) and hands it to [`Client::send`], which
 //! adds the token, retries what is safe and maps error answers to
-//! [`Error::Api`]. What may be retried:
+//! [`Error::Api`]. What may be retried, and how, is the spec's client
+//! behaviour table (`rest.rules` of `client.json`, generated into
+//! `client_behaviour.rs`), the same for every SDK: in short,
 //! - any request refused with `401 token_expired`, once, after a token
 //!   refresh: the server did nothing with it;
-//! - idempotent requests (`GET`, and a POST whose body carries the
-//!   idempotency key the spec marks, as `send_message`'s `client_msg_id`)
-//!   after a connection failure, a `429` or a
-//!   `503`, up to [`RetryPolicy::max_retries`] times, waiting `Retry-After`
-//!   when the server says, else an exponential backoff with full jitter.
+//! - any request refused with `rate_limited` or `unavailable`, which say
+//!   nothing was done, after `Retry-After`;
+//! - safe requests (idempotent, such as `GET`, or keyed by the client,
+//!   such as `send_message`'s `client_msg_id`, or replayable for a while,
+//!   such as `refreshSession` within the server's refresh grace) after a
+//!   connection failure or another `429` or `503`;
+//!
+//! up to [`RetryPolicy::max_retries`] times, waiting `Retry-After` when
+//! the server says, else an exponential backoff with full jitter.
 
 mod client;
 mod encoding;
@@ -40,6 +46,9 @@ pub(crate) struct Request {
     /// Token kinds that may call it; empty for a public operation.
     pub tokens: &'static [TokenKind],
     pub idempotent: bool,
+    /// Safe to repeat this long after the first attempt although not
+    /// idempotent (`client.json`'s `rest.replayable`).
+    pub replay_window: Option<std::time::Duration>,
     /// Statuses whose body is the answer rather than an error.
     pub answers: &'static [u16],
 }

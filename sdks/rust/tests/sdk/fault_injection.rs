@@ -147,6 +147,7 @@ async fn conversation(
         base: Duration::from_millis(schedule.backoff_ms),
         floor: Duration::from_millis(5),
         cap: Duration::from_millis(schedule.backoff_ms * 4),
+        ..Backoff::default()
     });
     let (guest_rt, guest_events) = guest.connect_realtime(options.clone()).map_err(fail)?;
     let (agent_rt, agent_events) = agent.connect_realtime(options).map_err(fail)?;

@@ -119,6 +119,7 @@ pub fn client_of(base: &str) -> Client {
             max_retries: 3,
             base_delay: Duration::from_millis(20),
             max_delay: Duration::from_secs(2),
+            ..RetryPolicy::default()
         })
         .build()
         .expect("a valid base URL")
@@ -141,6 +142,7 @@ pub fn quick_options() -> RealtimeOptions {
         base: Duration::from_millis(20),
         floor: Duration::from_millis(5),
         cap: Duration::from_millis(200),
+        ..Backoff::default()
     })
 }
 

@@ -1,5 +1,6 @@
 //! The SDK against the real server: started in-process on port 0 with a
-//! fresh SQLite database per test, as the server's own tests do.
+//! fresh SQLite database per test, as the server's own tests do; and the
+//! shared realtime scenarios against a scripted one.
 
 // Helpers outside `#[test]` functions unwrap as freely as tests: a failed
 // unwrap is a failed test.
@@ -11,6 +12,8 @@ mod proxy;
 mod readme;
 mod realtime;
 mod rest;
+mod retries;
+mod scenarios;
 mod sessions;
 mod spec_oracle;
 mod tls;

@@ -90,8 +90,16 @@ async fn the_chat_stream_pages_through_every_chat_newest_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_start_says_when_to_retry() {
     let app = spawn_app_with(|settings| settings.limits.chat_starts_per_minute = 1).await;
-    app.client().start_guest(&visitor("Sam")).await.unwrap();
-    let Err(Error::Api(refusal)) = app.client().start_guest(&visitor("Sam")).await else {
+    // Retries off: `rate_limited` is otherwise waited out (spec/v1/client.json).
+    let client = byrd_sdk::Client::builder(&app.address)
+        .retry(byrd_sdk::RetryPolicy {
+            max_retries: 0,
+            ..byrd_sdk::RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    client.start_guest(&visitor("Sam")).await.unwrap();
+    let Err(Error::Api(refusal)) = client.start_guest(&visitor("Sam")).await else {
         panic!("the second start is rate limited");
     };
     assert_eq!(refusal.code, ErrorCode::RateLimited);

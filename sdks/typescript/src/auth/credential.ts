@@ -10,6 +10,7 @@
  * However many callers need a fresh token at once, one refresh runs.
  */
 import { ByrdError } from "../errors.js";
+import { REFRESH_MARGIN_MS } from "../generated/client.js";
 
 export type TokenKind = "agent" | "guest";
 
@@ -23,14 +24,13 @@ export interface Credential {
    * share one refresh.
    */
   refresh(stale: string): Promise<string>;
+  /**
+   * Calls `listener` with every token a refresh brings, whoever asked for
+   * it; answers the function that stops it. The realtime client sends
+   * such a token on its live socket.
+   */
+  onRefresh?(listener: (token: string) => void): () => void;
 }
-
-/**
- * Refresh when less than this is left of a token's life, or less than half
- * of it for a token that lives under twice as long (servers may issue
- * short-lived tokens; those are not refreshed the moment they arrive).
- */
-export const REFRESH_MARGIN_MS = 60_000;
 
 /** The claims of a JWT, read without checking the signature (the server does that). */
 export function readClaims(token: string): Record<string, unknown> | null {
@@ -71,6 +71,12 @@ export abstract class RefreshingCredential implements Credential {
   /** How long `current` lives in all (ms), or null when unknown (a token given at construction). */
   #lifetime: number | null = null;
   #inflight: Promise<string> | null = null;
+  readonly #listeners = new Set<(token: string) => void>();
+
+  onRefresh(listener: (token: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 
   /** Gets a new token and sets `current` and `expiresAt`. */
   protected abstract renew(): Promise<void>;
@@ -84,6 +90,7 @@ export abstract class RefreshingCredential implements Credential {
   /** Whether `current` has long enough left to be used rather than refreshed. */
   #fresh(): boolean {
     if (this.expiresAt === null) return true;
+    // Less than the table's margin left, or less than half of a short life.
     return this.expiresAt - Date.now() > Math.min(REFRESH_MARGIN_MS, (this.#lifetime ?? Infinity) / 2);
   }
 
@@ -98,8 +105,10 @@ export abstract class RefreshingCredential implements Credential {
     const flight = this.renew()
       .then(() => {
         this.#lifetime = this.current === null ? null : (lifetimeOf(this.current) ?? (this.expiresAt === null ? null : this.expiresAt - started));
-        if (this.current === null) throw new ByrdError("auth", "the credential has no token");
-        return this.current;
+        const token = this.current;
+        if (token === null) throw new ByrdError("auth", "the credential has no token");
+        for (const listener of this.#listeners) listener(token);
+        return token;
       })
       .finally(() => {
         this.#inflight = null;

@@ -26,7 +26,7 @@ export class GuestSession extends RefreshingCredential {
 
   /** Starts a chat (`POST /v1/chats`); `chat` is the new chat. */
   static async start(client: Client, request?: CreateChatRequest): Promise<{ session: GuestSession; chat: Chat }> {
-    const answer = await startChat(client.withCredential([]), request ?? null);
+    const answer = await startChat(client.withCredential([]), request);
     const session = new GuestSession(client, answer.chat.id, answer.guest_token, Date.now() + answer.expires_in * 1000);
     return { session, chat: answer.chat };
   }

@@ -88,7 +88,7 @@ export function login(client: Client, body: T.LoginRequest, options?: RequestOpt
  * - other: `payload_too_large`, `internal_error`
  */
 export function refreshSession(client: Client, body: T.RefreshRequest, options?: RequestOptions): Promise<T.TokenResponse> {
-  return request(client, { method: "POST", path: "/v1/auth/refresh", body, tokens: [], idempotent: false }, options);
+  return request(client, { method: "POST", path: "/v1/auth/refresh", body, tokens: [], idempotent: false, replayWindowMs: 20000 }, options);
 }
 
 /**

@@ -15,6 +15,15 @@
  */
 import { type Credential, type TokenKind, readClaims, staticToken } from "../auth/credential.js";
 import { ByrdApiError, ByrdError, apiErrorOf } from "../errors.js";
+import {
+  FALLBACK_LIMITS,
+  FRAME_BACKOFF,
+  GAP_PAGE,
+  PACING_MARGIN,
+  SEND_QUEUE,
+  SEND_REFRESHED_TOKEN_ON_SOCKET,
+  frameAction,
+} from "../generated/client.js";
 import { CLOSE_CODES, closeAction } from "../generated/protocol.js";
 import { getMe, listMessages } from "../generated/operations.js";
 import type { ClientFrame, Message, ServerFrame, ServerHello } from "../generated/types.js";
@@ -36,9 +45,9 @@ export interface RealtimeOptions {
   credential?: Credential | undefined;
   /** A WebSocket implementation; the global `WebSocket` by default. */
   WebSocket?: WebSocketConstructor | undefined;
-  /** Reconnect delays in ms; defaults base 500, floor 100, cap 30 000. */
+  /** Reconnect delays in ms; defaults (the spec's client behaviour table) base 500, floor 100, cap 30 000, reset after 2 000 up. */
   backoff?: BackoffOverrides | undefined;
-  /** Sends that may wait for an ack at once (default 100). */
+  /** Sends that may wait for an ack at once (default 100, the spec's client behaviour table). */
   maxQueuedSends?: number | undefined;
   /** A socket that has not said `hello` after this many ms is dropped (default 15 000). */
   connectTimeoutMs?: number | undefined;
@@ -83,11 +92,6 @@ type Next =
   | { kind: "retry"; uptime: number; refresh: string | null }
   | { kind: "final"; state: Extract<ConnectionState, { status: "closed" }> };
 
-/** Refusals of a `send` that change nothing on the server: it goes again, later. */
-const TRY_AGAIN = new Set(["rate_limited", "unavailable"]);
-/** Waits before such a send goes again: doubling from 1 s up to 30 s. */
-const RESEND_BACKOFF: BackoffOptions = { base: 2000, floor: 1000, cap: 30_000 };
-
 export class RealtimeClient {
   readonly #client: Client;
   readonly #credential: Credential;
@@ -118,6 +122,10 @@ export class RealtimeClient {
   #wakeUp: (() => void) | null = null;
   #unwatch: (() => void) | null = null;
   #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Stops listening to the credential's refreshes. */
+  #unlisten: (() => void) | null = null;
+  /** Refusals of the current socket's `subscribe` and `refresh_token` frames; each wait is longer. */
+  #frameRefusals = 0;
 
   constructor(options: RealtimeOptions) {
     this.#client = options.client;
@@ -127,12 +135,12 @@ export class RealtimeClient {
     this.#WebSocket = resolveWebSocket(options.WebSocket);
     this.#backoff = backoffWith(options.backoff);
     this.#connectTimeout = options.connectTimeoutMs ?? 15_000;
-    this.#maxFrameBytes = options.maxFrameBytes ?? 65_536;
+    this.#maxFrameBytes = options.maxFrameBytes ?? FALLBACK_LIMITS.max_frame_bytes;
     this.#fixedMaxFrameBytes = options.maxFrameBytes !== undefined;
     this.#watchPage = options.watchPage ?? true;
     this.#framesPerSecond = options.framesPerSecond;
     this.#frameBurst = options.frameBurst;
-    this.#outbox = new Outbox(options.maxQueuedSends ?? 100);
+    this.#outbox = new Outbox(options.maxQueuedSends ?? SEND_QUEUE);
     this.#delivery = new Delivery({
       fetchPage: (chatId, after, upTo) => this.#fetchPage(chatId, after, upTo),
       deliver: (message) => this.#events.emit({ type: "message", message }),
@@ -165,6 +173,9 @@ export class RealtimeClient {
   connect(): void {
     if (this.#state.status !== "idle") return;
     if (this.#watchPage) this.#unwatch = watchPage(() => this.reconnectNow());
+    // A token refreshed by anyone (a REST call, say) goes to the live
+    // socket at once, so it does not run out there and close with 4001.
+    if (SEND_REFRESHED_TOKEN_ON_SOCKET) this.#unlisten = this.#credential.onRefresh?.((token) => this.#offerToken(token)) ?? null;
     void this.#run();
   }
 
@@ -204,15 +215,15 @@ export class RealtimeClient {
 
   /**
    * Follows a chat (agents; a guest follows its own chat by itself): its
-   * messages after `afterSeq` (0 by default, or where the client already
-   * is) are delivered once each, in order, across reconnects.
+   * messages after `afterSeq` (0 by default) are delivered once each, in
+   * order, across reconnects. Following a chat already followed changes
+   * nothing (the spec's client behaviour table): its position stays, so
+   * nothing is delivered twice or skipped; to move it, unsubscribe first.
    */
   subscribe(chatId: string, afterSeq?: number): void {
-    const known = this.#delivery.delivered(chatId);
-    this.#delivery.follow(chatId, afterSeq ?? known ?? 0);
-    if (this.#state.status === "connected") {
-      this.#write({ type: "subscribe", chat_id: chatId, after_seq: this.#delivery.delivered(chatId) ?? 0 });
-    }
+    if (this.#delivery.delivered(chatId) !== undefined) return;
+    this.#delivery.follow(chatId, afterSeq ?? 0);
+    if (this.#state.status === "connected") this.#write(subscribeFrame(chatId, afterSeq ?? 0));
   }
 
   unsubscribe(chatId: string): void {
@@ -271,8 +282,10 @@ export class RealtimeClient {
       const next = await this.#attempt();
       if (this.#closed) return;
       if (next.kind === "final") return this.#finish(next.state);
-      // A connection that held for a while starts the count over.
-      if (next.uptime > this.#backoff.cap) attempt = 0;
+      // A connection that got its `hello` and held for a moment starts the
+      // count over (the table's rule), so a flaky link settles instead of
+      // climbing to the cap.
+      if (next.uptime >= this.#backoff.resetAfter) attempt = 0;
       if (next.refresh !== null) {
         try {
           await this.#credential.refresh(next.refresh);
@@ -398,14 +411,13 @@ export class RealtimeClient {
     // A tenth below the announced allowance: the server counts frames as
     // they arrive, and one delayed on the way arrives closer to the next
     // than it was written; at exactly the allowance that is a refusal.
-    const perSecond = this.#framesPerSecond ?? (limits?.frames_per_second ?? 20) * 0.9;
-    const burst = this.#frameBurst ?? Math.max(1, Math.floor((limits?.frame_burst ?? 40) * 0.9));
+    const perSecond = this.#framesPerSecond ?? (limits?.frames_per_second ?? FALLBACK_LIMITS.frames_per_second) * PACING_MARGIN;
+    const burst = this.#frameBurst ?? Math.max(1, Math.floor((limits?.frame_burst ?? FALLBACK_LIMITS.frame_burst) * PACING_MARGIN));
     this.#pacer = new Pacer((text) => this.#socketWrite(socket, text), perSecond, burst);
+    this.#frameRefusals = 0;
     this.#setState({ status: "connected" });
     if (this.#credential.kind === "agent") {
-      for (const [chatId, delivered] of this.#delivery.followed()) {
-        this.#write({ type: "subscribe", chat_id: chatId, after_seq: delivered });
-      }
+      for (const [chatId, delivered] of this.#delivery.followed()) this.#write(subscribeFrame(chatId, delivered));
     }
     for (const entry of this.#outbox.unwritten(generation)) this.#writeSend(entry.clientMsgId);
   }
@@ -485,44 +497,68 @@ export class RealtimeClient {
     }
   }
 
+  /** An `error` frame, read through the spec's client behaviour table. */
   #onError(code: string, message: string, ref: string | null): void {
     const error = new ByrdApiError(code, message);
     const entry = ref === null ? undefined : this.#outbox.get(ref);
-    if (entry && TRY_AGAIN.has(code)) {
-      // Nothing was stored: the same frame goes again, later.
-      const generation = this.#generation;
-      entry.refusals++;
-      this.#timeout(() => {
-        if (generation === this.#generation) this.#writeSend(entry.clientMsgId);
-      }, fullJitter(entry.refusals, RESEND_BACKOFF));
-      return;
-    }
-    if (entry) {
-      this.#outbox.settle(entry.clientMsgId, { error });
-      return;
-    }
-    if (code === "rate_limited" && ref === null) {
+    const chatId = ref?.startsWith(SUBSCRIBE_REF) ? ref.slice(SUBSCRIBE_REF.length) : null;
+    const frame = ref === null ? null : entry ? "send" : chatId !== null ? "subscribe" : ref === REFRESH_REF ? "refresh_token" : "other";
+    const action = frameAction(frame, code);
+    const generation = this.#generation;
+    if (action === "reconnect") {
       // A frame was refused unread, so which one is unknown: a new
       // connection resumes every chat and resends every unacked send.
       this.#emitError(error, message);
       this.#drop("a frame was refused unread");
       return;
     }
+    if (action === "send_again" && entry) {
+      // Nothing was stored: the same frame goes again, later.
+      entry.refusals++;
+      this.#timeout(() => {
+        if (generation === this.#generation) this.#writeSend(entry.clientMsgId);
+      }, fullJitter(entry.refusals, FRAME_BACKOFF));
+      return;
+    }
+    if (action === "send_again") {
+      this.#timeout(() => {
+        if (generation !== this.#generation) return;
+        const delivered = chatId === null ? undefined : this.#delivery.delivered(chatId);
+        if (chatId !== null && delivered !== undefined) this.#write(subscribeFrame(chatId, delivered));
+        else if (chatId === null && this.#token !== null) this.#write(refreshFrame(this.#token));
+      }, fullJitter(++this.#frameRefusals, FRAME_BACKOFF));
+      return;
+    }
+    if (entry) {
+      this.#outbox.settle(entry.clientMsgId, { error });
+      return;
+    }
+    // A chat that cannot be followed (gone, or not this guest's).
+    if (chatId !== null) this.#delivery.unfollow(chatId);
     this.#events.emit({ type: "error", error });
   }
 
-  /** `token_expiring`: a fresh token on the live socket, no reconnect. */
+  /**
+   * `token_expiring`: a fresh token on the live socket, no reconnect. A
+   * lost answer to the refresh is retried within the server's refresh
+   * grace (`refreshSession` is replayable in the table).
+   */
   async #refreshLive(generation: number): Promise<void> {
     const stale = this.#token;
     if (stale === null) return;
     try {
       const fresh = await this.#credential.refresh(stale);
-      if (generation !== this.#generation) return;
-      if (this.#write({ type: "refresh_token", token: fresh, ref: "refresh_token" })) this.#token = fresh;
+      if (generation === this.#generation) this.#offerToken(fresh);
     } catch (error) {
       // The server closes with 4001 at expiry; the loop then decides.
       this.#emitError(error, "the token could not be refreshed");
     }
+  }
+
+  /** Sends a token newer than the live socket's on it. */
+  #offerToken(token: string): void {
+    if (this.#state.status !== "connected" || token === this.#token) return;
+    if (this.#write(refreshFrame(token))) this.#token = token;
   }
 
   // Writing.
@@ -569,6 +605,8 @@ export class RealtimeClient {
     this.#wakeUp?.();
     this.#unwatch?.();
     this.#unwatch = null;
+    this.#unlisten?.();
+    this.#unlisten = null;
     this.#outbox.failAll(state.error ?? new ByrdError("closed", "the realtime client was closed"));
     this.#events.emit({ type: "state", state });
   }
@@ -594,7 +632,7 @@ export class RealtimeClient {
     const page = await listMessages(
       this.#client.withCredential(this.#credential),
       chatId,
-      { after_seq: after, before_seq: upTo + 1, limit: 200 },
+      { after_seq: after, before_seq: upTo + 1, limit: GAP_PAGE },
     );
     return { messages: page.messages, hasMore: page.has_more };
   }
@@ -624,6 +662,19 @@ export class RealtimeClient {
     clearTimeout(timer);
     this.#timers.delete(timer);
   }
+}
+
+/** `ref` of the client's `subscribe` frames: `subscribe:<chat id>`. */
+const SUBSCRIBE_REF = "subscribe:";
+/** `ref` of the client's `refresh_token` frames. */
+const REFRESH_REF = "refresh_token";
+
+function subscribeFrame(chatId: string, afterSeq: number): ClientFrame {
+  return { type: "subscribe", chat_id: chatId, after_seq: afterSeq, ref: `${SUBSCRIBE_REF}${chatId}` };
+}
+
+function refreshFrame(token: string): ClientFrame {
+  return { type: "refresh_token", token, ref: REFRESH_REF };
 }
 
 function detach(socket: WebSocketLike): void {

@@ -3,15 +3,20 @@
  * base URL, the credentials and the `fetch` to use; `request` runs one
  * operation with the right token, typed errors and retries.
  *
- * Retries: `429` and `503 unavailable` mean the server changed nothing,
- * so they are retried for every operation, after `Retry-After`. Connection
- * failures and other `503`s are retried only for idempotent operations,
- * after a backoff with full jitter. A `401 token_expired` gets one fresh token (single
- * flight, shared with every other caller) and one more try.
+ * Retries follow the spec's client behaviour table (`rest.rules` of
+ * `client.json`, generated into `generated/client.ts`), the same for
+ * every SDK: a `401 token_expired` gets one fresh token (single flight,
+ * shared with every other caller) and one more try; `rate_limited` and
+ * `unavailable`, which say nothing was done, are retried for every
+ * operation after `Retry-After`; connection failures and other `429`s and
+ * `503`s only for safe operations (idempotent, keyed by the client, or
+ * replayable within their window, as `refreshSession` within the
+ * server's refresh grace), after a backoff with full jitter.
  */
 import type { Credential, TokenKind } from "../auth/credential.js";
 import { ByrdApiError, ByrdError } from "../errors.js";
 import type { ErrorBody } from "../generated/types.js";
+import { REST_BACKOFF, REST_MAX_RETRIES, REST_MAX_RETRY_AFTER_MS, restRule } from "../generated/client.js";
 import { fullJitter } from "../realtime/backoff.js";
 
 export interface ClientOptions {
@@ -47,6 +52,8 @@ export interface OperationSpec {
   tokens: readonly TokenKind[];
   /** The operation may be repeated without doing its work twice. */
   idempotent: boolean;
+  /** Safe to repeat this long (ms) after the first attempt although not idempotent. */
+  replayWindowMs?: number;
   /** Statuses other than 2xx whose body is the answer, not an error (a 503 health report). */
   answers?: readonly number[];
 }
@@ -62,8 +69,8 @@ export class Client {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     const credential = options.credential;
     this.credentials = credential === undefined ? [] : Array.isArray(credential) ? [...credential] : [credential as Credential];
-    this.maxRetries = options.maxRetries ?? 2;
-    this.maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 60;
+    this.maxRetries = options.maxRetries ?? REST_MAX_RETRIES;
+    this.maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? REST_MAX_RETRY_AFTER_MS / 1000;
     this.#fetch = options.fetch;
   }
 
@@ -107,46 +114,56 @@ export async function request<T>(client: Client, op: OperationSpec, options: Req
     throw new ByrdError("auth", `${op.method} ${op.path} needs a ${op.tokens.join(" or ")} token`);
   }
   const maxRetries = options.maxRetries ?? client.maxRetries;
+  const started = Date.now();
   let token = credential ? await credential.token() : undefined;
   let refreshed = false;
   for (let retry = 0; ; retry++) {
+    const safe = op.idempotent || (op.replayWindowMs !== undefined && Date.now() - started < op.replayWindowMs);
     let response: Response;
     try {
-      response = await client.fetch(url(client.baseUrl, op.path, op.query), init(op, token, options.signal));
+      response = await client.fetch(url(client.baseUrl, op.path, op.query), init(op, token, attemptSignal(op, started, options.signal)));
     } catch (cause) {
       if (options.signal?.aborted) throw cause;
       const error = new ByrdError("transport", `${op.method} ${op.path} failed: ${String(cause)}`, { cause });
-      if (op.idempotent && retry < maxRetries) {
-        await sleep(fullJitter(retry + 1, { base: 250, floor: 50, cap: 5000 }), options.signal);
+      const rule = restRule(null, null);
+      if (rule && (rule.operations === "every" || safe) && retry < maxRetries) {
+        await sleep(fullJitter(retry + 1, REST_BACKOFF), options.signal);
         continue;
       }
       throw error;
     }
     if (response.ok || op.answers?.includes(response.status)) return decodeSuccess<T>(response, op);
     const error = await decodeError(response);
-    if (error.code === "token_expired" && credential && token !== undefined && !refreshed && options.refreshOnExpiry !== false) {
-      refreshed = true;
-      token = await credential.refresh(token);
-      retry--;
-      continue;
-    }
-    if (retry < maxRetries) {
-      // 429, and 503 `unavailable`, say nothing was done: safe to repeat for any operation.
-      const untouched = response.status === 429 || error.code === "unavailable";
-      if (untouched && error.retryAfter !== null && error.retryAfter <= client.maxRetryAfterSeconds) {
-        await sleep(error.retryAfter * 1000, options.signal);
+    const rule = restRule(error.code, response.status);
+    if (rule?.wait === "token_refresh") {
+      if (credential && token !== undefined && !refreshed && options.refreshOnExpiry !== false) {
+        refreshed = true;
+        token = await credential.refresh(token);
+        retry--;
         continue;
       }
-      if (response.status === 503 && (op.idempotent || untouched)) {
-        const wait = error.retryAfter ?? fullJitter(retry + 1, { base: 250, floor: 50, cap: 5000 }) / 1000;
-        if (wait <= client.maxRetryAfterSeconds) {
-          await sleep(wait * 1000, options.signal);
-          continue;
-        }
+      throw error;
+    }
+    if (rule && (rule.operations === "every" || safe) && retry < maxRetries) {
+      const wait = rule.wait === "retry_after" && error.retryAfter !== null ? error.retryAfter * 1000 : fullJitter(retry + 1, REST_BACKOFF);
+      if (wait <= client.maxRetryAfterSeconds * 1000) {
+        await sleep(wait, options.signal);
+        continue;
       }
     }
     throw error;
   }
+}
+
+/**
+ * The signal of one attempt: the caller's, and for a replayable operation
+ * the end of its window too, since an answer later than that could not be
+ * asked for again.
+ */
+function attemptSignal(op: OperationSpec, started: number, signal: AbortSignal | undefined): AbortSignal | undefined {
+  if (op.replayWindowMs === undefined) return signal;
+  const window = AbortSignal.timeout(Math.max(1, op.replayWindowMs - (Date.now() - started)));
+  return signal ? AbortSignal.any([signal, window]) : window;
 }
 
 function url(baseUrl: string, path: string, query: object | undefined): string {
@@ -166,7 +183,8 @@ function init(op: OperationSpec, token: string | undefined, signal: AbortSignal 
   const headers: Record<string, string> = { accept: "application/json" };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const init: RequestInit = { method: op.method, headers };
-  if (op.body !== undefined) {
+  // An absent optional body is left out, not sent as `null`.
+  if (op.body !== undefined && op.body !== null) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(op.body);
   }

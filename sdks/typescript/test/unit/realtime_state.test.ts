@@ -95,7 +95,7 @@ test("a drop reconnects with backoff and resumes every followed chat from its la
   const first = await h.sockets.next();
   first.hello();
   await until(() => first.sentOfType("subscribe").length === 1, "subscribe");
-  assert.deepEqual(first.sentOfType("subscribe")[0], { type: "subscribe", chat_id: CHAT, after_seq: 0 });
+  assert.deepEqual(first.sentOfType("subscribe")[0], { type: "subscribe", chat_id: CHAT, after_seq: 0, ref: `subscribe:${CHAT}` });
   first.receive({ type: "message", message: message(1) });
   first.receive({ type: "message", message: message(2) });
   first.receive({ type: "subscribed", chat_id: CHAT, recovered: true, last_seq: 2 });
@@ -104,7 +104,7 @@ test("a drop reconnects with backoff and resumes every followed chat from its la
   const second = await h.sockets.next();
   second.hello();
   await until(() => second.sentOfType("subscribe").length === 1, "resubscribe");
-  assert.deepEqual(second.sentOfType("subscribe")[0], { type: "subscribe", chat_id: CHAT, after_seq: 2 });
+  assert.deepEqual(second.sentOfType("subscribe")[0], { type: "subscribe", chat_id: CHAT, after_seq: 2, ref: `subscribe:${CHAT}` });
   // The server replays from 3; a repeat of 2 is dropped.
   second.receive({ type: "message", message: message(2) });
   second.receive({ type: "message", message: message(3) });

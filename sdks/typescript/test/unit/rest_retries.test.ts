@@ -6,16 +6,21 @@ import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 
 import { ByrdApiError } from "../../src/errors.js";
-import { getChat, listMessages, sendMessage, startChat } from "../../src/generated/operations.js";
+import { assignChat, getChat, listMessages, refreshSession, sendMessage, startChat } from "../../src/generated/operations.js";
 import { Client } from "../../src/rest/client.js";
 import { staticToken } from "../../src/auth/credential.js";
+import { until } from "../support/wait.js";
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | "hang up";
 
-async function scripted(answers: Answer[]): Promise<{ client: Client; hits: number[]; close(): Promise<void> }> {
+async function scripted(answers: Answer[]): Promise<{ client: Client; hits: number[]; bodies: string[]; close(): Promise<void> }> {
   const hits: number[] = [];
+  const bodies: string[] = [];
   const server = http.createServer((req, res) => {
     hits.push(Date.now());
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => bodies.push(body));
     const answer = answers.shift() ?? { status: 500 };
     if (answer === "hang up") return void req.socket.destroy();
     res.writeHead(answer.status, { "content-type": "application/json", "x-request-id": "req-1", ...answer.headers });
@@ -29,6 +34,7 @@ async function scripted(answers: Answer[]): Promise<{ client: Client; hits: numb
   return {
     client,
     hits,
+    bodies,
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -78,5 +84,46 @@ test("retries stop at the limit, and the last error is thrown with its request i
 test("an error body the server did not write becomes http_<status>", async () => {
   const s = await scripted([{ status: 502, headers: { "content-type": "text/html" } }]);
   await assert.rejects(getChat(s.client, "c"), (e: unknown) => e instanceof ByrdApiError && e.code === "http_502" && e.status === 502);
+  await s.close();
+});
+
+// spec/v1/client.json, rest.replayable: the server answers a replay of a
+// refresh token within its refresh grace, so a lost answer is asked for
+// again instead of waiting for a 4001 that would count as reuse.
+test("a refresh whose answer was lost is asked for again within the grace", async () => {
+  const tokens = { access_token: "a", refresh_token: "r2", token_type: "Bearer", expires_in: 900, agent: { id: "x", email: "a@b.c", name: "A", role: "agent", created_at: "2026-01-01T00:00:00Z" } };
+  const s = await scripted(["hang up", { status: 200, body: tokens }]);
+  const answer = await refreshSession(s.client, { refresh_token: "r1" });
+  assert.equal(answer.refresh_token, "r2");
+  assert.equal(s.hits.length, 2);
+  await s.close();
+});
+
+// spec/v1/client.json, rest.rules: rate_limited says nothing was done, so
+// every operation is retried; another 429 only a safe one.
+test("rate_limited is retried for any operation, another 429 only for a safe one", async () => {
+  const limited = { ...rateLimited, headers: { "retry-after": "0" } };
+  const post = await scripted([limited, { status: 201, body: { chat: { id: "c" }, guest_token: "g", expires_in: 60 } }]);
+  assert.equal((await startChat(post.client, { subject: "hi" })).guest_token, "g");
+  assert.equal(post.hits.length, 2);
+  await post.close();
+  const full = { status: 429, body: { error: { code: "limit_exceeded", message: "full" } }, headers: { "retry-after": "0" } };
+  const other = await scripted([full, { status: 201, body: {} }]);
+  await assert.rejects(startChat(other.client, { subject: "hi" }), { code: "limit_exceeded" });
+  assert.equal(other.hits.length, 1);
+  await other.close();
+});
+
+test("an optional body left out, or null, is not sent", async () => {
+  const s = await scripted([
+    { status: 201, body: { chat: { id: "c" }, guest_token: "g", expires_in: 60 } },
+    { status: 201, body: { chat: { id: "c" }, guest_token: "g", expires_in: 60 } },
+    { status: 200, body: { id: "c" } },
+  ]);
+  await startChat(s.client);
+  await startChat(s.client, null);
+  await assignChat(s.client, "c", null);
+  await until(() => s.bodies.length === 3, "three bodies read");
+  assert.deepEqual(s.bodies, ["", "", ""]);
   await s.close();
 });

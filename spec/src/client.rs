@@ -1,0 +1,365 @@
+//! What a client does when things go wrong: the behaviour every Byrd SDK
+//! shares, as data (`client.json`).
+//!
+//! The server's documents say what the server does; this table says what
+//! a well-behaved client does about it: which refusals and failures it
+//! retries (per REST operation and per WebSocket frame) and how, its
+//! reconnect backoff and the rule that starts the count over, how far
+//! below the announced frame allowance it paces itself, and the limits it
+//! assumes before a server announced any. `byrd-sdk-gen` writes it into
+//! each SDK, whose hand-written realtime and REST code read only the
+//! generated copy, so the SDKs cannot drift apart. What the close codes
+//! mean for a client stays with them (`CloseCode` in `ws.schema.json`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorCode;
+
+/// The whole table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientBehaviour {
+    pub reconnect: Reconnect,
+    pub rest: RestRetries,
+    /// Refusals of a client frame (`error` frames) the client does not
+    /// pass on, in the order they are tried; any other refusal settles
+    /// the frame's call with the error, or is an `error` event.
+    pub frames: Vec<FrameRetry>,
+    /// Waits before a refused frame goes again.
+    pub frame_backoff: Backoff,
+    pub pacing: Pacing,
+    pub sessions: Sessions,
+    /// What subscribing again to a chat already followed does.
+    pub subscribe_again: SubscribeAgain,
+    /// Most sends waiting for their `ack` at once, by default.
+    pub send_queue: u32,
+    /// The largest page of a gap fill (`listMessages` `limit`).
+    pub gap_page: u32,
+}
+
+/// Exponential backoff with full jitter: before retry `n` (1, 2, ...), a
+/// random wait in `[0, min(cap, base × factor^(n-1))]`, never under `floor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backoff {
+    pub base_ms: u64,
+    pub factor: u32,
+    pub floor_ms: u64,
+    pub cap_ms: u64,
+}
+
+/// Reconnecting the WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconnect {
+    pub backoff: Backoff,
+    /// A connection that got its `hello` and then stayed up this long
+    /// starts the retry count over. Short, so that a link dropping every
+    /// few seconds reconnects at once each time instead of climbing to the
+    /// cap; long enough that a server closing right after `hello` is not
+    /// hammered.
+    pub reset_after_connected_ms: u64,
+}
+
+/// REST retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestRetries {
+    /// Retries after the first attempt, by default.
+    pub max_retries: u32,
+    pub backoff: Backoff,
+    /// The longest `Retry-After` waited for; past it the error is returned.
+    pub max_retry_after_ms: u64,
+    /// The first rule that matches a failed attempt decides; a failure no
+    /// rule matches is returned at once.
+    pub rules: Vec<RestRule>,
+    /// Operations that are safe to repeat for a while although neither
+    /// idempotent nor keyed by the client.
+    pub replayable: Vec<Replayable>,
+}
+
+/// One REST retry rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestRule {
+    pub on: Failure,
+    pub operations: Operations,
+    pub wait: Wait,
+    pub why: String,
+}
+
+/// A failed attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    /// An error answer with this code.
+    Code(ErrorCode),
+    /// An error answer with this status (whatever its code, or without
+    /// the spec's error body).
+    Status(u16),
+    /// No answer: the connection failed or the answer was cut off, so the
+    /// server may or may not have done the work.
+    Transport,
+}
+
+/// Which operations a rule retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operations {
+    /// Every operation: the failure says nothing was done.
+    Every,
+    /// Safe ones only: idempotent methods, operations keyed by the client
+    /// (`x-byrd-idempotency-key`), and the [`RestRetries::replayable`]
+    /// ones within their window.
+    Safe,
+}
+
+/// What a retry waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wait {
+    /// A fresh token (single flight), once per call; not counted as a retry.
+    TokenRefresh,
+    /// `Retry-After` when the answer has one, else the backoff.
+    RetryAfter,
+    /// The backoff.
+    Backoff,
+}
+
+/// An operation the server lets a client repeat for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replayable {
+    /// Its `operationId`.
+    pub operation: String,
+    /// How long after the first attempt a retry is still safe.
+    pub within_ms: u64,
+    pub why: String,
+}
+
+/// A refused client frame the client sends again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameRetry {
+    /// The refused frame's `type`; `None` for a refusal that names no
+    /// frame (no `ref`).
+    pub frame: Option<String>,
+    pub code: ErrorCode,
+    pub action: FrameAction,
+    pub why: String,
+}
+
+/// What the client does about a refused frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameAction {
+    /// Keep it and send it again after the frame backoff (growing with
+    /// each refusal of the same frame), unchanged.
+    SendAgain,
+    /// Drop the connection and reconnect: the next one resubscribes and
+    /// resends as after any drop.
+    Reconnect,
+}
+
+/// Pacing the client's frames.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pacing {
+    /// The share of `hello.limits`' allowance the client uses.
+    pub margin: f64,
+    /// What the client assumes before (or without) a `hello.limits`.
+    pub fallback_frames_per_second: u32,
+    pub fallback_frame_burst: u32,
+    pub fallback_max_frame_bytes: u32,
+}
+
+/// Keeping tokens fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sessions {
+    /// A token is refreshed when less than this is left of its life (or
+    /// less than half of its life, for short-lived tokens).
+    pub refresh_margin_ms: u64,
+    /// A token refreshed for any reason (a REST call, `token_expiring`)
+    /// goes to the live socket in a `refresh_token` frame.
+    pub send_refreshed_token_on_socket: bool,
+}
+
+/// Subscribing again to a chat already followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscribeAgain {
+    /// Nothing changes: the chat stays where it is, so no message is
+    /// delivered twice or skipped. To move it, unsubscribe first.
+    KeepPosition,
+}
+
+const RETRY_AFTER: &str = "nothing was done; the server says when to come back";
+
+/// The table every SDK follows.
+pub fn behaviour() -> ClientBehaviour {
+    let rule = |on, operations, wait, why: &str| RestRule {
+        on,
+        operations,
+        wait,
+        why: why.to_owned(),
+    };
+    let frame = |frame: Option<&str>, code, action, why: &str| FrameRetry {
+        frame: frame.map(str::to_owned),
+        code,
+        action,
+        why: why.to_owned(),
+    };
+    ClientBehaviour {
+        reconnect: Reconnect {
+            backoff: Backoff {
+                base_ms: 500,
+                factor: 2,
+                floor_ms: 100,
+                cap_ms: 30_000,
+            },
+            reset_after_connected_ms: 2_000,
+        },
+        rest: RestRetries {
+            max_retries: 2,
+            backoff: Backoff {
+                base_ms: 250,
+                factor: 2,
+                floor_ms: 50,
+                cap_ms: 5_000,
+            },
+            max_retry_after_ms: 60_000,
+            rules: vec![
+                rule(
+                    Failure::Code(ErrorCode::TokenExpired),
+                    Operations::Every,
+                    Wait::TokenRefresh,
+                    "the token ran out on the way; a fresh one is all it takes",
+                ),
+                rule(
+                    Failure::Code(ErrorCode::RateLimited),
+                    Operations::Every,
+                    Wait::RetryAfter,
+                    RETRY_AFTER,
+                ),
+                rule(
+                    Failure::Code(ErrorCode::Unavailable),
+                    Operations::Every,
+                    Wait::RetryAfter,
+                    RETRY_AFTER,
+                ),
+                rule(
+                    Failure::Status(429),
+                    Operations::Safe,
+                    Wait::RetryAfter,
+                    "a refusal the client cannot read (a proxy's, say) may come after the work",
+                ),
+                rule(
+                    Failure::Status(503),
+                    Operations::Safe,
+                    Wait::RetryAfter,
+                    "a refusal the client cannot read (a proxy's, say) may come after the work",
+                ),
+                rule(
+                    Failure::Transport,
+                    Operations::Safe,
+                    Wait::Backoff,
+                    "the work may have been done; only a safe operation may be repeated",
+                ),
+            ],
+            replayable: vec![Replayable {
+                operation: "refreshSession".into(),
+                within_ms: 20_000,
+                why: "the server answers the same refresh token again, with the same successor, for 30 seconds after its first use (the refresh grace); a lost answer retried later would count as reuse and revoke the session".into(),
+            }],
+        },
+        frames: vec![
+            frame(
+                Some("send"),
+                ErrorCode::RateLimited,
+                FrameAction::SendAgain,
+                "the per-principal send allowance: nothing was stored",
+            ),
+            frame(
+                Some("send"),
+                ErrorCode::Unavailable,
+                FrameAction::SendAgain,
+                "the server could not store it now: nothing was stored",
+            ),
+            frame(
+                Some("subscribe"),
+                ErrorCode::RateLimited,
+                FrameAction::SendAgain,
+                "nothing changed; the chat is still to be resumed",
+            ),
+            frame(
+                Some("refresh_token"),
+                ErrorCode::RateLimited,
+                FrameAction::SendAgain,
+                "the connection keeps its old token until a refresh gets through",
+            ),
+            frame(
+                Some("refresh_token"),
+                ErrorCode::Unavailable,
+                FrameAction::SendAgain,
+                "the connection keeps its old token until a refresh gets through",
+            ),
+            frame(
+                None,
+                ErrorCode::RateLimited,
+                FrameAction::Reconnect,
+                "a frame was refused unread and which one is unknown",
+            ),
+        ],
+        frame_backoff: Backoff {
+            base_ms: 2_000,
+            factor: 2,
+            floor_ms: 1_000,
+            cap_ms: 30_000,
+        },
+        pacing: Pacing {
+            margin: 0.9,
+            fallback_frames_per_second: 20,
+            fallback_frame_burst: 40,
+            fallback_max_frame_bytes: 65_536,
+        },
+        sessions: Sessions {
+            refresh_margin_ms: 60_000,
+            send_refreshed_token_on_socket: true,
+        },
+        subscribe_again: SubscribeAgain::KeepPosition,
+        send_queue: 100,
+        gap_page: 200,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_that_retries_everything_names_a_refusal_that_changed_nothing() {
+        for rule in behaviour().rest.rules {
+            if rule.operations == Operations::Every {
+                assert!(matches!(rule.on, Failure::Code(_)), "{rule:?}");
+            }
+            if rule.on == Failure::Transport {
+                assert_eq!(rule.operations, Operations::Safe);
+            }
+        }
+    }
+
+    #[test]
+    fn backoffs_climb_from_floor_to_cap() {
+        let table = behaviour();
+        for backoff in [
+            table.reconnect.backoff,
+            table.rest.backoff,
+            table.frame_backoff,
+        ] {
+            assert!(backoff.floor_ms <= backoff.base_ms, "{backoff:?}");
+            assert!(backoff.base_ms <= backoff.cap_ms, "{backoff:?}");
+            assert!(backoff.factor >= 2, "{backoff:?}");
+        }
+        assert!(table.reconnect.reset_after_connected_ms < table.reconnect.backoff.cap_ms);
+    }
+
+    #[test]
+    fn a_refresh_is_replayed_only_within_the_servers_grace() {
+        // The server's default refresh grace is 30 seconds.
+        for replayable in behaviour().rest.replayable {
+            assert!(replayable.within_ms < 30_000, "{replayable:?}");
+        }
+    }
+}
