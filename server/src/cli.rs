@@ -295,6 +295,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("BYRD_ADMIN_PASSWORD is set but BYRD_ADMIN_EMAIL is not");
     }
     let app = Application::build(settings).await?;
+    crate::startup::announce_listening(&mut std::io::stdout().lock(), app.local_addr());
     app.run_until_stopped(shutdown_signal()).await
 }
 

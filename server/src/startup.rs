@@ -115,8 +115,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and lets
-    /// in-flight requests finish. Once it accepts connections it prints its
-    /// readiness line on stdout (see [`announce_listening`]).
+    /// in-flight requests finish.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -130,7 +129,6 @@ impl Application {
             hub.shutdown();
         };
         tracing::info!(address = %self.local_addr(), "Byrd is listening");
-        announce_listening(&mut std::io::stdout().lock(), self.local_addr());
         // Without TCP_NODELAY a small frame written while an earlier one
         // is unacknowledged waits for the peer's delayed ACK (Nagle), up to
         // tens of milliseconds. Connections flush whole bursts, so nothing
@@ -157,7 +155,10 @@ impl Application {
 /// Writes the readiness line, `{"event":"listening","address":"HOST:PORT"}`,
 /// the one thing Byrd prints on stdout: whatever starts it (a test, a
 /// script, a supervisor) learns the port `--listen 127.0.0.1:0` got
-/// without parsing logs. A closed stdout is no reason to stop serving.
+/// without parsing logs. `byrd serve` writes it once the listener is
+/// bound (connections wait in its backlog until serving starts); an
+/// application embedded in a test or another program prints nothing. A
+/// closed stdout is no reason to stop serving.
 pub fn announce_listening(out: &mut impl std::io::Write, address: SocketAddr) {
     let line = serde_json::json!({"event": "listening", "address": address.to_string()});
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
