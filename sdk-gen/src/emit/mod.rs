@@ -2,6 +2,7 @@
 //! templates under `sdk-gen/templates/<language>/`. The few helpers every
 //! language needs (case conversion, doc lines) live here.
 
+pub mod client_table;
 pub mod readme;
 pub mod rust;
 pub mod typescript;

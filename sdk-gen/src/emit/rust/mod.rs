@@ -21,6 +21,7 @@ mod names;
 mod views;
 
 use super::{environment, render};
+use crate::emit::client_table::ClientView;
 use crate::model::Model;
 use crate::output::{GeneratedFile, rustfmt};
 
@@ -57,7 +58,7 @@ pub fn emit(model: &Model) -> anyhow::Result<Vec<GeneratedFile>> {
     let mut env = environment();
     env.add_filter("doc", doc_comment);
     let mut files = render(&mut env, TEMPLATES, &view, OUTPUT_DIR, rustfmt)?;
-    let client = client::ClientView::new(&model.client);
+    let client = ClientView::new::<client::Rust>(&model.client);
     files.extend(render(
         &mut env,
         CLIENT_TEMPLATE,

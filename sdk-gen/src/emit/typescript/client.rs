@@ -1,47 +1,10 @@
-//! The view of `client.ts`: the client behaviour table as TypeScript
-//! constants and two decision functions.
+//! How TypeScript writes the client behaviour table (`client.ts`):
+//! constants and two decision functions over the shared view.
 
-use serde::Serialize;
+use crate::emit::client_table::Syntax;
+use crate::model::{Backoff, Failure, FrameAction, RuleOperations, RuleWait};
 
-use crate::model::{Backoff, ClientBehaviour, Failure, FrameAction, RuleOperations, RuleWait};
-
-#[derive(Serialize)]
-pub struct ClientView {
-    reconnect_backoff: String,
-    reset_after_ms: u64,
-    rest_max_retries: u32,
-    rest_backoff: String,
-    rest_max_retry_after_ms: u64,
-    frame_backoff: String,
-    margin: String,
-    fallback_frames_per_second: u32,
-    fallback_frame_burst: u32,
-    fallback_max_frame_bytes: u32,
-    refresh_margin_ms: u64,
-    /// `true` or `false`, as both languages write it.
-    send_refreshed_token: String,
-    keep_position: String,
-    send_queue: u32,
-    gap_page: u32,
-    rest_rules: Vec<RuleView>,
-    frames: Vec<FrameView>,
-}
-
-#[derive(Serialize)]
-struct RuleView {
-    why: String,
-    on: String,
-    operations: &'static str,
-    wait: &'static str,
-}
-
-#[derive(Serialize)]
-struct FrameView {
-    why: String,
-    frame: String,
-    code: String,
-    action: &'static str,
-}
+pub struct TypeScript;
 
 /// A number as TypeScript writes it: `30_000` for 30000.
 fn ms(value: u64) -> String {
@@ -59,74 +22,52 @@ fn ms(value: u64) -> String {
     out
 }
 
-fn backoff(b: &Backoff) -> String {
-    format!(
-        "{{ base: {}, factor: {}, floor: {}, cap: {} }}",
-        ms(b.base_ms),
-        b.factor,
-        ms(b.floor_ms),
-        ms(b.cap_ms)
-    )
-}
+impl Syntax for TypeScript {
+    fn backoff(b: &Backoff) -> String {
+        format!(
+            "{{ base: {}, factor: {}, floor: {}, cap: {} }}",
+            ms(b.base_ms),
+            b.factor,
+            ms(b.floor_ms),
+            ms(b.cap_ms)
+        )
+    }
 
-impl ClientView {
-    pub fn new(table: &ClientBehaviour) -> ClientView {
-        let rest_rules = table
-            .rest
-            .rules
-            .iter()
-            .map(|rule| RuleView {
-                why: rule.why.clone(),
-                on: match &rule.on {
-                    Failure::Code(code) => format!("{{ code: {code:?} }}"),
-                    Failure::Status(status) => format!("{{ status: {status} }}"),
-                    Failure::Transport => "\"transport\"".to_owned(),
-                },
-                operations: match rule.operations {
-                    RuleOperations::Every => "every",
-                    RuleOperations::Safe => "safe",
-                },
-                wait: match rule.wait {
-                    RuleWait::TokenRefresh => "token_refresh",
-                    RuleWait::RetryAfter => "retry_after",
-                    RuleWait::Backoff => "backoff",
-                },
-            })
-            .collect();
-        let frames = table
-            .frames
-            .iter()
-            .map(|f| FrameView {
-                why: f.why.clone(),
-                frame: f
-                    .frame
-                    .as_ref()
-                    .map_or_else(|| "null".to_owned(), |tag| format!("{tag:?}")),
-                code: f.code.clone(),
-                action: match f.action {
-                    FrameAction::SendAgain => "send_again",
-                    FrameAction::Reconnect => "reconnect",
-                },
-            })
-            .collect();
-        ClientView {
-            reconnect_backoff: backoff(&table.reconnect.backoff),
-            reset_after_ms: table.reconnect.reset_after_connected_ms,
-            rest_max_retries: table.rest.max_retries,
-            rest_backoff: backoff(&table.rest.backoff),
-            rest_max_retry_after_ms: table.rest.max_retry_after_ms,
-            frame_backoff: backoff(&table.frame_backoff),
-            margin: format!("{:?}", table.pacing.margin),
-            fallback_frames_per_second: table.pacing.fallback_frames_per_second,
-            fallback_frame_burst: table.pacing.fallback_frame_burst,
-            fallback_max_frame_bytes: table.pacing.fallback_max_frame_bytes,
-            refresh_margin_ms: table.sessions.refresh_margin_ms,
-            send_refreshed_token: table.sessions.send_refreshed_token_on_socket.to_string(),
-            keep_position: (table.subscribe_again == "keep_position").to_string(),
-            send_queue: table.send_queue,
-            gap_page: table.gap_page,
-            rest_rules,
-            frames,
+    fn failure(on: &Failure) -> String {
+        match on {
+            Failure::Code(code) => format!("{{ code: {code:?} }}"),
+            Failure::Status(status) => format!("{{ status: {status} }}"),
+            Failure::Transport => "\"transport\"".to_owned(),
+        }
+    }
+
+    fn operations(operations: RuleOperations) -> &'static str {
+        match operations {
+            RuleOperations::Every => "every",
+            RuleOperations::Safe => "safe",
+        }
+    }
+
+    fn wait(wait: RuleWait) -> &'static str {
+        match wait {
+            RuleWait::TokenRefresh => "token_refresh",
+            RuleWait::RetryAfter => "retry_after",
+            RuleWait::Backoff => "backoff",
+        }
+    }
+
+    fn frame(tag: Option<&str>) -> String {
+        tag.map_or_else(|| "null".to_owned(), |tag| format!("{tag:?}"))
+    }
+
+    fn code(wire: &str) -> String {
+        wire.to_owned()
+    }
+
+    fn action(action: FrameAction) -> &'static str {
+        match action {
+            FrameAction::SendAgain => "send_again",
+            FrameAction::Reconnect => "reconnect",
         }
     }
 }

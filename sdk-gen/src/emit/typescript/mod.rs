@@ -25,6 +25,7 @@ mod names;
 mod views;
 
 use super::{environment, render};
+use crate::emit::client_table::ClientView;
 use crate::model::Model;
 use crate::output::GeneratedFile;
 
@@ -62,7 +63,7 @@ pub fn emit(model: &Model) -> anyhow::Result<Vec<GeneratedFile>> {
     let mut files = render(&mut env, TEMPLATES, &view, OUTPUT_DIR, |text| {
         Ok(text.to_owned())
     })?;
-    let client = client::ClientView::new(&model.client);
+    let client = ClientView::new::<client::TypeScript>(&model.client);
     files.extend(render(
         &mut env,
         CLIENT_TEMPLATE,
