@@ -177,8 +177,10 @@ mod tests {
     use super::*;
 
     /// With SQLite's automatic checkpoints off, only the checkpointer
-    /// keeps the WAL from growing by every page ever written. Each commit
-    /// syncs, as the writer's do, which paces the writes.
+    /// keeps the WAL from growing by every page ever written. The writes
+    /// come in rounds, and each round waits for the checkpointer to ask for
+    /// a restart before the writer takes it, so the test does not depend on
+    /// how fast this machine syncs.
     #[test]
     fn the_wal_starts_over_under_steady_writes() {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -190,20 +192,28 @@ mod tests {
                  PRAGMA wal_autocheckpoint = 0; CREATE TABLE pages (body BLOB);",
             )
             .expect("the database is set up");
-        let checkpoints = Checkpoints::start_with(&path, Duration::from_millis(10), 64)
+        let checkpoints = Checkpoints::start_with(&path, Duration::from_millis(1), 64)
             .expect("the checkpointer starts");
-        let rows = 400;
-        for _ in 0..rows {
-            writer
-                .execute("INSERT INTO pages (body) VALUES (zeroblob(4000))", [])
-                .expect("a row is written");
-            checkpoints.committed();
-            checkpoints.restart_if_due(&writer);
+        let (rounds, rows_per_round) = (8, 50);
+        for _ in 0..rounds {
+            for _ in 0..rows_per_round {
+                writer
+                    .execute("INSERT INTO pages (body) VALUES (zeroblob(4000))", [])
+                    .expect("a row is written");
+                checkpoints.committed();
+            }
+            // A round writes well past 64 pages: the checkpointer asks for
+            // a restart, and the writer takes it before the next round.
+            wait_until(|| checkpoints.0.restart_due.load(Ordering::Acquire));
+            wait_until(|| {
+                checkpoints.restart_if_due(&writer);
+                !checkpoints.0.restart_due.load(Ordering::Acquire)
+            });
         }
         drop(checkpoints);
 
         // Without restarts the WAL would hold every page each commit wrote:
-        // two or more a row, over 3 MB.
+        // two or more a row, over 3 MB. With them it holds about a round.
         let wal = std::fs::metadata(dir.path().join("byrd.db-wal"))
             .expect("the WAL exists")
             .len();
@@ -212,6 +222,17 @@ mod tests {
             .expect("the database opens again")
             .query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0))
             .expect("the rows are counted");
-        assert_eq!(stored, rows);
+        assert_eq!(stored, rounds * rows_per_round);
+    }
+
+    /// Polls `done` until it holds; panics if it never does.
+    fn wait_until(mut done: impl FnMut() -> bool) {
+        for _ in 0..5_000 {
+            if done() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        panic!("the checkpointer never got there");
     }
 }
