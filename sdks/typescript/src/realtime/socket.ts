@@ -69,3 +69,11 @@ export function socketUrl(baseUrl: string, token: string, afterSeq: number | nul
 export function textOf(data: unknown): string | null {
   return typeof data === "string" ? data : null;
 }
+
+/** Removes every handler the client set, so a socket left behind can no longer reach it. */
+export function detach(socket: WebSocketLike): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onclose = null;
+  socket.onerror = null;
+}

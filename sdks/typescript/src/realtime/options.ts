@@ -1,0 +1,125 @@
+/**
+ * What an application may set on the realtime client, and the settings the
+ * client runs with once each option has taken its default. The frame
+ * allowance and the frame limit are settled again at every `hello`, from
+ * what that server announces, unless an option fixed them.
+ */
+import type { Credential } from "../auth/credential.js";
+import { FALLBACK_LIMITS, PACING_MARGIN, SEND_QUEUE } from "../generated/client.js";
+import type { ServerHello } from "../generated/types.js";
+import type { Client } from "../rest/client.js";
+import { type BackoffOptions, type BackoffOverrides, backoffWith } from "./backoff.js";
+import { resolveWebSocket, type WebSocketConstructor } from "./socket.js";
+
+export interface RealtimeOptions {
+  /** The REST client: base URL, credential and `fetch` (gap paging uses it). */
+  client: Client;
+  /** The credential to connect with; the client's first one by default. */
+  credential?: Credential | undefined;
+  /** A WebSocket implementation; the global `WebSocket` by default. */
+  WebSocket?: WebSocketConstructor | undefined;
+  /** Reconnect delays in ms; defaults (the spec's client behaviour table) base 500, floor 100, cap 30 000, reset after 2 000 up. */
+  backoff?: BackoffOverrides | undefined;
+  /** Sends that may wait for an ack at once (default 100, the spec's client behaviour table). */
+  maxQueuedSends?: number | undefined;
+  /** A socket that has not said `hello` after this many ms is dropped (default 15 000). */
+  connectTimeoutMs?: number | undefined;
+  /**
+   * The server's frame limit in bytes; a larger send is refused at once.
+   * By default the limit the server announces in `hello.limits` (65 536
+   * before the first `hello`).
+   */
+  maxFrameBytes?: number | undefined;
+  /**
+   * Frames a second the client writes at most, and the burst it may write
+   * at once: a server refuses frames past its allowance and closes a
+   * connection that keeps trying. By default the allowance the server
+   * announces in `hello.limits` (20 and 40 when it announces none).
+   */
+  framesPerSecond?: number | undefined;
+  frameBurst?: number | undefined;
+  /** In browsers, reconnect at once when the network returns or the page is shown (default true). */
+  watchPage?: boolean | undefined;
+  /**
+   * Where each chat starts, when the application already holds its
+   * messages up to some `seq` (say, restored from storage). A guest's own
+   * chat starts at 0 otherwise.
+   */
+  resumeFrom?: Readonly<Record<string, number>> | undefined;
+}
+
+/** Options of one `send`. */
+export interface SendOptions {
+  /** The message's id, made beforehand (`randomUuid()`) by pages that keep unsent messages across a reload. */
+  clientMsgId?: string | undefined;
+}
+
+/** The options with every default taken; what the client runs with. */
+export interface Settings {
+  readonly client: Client;
+  readonly credential: Credential;
+  readonly WebSocket: WebSocketConstructor;
+  readonly backoff: BackoffOptions;
+  readonly connectTimeout: number;
+  readonly maxQueuedSends: number;
+  readonly watchPage: boolean;
+  /** Set by the application: then `hello.limits` does not change them. */
+  readonly maxFrameBytes: number | undefined;
+  readonly framesPerSecond: number | undefined;
+  readonly frameBurst: number | undefined;
+  readonly resumeFrom: Readonly<Record<string, number>>;
+}
+
+/** Takes every option's default; throws when there is no credential or no WebSocket implementation. */
+export function settingsOf(options: RealtimeOptions): Settings {
+  const credential = options.credential ?? options.client.credentials[0];
+  if (!credential) throw new TypeError("the realtime client needs a credential");
+  return {
+    client: options.client,
+    credential,
+    WebSocket: resolveWebSocket(options.WebSocket),
+    backoff: backoffWith(options.backoff),
+    connectTimeout: options.connectTimeoutMs ?? 15_000,
+    maxQueuedSends: options.maxQueuedSends ?? SEND_QUEUE,
+    watchPage: options.watchPage ?? true,
+    maxFrameBytes: options.maxFrameBytes,
+    framesPerSecond: options.framesPerSecond,
+    frameBurst: options.frameBurst,
+    resumeFrom: options.resumeFrom ?? {},
+  };
+}
+
+/** What one connection may write: its frame limit and its pace. */
+export interface FrameLimits {
+  readonly maxFrameBytes: number;
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** The limits before any `hello`. */
+export function initialLimits(settings: Settings): FrameLimits {
+  return limitsOf(settings, undefined, FALLBACK_LIMITS.max_frame_bytes);
+}
+
+/**
+ * The limits of a connection whose server announced `announced` in its
+ * `hello`. The server says what it allows; an explicit option wins, and a
+ * server that announces nothing gets the protocol's defaults for the pace
+ * and keeps the frame limit `previous` of the connection before.
+ */
+export function limitsOf(
+  settings: Settings,
+  announced: Partial<ServerHello["limits"]> | undefined,
+  previous: number,
+): FrameLimits {
+  // A tenth below the announced allowance: the server counts frames as
+  // they arrive, and one delayed on the way arrives closer to the next
+  // than it was written; at exactly the allowance that is a refusal.
+  const perSecond = (announced?.frames_per_second ?? FALLBACK_LIMITS.frames_per_second) * PACING_MARGIN;
+  const burst = Math.max(1, Math.floor((announced?.frame_burst ?? FALLBACK_LIMITS.frame_burst) * PACING_MARGIN));
+  return {
+    maxFrameBytes: settings.maxFrameBytes ?? announced?.max_frame_bytes ?? previous,
+    perSecond: settings.framesPerSecond ?? perSecond,
+    burst: settings.frameBurst ?? burst,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The chats the client follows and where each stands: the position of
+ * each (the highest `seq` delivered, kept by `delivery.ts` across
+ * sockets), the `subscribe` frames that resume them after every `hello`
+ * (an agent's; a guest's socket resumes its own chat from `after_seq` in
+ * its URL), the gaps paged over REST, and what a refused `subscribe`
+ * means.
+ */
+import { readClaims } from "../auth/credential.js";
+import type { ByrdApiError } from "../errors.js";
+import { GAP_PAGE } from "../generated/client.js";
+import { listMessages } from "../generated/operations.js";
+import type { Message, ServerSubscribed } from "../generated/types.js";
+import { Delivery } from "./delivery.js";
+import { subscribeFrame } from "./frames.js";
+import type { Link } from "./link.js";
+
+export class Subscriptions {
+  readonly #delivery: Delivery;
+
+  constructor(private readonly link: Link) {
+    this.#delivery = new Delivery({
+      fetchPage: (chatId, after, upTo) => this.#fetchPage(chatId, after, upTo),
+      deliver: (message) => link.events.emit({ type: "message", message }),
+      resumed: (chat_id, recovered, fetched) => link.events.emit({ type: "resumed", chat_id, recovered, fetched }),
+      failed: (error, generation) => {
+        if (generation !== link.generation) return;
+        link.emitError(error, "a gap in a chat could not be fetched; reconnecting to resume");
+        link.drop("gap fetch failed");
+      },
+      generation: () => link.generation,
+    });
+    for (const [chatId, seq] of Object.entries(link.settings.resumeFrom)) this.#delivery.follow(chatId, seq);
+  }
+
+  /** Follows a chat from `afterSeq`; a chat already followed keeps its position. */
+  subscribe(chatId: string, afterSeq: number): void {
+    if (this.#delivery.delivered(chatId) !== undefined) return;
+    this.#delivery.follow(chatId, afterSeq);
+    if (this.link.state.status === "connected") this.link.write(subscribeFrame(chatId, afterSeq));
+  }
+
+  unsubscribe(chatId: string): void {
+    this.#delivery.unfollow(chatId);
+    this.link.write({ type: "unsubscribe", chat_id: chatId });
+  }
+
+  /** The highest `seq` delivered for a followed chat. */
+  lastSeq(chatId: string): number | undefined {
+    return this.#delivery.delivered(chatId);
+  }
+
+  onMessage(message: Message): void {
+    this.#delivery.onMessage(message);
+  }
+
+  onSubscribed(frame: ServerSubscribed): void {
+    this.#delivery.onSubscribed(frame);
+  }
+
+  /** After `hello`: every followed chat from where it stands (an agent's socket). */
+  resume(): void {
+    for (const [chatId, delivered] of this.#delivery.followed()) this.link.write(subscribeFrame(chatId, delivered));
+  }
+
+  /** The `after_seq` of a guest's socket: where its own chat (named in the token) stands, following it first. */
+  guestAfterSeq(token: string): number {
+    const chat = readClaims(token)?.chat as { id?: unknown } | undefined;
+    if (typeof chat?.id !== "string") return 0;
+    if (this.#delivery.delivered(chat.id) === undefined) this.#delivery.follow(chat.id, 0);
+    return this.#delivery.delivered(chat.id) ?? 0;
+  }
+
+  /** The `subscribe` of `chatId` was refused with nothing changed: it goes again later, from where the chat stands then. */
+  subscribeAgain(chatId: string): void {
+    const link = this.link;
+    const generation = link.generation;
+    link.timeout(() => {
+      if (generation !== link.generation) return;
+      const delivered = this.#delivery.delivered(chatId);
+      if (delivered !== undefined) link.write(subscribeFrame(chatId, delivered));
+    }, link.frameRetryDelay());
+  }
+
+  /** The `subscribe` of `chatId` was refused for good: a chat that cannot be followed (gone, or not this guest's). */
+  refused(chatId: string, error: ByrdApiError): void {
+    this.#delivery.unfollow(chatId);
+    this.link.events.emit({ type: "error", error });
+  }
+
+  async #fetchPage(chatId: string, after: number, upTo: number) {
+    const settings = this.link.settings;
+    const page = await listMessages(settings.client.withCredential(settings.credential), chatId, {
+      after_seq: after,
+      before_seq: upTo + 1,
+      limit: GAP_PAGE,
+    });
+    return { messages: page.messages, hasMore: page.has_more };
+  }
+}
