@@ -12,11 +12,21 @@
  * - `closed`: the realtime client is closed, by the application or by a
  *   close code whose action is `stop`;
  * - `unsupported`: the environment lacks what the SDK needs (a WebSocket
- *   implementation in Node 20): pass one in the options.
+ *   implementation in Node 20): pass one in the options;
+ * - `listener`: an application's event listener threw or rejected (`cause`
+ *   holds what it threw), reported as a realtime `error` event.
  */
 import type { ErrorCode } from "./generated/types.js";
 
-export type ByrdErrorKind = "api" | "transport" | "decode" | "auth" | "queue_full" | "closed" | "unsupported";
+export type ByrdErrorKind =
+  | "api"
+  | "transport"
+  | "decode"
+  | "auth"
+  | "queue_full"
+  | "closed"
+  | "unsupported"
+  | "listener";
 
 export interface ByrdErrorDetails {
   /** The HTTP status, when there was an answer. */

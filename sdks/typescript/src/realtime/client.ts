@@ -88,9 +88,10 @@ export class RealtimeClient {
 
   /**
    * Calls `listener` with every event of `type`; returns the function that
-   * removes it. What the listener returns is dropped: an `async` listener
-   * must catch its own errors (a refused `send`, say), or they become
-   * unhandled rejections, which end a Node process.
+   * removes it. A listener that throws, or an `async` one whose promise
+   * rejects (a refused `send`, say), fails alone: the failure becomes an
+   * `error` event of kind `listener` whose `cause` is what it threw (see
+   * `events.ts`), never an unhandled rejection that would end Node.
    */
   on<K extends RealtimeEventType>(type: K, listener: (event: EventOf<K>) => void): () => void {
     return this.#link.events.on(type, listener);
