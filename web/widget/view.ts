@@ -23,6 +23,23 @@ const STATUS_TEXT: Record<Line["delivery"], string> = {
   failed: "Not sent",
 };
 
+/** The widget's elements that change or listen after mounting. */
+interface Parts {
+  panel: HTMLElement;
+  launcher: HTMLButtonElement;
+  closeButton: HTMLButtonElement;
+  subtitle: HTMLElement;
+  banner: HTMLElement;
+  notice: HTMLElement;
+  greeting: HTMLLIElement;
+  log: HTMLOListElement;
+  typing: HTMLElement;
+  alert: HTMLElement;
+  badge: HTMLElement;
+  input: HTMLTextAreaElement;
+  composer: HTMLFormElement;
+}
+
 export function mountWidget(config: WidgetConfig, chat: GuestChat): HTMLElement {
   const host = h("div", { "data-byrd-widget": "" });
   host.style.setProperty("--byrd-accent", config.color);
@@ -31,7 +48,21 @@ export function mountWidget(config: WidgetConfig, chat: GuestChat): HTMLElement 
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(css);
   root.adoptedStyleSheets = [sheet];
+  const { frame, parts } = build(config);
+  root.append(frame);
+  listen(parts, chat);
+  const renderLog = logRenderer(parts, chat);
+  const render = () => {
+    renderHeader(parts, chat, config);
+    renderLog();
+  };
+  chat.onChange = render;
+  render();
+  return host;
+}
 
+/** The panel (a non-modal dialog) and its launcher, closed. */
+function build(config: WidgetConfig): { frame: HTMLElement; parts: Parts } {
   const title = h("h2", { id: "title" }, config.title);
   const subtitle = h("p", { class: "subtitle" });
   const closeButton = h("button", { type: "button", class: "close", "aria-label": "Minimise chat" }, "×");
@@ -63,11 +94,13 @@ export function mountWidget(config: WidgetConfig, chat: GuestChat): HTMLElement 
     badge,
   );
   const frame = h("div", { class: `frame ${config.position}` }, panel, launcher);
-  root.append(frame);
+  const parts = { panel, launcher, closeButton, subtitle, banner, notice, greeting, log, typing, alert, badge, input, composer };
+  return { frame, parts };
+}
 
-  const elements = new Map<Line, HTMLLIElement>();
-  let failedShown = new Set<Line>();
-
+/** Opening and closing, the composer's keys, and whether the visitor can see the messages. */
+function listen(parts: Parts, chat: GuestChat): void {
+  const { panel, launcher, closeButton, log, input, composer } = parts;
   const setOpen = (open: boolean, focus: boolean) => {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
@@ -107,24 +140,34 @@ export function mountWidget(config: WidgetConfig, chat: GuestChat): HTMLElement 
     }
   });
   input.addEventListener("input", () => chat.typing(input.value.trim() !== ""));
+}
 
-  const render = () => {
-    subtitle.textContent = chat.agentName
-      ? `${chat.agentName} is here to help`
-      : chat.agentJoined
-        ? "An agent has joined the chat"
-        : "We will be with you shortly";
-    banner.hidden = chat.connection !== "reconnecting";
-    notice.hidden = chat.notice === null;
-    notice.textContent = chat.notice ?? "";
-    typing.textContent = chat.typingName ? `${chat.typingName} is typing…` : "";
-    badge.hidden = chat.unread === 0;
-    badge.textContent = String(chat.unread);
-    launcher.setAttribute(
-      "aria-label",
-      `${panel.hidden ? "Open" : "Minimise"} chat: ${config.title}${chat.unread ? `, ${chat.unread} new` : ""}`,
-    );
+/** Everything around the log: who is there, the banners, typing, the unread badge. */
+function renderHeader(parts: Parts, chat: GuestChat, config: WidgetConfig): void {
+  const { subtitle, banner, notice, typing, badge, launcher, panel } = parts;
+  subtitle.textContent = chat.agentName
+    ? `${chat.agentName} is here to help`
+    : chat.agentJoined
+      ? "An agent has joined the chat"
+      : "We will be with you shortly";
+  banner.hidden = chat.connection !== "reconnecting";
+  notice.hidden = chat.notice === null;
+  notice.textContent = chat.notice ?? "";
+  typing.textContent = chat.typingName ? `${chat.typingName} is typing…` : "";
+  badge.hidden = chat.unread === 0;
+  badge.textContent = String(chat.unread);
+  launcher.setAttribute(
+    "aria-label",
+    `${panel.hidden ? "Open" : "Minimise"} chat: ${config.title}${chat.unread ? `, ${chat.unread} new` : ""}`,
+  );
+}
 
+/** Renders the log, keyed: each line keeps its element and moves only when its place changes. */
+function logRenderer(parts: Parts, chat: GuestChat): () => void {
+  const { log, greeting, alert } = parts;
+  const elements = new Map<Line, HTMLLIElement>();
+  let failedShown = new Set<Line>();
+  return () => {
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     const lines = chat.ordered();
     const live = new Set(lines);
@@ -153,9 +196,6 @@ export function mountWidget(config: WidgetConfig, chat: GuestChat): HTMLElement 
     failedShown = nowFailed;
     if (atBottom) log.scrollTop = log.scrollHeight;
   };
-  chat.onChange = render;
-  render();
-  return host;
 }
 
 function renderLine(line: Line, retry: () => void): HTMLLIElement {
