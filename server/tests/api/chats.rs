@@ -356,34 +356,6 @@ async fn an_agent_assigns_a_chat_to_itself() {
 }
 
 #[tokio::test]
-async fn an_optional_body_sent_as_null_means_no_body() {
-    // Spec "Endpoints": the bodies of `POST /v1/chats` and assign are
-    // optional, and `null` is how a JSON client says "none": an anonymous
-    // chat, and a chat assigned to the caller.
-    let app = spawn_app().await;
-    let (agent_id, agent) = app.agent("tess@example.com", "agent").await;
-
-    let started = json_body(
-        post_raw(&app, "/v1/chats", "application/json", "null").await,
-        201,
-    )
-    .await;
-    assert_eq!(started["chat"]["visitor"]["name"], Value::Null);
-    let chat = id(&started["chat"]);
-    let assigned = app
-        .client
-        .post(app.url(&format!("/v1/chats/{chat}/assign")))
-        .bearer_auth(&agent)
-        .header("content-type", "application/json")
-        .body("null")
-        .send()
-        .await
-        .unwrap();
-    let assigned = json_body(assigned, 200).await;
-    assert_eq!(assigned["assigned_agent_id"], agent_id.as_str());
-}
-
-#[tokio::test]
 async fn an_agent_hands_a_chat_to_another_agent() {
     // With `agent_id`, the chat goes to that agent, and may be handed on again.
     let app = spawn_app().await;

@@ -473,37 +473,6 @@ async fn sending_to_a_closed_chat_is_refused_with_chat_closed() {
 }
 
 #[tokio::test]
-async fn unsubscribe_answers_unsubscribed_and_stops_the_chats_messages() {
-    // `unsubscribe {chat_id}` answers `unsubscribed {chat_id}`; the chat's
-    // messages then no longer reach that connection.
-    let Conversation {
-        app: _app,
-        started: _,
-        chat,
-        guest_token: _,
-        agent_id: _,
-        agent_token: _,
-        mut guest,
-        mut agent,
-    } = conversation().await;
-
-    agent
-        .send_json(json!({"type": "unsubscribe", "chat_id": chat}))
-        .await;
-    let unsubscribed = agent.expect_type("unsubscribed").await;
-    assert_eq!(
-        unsubscribed,
-        json!({"type": "unsubscribed", "chat_id": chat})
-    );
-    frame_snapshot_settings()
-        .bind(|| insta::assert_json_snapshot!("ws_unsubscribed", unsubscribed));
-
-    guest.send_json(send(&chat, "g-1", "anyone?")).await;
-    expect_ack_and_message(&mut guest).await;
-    agent.assert_alive("no message after unsubscribing").await;
-}
-
-#[tokio::test]
 async fn concurrent_senders_in_one_chat_get_distinct_gapless_seqs() {
     // `seq` is per chat, starts at 1 and has no gaps, however many senders
     // race; every subscriber receives all of them in `seq` order.
