@@ -1,7 +1,9 @@
-//! Limits that keep one client from degrading everyone: per-principal
-//! rates shared by REST and WebSocket, caps on sockets and subscriptions,
+//! Limits that keep one client from degrading everyone
+//! (`spec/v1/README.md#rate-limits`, `#limits`): per-principal rates
+//! shared by REST and WebSocket, caps on sockets and subscriptions,
 //! password hashing that fails fast, a per-account login throttle, and
-//! client addresses that cannot be spoofed or multiplied.
+//! client addresses that cannot be spoofed or multiplied, each with the
+//! server's configured limits.
 
 use std::time::Duration;
 

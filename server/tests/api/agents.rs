@@ -1,5 +1,7 @@
 //! The support team: `GET /v1/agents` and `POST /v1/agents` (admin only)
-//! (`spec/v1/README.md#endpoints`).
+//! (`spec/v1/openapi.json` operations `listAgents` and `createAgent`;
+//! `spec/v1/README.md#endpoints`): agents stored, listed oldest first, and
+//! emails unique whatever their case.
 
 use serde_json::{Value, json};
 

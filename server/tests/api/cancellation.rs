@@ -1,6 +1,7 @@
-//! Requests that go away: a client that gives up after sending still gets
-//! its change stored, published, and enforced; a database held busy past
-//! the bound answers 503 and changes nothing.
+//! Requests that go away (`spec/v1/README.md#errors`: `unavailable`): a
+//! client that gives up after sending still gets its change stored,
+//! published, and enforced; a database held busy past the bound answers
+//! 503 and changes nothing.
 
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! Token lifetimes, revocations and data files that stay tight at their
-//! edges: the clock leeway, housekeeping, file permissions and browser
-//! origins.
+//! edges (`spec/v1/README.md#token-format`,
+//! `#minting-agent-tokens-from-your-own-backend`,
+//! `#token-lifetime-on-a-connection`, `#cross-origin-requests`): the clock
+//! leeway, housekeeping, file permissions and browser origins.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;

@@ -1,9 +1,10 @@
 //! No log line ever contains a token or a password, query strings
-//! included (README, "Configuration"). The real binary runs with debug logging
-//! while a session exercises every secret-carrying path; then its whole
-//! log is searched for each secret.
+//! included (README, "Configuration": `RUST_LOG`; `spec/v1/README.md#token-format`).
+//! The real binary runs with debug logging while a session exercises
+//! every secret-carrying path; then its whole log is searched for each
+//! secret.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -11,10 +12,9 @@ use serde_json::{Value, json};
 const SECRET: &str = "logging-test-secret-that-is-over-32-bytes";
 const ADMIN_PASSWORD: &str = "logging test admin password";
 
-#[tokio::test]
-async fn debug_logs_contain_no_token_password_or_key() {
-    let data = tempfile::tempdir().unwrap();
-    let log_path = data.path().join("byrd.log");
+/// `byrd serve` on a free port with debug logging into `log_path`, once
+/// it answers `/healthz`; answers the process and its port.
+async fn start_logging_server(data: &std::path::Path, log_path: &std::path::Path) -> (Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,27 +23,45 @@ async fn debug_logs_contain_no_token_password_or_key() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_byrd"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
-        .arg(data.path().join("data"))
+        .arg(data.join("data"))
         .env("BYRD_JWT_SECRET", SECRET)
         .env("BYRD_ADMIN_EMAIL", "admin@example.com")
         .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
+        .stderr(std::fs::File::create(log_path).unwrap())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let mut ready = false;
     for _ in 0..200 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            ready = true;
-            break;
+        if http
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return (child, port);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(ready, "byrd did not start");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    panic!("byrd did not start");
+}
 
+/// The secrets a session handed out, to look for in the log.
+struct Secrets {
+    access: String,
+    refresh: String,
+    guest: String,
+}
+
+/// A session over every path that carries a secret: a login, a failed
+/// login, a chat start, the guest token in the query string over REST and
+/// the WebSocket, a tampered bearer token, and a refresh.
+async fn exercise_secrets(port: u16) -> Secrets {
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{base}/v1/auth/login"))
         .json(&json!({"email": "admin@example.com", "password": ADMIN_PASSWORD}))
@@ -89,6 +107,24 @@ async fn debug_logs_contain_no_token_password_or_key() {
         .await
         .unwrap();
     assert_eq!(rotated.status(), 200);
+    Secrets {
+        access,
+        refresh,
+        guest,
+    }
+}
+
+#[tokio::test]
+async fn debug_logs_contain_no_token_password_or_key() {
+    let data = tempfile::tempdir().unwrap();
+    let log_path = data.path().join("byrd.log");
+    let (mut child, port) = start_logging_server(data.path(), &log_path).await;
+
+    let Secrets {
+        access,
+        refresh,
+        guest,
+    } = exercise_secrets(port).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     child.kill().unwrap();
     child.wait().unwrap();

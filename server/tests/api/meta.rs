@@ -1,6 +1,8 @@
-//! `GET /healthz`, `GET /openapi.json`, `GET /docs`, and what every response
-//! shares: `Referrer-Policy: no-referrer`, JSON errors for unknown routes and
-//! methods (`spec/v1/README.md#endpoints`, `#errors`).
+//! `GET /healthz` (`spec/v1/openapi.json` operation `getHealth`, which asks
+//! the store), `GET /openapi.json`, `GET /docs`, and what every response
+//! shares: `Referrer-Policy: no-referrer`, `X-Request-Id`, JSON errors for
+//! unknown routes and methods (`spec/v1/README.md#documents`,
+//! `#conventions`, `#endpoints`, `#errors`).
 
 use serde_json::json;
 

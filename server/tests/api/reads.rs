@@ -1,6 +1,7 @@
-//! Read positions: `GET /v1/chats/{chat_id}/reads` answers every stored
-//! position of a chat, as the `read` frames left them, to agents and to the
-//! chat's own guest only.
+//! Read positions: `GET /v1/chats/{chat_id}/reads` (`spec/v1/openapi.json`
+//! operation `listReads`; `spec/v1/asyncapi.yaml` message `ClientRead`)
+//! answers every stored position of a chat, as the `read` frames left
+//! them, to agents and to the chat's own guest only.
 
 use serde_json::{Value, json};
 

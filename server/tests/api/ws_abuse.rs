@@ -1,5 +1,7 @@
-//! A hostile WebSocket client: floods, oversized echoes, and rule breakers
-//! cost the server little and are cut off.
+//! A hostile WebSocket client (`spec/v1/README.md#limits`, `#errors-1`,
+//! `#close-codes`): floods, oversized echoes, and rule breakers cost the
+//! server little and are cut off; a `client_msg_id` reused with another
+//! body is refused by the store over REST and the socket alike.
 
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;

@@ -1,13 +1,14 @@
 //! The `ws_*` tests' WebSocket client: `byrd-testkit`'s JSON client,
 //! opened on a [`TestApp`], plus the frame snapshots and the small steps
-//! those tests repeat.
+//! those tests repeat (a `send` frame, a subscription, a guest and an
+//! agent in one chat, a page of history).
 
 use std::ops::{Deref, DerefMut};
 
 use byrd_testkit::ws::{self, ws_url};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, snapshot_settings};
+use crate::helpers::{TestApp, json_body, snapshot_settings, spawn_app};
 
 pub use byrd_testkit::ws::{FRAME_TIMEOUT, Handshake, Refusal, kind};
 
@@ -116,6 +117,11 @@ pub fn chat_and_guest(started: &Value) -> (String, String) {
     )
 }
 
+/// A `send` frame.
+pub fn send_frame(chat: &str, client_msg_id: &str, body: &str) -> Value {
+    json!({"type": "send", "chat_id": chat, "client_msg_id": client_msg_id, "body": body})
+}
+
 /// The sender's two answers to a `send`, in whichever order they come:
 /// its `ack` and, as a subscriber of the chat, the `message` frame.
 pub async fn expect_ack_and_message(client: &mut WsClient) -> (Value, Value) {
@@ -126,4 +132,89 @@ pub async fn expect_ack_and_message(client: &mut WsClient) -> (Value, Value) {
         ("message", "ack") => (second, first),
         _ => panic!("expected an ack and a message, got {first} and {second}"),
     }
+}
+
+/// Subscribes `client` to `chat` from `after_seq` and returns the replayed
+/// `message` frames and the closing `subscribed` frame.
+pub async fn subscribe(client: &mut WsClient, chat: &str, after_seq: i64) -> (Vec<Value>, Value) {
+    client
+        .send_json(json!({"type": "subscribe", "chat_id": chat, "after_seq": after_seq}))
+        .await;
+    let mut replayed = Vec::new();
+    loop {
+        let frame = client.next_json().await;
+        match kind(&frame) {
+            "message" => replayed.push(frame),
+            "subscribed" => return (replayed, frame),
+            _ => panic!("expected a replayed message or subscribed, got {frame}"),
+        }
+    }
+}
+
+/// A started chat with its guest connected and an agent connected and
+/// subscribed from the start: the setup most delivery tests share.
+pub struct Conversation {
+    /// Keep it bound (`app: _app`): dropping it stops the server.
+    pub app: TestApp,
+    /// The `POST /v1/chats` answer.
+    pub started: Value,
+    pub chat: String,
+    pub guest_token: String,
+    pub agent_id: String,
+    pub agent_token: String,
+    pub guest: WsClient,
+    pub agent: WsClient,
+}
+
+/// Starts a chat and opens its [`Conversation`].
+pub async fn conversation() -> Conversation {
+    let app = spawn_app().await;
+    let started = app.start_chat().await;
+    let (chat, guest_token) = chat_and_guest(&started);
+    let (agent_id, agent_token) = agent_token();
+    let (guest, _) = WsClient::connect(&app, &guest_token).await;
+    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
+    subscribe(&mut agent, &chat, 0).await;
+    Conversation {
+        app,
+        started,
+        chat,
+        guest_token,
+        agent_id,
+        agent_token,
+        guest,
+        agent,
+    }
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<_> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// A page of `chat`'s history: `GET /v1/chats/{chat_id}/messages{query}`.
+pub async fn history(app: &TestApp, token: &str, chat: &str, query: &str) -> Value {
+    json_body(
+        app.get(&format!("/v1/chats/{chat}/messages{query}"), Some(token))
+            .await,
+        200,
+    )
+    .await
+}
+
+/// The `seq` of each message of a JSON array.
+pub fn seqs(messages: &Value) -> Vec<i64> {
+    messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect()
 }

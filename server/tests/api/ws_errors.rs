@@ -1,14 +1,16 @@
-//! Refused frames and closed connections (`spec/v1/README.md#errors-1`,
-//! `#close-codes`, `#heartbeats`, `#limits`): malformed frames get an `error` and the socket lives; an
-//! oversized frame closes with 1009, a slow consumer with 4008, a silent
-//! peer with 4009, a shutdown with 1001.
+//! Refused frames and closed connections under configured limits
+//! (`spec/v1/README.md#errors-1`, `#close-codes`, `#heartbeats`,
+//! `#limits`; `spec/v1/asyncapi.yaml` messages `ServerError` and
+//! `ServerPong`): malformed frames get an `error` and the socket lives;
+//! an oversized frame closes with 1009, a slow consumer with 4008, a
+//! silent peer with 4009, a shutdown with 1001.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::ws_client::{
     WsClient, agent_token, chat_and_guest, expect_ack_and_message, frame_snapshot_settings, kind,
 };
@@ -24,19 +26,15 @@ async fn error_for(client: &mut WsClient, raw: Message) -> Value {
     error
 }
 
-#[tokio::test]
-async fn malformed_frames_are_answered_with_error_codes_and_the_socket_lives() {
-    // Each refused frame is answered with `error {code, message, ref}`,
-    // `ref` echoing the frame's `ref` or `client_msg_id`; the connection
-    // stays open and still answers `ping` with `pong {nonce}`.
-    let app = spawn_app_with(|s| s.ws.max_body_chars = 10).await;
-    let (chat, guest_token) = chat_and_guest(&app.start_chat().await);
-    let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
+/// Frames the server must refuse, with the `error` code and `ref` that
+/// answer each, for a guest of `chat` on a server whose `max_body_chars`
+/// is 10.
+fn malformed_frames(chat: &str) -> Vec<(String, &'static str, Value)> {
     let send = |client_msg_id: &str, body: &str| {
         json!({"type": "send", "chat_id": chat, "client_msg_id": client_msg_id, "body": body})
             .to_string()
     };
-    let cases = [
+    vec![
         (
             "{\"type\": \"ping\"".to_owned(),
             "invalid_json",
@@ -74,8 +72,18 @@ async fn malformed_frames_are_answered_with_error_codes_and_the_socket_lives() {
             "validation_failed",
             json!("has space"),
         ),
-    ];
-    for (raw, code, reference) in cases {
+    ]
+}
+
+#[tokio::test]
+async fn malformed_frames_are_answered_with_error_codes_and_the_socket_lives() {
+    // Each refused frame is answered with `error {code, message, ref}`,
+    // `ref` echoing the frame's `ref` or `client_msg_id`; the connection
+    // stays open and still answers `ping` with `pong {nonce}`.
+    let app = spawn_app_with(|s| s.ws.max_body_chars = 10).await;
+    let (chat, guest_token) = chat_and_guest(&app.start_chat().await);
+    let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
+    for (raw, code, reference) in malformed_frames(&chat) {
         let error = error_for(&mut guest, Message::text(raw.clone())).await;
         assert_eq!(error["code"], code, "{raw} -> {error}");
         assert_eq!(error["ref"], reference, "{raw} -> {error}");
@@ -128,6 +136,56 @@ async fn a_frame_over_max_frame_bytes_closes_with_1009() {
     assert_eq!(code, 1009);
 }
 
+/// Posts `body` to `chat` as its guest until `fast`, an agent subscribed
+/// to the chat, hears that the agent `slow_id` went offline, checking that
+/// `fast` meanwhile gets every message in order. Answers how many were
+/// posted; a bound keeps a broken server from looping forever.
+async fn post_until_offline(
+    app: &TestApp,
+    chat: &str,
+    guest_token: &str,
+    body: &str,
+    fast: &mut WsClient,
+    slow_id: &str,
+) -> i64 {
+    let mut posted = 0;
+    let mut heard = 0;
+    let mut slow_offline = false;
+    while !slow_offline {
+        posted += 1;
+        assert!(posted <= 400, "the slow consumer was never cut off");
+        let message = json!({"client_msg_id": format!("m-{posted}"), "body": body});
+        let response = app
+            .post(
+                &format!("/v1/chats/{chat}/messages"),
+                Some(guest_token),
+                Some(&message),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        // Up to this message, every one in order; the news of the slow
+        // one going offline may come in between.
+        while heard < posted {
+            let frame = fast.next_json().await;
+            match kind(&frame) {
+                "message" => {
+                    heard += 1;
+                    assert_eq!(frame["message"]["seq"], heard);
+                }
+                "presence" => {
+                    assert_eq!(
+                        frame,
+                        json!({"type": "presence", "agent_id": slow_id, "status": "offline"})
+                    );
+                    slow_offline = true;
+                }
+                _ => panic!("unexpected {frame}"),
+            }
+        }
+    }
+    posted
+}
+
 #[tokio::test]
 async fn a_slow_consumer_is_closed_with_4008_while_others_keep_receiving() {
     // Each connection has a bounded outbound queue: a client that stops
@@ -154,45 +212,9 @@ async fn a_slow_consumer_is_closed_with_4008_while_others_keep_receiving() {
         client.expect_type("subscribed").await;
     }
 
-    // The slow client reads nothing more. Post until the fast one hears
-    // that the slow one went offline; a bound keeps a broken server from
-    // looping forever.
+    // The slow client reads nothing more.
     let body = "x".repeat(BODY_CHARS);
-    let mut posted = 0;
-    let mut heard = 0;
-    let mut slow_offline = false;
-    while !slow_offline {
-        posted += 1;
-        assert!(posted <= 400, "the slow consumer was never cut off");
-        let message = json!({"client_msg_id": format!("m-{posted}"), "body": body});
-        let response = app
-            .post(
-                &format!("/v1/chats/{chat}/messages"),
-                Some(&guest_token),
-                Some(&message),
-            )
-            .await;
-        assert_eq!(response.status(), 201);
-        // Up to this message, every one in order; the news of the slow
-        // one going offline may come in between.
-        while heard < posted {
-            let frame = fast.next_json().await;
-            match kind(&frame) {
-                "message" => {
-                    heard += 1;
-                    assert_eq!(frame["message"]["seq"], heard);
-                }
-                "presence" => {
-                    assert_eq!(
-                        frame,
-                        json!({"type": "presence", "agent_id": slow_id, "status": "offline"})
-                    );
-                    slow_offline = true;
-                }
-                _ => panic!("unexpected {frame}"),
-            }
-        }
-    }
+    let posted = post_until_offline(&app, &chat, &guest_token, &body, &mut fast, &slow_id).await;
 
     let (frames, code, reason) = slow.drain_until_close().await;
     assert_eq!((code, reason.as_str()), (4008, "slow_consumer"));
