@@ -87,6 +87,24 @@ mod tests {
         }
     }
 
+    /// The whole list as a reviewer reads it: run order, id, level,
+    /// section, capabilities and expectation. Ids are a contract (the
+    /// expected-failures list and the server's own test notes cite them),
+    /// so any change to this list shows up as a snapshot diff.
+    #[test]
+    fn the_case_list_is_stable() {
+        let listing: String = all()
+            .iter()
+            .map(|case| {
+                format!(
+                    "{} {} #{} {:?}\n    {}\n",
+                    case.level, case.id, case.section, case.needs, case.expectation
+                )
+            })
+            .collect();
+        insta::assert_snapshot!("case_list", listing);
+    }
+
     /// GitHub's anchor of a heading: lowercase, punctuation dropped,
     /// spaces to hyphens.
     fn anchor(heading: &str) -> String {
