@@ -10,6 +10,7 @@ mod properties;
 mod rate_limits;
 mod rest;
 mod ws_delivery;
+mod ws_events;
 mod ws_frames;
 mod ws_handshake;
 mod ws_lifetime;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(ws_handshake::cases());
     cases.extend(ws_frames::cases());
     cases.extend(ws_delivery::cases());
+    cases.extend(ws_events::cases());
     cases.extend(ws_recovery::cases());
     cases.extend(ws_lifetime::cases());
     cases.extend(ws_limits::cases());
