@@ -8,7 +8,7 @@
 //! starts): they are "ambient", recorded and checked but passed over by
 //! [`Ws::expect`] unless a case asks for them.
 //!
-//! Opening a socket, and what a refused one answers, is in [`handshake`];
+//! Opening a socket, and what a refused one answers, is in `handshake`;
 //! this module reads and writes an open one.
 
 mod handshake;
