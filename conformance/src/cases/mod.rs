@@ -10,6 +10,7 @@ mod properties;
 mod rate_limits;
 mod rest;
 mod ws_delivery;
+mod ws_events;
 mod ws_frames;
 mod ws_handshake;
 mod ws_lifetime;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(ws_handshake::cases());
     cases.extend(ws_frames::cases());
     cases.extend(ws_delivery::cases());
+    cases.extend(ws_events::cases());
     cases.extend(ws_recovery::cases());
     cases.extend(ws_lifetime::cases());
     cases.extend(ws_limits::cases());
@@ -85,6 +87,24 @@ mod tests {
                 case.section
             );
         }
+    }
+
+    /// The whole list as a reviewer reads it: run order, id, level,
+    /// section, capabilities and expectation. Ids are a contract (the
+    /// expected-failures list and the server's own test notes cite them),
+    /// so any change to this list shows up as a snapshot diff.
+    #[test]
+    fn the_case_list_is_stable() {
+        let listing: String = all()
+            .iter()
+            .map(|case| {
+                format!(
+                    "{} {} #{} {:?}\n    {}\n",
+                    case.level, case.id, case.section, case.needs, case.expectation
+                )
+            })
+            .collect();
+        insta::assert_snapshot!("case_list", listing);
     }
 
     /// GitHub's anchor of a heading: lowercase, punctuation dropped,

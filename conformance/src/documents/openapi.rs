@@ -118,13 +118,28 @@ impl OpenApi {
     }
 
     fn build(&self, method: &str, template: &str, status: u16) -> Expectation {
+        match self.response(method, template, status) {
+            Ok((response, pointer)) => documented(template, response, &pointer),
+            Err(undocumented) => undocumented,
+        }
+    }
+
+    /// The response the document gives a `status` answer to `method
+    /// template`, with its JSON pointer (`$ref`s followed), or why there is
+    /// none.
+    fn response(
+        &self,
+        method: &str,
+        template: &str,
+        status: u16,
+    ) -> Result<(&Value, String), Expectation> {
         let path_item = &self.document["paths"][template];
         let operation = match path_item.get(method) {
             Some(operation) if METHODS.contains(&method) => operation,
             _ => {
-                return Expectation::UndocumentedMethod {
+                return Err(Expectation::UndocumentedMethod {
                     template: template.to_owned(),
-                };
+                });
             }
         };
         let responses = &operation["responses"];
@@ -138,10 +153,10 @@ impl OpenApi {
                 .as_object()
                 .map(|map| map.keys().cloned().collect())
                 .unwrap_or_default();
-            return Expectation::UndocumentedStatus {
+            return Err(Expectation::UndocumentedStatus {
                 template: template.to_owned(),
                 listed,
-            };
+            });
         };
         let mut pointer = format!(
             "/paths/{}/{method}/responses/{code}",
@@ -157,53 +172,7 @@ impl OpenApi {
                 None => break,
             }
         }
-        let content = response.get("content").and_then(Value::as_object);
-        let Some(content) = content.filter(|content| !content.is_empty()) else {
-            return Expectation::Documented {
-                template: template.to_owned(),
-                schema_name: None,
-                validator: None,
-                has_body: false,
-                error_codes: None,
-            };
-        };
-        let Some((media_type, media)) = content.iter().find(|(media_type, _)| is_json(media_type))
-        else {
-            // A body the document does not describe as JSON is not checked.
-            return Expectation::Documented {
-                template: template.to_owned(),
-                schema_name: None,
-                validator: None,
-                has_body: true,
-                error_codes: None,
-            };
-        };
-        let schema_name = media["schema"]["$ref"]
-            .as_str()
-            .and_then(|reference| reference.rsplit('/').next())
-            .map(str::to_owned);
-        let schema_pointer = format!(
-            "{pointer}/content/{}/schema",
-            escape_pointer_token(media_type)
-        );
-        let validator = compile_in("openapi.json", &schema_pointer).map(Arc::new);
-        let error_codes = response
-            .get("x-byrd-error-codes")
-            .and_then(Value::as_array)
-            .map(|codes| {
-                codes
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            });
-        Expectation::Documented {
-            template: template.to_owned(),
-            schema_name,
-            validator: Some(validator),
-            has_body: true,
-            error_codes,
-        }
+        Ok((response, pointer))
     }
 
     /// The problems of a response, as lines; empty when it conforms.
@@ -282,6 +251,59 @@ impl OpenApi {
                 found
             }
         }
+    }
+}
+
+/// What a documented `response` (at `pointer` in the document) expects:
+/// no body, a body the document does not describe as JSON (not checked),
+/// or a JSON body with its compiled schema and listed error codes.
+fn documented(template: &str, response: &Value, pointer: &str) -> Expectation {
+    let content = response.get("content").and_then(Value::as_object);
+    let Some(content) = content.filter(|content| !content.is_empty()) else {
+        return Expectation::Documented {
+            template: template.to_owned(),
+            schema_name: None,
+            validator: None,
+            has_body: false,
+            error_codes: None,
+        };
+    };
+    let Some((media_type, media)) = content.iter().find(|(media_type, _)| is_json(media_type))
+    else {
+        // A body the document does not describe as JSON is not checked.
+        return Expectation::Documented {
+            template: template.to_owned(),
+            schema_name: None,
+            validator: None,
+            has_body: true,
+            error_codes: None,
+        };
+    };
+    let schema_name = media["schema"]["$ref"]
+        .as_str()
+        .and_then(|reference| reference.rsplit('/').next())
+        .map(str::to_owned);
+    let schema_pointer = format!(
+        "{pointer}/content/{}/schema",
+        escape_pointer_token(media_type)
+    );
+    let validator = compile_in("openapi.json", &schema_pointer).map(Arc::new);
+    let error_codes = response
+        .get("x-byrd-error-codes")
+        .and_then(Value::as_array)
+        .map(|codes| {
+            codes
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        });
+    Expectation::Documented {
+        template: template.to_owned(),
+        schema_name,
+        validator: Some(validator),
+        has_body: true,
+        error_codes,
     }
 }
 

@@ -146,7 +146,9 @@ impl Request<'_> {
         format!("{} {}", self.method, self.path)
     }
 
-    async fn send_once(&self) -> Result<Reply, Failure> {
+    /// The request to send, recorded (the headers worth reading and the
+    /// body) as it goes out.
+    fn prepare(&self) -> reqwest::RequestBuilder {
         let url = format!("{}{}", self.http.base, self.path);
         let mut request = self.http.client.request(self.method.clone(), &url);
         let mut recorded_headers = BTreeMap::new();
@@ -181,7 +183,11 @@ impl Request<'_> {
             headers: recorded_headers,
             body: recorded_body,
         });
-        let response = request.send().await.map_err(|error| {
+        request
+    }
+
+    async fn send_once(&self) -> Result<Reply, Failure> {
+        let response = self.prepare().send().await.map_err(|error| {
             Failure::new(
                 self.describe(),
                 "an HTTP response",

@@ -109,8 +109,17 @@ fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{id} is in the report"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
+/// One run of the runner against the fake, with every report it wrote.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    /// The JSON report, parsed and as written.
+    report: Value,
+    report_text: String,
+    junit: String,
+}
+
+async fn run_against_the_fake() -> Run {
     let address = fake_server::spawn().await;
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
@@ -126,23 +135,31 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
         ],
     ))
     .await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report_text = std::fs::read_to_string(&json).unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        report: serde_json::from_str(&report_text).unwrap(),
+        report_text,
+        junit: std::fs::read_to_string(&junit).unwrap(),
+    }
+}
 
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "MUST failures exit 1:\n{stdout}"
-    );
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let failed = ids_with(&report, "failed");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
+    let run = run_against_the_fake().await;
+    let stdout = &run.stdout;
+
+    assert_eq!(run.code, Some(1), "MUST failures exit 1:\n{stdout}");
+    let failed = ids_with(&run.report, "failed");
     let planted: BTreeSet<String> = PLANTED.iter().map(|id| (*id).to_owned()).collect();
     assert_eq!(
         failed, planted,
         "exactly the planted faults fail:\n{stdout}"
     );
-    let total = report["cases"].as_array().unwrap().len();
+    let total = run.report["cases"].as_array().unwrap().len();
     assert_eq!(
-        ids_with(&report, "passed").len(),
+        ids_with(&run.report, "passed").len(),
         total - planted.len(),
         "every other selected case passes:\n{stdout}"
     );
@@ -150,14 +167,23 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
         total > planted.len() + 10,
         "controls ran too: {total} cases"
     );
+    each_failure_says_what_came_back(&run.report);
+    people_and_machines_read_the_same(&run, total, planted.len());
 
-    // Each failure says what was expected and what came back.
+    // No transcript holds a usable token.
+    assert!(!run.report_text.contains(fake_server::ADMIN_PASSWORD));
+    assert!(!run.report_text.contains(fake_server::SECRET));
+}
+
+/// Each failure says what was expected and what came back, in terms of
+/// the fault it met.
+fn each_failure_says_what_came_back(report: &Value) {
     for id in PLANTED {
-        let failure = &case(&report, id)["failure"];
+        let failure = &case(report, id)["failure"];
         assert!(!failure["expected"].as_str().unwrap().is_empty(), "{id}");
         assert!(!failure["actual"].as_str().unwrap().is_empty(), "{id}");
     }
-    let alg_none = &case(&report, "auth.jwt.alg-none.rest")["failure"];
+    let alg_none = &case(report, "auth.jwt.alg-none.rest")["failure"];
     assert!(
         alg_none["expected"]
             .as_str()
@@ -168,7 +194,7 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
         alg_none["actual"].as_str().unwrap().contains(": 200 "),
         "{alg_none}"
     );
-    let audience = &case(&report, "auth.jwt.wrong-audience.ws-query")["failure"];
+    let audience = &case(report, "auth.jwt.wrong-audience.ws-query")["failure"];
     assert!(
         audience["actual"]
             .as_str()
@@ -176,7 +202,7 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
             .contains("the socket opened"),
         "{audience}"
     );
-    let scope = &case(&report, "auth.scope.other-chat.get-chat")["failure"];
+    let scope = &case(report, "auth.scope.other-chat.get-chat")["failure"];
     assert!(
         scope["expected"].as_str().unwrap().contains("403"),
         "{scope}"
@@ -185,12 +211,12 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
         scope["actual"].as_str().unwrap().starts_with("200 "),
         "{scope}"
     );
-    let ack = &case(&report, "ws.send.ack-after-store")["failure"];
+    let ack = &case(report, "ws.send.ack-after-store")["failure"];
     assert_eq!(
         ack["actual"], "[]",
         "the store was empty when the ack came: {ack}"
     );
-    let seq = &case(&report, "ws.seq.no-gaps")["failure"];
+    let seq = &case(report, "ws.seq.no-gaps")["failure"];
     assert!(
         seq["expected"]
             .as_str()
@@ -200,8 +226,11 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
     );
     // A seq past 6 among six messages: one was skipped.
     assert!(seq["actual"].as_str().unwrap().contains('7'), "{seq}");
+}
 
-    // People read the same on the console, machines in JUnit.
+/// People read the same on the console as machines in JUnit.
+fn people_and_machines_read_the_same(run: &Run, total: usize, failed: usize) {
+    let stdout = &run.stdout;
     assert!(
         stdout.contains("FAIL  MUST   auth.jwt.alg-none.rest"),
         "{stdout}"
@@ -213,20 +242,11 @@ async fn the_runner_fails_exactly_the_cases_that_meet_a_planted_fault() {
     let last = stdout.lines().last().unwrap();
     assert_eq!(
         last,
-        format!(
-            "{} passed, {} failed, 0 skipped",
-            total - planted.len(),
-            planted.len()
-        )
+        format!("{} passed, {} failed, 0 skipped", total - failed, failed)
     );
-    let junit = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(junit.matches("<failure ").count(), planted.len(), "{junit}");
+    let junit = &run.junit;
+    assert_eq!(junit.matches("<failure ").count(), failed, "{junit}");
     assert!(junit.contains("failures=\"12\""), "{junit}");
-
-    // No transcript holds a usable token.
-    let text = std::fs::read_to_string(&json).unwrap();
-    assert!(!text.contains(fake_server::ADMIN_PASSWORD));
-    assert!(!text.contains(fake_server::SECRET));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,169 @@
+//! A small, deliberately non-conforming Byrd server, to show that the
+//! runner fails what it should and only that.
+//!
+//! It implements just enough of the protocol for the self-test's cases
+//! (login, agents, chats, messages, `/v1/me`, and a WebSocket with
+//! `hello`, `send`, `subscribe`, `ping` and `refresh_token`), correctly,
+//! except for six planted faults:
+//!
+//! - it accepts `alg: none` tokens without a signature;
+//! - it ignores `aud`;
+//! - it lets a guest read any chat with `GET /v1/chats/{chat_id}`;
+//! - it acks a WebSocket `send` before storing the message;
+//! - it skips a `seq` after a chat's third message;
+//! - it drops the connection on a client's close frame instead of
+//!   answering it.
+//!
+//! Tokens are in `tokens`, the REST endpoints in `rest`, the WebSocket in
+//! `ws`; this module holds the state they share and the router.
+
+mod rest;
+mod tokens;
+mod ws;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub const SECRET: &str = "fake-server-secret-that-is-at-least-32-bytes";
+pub const KID: &str = "byrd-1";
+pub const ADMIN_EMAIL: &str = "admin@fake.example";
+pub const ADMIN_PASSWORD: &str = "fake admin password";
+
+struct Agent {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+    created_at: String,
+}
+
+#[derive(Default)]
+struct Store {
+    agents: Vec<Agent>,
+    chats: HashMap<String, Value>,
+    messages: HashMap<String, Vec<Value>>,
+    /// Last `seq` handed out per chat (reserved, maybe not yet stored).
+    last_seq: HashMap<String, i64>,
+}
+
+struct Fake {
+    store: Mutex<Store>,
+    /// Every stored message, to every connection; each keeps its chats.
+    events: broadcast::Sender<(String, Value)>,
+}
+
+type Shared = Arc<Fake>;
+
+/// Starts the fake server on a free port; it lives as long as the runtime.
+pub async fn spawn() -> SocketAddr {
+    let (events, _) = broadcast::channel(1024);
+    let fake = Arc::new(Fake {
+        store: Mutex::new(Store::default()),
+        events,
+    });
+    fake.lock().agents.push(Agent {
+        id: Uuid::new_v4().to_string(),
+        email: ADMIN_EMAIL.to_owned(),
+        name: "Admin".to_owned(),
+        role: "admin".to_owned(),
+        password: ADMIN_PASSWORD.to_owned(),
+        created_at: now_rfc3339(),
+    });
+    let app = Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/v1/auth/login", post(rest::login))
+        .route("/v1/agents", post(rest::create_agent))
+        .route("/v1/chats", post(rest::start_chat))
+        .route("/v1/chats/{chat_id}", get(rest::get_chat))
+        .route(
+            "/v1/chats/{chat_id}/messages",
+            get(rest::list_messages).post(rest::post_message),
+        )
+        .route("/v1/me", get(rest::me))
+        .route("/v1/ws", get(ws::upgrade))
+        .with_state(fake);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let address = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("the fake server runs");
+    });
+    address
+}
+
+impl Fake {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().expect("the store is not poisoned")
+    }
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn error(status: StatusCode, code: &str) -> Response {
+    let body = Json(json!({"error": {"code": code, "message": format!("Refused: {code}.")}}));
+    if status == StatusCode::UNAUTHORIZED {
+        (status, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response()
+    } else {
+        (status, body).into_response()
+    }
+}
+
+fn own_chat(claims: &Value, chat: &str) -> bool {
+    claims["type"] == "agent" || claims["chat"]["id"] == chat
+}
+
+fn author(claims: &Value) -> Value {
+    match claims["type"].as_str() {
+        Some("agent") => json!({"type": "agent", "id": claims["sub"], "name": claims["name"]}),
+        _ => json!({"type": "guest", "id": claims["sub"], "name": "Visitor"}),
+    }
+}
+
+/// Reserves the next `seq` and builds the message, not yet stored.
+fn reserve(fake: &Fake, chat: &str, claims: &Value, client_msg_id: &str, body: &str) -> Value {
+    let mut store = fake.lock();
+    let last = store.last_seq.entry(chat.to_owned()).or_insert(0);
+    // FAULT: after a chat's third message, one seq is skipped.
+    *last += if *last == 3 { 2 } else { 1 };
+    json!({
+        "id": Uuid::new_v4().to_string(), "chat_id": chat, "seq": *last, "author": author(claims),
+        "body": body, "client_msg_id": client_msg_id, "created_at": now_rfc3339(),
+    })
+}
+
+fn store(fake: &Fake, message: &Value) {
+    let chat = message["chat_id"].as_str().unwrap_or_default().to_owned();
+    let mut store = fake.lock();
+    let messages = store.messages.entry(chat.clone()).or_default();
+    messages.push(message.clone());
+    messages.sort_by_key(|message| message["seq"].as_i64());
+    if let Some(row) = store.chats.get_mut(&chat) {
+        row["last_seq"] = message["seq"].clone();
+    }
+    drop(store);
+    let _ = fake
+        .events
+        .send((chat, json!({"type": "message", "message": message})));
+}
