@@ -22,6 +22,16 @@ pub enum Watcher {
     Agent { chats: Vec<String>, token: String },
 }
 
+impl Watcher {
+    /// The chats it watches.
+    pub fn chats(&self) -> Vec<String> {
+        match self {
+            Watcher::Guest { chat, .. } => vec![chat.clone()],
+            Watcher::Agent { chats, .. } => chats.clone(),
+        }
+    }
+}
+
 /// `(seq, client_msg_id)` of every message frame received, per chat, in
 /// the order received; and how often the observer reconnected.
 #[derive(Default)]
