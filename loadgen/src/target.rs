@@ -1,18 +1,20 @@
 //! The server under load: one this tool starts, or one already running.
 //!
 //! A started server is the release binary as its own process, on a fresh
-//! data folder, so its memory and CPU are its own. Limits that would refuse
+//! data folder, so its memory and CPU are its own; `byrd-testkit` starts
+//! it as every suite does, on a port the system chooses, ready once it
+//! prints its readiness line. Limits that would refuse
 //! the load (per-address chat starts, per-connection and per-principal
 //! frame and send rates, socket caps, heartbeats an idle client does not
 //! answer) are lifted through environment variables: a server that does
 //! not know one of them ignores it, so the same tool measures older and
 //! newer servers alike.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use byrd_testkit::server::{ByrdServer, ServerBuilder, StartError};
 use clap::Args;
 
 /// Where the load goes.
@@ -68,35 +70,24 @@ pub struct Target {
     /// Whose memory and CPU to report.
     pub pid: Option<u32>,
     /// Keeps a started server alive; it is killed on drop.
-    _started: Option<StartedServer>,
-}
-
-struct StartedServer {
-    child: Child,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for StartedServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _started: Option<ByrdServer>,
 }
 
 impl Target {
     pub async fn open(args: &TargetArgs) -> anyhow::Result<Target> {
-        let target = match &args.url {
-            Some(url) => Target {
-                base: url.trim_end_matches('/').to_owned(),
-                ws_base: ws_base(url),
-                agent_ws_base: ws_base(args.agent_url.as_deref().unwrap_or(url)),
-                admin_email: args.admin_email.clone(),
-                admin_password: std::env::var("BYRD_LOADGEN_ADMIN_PASSWORD")
-                    .context("BYRD_LOADGEN_ADMIN_PASSWORD must hold the admin's password")?,
-                pid: args.server_pid,
-                _started: None,
-            },
-            None => start(&args.server, &args.admin_email)?,
+        let Some(url) = &args.url else {
+            // Ready once started: it has said so.
+            return start(&args.server, &args.admin_email).await;
+        };
+        let target = Target {
+            base: url.trim_end_matches('/').to_owned(),
+            ws_base: ws_base(url),
+            agent_ws_base: ws_base(args.agent_url.as_deref().unwrap_or(url)),
+            admin_email: args.admin_email.clone(),
+            admin_password: std::env::var("BYRD_LOADGEN_ADMIN_PASSWORD")
+                .context("BYRD_LOADGEN_ADMIN_PASSWORD must hold the admin's password")?,
+            pid: args.server_pid,
+            _started: None,
         };
         target.wait_healthy().await?;
         Ok(target)
@@ -125,44 +116,38 @@ fn ws_base(url: &str) -> String {
     url.trim_end_matches('/').replacen("http", "ws", 1)
 }
 
-fn start(binary: &PathBuf, admin_email: &str) -> anyhow::Result<Target> {
-    let data = tempfile::tempdir().context("cannot create a data folder")?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .context("no free port")?
-        .port();
-    let log = std::fs::File::create(data.path().join("server.log"))
-        .context("cannot create the server log")?;
-    let child = Command::new(binary)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(data.path())
-        .envs(LIFTED_LIMITS.iter().copied())
+/// Starts `binary` with the limits lifted and this tool's admin, and
+/// waits (on a thread, as the start blocks) for its readiness line.
+async fn start(binary: &Path, admin_email: &str) -> anyhow::Result<Target> {
+    let builder = ServerBuilder::new(binary)
+        .envs(LIFTED_LIMITS)
         .env("BYRD_ADMIN_EMAIL", admin_email)
-        .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .with_context(|| {
-            format!(
+        .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let server = tokio::task::spawn_blocking(move || builder.try_start())
+        .await
+        .context("the server's start was interrupted")?
+        .map_err(|error| match error {
+            StartError::Missing(binary) => anyhow::anyhow!(
                 "cannot start {} (build it with `cargo build --release -p byrd-server`)",
                 binary.display()
-            )
+            ),
+            error => {
+                anyhow::Error::new(error).context(format!("cannot start {}", binary.display()))
+            }
         })?;
-    let pid = child.id();
+    let pid = server.pid();
     eprintln!(
-        "started {} as process {pid} on port {port}",
-        binary.display()
+        "started {} as process {pid} on {}",
+        binary.display(),
+        server.address
     );
     Ok(Target {
-        base: format!("http://127.0.0.1:{port}"),
-        ws_base: format!("ws://127.0.0.1:{port}"),
-        agent_ws_base: format!("ws://127.0.0.1:{port}"),
+        base: server.base_url.clone(),
+        ws_base: format!("ws://{}", server.address),
+        agent_ws_base: format!("ws://{}", server.address),
         admin_email: admin_email.to_owned(),
         admin_password: ADMIN_PASSWORD.to_owned(),
         pid: Some(pid),
-        _started: Some(StartedServer { child, _data: data }),
+        _started: Some(server),
     })
 }

@@ -11,6 +11,9 @@
 //!   tests that forge tokens need;
 //! - [`ws`]: a JSON WebSocket client with bounded waits.
 //!
+//! The load generator starts the server it measures with [`server`] too,
+//! on top of its own limits.
+//!
 //! It knows Byrd only over the wire (no dependency on `byrd-server` or
 //! `byrd-spec`), so the black-box conformance suite may use it too.
 

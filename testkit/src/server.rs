@@ -3,7 +3,9 @@
 //! and signing key, and the lifted limits; ready when it prints its
 //! readiness line on stdout, `{"event":"listening","address":"HOST:PORT"}`.
 //! Its log (stderr) goes to a file in the data folder; the process is
-//! killed when dropped.
+//! killed when dropped. Tests [`start`](ServerBuilder::start) it and fail
+//! if it does not come up; a tool (the load generator) calls
+//! [`try_start`](ServerBuilder::try_start) and reports why.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
@@ -40,6 +42,51 @@ pub struct ServerBuilder {
     binary: PathBuf,
     env: Vec<(OsString, OsString)>,
     args: Vec<OsString>,
+}
+
+/// Why a server did not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The binary is not there.
+    Missing(PathBuf),
+    /// A data folder, the log or the process could not be made.
+    Io {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    /// No readiness line: the server exited first (`exited`), or stayed
+    /// silent for [`START_TIMEOUT`] and was killed. `log` is its stderr.
+    NotReady { exited: bool, log: String },
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Missing(binary) => write!(
+                f,
+                "{} is missing: build the server in this profile first (`cargo build --release -p byrd-server`; `cargo test --release --workspace` does), or set BYRD_BIN",
+                binary.display()
+            ),
+            StartError::Io { what, source } => write!(f, "cannot {what}: {source}"),
+            StartError::NotReady { exited, log } => {
+                let how = if *exited {
+                    "exited before it printed"
+                } else {
+                    "printed no"
+                };
+                write!(f, "the server {how} its readiness line; its log:\n{log}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 /// A running `byrd serve`.
@@ -123,35 +170,42 @@ impl ServerBuilder {
     /// Starts the server and waits for its readiness line; fails the test
     /// if it exits first or stays silent for [`START_TIMEOUT`].
     pub fn start(self) -> ByrdServer {
-        assert!(
-            self.binary.exists(),
-            "{} is missing: build the server in this profile first (`cargo build --release -p byrd-server`; `cargo test --release --workspace` does), or set BYRD_BIN",
-            self.binary.display()
-        );
-        let data = tempfile::tempdir().unwrap();
-        let log = std::fs::File::create(data.path().join("byrd.log")).unwrap();
+        self.try_start().unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// Like [`ServerBuilder::start`], but a server that cannot start is an
+    /// error, for a tool that reports it rather than a test that fails.
+    pub fn try_start(self) -> Result<ByrdServer, StartError> {
+        if !self.binary.exists() {
+            return Err(StartError::Missing(self.binary));
+        }
+        let io = |what| move |source| StartError::Io { what, source };
+        let data = tempfile::tempdir().map_err(io("create a data folder"))?;
+        let log = std::fs::File::create(data.path().join("byrd.log"))
+            .map_err(io("create the server's log"))?;
         let mut child = self
             .command(&data.path().join("data"))
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|error| panic!("{} does not start: {error}", self.binary.display()));
-        let address = readiness(child.stdout.take().unwrap());
-        let address = match address.recv_timeout(START_TIMEOUT) {
+            .map_err(io("start the server"))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let address = match readiness(stdout).recv_timeout(START_TIMEOUT) {
             Ok(address) => address,
-            Err(_) => {
+            Err(waited) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 let log = std::fs::read_to_string(data.path().join("byrd.log")).unwrap_or_default();
-                panic!("the server printed no readiness line; its log:\n{log}");
+                let exited = waited == mpsc::RecvTimeoutError::Disconnected;
+                return Err(StartError::NotReady { exited, log });
             }
         };
-        ByrdServer {
+        Ok(ByrdServer {
             base_url: format!("http://{address}"),
             address,
             child,
             data,
-        }
+        })
     }
 
     fn command(&self, data_dir: &Path) -> Command {
@@ -195,4 +249,41 @@ pub fn listening_address(line: &str) -> Option<String> {
     (line["event"] == "listening")
         .then(|| line["address"].as_str().map(str::to_owned))
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_listening_line_is_the_readiness_line() {
+        let line = r#"{"event":"listening","address":"127.0.0.1:8080"}"#;
+        assert_eq!(listening_address(line).as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(listening_address(r#"{"event":"stopping"}"#), None);
+        assert_eq!(listening_address(r#"{"event":"listening"}"#), None);
+        assert_eq!(listening_address("listening on 127.0.0.1:8080"), None);
+    }
+
+    #[test]
+    fn a_missing_binary_is_an_error() {
+        let started = ServerBuilder::new("/nonexistent/byrd").try_start();
+        assert!(matches!(started, Err(StartError::Missing(_))));
+    }
+
+    #[test]
+    fn a_server_that_exits_silently_is_reported_at_once() {
+        // `true` takes the server's arguments, prints nothing and exits.
+        let binary = ["/bin/true", "/usr/bin/true"]
+            .into_iter()
+            .find(|path| Path::new(path).exists())
+            .expect("coreutils' true");
+        let began = std::time::Instant::now();
+        let started = ServerBuilder::new(binary).try_start();
+        assert!(
+            matches!(started, Err(StartError::NotReady { exited: true, .. })),
+            "{:?}",
+            started.err()
+        );
+        assert!(began.elapsed() < START_TIMEOUT / 2);
+    }
 }

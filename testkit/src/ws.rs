@@ -17,12 +17,28 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// fails; generous for a loaded 2-core machine, short enough to fail fast.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How a handshake is made: the token's place and an optional `Origin`.
+/// How a handshake is made: the token's place, more of the query string
+/// (`after_seq=12`, say) and an optional `Origin`.
 #[derive(Debug, Clone, Default)]
 pub struct Handshake<'a> {
     pub query_token: Option<&'a str>,
+    /// Appended to the query string after the token, as written.
+    pub query: Option<&'a str>,
     pub bearer_token: Option<&'a str>,
     pub origin: Option<&'a str>,
+}
+
+impl Handshake<'_> {
+    /// The URL of `/v1/ws` on `address`: the query token first, then the
+    /// rest of the query.
+    pub fn url(&self, address: &str) -> String {
+        let token = self.query_token.map(|token| format!("token={token}"));
+        let query: Vec<String> = [token, self.query.map(str::to_owned)]
+            .into_iter()
+            .flatten()
+            .collect();
+        ws_url(address, &query.join("&"))
+    }
 }
 
 /// A refused handshake: the HTTP status and the JSON body.
@@ -30,6 +46,17 @@ pub struct Handshake<'a> {
 pub struct Refusal {
     pub status: u16,
     pub body: Value,
+}
+
+/// Why [`WsClient::open`] has no socket to give.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The server answered the upgrade with an HTTP error and a JSON body.
+    Refused(Refusal),
+    /// No handshake within [`FRAME_TIMEOUT`].
+    TimedOut,
+    /// Anything else: no server on the port, a reset, a body not JSON.
+    Failed(String),
 }
 
 /// What the server sent next.
@@ -42,6 +69,28 @@ pub enum Received {
     Other(Message),
     /// The socket ended without a close frame.
     Ended,
+}
+
+impl Received {
+    /// What the stream's next item means to a test; `None` for a ping or
+    /// pong, which tungstenite has answered already.
+    fn from_stream(next: Option<Result<Message, WsError>>) -> Option<Received> {
+        Some(match next {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => return None,
+            Some(Ok(Message::Text(text))) => match serde_json::from_str(text.as_str()) {
+                Ok(value) => Received::Json(value),
+                Err(_) => Received::Other(Message::Text(text)),
+            },
+            Some(Ok(Message::Close(frame))) => match frame {
+                Some(CloseFrame { code, reason }) => {
+                    Received::Close(code.into(), reason.to_string())
+                }
+                None => Received::Close(1005, String::new()),
+            },
+            Some(Ok(other)) => Received::Other(other),
+            Some(Err(_)) | None => Received::Ended,
+        })
+    }
 }
 
 pub struct WsClient {
@@ -73,15 +122,25 @@ impl WsClient {
     }
 
     /// Opens `/v1/ws` on `address` as `handshake` says; a refusal before
-    /// the upgrade comes back as its status and JSON body.
+    /// the upgrade comes back as its status and JSON body, and any other
+    /// failure fails the test.
     pub async fn try_connect(address: &str, handshake: Handshake<'_>) -> Result<WsClient, Refusal> {
-        let query = handshake
-            .query_token
-            .map(|token| format!("token={token}"))
-            .unwrap_or_default();
-        let mut request = ws_url(address, &query)
+        match WsClient::open(address, handshake).await {
+            Ok(client) => Ok(client),
+            Err(ConnectError::Refused(refusal)) => Err(refusal),
+            Err(ConnectError::TimedOut) => panic!("the handshake timed out"),
+            Err(ConnectError::Failed(error)) => panic!("the handshake failed: {error}"),
+        }
+    }
+
+    /// Opens `/v1/ws` on `address` as `handshake` says, and says why not
+    /// rather than failing the test: for a client that expects its server
+    /// to go away (a node killed on purpose) and tries the next one.
+    pub async fn open(address: &str, handshake: Handshake<'_>) -> Result<WsClient, ConnectError> {
+        let mut request = handshake
+            .url(address)
             .into_client_request()
-            .expect("a valid WebSocket URL");
+            .map_err(|error| ConnectError::Failed(error.to_string()))?;
         if let Some(token) = handshake.bearer_token {
             let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
             request.headers_mut().insert("authorization", value);
@@ -92,20 +151,20 @@ impl WsClient {
                 .insert("origin", HeaderValue::from_str(origin).unwrap());
         }
         match tokio::time::timeout(FRAME_TIMEOUT, tokio_tungstenite::connect_async(request)).await {
-            Err(_) => panic!("the handshake timed out"),
+            Err(_) => Err(ConnectError::TimedOut),
             Ok(Ok((stream, _))) => Ok(WsClient { stream }),
             Ok(Err(WsError::Http(response))) => {
                 let status = response.status().as_u16();
                 let body = response.body().as_deref().unwrap_or_default();
-                let body = serde_json::from_slice(body).unwrap_or_else(|_| {
-                    panic!(
+                match serde_json::from_slice(body) {
+                    Ok(body) => Err(ConnectError::Refused(Refusal { status, body })),
+                    Err(_) => Err(ConnectError::Failed(format!(
                         "a refused handshake ({status}) has a JSON body, got {:?}",
                         String::from_utf8_lossy(body)
-                    )
-                });
-                Err(Refusal { status, body })
+                    ))),
+                }
             }
-            Ok(Err(error)) => panic!("the handshake failed: {error}"),
+            Ok(Err(error)) => Err(ConnectError::Failed(error.to_string())),
         }
     }
 
@@ -139,6 +198,12 @@ impl WsClient {
         matches!(tokio::time::timeout(FRAME_TIMEOUT, sent).await, Ok(Ok(())))
     }
 
+    /// Like [`WsClient::send_json`], but a socket the server has closed is
+    /// `false` rather than a failed test.
+    pub async fn try_send_json(&mut self, frame: Value) -> bool {
+        self.try_send_raw(Message::text(frame.to_string())).await
+    }
+
     /// What the server sends next, or `None` if nothing comes `within`.
     pub async fn receive(&mut self, within: Duration) -> Option<Received> {
         let deadline = tokio::time::Instant::now() + within;
@@ -146,21 +211,19 @@ impl WsClient {
             let next = tokio::time::timeout_at(deadline, self.stream.next())
                 .await
                 .ok()?;
-            return Some(match next {
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Text(text))) => match serde_json::from_str(text.as_str()) {
-                    Ok(value) => Received::Json(value),
-                    Err(_) => Received::Other(Message::Text(text)),
-                },
-                Some(Ok(Message::Close(frame))) => match frame {
-                    Some(CloseFrame { code, reason }) => {
-                        Received::Close(code.into(), reason.to_string())
-                    }
-                    None => Received::Close(1005, String::new()),
-                },
-                Some(Ok(other)) => Received::Other(other),
-                Some(Err(_)) | None => Received::Ended,
-            });
+            if let Some(received) = Received::from_stream(next) {
+                return Some(received);
+            }
+        }
+    }
+
+    /// What the server sends next, however long that takes: for a reader
+    /// that runs until the test stops it, or until the socket ends.
+    pub async fn receive_unbounded(&mut self) -> Received {
+        loop {
+            if let Some(received) = Received::from_stream(self.stream.next().await) {
+                return received;
+            }
         }
     }
 
@@ -228,4 +291,38 @@ impl WsClient {
 /// The `type` of a frame, for messages about it.
 pub fn kind(frame: &Value) -> &str {
     frame["type"].as_str().unwrap_or("<no type>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_holds_the_token_then_the_rest() {
+        let both = Handshake {
+            query_token: Some("t"),
+            query: Some("after_seq=3"),
+            ..Handshake::default()
+        };
+        assert_eq!(both.url("h:1"), "ws://h:1/v1/ws?token=t&after_seq=3");
+        let rest = Handshake {
+            query: Some("after_seq=3"),
+            ..Handshake::default()
+        };
+        assert_eq!(rest.url("h:1"), "ws://h:1/v1/ws?after_seq=3");
+        assert_eq!(Handshake::default().url("h:1"), "ws://h:1/v1/ws");
+    }
+
+    #[tokio::test]
+    async fn opening_a_port_nobody_listens_on_is_an_error_not_a_failed_test() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        let opened = WsClient::open(&address, Handshake::default()).await;
+        assert!(
+            matches!(opened, Err(ConnectError::Failed(_))),
+            "{:?}",
+            opened.err()
+        );
+    }
 }

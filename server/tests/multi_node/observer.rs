@@ -1,22 +1,35 @@
 //! A client that watches chats over WebSocket on one node, and when that
 //! node goes away reconnects to the next with the `seq` it has, as the
 //! protocol tells clients to: `after_seq` in a guest's URL, `subscribe`
-//! with `after_seq` for an agent. It records every message frame.
+//! with `after_seq` for an agent. It records every message frame. It is
+//! the kit's WebSocket client, opened without failing the test when a
+//! node is gone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use byrd_testkit::ws::{Handshake, Received, WsClient};
+use serde_json::json;
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::Message;
+
+use crate::socket::Delivered;
 
 /// Who watches: a guest its one chat, an agent a list of chats.
 #[derive(Clone)]
 pub enum Watcher {
     Guest { chat: String, token: String },
     Agent { chats: Vec<String>, token: String },
+}
+
+impl Watcher {
+    /// The chats it watches.
+    pub fn chats(&self) -> Vec<String> {
+        match self {
+            Watcher::Guest { chat, .. } => vec![chat.clone()],
+            Watcher::Agent { chats, .. } => chats.clone(),
+        }
+    }
 }
 
 /// `(seq, client_msg_id)` of every message frame received, per chat, in
@@ -63,52 +76,45 @@ pub async fn observe(
 
 /// One connection, until it ends.
 async fn watch_once(watcher: &Watcher, node: &str, seen: &Arc<Mutex<Seen>>) {
-    let url = match watcher {
+    let (token, after_seq) = match watcher {
         Watcher::Guest { chat, token } => {
             let after = seen.lock().unwrap().last_seq(chat);
-            format!("ws://{node}/v1/ws?token={token}&after_seq={after}")
+            (token, Some(format!("after_seq={after}")))
         }
-        Watcher::Agent { token, .. } => format!("ws://{node}/v1/ws?token={token}"),
+        Watcher::Agent { token, .. } => (token, None),
     };
-    let Ok(Ok((mut socket, _))) = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio_tungstenite::connect_async(url),
-    )
-    .await
-    else {
+    let handshake = Handshake {
+        query_token: Some(token),
+        query: after_seq.as_deref(),
+        ..Handshake::default()
+    };
+    // A node killed on purpose refuses the connection: try the next one.
+    let Ok(mut socket) = WsClient::open(node, handshake).await else {
         return;
     };
     if let Watcher::Agent { chats, .. } = watcher {
         for chat in chats {
             let after = seen.lock().unwrap().last_seq(chat);
             let subscribe = json!({"type": "subscribe", "chat_id": chat, "after_seq": after});
-            if socket
-                .send(Message::Text(subscribe.to_string().into()))
-                .await
-                .is_err()
-            {
+            if !socket.try_send_json(subscribe).await {
                 return;
             }
         }
     }
-    while let Some(Ok(frame)) = socket.next().await {
-        let Message::Text(text) = frame else {
-            continue;
-        };
-        let Ok(frame) = serde_json::from_str::<Value>(&text) else {
-            continue;
-        };
-        if frame["type"] == "message" {
-            let message = &frame["message"];
-            let chat = message["chat_id"].as_str().unwrap().to_owned();
-            let seq = message["seq"].as_i64().unwrap();
-            let client_msg_id = message["client_msg_id"].as_str().unwrap().to_owned();
-            seen.lock()
-                .unwrap()
-                .messages
-                .entry(chat)
-                .or_default()
-                .push((seq, client_msg_id));
+    loop {
+        match socket.receive_unbounded().await {
+            Received::Json(frame) => {
+                if let Some(message) = Delivered::of(&frame) {
+                    seen.lock()
+                        .unwrap()
+                        .messages
+                        .entry(message.chat_id)
+                        .or_default()
+                        .push((message.seq, message.client_msg_id));
+                }
+            }
+            Received::Other(_) => {}
+            Received::Close(..) | Received::Ended => return,
         }
     }
 }

@@ -69,6 +69,29 @@ pub async fn all_matching(
     }
 }
 
+/// What a `message` frame says about its message.
+pub struct Delivered {
+    pub chat_id: String,
+    pub seq: i64,
+    pub client_msg_id: String,
+}
+
+impl Delivered {
+    /// The message of a `message` frame; `None` for any other frame. A
+    /// message frame without these fields fails the test.
+    pub fn of(frame: &Value) -> Option<Delivered> {
+        if frame["type"] != "message" {
+            return None;
+        }
+        let message = &frame["message"];
+        Some(Delivered {
+            chat_id: message["chat_id"].as_str().unwrap().to_owned(),
+            seq: message["seq"].as_i64().unwrap(),
+            client_msg_id: message["client_msg_id"].as_str().unwrap().to_owned(),
+        })
+    }
+}
+
 /// The `message` frames a socket receives, as they arrive, read by a task
 /// of their own so that arrival times are measured, not polled.
 pub struct Inbox {
@@ -83,17 +106,19 @@ impl Inbox {
         tokio::spawn(async move {
             // An idle socket is no reason to stop: wait for as long as the
             // test keeps the inbox.
-            while let Some(received) = socket.receive(Duration::from_secs(3600)).await {
-                let frame = match received {
+            loop {
+                let frame = match socket.receive_unbounded().await {
                     Received::Json(frame) => frame,
                     Received::Other(_) => continue,
                     Received::Close(..) | Received::Ended => return,
                 };
-                if frame["type"] == "message" {
-                    let message = &frame["message"];
-                    let seq = message["seq"].as_i64().unwrap();
-                    let id = message["client_msg_id"].as_str().unwrap().to_owned();
-                    if tx.send((seq, id, tokio::time::Instant::now())).is_err() {
+                if let Some(message) = Delivered::of(&frame) {
+                    let arrived = (
+                        message.seq,
+                        message.client_msg_id,
+                        tokio::time::Instant::now(),
+                    );
+                    if tx.send(arrived).is_err() {
                         return;
                     }
                 }
