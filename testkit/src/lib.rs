@@ -15,7 +15,9 @@
 //! on top of its own limits.
 //!
 //! It knows Byrd only over the wire (no dependency on `byrd-server` or
-//! `byrd-spec`), so the black-box conformance suite may use it too.
+//! `byrd-spec`), as a client would. The conformance runner keeps its own
+//! wire code all the same: it is a tool QA points at any server, and a
+//! shipped tool does not depend on a crate kept for tests.
 
 // Helpers of tests unwrap as freely as tests: a failed unwrap is a failed
 // test.
