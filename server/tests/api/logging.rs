@@ -4,49 +4,19 @@
 //! every secret-carrying path; then its whole log is searched for each
 //! secret.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use byrd_testkit::server::{ByrdServer, ServerBuilder};
+use byrd_testkit::ws::WsClient;
+use byrd_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET};
 use serde_json::{Value, json};
 
-const SECRET: &str = "logging-test-secret-that-is-over-32-bytes";
-const ADMIN_PASSWORD: &str = "logging test admin password";
-
-/// `byrd serve` on a free port with debug logging into `log_path`, once
-/// it answers `/healthz`; answers the process and its port.
-async fn start_logging_server(data: &std::path::Path, log_path: &std::path::Path) -> (Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_byrd"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(data.join("data"))
-        .env("BYRD_JWT_SECRET", SECRET)
-        .env("BYRD_ADMIN_EMAIL", "admin@example.com")
-        .env("BYRD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+/// `byrd serve` with debug logging, ready on its readiness line; its
+/// stderr is the log searched.
+fn start_logging_server() -> ByrdServer {
+    ServerBuilder::new(env!("CARGO_BIN_EXE_byrd"))
         .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            return (child, port);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    panic!("byrd did not start");
+        .start()
 }
 
 /// The secrets a session handed out, to look for in the log.
@@ -59,12 +29,12 @@ struct Secrets {
 /// A session over every path that carries a secret: a login, a failed
 /// login, a chat start, the guest token in the query string over REST and
 /// the WebSocket, a tampered bearer token, and a refresh.
-async fn exercise_secrets(port: u16) -> Secrets {
-    let base = format!("http://127.0.0.1:{port}");
+async fn exercise_secrets(server: &ByrdServer) -> Secrets {
+    let base = &server.base_url;
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{base}/v1/auth/login"))
-        .json(&json!({"email": "admin@example.com", "password": ADMIN_PASSWORD}))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
         .send()
         .await
         .unwrap()
@@ -75,7 +45,7 @@ async fn exercise_secrets(port: u16) -> Secrets {
     let refresh = login["refresh_token"].as_str().unwrap().to_owned();
     let wrong = http
         .post(format!("{base}/v1/auth/login"))
-        .json(&json!({"email": "admin@example.com", "password": "a wrong password here"}))
+        .json(&json!({"email": ADMIN_EMAIL, "password": "a wrong password here"}))
         .send()
         .await
         .unwrap();
@@ -90,8 +60,7 @@ async fn exercise_secrets(port: u16) -> Secrets {
         .unwrap();
     let guest = chat["guest_token"].as_str().unwrap().to_owned();
     // The guest token in a query string, over REST and over the WebSocket.
-    let url = format!("ws://127.0.0.1:{port}/v1/ws?token={guest}");
-    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (socket, _) = WsClient::connect(&server.address, &guest).await;
     drop(socket);
     let refused = http
         .get(format!("{base}/v1/me?token={guest}"))
@@ -116,20 +85,17 @@ async fn exercise_secrets(port: u16) -> Secrets {
 
 #[tokio::test]
 async fn debug_logs_contain_no_token_password_or_key() {
-    let data = tempfile::tempdir().unwrap();
-    let log_path = data.path().join("byrd.log");
-    let (mut child, port) = start_logging_server(data.path(), &log_path).await;
+    let mut server = start_logging_server();
 
     let Secrets {
         access,
         refresh,
         guest,
-    } = exercise_secrets(port).await;
+    } = exercise_secrets(&server).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.kill();
 
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = server.log();
     assert!(
         log.contains("/v1/auth/login"),
         "the log has request lines: {log}"
@@ -138,7 +104,7 @@ async fn debug_logs_contain_no_token_password_or_key() {
     for (what, secret) in [
         ("admin password", ADMIN_PASSWORD.to_owned()),
         ("wrong password", "a wrong password here".to_owned()),
-        ("JWT key", SECRET.to_owned()),
+        ("JWT key", JWT_SECRET.to_owned()),
         ("access token", signature(&access)),
         ("guest token", signature(&guest)),
         ("refresh token", refresh.clone()),
