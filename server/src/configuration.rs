@@ -18,7 +18,8 @@ use secrecy::SecretString;
 
 pub use crate::cluster::ClusterSettings;
 use crate::options::bounded::{
-    AgentTokenTtl, HeartbeatInterval, Leeway, RefreshGrace, ViolationWindow,
+    AgentTokenTtl, Bounded, DurationOption, HeartbeatInterval, Leeway, RefreshGrace,
+    ViolationWindow,
 };
 use crate::options::{self, Values};
 pub use crate::store::StoreSettings;
@@ -165,8 +166,8 @@ impl Settings {
         let listen = values.text(&options::LISTEN)?;
         let cluster = match values.optional(&options::REDIS_URL) {
             Some(url) => Some(ClusterSettings {
-                sweep_interval: bounded(values, &options::SWEEP_INTERVAL_MS)?,
-                presence_ttl: bounded(values, &options::PRESENCE_TTL_SECS)?,
+                sweep_interval: bounded(values)?,
+                presence_ttl: bounded(values)?,
                 ..ClusterSettings::new(SecretString::from(url))
             }),
             None => None,
@@ -206,11 +207,11 @@ impl JwtSettings {
             kid: values.text(&options::JWT_KID)?,
             issuer: values.text(&options::JWT_ISSUER)?,
             audience: values.text(&options::JWT_AUDIENCE)?,
-            agent_token_ttl: bounded(values, &options::AGENT_TOKEN_TTL_SECS)?,
+            agent_token_ttl: bounded(values)?,
             guest_token_ttl: Duration::from_secs(24 * 60 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
-            leeway: bounded(values, &options::JWT_LEEWAY_SECS)?,
-            refresh_grace: bounded(values, &options::REFRESH_GRACE_SECS)?,
+            leeway: bounded(values)?,
+            refresh_grace: bounded(values)?,
         })
     }
 }
@@ -236,7 +237,7 @@ impl WsSettings {
         Ok(WsSettings {
             allowed_origins: values.list(&options::WS_ALLOWED_ORIGINS),
             replay_cap: number(values, &options::WS_REPLAY_CAP)?,
-            heartbeat_interval: bounded(values, &options::WS_HEARTBEAT_SECS)?,
+            heartbeat_interval: bounded(values)?,
             max_frame_bytes: number(values, &options::WS_MAX_FRAME_BYTES)?,
             max_body_chars: number(values, &options::MAX_MESSAGE_CHARS)?,
             outbound_queue: 1024,
@@ -250,7 +251,7 @@ impl WsSettings {
             )?)
             .context("BYRD_WS_MAX_SENDS_IN_FLIGHT must be at least 1")?,
             max_violations: number(values, &options::WS_MAX_VIOLATIONS)?,
-            violation_window: bounded(values, &options::WS_VIOLATION_WINDOW_SECS)?,
+            violation_window: bounded(values)?,
         })
     }
 }
@@ -267,14 +268,8 @@ fn number<T: TryFrom<u64>>(values: &Values, setting: &options::Setting) -> anyho
 }
 
 /// A duration option's value in the ranged type of its setting.
-fn bounded<const MIN_MS: u64, const MAX_MS: u64>(
-    values: &Values,
-    setting: &options::Setting,
-) -> anyhow::Result<options::bounded::BoundedDuration<MIN_MS, MAX_MS>> {
-    let duration = values.duration(setting)?;
-    duration
-        .try_into()
-        .with_context(|| format!("{}: out of range", setting.env))
+fn bounded<O: DurationOption>(values: &Values) -> anyhow::Result<Bounded<O>> {
+    Ok(Bounded::new(values.duration(O::SETTING)?)?)
 }
 
 #[cfg(test)]

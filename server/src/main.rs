@@ -1,3 +1,6 @@
+//! The `byrd` binary: parses the command line (`cli`) and runs it,
+//! printing a failure's whole cause on one line.
+
 use clap::Parser;
 
 use byrd_server::cli::Cli;

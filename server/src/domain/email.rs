@@ -1,3 +1,5 @@
+//! Email addresses: agents log in with one and visitors may leave one.
+
 use super::ValidationError;
 
 /// An email address, trimmed, with a lower-cased form for comparisons.

@@ -1,3 +1,6 @@
+//! What a chat message is made of before it is stored: the sender's
+//! idempotency key and the body, each parsed once at the edge.
+
 use super::ValidationError;
 
 /// A sender's idempotency key: 1 to 64 printable ASCII characters.

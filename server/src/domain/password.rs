@@ -1,3 +1,5 @@
+//! New agent passwords, kept secret from the moment they are parsed.
+
 use secrecy::{ExposeSecret, SecretString};
 
 use super::ValidationError;

@@ -1,3 +1,6 @@
+//! Short free-text fields (display names, chat subjects): one line each,
+//! trimmed, bounded, without control characters.
+
 use super::ValidationError;
 
 /// Trims `raw` and checks it is 1 to `max` characters with no control

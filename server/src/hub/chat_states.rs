@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use byrd_spec::chat::ChatStatus;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -35,7 +36,7 @@ fn same_as(state: &ChatState, known: &Known) -> bool {
 
 #[derive(Debug)]
 struct Known {
-    status: String,
+    status: ChatStatus,
     assigned_agent_id: Option<Uuid>,
     touched: Instant,
 }
@@ -66,7 +67,7 @@ impl ChatStates {
         self.known.insert(
             state.id,
             Known {
-                status: state.status.clone(),
+                status: state.status,
                 assigned_agent_id: state.assigned_agent_id,
                 touched: now,
             },
@@ -104,10 +105,10 @@ impl ChatStates {
 mod tests {
     use super::*;
 
-    fn state(id: Uuid, status: &str, updated_at: DateTime<Utc>) -> ChatState {
+    fn state(id: Uuid, status: ChatStatus, updated_at: DateTime<Utc>) -> ChatState {
         ChatState {
             id,
-            status: status.to_owned(),
+            status,
             assigned_agent_id: None,
             updated_at,
         }
@@ -118,10 +119,17 @@ mod tests {
         let mut states = ChatStates::default();
         let chat = Uuid::now_v7();
         let now = Utc::now();
-        states.announced(&state(chat, "open", now));
+        states.announced(&state(chat, ChatStatus::Open, now));
         let later = now + chrono::Duration::seconds(5);
-        assert!(states.stale(&[state(chat, "open", later)]).is_empty());
-        assert_eq!(states.stale(&[state(chat, "closed", later)]), vec![chat]);
+        assert!(
+            states
+                .stale(&[state(chat, ChatStatus::Open, later)])
+                .is_empty()
+        );
+        assert_eq!(
+            states.stale(&[state(chat, ChatStatus::Closed, later)]),
+            vec![chat]
+        );
     }
 
     #[test]
@@ -130,9 +138,16 @@ mod tests {
         let (old, new) = (Uuid::now_v7(), Uuid::now_v7());
         let before = states.since - chrono::Duration::seconds(5);
         let after = states.since + chrono::Duration::seconds(1);
-        let stale = states.stale(&[state(old, "open", before), state(new, "open", after)]);
+        let stale = states.stale(&[
+            state(old, ChatStatus::Open, before),
+            state(new, ChatStatus::Open, after),
+        ]);
         assert_eq!(stale, vec![new]);
         // The old one is known now, with the state read.
-        assert!(states.stale(&[state(old, "open", after)]).is_empty());
+        assert!(
+            states
+                .stale(&[state(old, ChatStatus::Open, after)])
+                .is_empty()
+        );
     }
 }

@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{Hub, fanout};
-use crate::store::{MessageRange, Store};
+use crate::store::{MessagesAfter, Store};
 
 /// Most messages one fill reads at once; a longer gap takes several reads.
 const FILL_PAGE: i64 = 1000;
@@ -134,13 +134,13 @@ impl Cursor {
         }
     }
 
-    /// The range a fill reads next: after `delivered`, up to `fill_to`.
-    fn next_fill(&self) -> Option<MessageRange> {
+    /// What a fill reads next: after `delivered`, up to `fill_to`.
+    fn next_fill(&self) -> Option<MessagesAfter> {
         let (after, to) = (self.delivered.get()?, self.fill_to?);
         let to = to.min(after + FILL_PAGE);
-        Some(MessageRange {
-            after_seq: Some(after),
-            before_seq: Some(to + 1),
+        Some(MessagesAfter {
+            after,
+            through: to,
             limit: u32::try_from(to - after).unwrap_or(1),
         })
     }
@@ -190,11 +190,11 @@ pub async fn run_filler(hub: Hub, store: Store, mut requests: mpsc::UnboundedRec
 async fn fill(hub: &Hub, store: &Store, chat_id: Uuid) {
     let mut failures: u32 = 0;
     loop {
-        let Some(range) = hub.lock().cursors.get(&chat_id).and_then(Cursor::next_fill) else {
+        let Some(span) = hub.lock().cursors.get(&chat_id).and_then(Cursor::next_fill) else {
             return;
         };
-        match store.list_messages(chat_id, range).await {
-            Ok((messages, _)) => match hub.deliver_filled(chat_id, messages) {
+        match store.messages_after(chat_id, span).await {
+            Ok(messages) => match hub.deliver_filled(chat_id, messages) {
                 Filled::Done => return,
                 Filled::More => {
                     failures = 0;
@@ -260,8 +260,8 @@ mod tests {
         assert_eq!(cursor.offer(6, true), Offer::Drop);
         assert_eq!(cursor.offer(9, false), Offer::Drop);
         assert_eq!(cursor.fill_to, Some(9));
-        let range = cursor.next_fill().unwrap();
-        assert_eq!((range.after_seq, range.before_seq), (Some(4), Some(10)));
+        let span = cursor.next_fill().unwrap();
+        assert_eq!((span.after, span.through, span.limit), (4, 9, 5));
     }
 
     #[test]

@@ -1,60 +1,98 @@
 //! Durations that cannot be out of their option's range.
 //!
-//! A `Settings` built in code (tests, embedders) skips the command line,
-//! so the range of a duration option lives in the type of its field: the
-//! only way to get a [`BoundedDuration`] is [`BoundedDuration::new`] (or
-//! `try_from`), which refuses a duration out of `MIN_MS..=MAX_MS`. The
-//! aliases below take their bounds from the declared options.
+//! A `Settings` built in code (embedders, tests) skips the command line,
+//! so the range of a duration option lives in the type of its field: a
+//! [`Bounded<O>`] holds a duration within the range declared for option
+//! `O` in `declared`, the same `min..=max` clap enforces on the flag, and
+//! every way to get one checks it, refusing with an [`OutOfRange`] that
+//! names the option.
+//!
+//! Tests that watch a token expire or a heartbeat lapse cannot wait
+//! minutes, so [`Bounded::below_floor_for_tests`] lets them under a floor
+//! (never to zero when the floor is above it, never over a ceiling).
+//! Nothing a deployment sets leads to it: flags and variables go through
+//! [`Bounded::new`].
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::time::Duration;
 
+use super::Setting;
 use super::declared::{
     AGENT_TOKEN_TTL_SECS, JWT_LEEWAY_SECS, PRESENCE_TTL_SECS, REFRESH_GRACE_SECS,
     SWEEP_INTERVAL_MS, WS_HEARTBEAT_SECS, WS_VIOLATION_WINDOW_SECS,
 };
 
-/// A duration of at least `MIN_MS` and at most `MAX_MS` milliseconds.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BoundedDuration<const MIN_MS: u64, const MAX_MS: u64>(Duration);
+/// A duration option, as a type: what a [`Bounded`] field is checked
+/// against.
+pub trait DurationOption {
+    /// Its declaration; a number option counted in seconds or
+    /// milliseconds.
+    const SETTING: &'static Setting;
+}
 
-/// A duration outside the range its setting accepts.
+/// A duration within the declared range of option `O`.
+pub struct Bounded<O>(Duration, PhantomData<O>);
+
+/// A duration outside the range its option accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{given:?} is not within {min:?}..={max:?}")]
+#[error("{setting}: {given:?} is not within {min:?}..={max:?}")]
 pub struct OutOfRange {
+    /// The option's environment variable, which its flag also names.
+    pub setting: &'static str,
     pub given: Duration,
     pub min: Duration,
     pub max: Duration,
 }
 
-impl<const MIN_MS: u64, const MAX_MS: u64> BoundedDuration<MIN_MS, MAX_MS> {
-    pub const MIN: Duration = Duration::from_millis(MIN_MS);
-    pub const MAX: Duration = Duration::from_millis(MAX_MS);
+/// `a <= b`, in a `const fn`, where `Duration`'s comparisons are not
+/// available.
+const fn not_longer(a: Duration, b: Duration) -> bool {
+    a.as_secs() < b.as_secs()
+        || (a.as_secs() == b.as_secs() && a.subsec_nanos() <= b.subsec_nanos())
+}
 
-    /// `duration`, if it is within the bounds.
+impl<O: DurationOption> Bounded<O> {
+    /// The least duration the option accepts.
+    pub const MIN: Duration = O::SETTING.min_duration();
+    /// The most duration the option accepts.
+    pub const MAX: Duration = O::SETTING.max_duration();
+
+    /// `duration`, if it is within the option's declared range.
     pub const fn new(duration: Duration) -> Result<Self, OutOfRange> {
-        // `Duration`'s comparisons are not `const`; its parts are.
-        let at_least_min = duration.as_millis() >= MIN_MS as u128;
-        let at_most_max = duration.as_millis() < MAX_MS as u128
-            || (duration.as_millis() == MAX_MS as u128
-                && duration.subsec_nanos().is_multiple_of(1_000_000));
-        if at_least_min && at_most_max {
-            Ok(BoundedDuration(duration))
+        if not_longer(Self::MIN, duration) && not_longer(duration, Self::MAX) {
+            Ok(Bounded(duration, PhantomData))
         } else {
-            Err(OutOfRange {
-                given: duration,
-                min: Self::MIN,
-                max: Self::MAX,
-            })
+            Err(Self::out_of_range(duration))
         }
     }
 
-    /// A constant within the bounds: one outside them does not compile.
+    /// A constant within the range: one outside it does not compile.
     pub const fn constant(duration: Duration) -> Self {
         match Self::new(duration) {
             Ok(bounded) => bounded,
-            Err(_) => panic!("a constant duration out of its bounds"),
+            Err(_) => panic!("a constant duration out of its option's range"),
+        }
+    }
+
+    /// `duration`, even under the option's floor, for tests that cannot
+    /// wait as long as a deployment must; still refused when zero (unless
+    /// the floor is zero) or over the ceiling.
+    pub const fn below_floor_for_tests(duration: Duration) -> Result<Self, OutOfRange> {
+        let zero_refused = duration.is_zero() && !Self::MIN.is_zero();
+        if zero_refused || !not_longer(duration, Self::MAX) {
+            return Err(Self::out_of_range(duration));
+        }
+        Ok(Bounded(duration, PhantomData))
+    }
+
+    const fn out_of_range(given: Duration) -> OutOfRange {
+        OutOfRange {
+            setting: O::SETTING.env,
+            given,
+            min: Self::MIN,
+            max: Self::MAX,
         }
     }
 
@@ -63,7 +101,7 @@ impl<const MIN_MS: u64, const MAX_MS: u64> BoundedDuration<MIN_MS, MAX_MS> {
     }
 }
 
-impl<const MIN_MS: u64, const MAX_MS: u64> TryFrom<Duration> for BoundedDuration<MIN_MS, MAX_MS> {
+impl<O: DurationOption> TryFrom<Duration> for Bounded<O> {
     type Error = OutOfRange;
 
     fn try_from(duration: Duration) -> Result<Self, Self::Error> {
@@ -71,7 +109,7 @@ impl<const MIN_MS: u64, const MAX_MS: u64> TryFrom<Duration> for BoundedDuration
     }
 }
 
-impl<const MIN_MS: u64, const MAX_MS: u64> Deref for BoundedDuration<MIN_MS, MAX_MS> {
+impl<O> Deref for Bounded<O> {
     type Target = Duration;
 
     fn deref(&self) -> &Duration {
@@ -79,58 +117,121 @@ impl<const MIN_MS: u64, const MAX_MS: u64> Deref for BoundedDuration<MIN_MS, MAX
     }
 }
 
+// Written out rather than derived: a derive would ask the same of `O`,
+// which is only a name.
+impl<O> Clone for Bounded<O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O> Copy for Bounded<O> {}
+
+impl<O> PartialEq for Bounded<O> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<O> Eq for Bounded<O> {}
+
 /// Printed as the duration it holds, as the plain `Duration` was.
-impl<const MIN_MS: u64, const MAX_MS: u64> fmt::Debug for BoundedDuration<MIN_MS, MAX_MS> {
+impl<O> fmt::Debug for Bounded<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
 }
 
-/// `BYRD_SWEEP_INTERVAL_MS`.
-pub type SweepInterval =
-    BoundedDuration<{ SWEEP_INTERVAL_MS.floor_millis() }, { SWEEP_INTERVAL_MS.ceiling_millis() }>;
-/// `BYRD_PRESENCE_TTL_SECS`.
-pub type PresenceTtl =
-    BoundedDuration<{ PRESENCE_TTL_SECS.floor_millis() }, { PRESENCE_TTL_SECS.ceiling_millis() }>;
-/// `BYRD_JWT_LEEWAY_SECS`.
-pub type Leeway =
-    BoundedDuration<{ JWT_LEEWAY_SECS.floor_millis() }, { JWT_LEEWAY_SECS.ceiling_millis() }>;
-/// `BYRD_AGENT_TOKEN_TTL_SECS`; the flag's floor of 30 seconds keeps
-/// deployments from refreshing all the time, tests may go shorter.
-pub type AgentTokenTtl = BoundedDuration<
-    { AGENT_TOKEN_TTL_SECS.floor_millis() },
-    { AGENT_TOKEN_TTL_SECS.ceiling_millis() },
->;
-/// `BYRD_REFRESH_GRACE_SECS`.
-pub type RefreshGrace =
-    BoundedDuration<{ REFRESH_GRACE_SECS.floor_millis() }, { REFRESH_GRACE_SECS.ceiling_millis() }>;
-/// `BYRD_WS_HEARTBEAT_SECS`.
-pub type HeartbeatInterval =
-    BoundedDuration<{ WS_HEARTBEAT_SECS.floor_millis() }, { WS_HEARTBEAT_SECS.ceiling_millis() }>;
-/// `BYRD_WS_VIOLATION_WINDOW_SECS`.
-pub type ViolationWindow = BoundedDuration<
-    { WS_VIOLATION_WINDOW_SECS.floor_millis() },
-    { WS_VIOLATION_WINDOW_SECS.ceiling_millis() },
->;
+/// Declares, for each duration option, a name for it as a type and the
+/// alias of the field type that holds its value.
+macro_rules! duration_options {
+    ($($(#[$doc:meta])* $alias:ident: $option:ident = $setting:ident;)*) => {$(
+        #[doc = concat!("The option `", stringify!($setting), "`, as a type.")]
+        #[derive(Debug)]
+        pub enum $option {}
+
+        impl DurationOption for $option {
+            const SETTING: &'static Setting = &$setting;
+        }
+
+        $(#[$doc])*
+        pub type $alias = Bounded<$option>;
+    )*};
+}
+
+duration_options! {
+    /// `BYRD_SWEEP_INTERVAL_MS`.
+    SweepInterval: SweepIntervalOption = SWEEP_INTERVAL_MS;
+    /// `BYRD_PRESENCE_TTL_SECS`.
+    PresenceTtl: PresenceTtlOption = PRESENCE_TTL_SECS;
+    /// `BYRD_JWT_LEEWAY_SECS`.
+    Leeway: LeewayOption = JWT_LEEWAY_SECS;
+    /// `BYRD_AGENT_TOKEN_TTL_SECS`; the floor of 30 seconds keeps
+    /// deployments from refreshing all the time.
+    AgentTokenTtl: AgentTokenTtlOption = AGENT_TOKEN_TTL_SECS;
+    /// `BYRD_REFRESH_GRACE_SECS`.
+    RefreshGrace: RefreshGraceOption = REFRESH_GRACE_SECS;
+    /// `BYRD_WS_HEARTBEAT_SECS`.
+    HeartbeatInterval: HeartbeatIntervalOption = WS_HEARTBEAT_SECS;
+    /// `BYRD_WS_VIOLATION_WINDOW_SECS`.
+    ViolationWindow: ViolationWindowOption = WS_VIOLATION_WINDOW_SECS;
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_duration_out_of_its_options_range_cannot_be_held() {
+    fn a_duration_out_of_its_options_declared_range_cannot_be_held() {
         assert!(Leeway::try_from(Duration::from_secs(300)).is_ok());
         assert!(Leeway::try_from(Duration::from_millis(300_001)).is_err());
         assert!(Leeway::try_from(Duration::ZERO).is_ok());
         assert!(AgentTokenTtl::try_from(Duration::from_secs(901)).is_err());
-        assert!(AgentTokenTtl::try_from(Duration::ZERO).is_err());
-        assert!(HeartbeatInterval::try_from(Duration::ZERO).is_err());
-        assert!(HeartbeatInterval::try_from(Duration::from_millis(150)).is_ok());
+        assert!(AgentTokenTtl::try_from(Duration::from_secs(30)).is_ok());
         assert!(SweepInterval::try_from(Duration::from_millis(99)).is_err());
         assert!(SweepInterval::try_from(Duration::from_millis(100)).is_ok());
-        assert!(ViolationWindow::try_from(Duration::ZERO).is_err());
-        assert!(PresenceTtl::try_from(Duration::ZERO).is_err());
         assert!(RefreshGrace::try_from(Duration::from_secs(301)).is_err());
+    }
+
+    #[test]
+    fn a_floor_in_whole_seconds_holds_in_code_as_on_the_command_line() {
+        assert!(AgentTokenTtl::try_from(Duration::from_secs(29)).is_err());
+        assert!(AgentTokenTtl::try_from(Duration::from_millis(29_999)).is_err());
+        assert!(HeartbeatInterval::try_from(Duration::from_millis(999)).is_err());
+        assert!(HeartbeatInterval::try_from(Duration::from_secs(1)).is_ok());
+        assert!(ViolationWindow::try_from(Duration::from_millis(999)).is_err());
+        assert!(PresenceTtl::try_from(Duration::from_millis(999)).is_err());
+        assert!(PresenceTtl::try_from(Duration::from_secs(1)).is_ok());
+    }
+
+    #[test]
+    fn a_refusal_names_the_option_and_its_range() {
+        let refused = AgentTokenTtl::try_from(Duration::from_secs(4)).unwrap_err();
+        assert_eq!(
+            refused,
+            OutOfRange {
+                setting: "BYRD_AGENT_TOKEN_TTL_SECS",
+                given: Duration::from_secs(4),
+                min: Duration::from_secs(30),
+                max: Duration::from_secs(900),
+            }
+        );
+        assert!(
+            refused
+                .to_string()
+                .starts_with("BYRD_AGENT_TOKEN_TTL_SECS: 4s "),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn tests_may_go_under_a_floor_but_not_to_zero_or_over_a_ceiling() {
+        let short = AgentTokenTtl::below_floor_for_tests(Duration::from_secs(2)).unwrap();
+        assert_eq!(short.get(), Duration::from_secs(2));
+        assert!(AgentTokenTtl::below_floor_for_tests(Duration::ZERO).is_err());
+        assert!(AgentTokenTtl::below_floor_for_tests(Duration::from_secs(901)).is_err());
+        assert!(HeartbeatInterval::below_floor_for_tests(Duration::from_millis(150)).is_ok());
+        assert!(RefreshGrace::below_floor_for_tests(Duration::ZERO).is_ok());
     }
 
     #[test]

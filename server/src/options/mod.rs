@@ -66,6 +66,17 @@ pub enum Unit {
     Milliseconds,
 }
 
+impl Unit {
+    /// `amount` of this unit as a duration; a count is no duration.
+    const fn duration(self, amount: u64) -> std::time::Duration {
+        match self {
+            Unit::Seconds => std::time::Duration::from_secs(amount),
+            Unit::Milliseconds => std::time::Duration::from_millis(amount),
+            Unit::Count => panic!("not a duration option"),
+        }
+    }
+}
+
 impl Setting {
     /// The default of a number option; using it on another kind does not
     /// compile where it is evaluated as a constant.
@@ -79,58 +90,24 @@ impl Setting {
     /// The default of a duration option.
     pub const fn default_duration(&self) -> std::time::Duration {
         match self.kind {
-            Kind::Number {
-                default,
-                unit: Unit::Seconds,
-                ..
-            } => std::time::Duration::from_secs(default),
-            Kind::Number {
-                default,
-                unit: Unit::Milliseconds,
-                ..
-            } => std::time::Duration::from_millis(default),
+            Kind::Number { default, unit, .. } => unit.duration(default),
             _ => panic!("not a duration option"),
         }
     }
 
-    /// The least a duration option accepts in code, in milliseconds. A
-    /// floor in whole seconds belongs to the flag: in code it means only
-    /// "not zero", so tests may use shorter times than a deployment may.
-    pub const fn floor_millis(&self) -> u64 {
+    /// The least a duration option accepts, in code as on the command
+    /// line.
+    pub const fn min_duration(&self) -> std::time::Duration {
         match self.kind {
-            Kind::Number {
-                min,
-                unit: Unit::Milliseconds,
-                ..
-            } => min,
-            Kind::Number {
-                min,
-                unit: Unit::Seconds,
-                ..
-            } => {
-                if min == 0 {
-                    0
-                } else {
-                    1
-                }
-            }
+            Kind::Number { min, unit, .. } => unit.duration(min),
             _ => panic!("not a duration option"),
         }
     }
 
-    /// The most a duration option accepts, in milliseconds.
-    pub const fn ceiling_millis(&self) -> u64 {
+    /// The most a duration option accepts, in code as on the command line.
+    pub const fn max_duration(&self) -> std::time::Duration {
         match self.kind {
-            Kind::Number {
-                max,
-                unit: Unit::Milliseconds,
-                ..
-            } => max,
-            Kind::Number {
-                max,
-                unit: Unit::Seconds,
-                ..
-            } => max.saturating_mul(1000),
+            Kind::Number { max, unit, .. } => unit.duration(max),
             _ => panic!("not a duration option"),
         }
     }
@@ -232,17 +209,13 @@ impl Values {
     /// A duration option's value, in its unit, or its default.
     pub fn duration(&self, setting: &Setting) -> anyhow::Result<std::time::Duration> {
         let number = self.number(setting)?;
-        Ok(match setting.kind {
+        match setting.kind {
             Kind::Number {
-                unit: Unit::Seconds,
+                unit: unit @ (Unit::Seconds | Unit::Milliseconds),
                 ..
-            } => std::time::Duration::from_secs(number),
-            Kind::Number {
-                unit: Unit::Milliseconds,
-                ..
-            } => std::time::Duration::from_millis(number),
+            } => Ok(unit.duration(number)),
             _ => anyhow::bail!("{} is not a duration option", setting.env),
-        })
+        }
     }
 
     /// Whether a switch is on.

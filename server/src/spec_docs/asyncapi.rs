@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::GENERATED_NOTICE;
 use super::examples::ws::Sender;
+use super::schemas::Definitions;
 use super::security::SCHEMES;
 use super::ws::{self as ws_doc, FILE as WS_FILE, Frame};
 
@@ -42,26 +43,86 @@ fn close_code_table() -> String {
     table
 }
 
-/// The document.
-pub fn asyncapi() -> anyhow::Result<Value> {
-    let defs = ws_doc::definitions()?;
-    let mut messages = Map::new();
-    let mut channel_messages = Map::new();
-    let mut receive_refs = Vec::new();
-    let mut send_refs = Vec::new();
-    for frame in ws_doc::frame_types(&defs) {
+/// The frames as AsyncAPI messages, and the references that place them.
+struct Messages {
+    /// `components.messages`: every frame, with its examples.
+    components: Map<String, Value>,
+    /// The channel's messages, each a reference into the components.
+    channel: Map<String, Value>,
+    /// What the server receives (client frames) and sends.
+    received: Vec<Value>,
+    sent: Vec<Value>,
+}
+
+fn messages(defs: &Definitions) -> Messages {
+    let mut messages = Messages {
+        components: Map::new(),
+        channel: Map::new(),
+        received: Vec::new(),
+        sent: Vec::new(),
+    };
+    for frame in ws_doc::frame_types(defs) {
         let examples = super::examples::ws::frames(frame.sender, &frame.tag);
-        messages.insert(frame.title.clone(), message_entry(&frame, examples));
-        channel_messages.insert(
+        messages
+            .components
+            .insert(frame.title.clone(), message_entry(&frame, examples));
+        messages.channel.insert(
             frame.title.clone(),
             json!({"$ref": format!("#/components/messages/{}", frame.title)}),
         );
         let reference = json!({"$ref": format!("#/channels/ws/messages/{}", frame.title)});
         match frame.sender {
-            Sender::Client => receive_refs.push(reference),
-            Sender::Server => send_refs.push(reference),
+            Sender::Client => messages.received.push(reference),
+            Sender::Server => messages.sent.push(reference),
         }
     }
+    messages
+}
+
+/// The document's `info`: what the channel is, with the close codes.
+fn info() -> Value {
+    json!({
+        "title": "Byrd WebSocket",
+        "version": byrd_spec::PROTOCOL_VERSION,
+        "description": format!(
+            "{GENERATED_NOTICE}\n\nOne WebSocket per client at `/v1/ws`. Authenticate with the `token` query parameter or an `Authorization: Bearer` header, with an agent or a guest token; refusals happen before the upgrade with a JSON error body (401 for the token, 403 for an Origin not allowed, 400 for a request that is not an upgrade). The server sends `hello` first. Frames are defined in ws.schema.json; see spec/v1/README.md for ordering, delivery and recovery.\n\nClose codes (also `CloseCode` in ws.schema.json):\n\n{}",
+            close_code_table()
+        ),
+        "license": {"name": "Apache-2.0"}
+    })
+}
+
+/// The one channel, `/v1/ws`, with the query of its upgrade request.
+fn channel(messages: Map<String, Value>) -> Value {
+    json!({
+        "address": "/v1/ws",
+        "title": "Byrd live chat",
+        "messages": messages,
+        "bindings": {
+            "ws": {
+                "method": "GET",
+                "query": {
+                    "type": "object",
+                    "properties": {
+                        "token": {"type": "string", "description": "An agent or guest JWT."},
+                        "after_seq": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Guests only: replay the chat's messages with a greater seq at once, as a subscribe would."
+                        }
+                    }
+                },
+                "bindingVersion": "0.1.0"
+            }
+        },
+        "x-byrd-close-codes": {"$ref": format!("{WS_FILE}#/$defs/CloseCode")},
+    })
+}
+
+/// The document.
+pub fn asyncapi() -> anyhow::Result<Value> {
+    let defs = ws_doc::definitions()?;
+    let messages = messages(&defs);
     let schemes: Map<String, Value> = SCHEMES
         .iter()
         .map(|scheme| (scheme.name.to_owned(), scheme.asyncapi()))
@@ -73,15 +134,7 @@ pub fn asyncapi() -> anyhow::Result<Value> {
 
     Ok(json!({
         "asyncapi": "3.0.0",
-        "info": {
-            "title": "Byrd WebSocket",
-            "version": byrd_spec::PROTOCOL_VERSION,
-            "description": format!(
-                "{GENERATED_NOTICE}\n\nOne WebSocket per client at `/v1/ws`. Authenticate with the `token` query parameter or an `Authorization: Bearer` header, with an agent or a guest token; refusals happen before the upgrade with a JSON error body (401 for the token, 403 for an Origin not allowed, 400 for a request that is not an upgrade). The server sends `hello` first. Frames are defined in ws.schema.json; see spec/v1/README.md for ordering, delivery and recovery.\n\nClose codes (also `CloseCode` in ws.schema.json):\n\n{}",
-                close_code_table()
-            ),
-            "license": {"name": "Apache-2.0"}
-        },
+        "info": info(),
         "defaultContentType": "application/json",
         "servers": {
             "local": {
@@ -91,47 +144,23 @@ pub fn asyncapi() -> anyhow::Result<Value> {
                 "security": security,
             }
         },
-        "channels": {
-            "ws": {
-                "address": "/v1/ws",
-                "title": "Byrd live chat",
-                "messages": channel_messages,
-                "bindings": {
-                    "ws": {
-                        "method": "GET",
-                        "query": {
-                            "type": "object",
-                            "properties": {
-                                "token": {"type": "string", "description": "An agent or guest JWT."},
-                                "after_seq": {
-                                    "type": "integer",
-                                    "minimum": 0,
-                                    "description": "Guests only: replay the chat's messages with a greater seq at once, as a subscribe would."
-                                }
-                            }
-                        },
-                        "bindingVersion": "0.1.0"
-                    }
-                },
-                "x-byrd-close-codes": {"$ref": format!("{WS_FILE}#/$defs/CloseCode")},
-            }
-        },
+        "channels": {"ws": channel(messages.channel)},
         "operations": {
             "receiveClientFrames": {
                 "action": "receive",
                 "title": "Frames a client sends",
                 "channel": {"$ref": "#/channels/ws"},
-                "messages": receive_refs
+                "messages": messages.received
             },
             "sendServerFrames": {
                 "action": "send",
                 "title": "Frames the server sends",
                 "channel": {"$ref": "#/channels/ws"},
-                "messages": send_refs
+                "messages": messages.sent
             }
         },
         "components": {
-            "messages": messages,
+            "messages": messages.components,
             "securitySchemes": schemes,
         }
     }))

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{
-    AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, MessageRange, NewAgent,
-    NewChat, NewMessage, RefreshOutcome, StoreError, StoreSettings, Successor,
+    AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, MessageRange, MessagesAfter,
+    NewAgent, NewChat, NewMessage, RefreshOutcome, StoreError, StoreSettings, Successor,
 };
 use crate::domain::EmailAddress;
 
@@ -146,6 +146,25 @@ impl Store {
         range: MessageRange,
     ) -> Result<(Vec<Message>, bool), StoreError> {
         on_backend!(self, list_messages(chat_id, range))
+    }
+
+    /// The messages of `chat_id` in `span`, in `seq` order: the one read
+    /// behind every gap fill and replay (the hub's fills, a connection's
+    /// fill before a live message, a subscribe's replay), so that they
+    /// agree on what "after" means. Each caller keeps its own limit and
+    /// its own answer to a failed read.
+    pub async fn messages_after(
+        &self,
+        chat_id: Uuid,
+        span: MessagesAfter,
+    ) -> Result<Vec<Message>, StoreError> {
+        let range = MessageRange {
+            after_seq: Some(span.after),
+            before_seq: Some(span.through.saturating_add(1)),
+            limit: span.limit,
+        };
+        let (messages, _) = self.list_messages(chat_id, range).await?;
+        Ok(messages)
     }
 
     pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {

@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use byrd_spec::chat::Chat;
+use byrd_spec::chat::{Chat, ChatStatus};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ use super::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatState {
     pub id: Uuid,
-    pub status: String,
+    pub status: ChatStatus,
     pub assigned_agent_id: Option<Uuid>,
     /// When the chat last changed, a message included.
     pub updated_at: DateTime<Utc>,
@@ -31,7 +31,7 @@ impl ChatState {
     pub fn of(chat: &Chat) -> ChatState {
         ChatState {
             id: chat.id,
-            status: chat.status.as_str().to_owned(),
+            status: chat.status,
             assigned_agent_id: chat.assigned_agent_id,
             updated_at: chat.updated_at,
         }

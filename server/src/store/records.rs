@@ -112,6 +112,16 @@ pub struct MessageRange {
     pub limit: u32,
 }
 
+/// Messages of one chat that follow a known `seq`: those with
+/// `after < seq <= through`, at most `limit` of them, in `seq` order. What a
+/// gap fill (the hub's or a connection's) and a subscribe's replay read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessagesAfter {
+    pub after: i64,
+    pub through: i64,
+    pub limit: u32,
+}
+
 /// A refresh token to store in place of the one presented.
 #[derive(Debug, Clone)]
 pub struct Successor {

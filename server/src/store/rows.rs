@@ -13,8 +13,8 @@ use byrd_spec::read::{Party, ReadPosition};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::StoreError;
 use super::rules::transitions::Current;
+use super::{ChatState, StoreError};
 
 pub(super) const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
 
@@ -26,6 +26,9 @@ pub(super) const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, vis
 /// than a join, so that `RETURNING` can carry it too.
 pub(super) const ASSIGNED_AGENT_NAME: &str =
     "(SELECT name FROM agents WHERE agents.id = chats.assigned_agent_id) AS assigned_agent_name";
+
+/// What a chat's `chat_updated` announces a change of; see [`ChatState`].
+pub(super) const CHAT_STATE_COLUMNS: &str = "id, status, assigned_agent_id, updated_at";
 
 pub(super) const MESSAGE_COLUMNS: &str =
     "id, chat_id, seq, author_type, author_id, author_name, body, client_msg_id, created_at";
@@ -120,6 +123,16 @@ pub(super) fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
     })
 }
 
+/// A chat's announced state, from [`CHAT_STATE_COLUMNS`].
+pub(super) fn chat_state_from_row(row: &impl Columns) -> Result<ChatState, StoreError> {
+    Ok(ChatState {
+        id: row.uuid("id")?,
+        status: status_from_str(&row.text("status")?)?,
+        assigned_agent_id: row.opt_uuid("assigned_agent_id")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
 /// A message, from [`MESSAGE_COLUMNS`].
 pub(super) fn message_from_row(row: &impl Columns) -> Result<Message, StoreError> {
     Ok(Message {
@@ -155,4 +168,63 @@ pub(super) fn transition_state_from_row(row: &impl Columns) -> Result<Current, S
         status: status_from_str(&row.text("status")?)?,
         assigned_agent_id: row.opt_uuid("assigned_agent_id")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row of text columns, as a fake of what either database answers.
+    struct TextRow(&'static [(&'static str, &'static str)]);
+
+    impl Columns for TextRow {
+        fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
+            self.opt_text(column)?
+                .map(|text| text.parse().map_err(|e| undecodable(column, e)))
+                .transpose()
+        }
+
+        fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError> {
+            self.opt_text(column)?
+                .map(|text| text.parse().map_err(|e| undecodable(column, e)))
+                .transpose()
+        }
+
+        fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+            let found = self.0.iter().find(|(name, _)| *name == column);
+            Ok(found.map(|(_, value)| (*value).to_owned()))
+        }
+
+        fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+            self.opt_text(column)?
+                .map(|text| text.parse().map_err(|e| undecodable(column, e)))
+                .transpose()
+        }
+    }
+
+    const CHAT: &str = "00000000-0000-0000-0000-000000000001";
+
+    #[test]
+    fn a_chat_state_is_read_with_its_status_parsed() {
+        let row = TextRow(&[
+            ("id", CHAT),
+            ("status", "assigned"),
+            ("assigned_agent_id", "00000000-0000-0000-0000-000000000002"),
+            ("updated_at", "2026-01-01T00:00:00Z"),
+        ]);
+        let state = chat_state_from_row(&row).unwrap();
+        assert_eq!(state.id, Uuid::from_u128(1));
+        assert_eq!(state.status, ChatStatus::Assigned);
+        assert_eq!(state.assigned_agent_id, Some(Uuid::from_u128(2)));
+    }
+
+    #[test]
+    fn a_chat_state_with_an_unknown_status_is_refused() {
+        let row = TextRow(&[
+            ("id", CHAT),
+            ("status", "archived"),
+            ("updated_at", "2026-01-01T00:00:00Z"),
+        ]);
+        assert!(chat_state_from_row(&row).is_err());
+    }
 }

@@ -20,7 +20,7 @@ use super::exit::Exit;
 use super::session::Session;
 use super::socket::Socket;
 use crate::hub::{Outbound, Place, Revocation};
-use crate::store::MessageRange;
+use crate::store::MessagesAfter;
 
 impl Session {
     /// Writes one item the hub queued.
@@ -80,13 +80,13 @@ impl Session {
         after: i64,
         before: i64,
     ) -> Result<(), Exit> {
-        let range = MessageRange {
-            after_seq: Some(after),
-            before_seq: Some(before),
+        let span = MessagesAfter {
+            after,
+            through: before - 1,
             limit: u32::try_from(before - after).unwrap_or(u32::MAX),
         };
-        match self.state.store.list_messages(chat_id, range).await {
-            Ok((messages, _)) => self.send_messages(out, chat_id, messages).await,
+        match self.state.store.messages_after(chat_id, span).await {
+            Ok(messages) => self.send_messages(out, chat_id, messages).await,
             Err(error) => {
                 tracing::warn!(%chat_id, after, before, error = %error, "cannot fill a gap; closing so the client resumes");
                 Err(Exit::Close(CloseCode::ResumeRequired))

@@ -20,7 +20,7 @@ use super::exit::{CommandError, Exit};
 use super::session::Session;
 use super::socket::Socket;
 use crate::hub::Outbound;
-use crate::store::MessageRange;
+use crate::store::MessagesAfter;
 
 /// Messages read, and written, at a time.
 const PAGE: u32 = 100;
@@ -58,12 +58,12 @@ impl Session {
         let state = self.state.clone();
         let kill = out.kill_switch();
         while after < through {
-            let range = MessageRange {
-                after_seq: Some(after),
-                before_seq: Some(through.saturating_add(1)),
+            let span = MessagesAfter {
+                after,
+                through,
                 limit: PAGE,
             };
-            let read = state.store.list_messages(chat_id, range);
+            let read = state.store.messages_after(chat_id, span);
             tokio::pin!(read);
             let page = loop {
                 // Nothing written waits for the read.
@@ -74,7 +74,7 @@ impl Session {
                     _ = kill.triggered() => return Err(Exit::Gone.into()),
                 }
             };
-            let (messages, _) = page?;
+            let messages = page?;
             let Some(last) = messages.last().map(|message| message.seq) else {
                 break;
             };

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use byrd_server::options::bounded::Bounded;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -251,7 +252,10 @@ async fn a_peer_that_never_answers_pings_is_closed_with_4009() {
     // that is closed with 4009 `heartbeat_timeout`. A tungstenite client
     // answers pings only while it reads, so not reading is silence.
     let interval = Duration::from_millis(150);
-    let app = spawn_app_with(|s| s.ws.heartbeat_interval = interval.try_into().unwrap()).await;
+    let app = spawn_app_with(|s| {
+        s.ws.heartbeat_interval = Bounded::below_floor_for_tests(interval).unwrap()
+    })
+    .await;
     let (_, token) = agent_token();
     let (mut silent, hello) = WsClient::connect(&app, &token).await;
     let (mut chatty, _) = WsClient::connect(&app, &token).await;

@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use byrd_server::options::bounded::Bounded;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, guest_claims, json_body, mint, now, spawn_app, spawn_app_with};
@@ -124,7 +125,7 @@ async fn a_short_lived_token_is_announced_as_expiring_halfway_through_its_life()
     // the moment each fresh token arrived.
     let app = spawn_app_with(|s| {
         s.ws.token_expiry_warning = Duration::from_secs(60);
-        s.jwt.agent_token_ttl = Duration::from_secs(4).try_into().unwrap();
+        s.jwt.agent_token_ttl = Bounded::below_floor_for_tests(Duration::from_secs(4)).unwrap();
     })
     .await;
     let (id, _) = agent_token();

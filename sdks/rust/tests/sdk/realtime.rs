@@ -8,6 +8,7 @@ use byrd_sdk::operations::TokenKind;
 use byrd_sdk::realtime::{ConnectionState, Event};
 use byrd_sdk::types::SendMessageRequest;
 use byrd_sdk::{AuthErrorKind, Error};
+use byrd_server::options::bounded::Bounded;
 
 use crate::helpers::{
     TIMEOUT, client_of, next_matching, next_message, quick_options, spawn_app, spawn_app_with,
@@ -158,7 +159,8 @@ async fn a_refused_token_ends_in_closed_without_retrying() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_expiring_is_answered_on_the_live_socket() {
     let app = spawn_app_with(|settings| {
-        settings.jwt.agent_token_ttl = Duration::from_secs(3).try_into().unwrap();
+        settings.jwt.agent_token_ttl =
+            Bounded::below_floor_for_tests(Duration::from_secs(3)).unwrap();
         settings.ws.token_expiry_warning = Duration::from_millis(2500);
     })
     .await;

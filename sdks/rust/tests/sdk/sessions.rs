@@ -8,6 +8,7 @@ use std::time::Duration;
 use byrd_sdk::operations::TokenKind;
 use byrd_sdk::types::{LoginRequest, Me};
 use byrd_sdk::{AuthErrorKind, Error};
+use byrd_server::options::bounded::Bounded;
 
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app_with, visitor};
 
@@ -17,7 +18,8 @@ async fn concurrent_calls_with_a_stale_token_share_one_refresh() {
     // would revoke the session, and every call below would fail. The grace
     // for lost answers is off, so that a second refresh would show.
     let app = spawn_app_with(|settings| {
-        settings.jwt.agent_token_ttl = Duration::from_secs(2).try_into().unwrap();
+        settings.jwt.agent_token_ttl =
+            Bounded::below_floor_for_tests(Duration::from_secs(2)).unwrap();
         settings.jwt.refresh_grace = Duration::ZERO.try_into().unwrap();
     })
     .await;

@@ -6,7 +6,8 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::{PostgresStore, store_error};
-use crate::store::{ChangedChats, ChatState, ClusterReads, Revocations, StoreError};
+use crate::store::rows::{CHAT_STATE_COLUMNS, chat_state_from_row};
+use crate::store::{ChangedChats, ClusterReads, Revocations, StoreError};
 
 impl ClusterReads for PostgresStore {
     async fn chats_last_seq(&self, chats: &[Uuid]) -> Result<Vec<(Uuid, i64)>, StoreError> {
@@ -26,25 +27,17 @@ impl ClusterReads for PostgresStore {
             .fetch_one(&self.pool)
             .await
             .map_err(store_error)?;
-        let rows = sqlx::query(
-            "SELECT id, status, assigned_agent_id, updated_at FROM chats WHERE updated_at >= $1",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {CHAT_STATE_COLUMNS} FROM chats WHERE updated_at >= $1"
+        ))
         .bind(since)
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
         let chats = rows
             .iter()
-            .map(|row| {
-                Ok(ChatState {
-                    id: row.try_get("id")?,
-                    status: row.try_get("status")?,
-                    assigned_agent_id: row.try_get("assigned_agent_id")?,
-                    updated_at: row.try_get("updated_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(store_error)?;
+            .map(chat_state_from_row)
+            .collect::<Result<_, _>>()?;
         Ok(ChangedChats { chats, as_of })
     }
 

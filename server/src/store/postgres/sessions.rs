@@ -174,6 +174,8 @@ async fn revoke_session(connection: &mut PgConnection, session: Uuid) -> Result<
     .map_err(store_error)
 }
 
+/// Carries out `rules::rotation` for the refresh token with hash
+/// `presented`, its row locked until the transaction ends.
 async fn rotate(
     connection: &mut PgConnection,
     presented: [u8; 32],
@@ -181,6 +183,37 @@ async fn rotate(
     grace: Duration,
 ) -> Result<RefreshOutcome, StoreError> {
     let now = now();
+    let Some(token) = lock_presented(connection, &presented).await? else {
+        return Ok(RefreshOutcome::Unknown);
+    };
+    let step = rotation::decide(&token, now, grace);
+    if let Step::ReplayIfSuccessorUnused {
+        successor_hash,
+        sealed_successor,
+    } = &step
+        && is_unused(connection, successor_hash).await?
+    {
+        return Ok(token.replayed(sealed_successor.clone()));
+    }
+    match step {
+        Step::Answer(outcome) => Ok(outcome),
+        Step::ReplayIfSuccessorUnused { .. } | Step::EndSession => {
+            revoke_session(connection, token.session_id).await?;
+            Ok(token.reused())
+        }
+        Step::Rotate => {
+            store_successor(connection, &presented, &successor, token.session_id, now).await?;
+            Ok(token.rotated())
+        }
+    }
+}
+
+/// The presented refresh token and its session, the token's row locked so
+/// that racing refreshes on several nodes take turns; `None` when unknown.
+async fn lock_presented(
+    connection: &mut PgConnection,
+    presented: &[u8; 32],
+) -> Result<Option<Presented>, StoreError> {
     let row = sqlx::query(
         "SELECT r.session_id, r.expires_at, r.used_at, r.successor_hash, r.successor_sealed,
                 s.agent_id, s.revoked_at
@@ -193,7 +226,7 @@ async fn rotate(
     .await
     .map_err(store_error)?;
     let Some(row) = row else {
-        return Ok(RefreshOutcome::Unknown);
+        return Ok(None);
     };
     let read = |row: &sqlx::postgres::PgRow| -> Result<_, sqlx::Error> {
         Ok(Presented {
@@ -208,32 +241,29 @@ async fn rotate(
             successor_sealed: row.try_get("successor_sealed")?,
         })
     };
-    let token = read(&row).map_err(store_error)?;
+    read(&row).map(Some).map_err(store_error)
+}
 
-    let step = rotation::decide(&token, now, grace);
-    if let Step::ReplayIfSuccessorUnused {
-        successor_hash,
-        sealed_successor,
-    } = &step
-    {
-        let successor_used: Option<Option<DateTime<Utc>>> =
-            sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
-                .bind(successor_hash)
-                .fetch_optional(&mut *connection)
-                .await
-                .map_err(store_error)?;
-        if matches!(successor_used, Some(None)) {
-            return Ok(token.replayed(sealed_successor.clone()));
-        }
-    }
-    match step {
-        Step::Answer(outcome) => return Ok(outcome),
-        Step::ReplayIfSuccessorUnused { .. } | Step::EndSession => {
-            revoke_session(connection, token.session_id).await?;
-            return Ok(token.reused());
-        }
-        Step::Rotate => {}
-    }
+/// Whether the refresh token with hash `token_hash` exists and is unused.
+async fn is_unused(connection: &mut PgConnection, token_hash: &[u8]) -> Result<bool, StoreError> {
+    let used_at: Option<Option<DateTime<Utc>>> =
+        sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(store_error)?;
+    Ok(matches!(used_at, Some(None)))
+}
+
+/// Marks the presented token used, sealing its successor beside it, and
+/// stores the successor in the same session.
+async fn store_successor(
+    connection: &mut PgConnection,
+    presented: &[u8; 32],
+    successor: &Successor,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3
          WHERE token_hash = $4 AND used_at IS NULL",
@@ -250,11 +280,11 @@ async fn rotate(
          VALUES ($1, $2, $3, $4)",
     )
     .bind(&successor.hash[..])
-    .bind(token.session_id)
+    .bind(session_id)
     .bind(now)
     .bind(successor.expires_at)
     .execute(&mut *connection)
     .await
     .map_err(store_error)?;
-    Ok(token.rotated())
+    Ok(())
 }
