@@ -78,7 +78,9 @@ impl<O: DurationOption> Bounded<O> {
 
     /// `duration`, even under the option's floor, for tests that cannot
     /// wait as long as a deployment must; still refused when zero (unless
-    /// the floor is zero) or over the ceiling.
+    /// the floor is zero) or over the ceiling. Hidden from the docs: an
+    /// embedder has no business under a floor.
+    #[doc(hidden)]
     pub const fn below_floor_for_tests(duration: Duration) -> Result<Self, OutOfRange> {
         let zero_refused = duration.is_zero() && !Self::MIN.is_zero();
         if zero_refused || !not_longer(duration, Self::MAX) {
