@@ -76,11 +76,17 @@ fn section(t: &ClientBehaviour) -> String {
 }
 
 fn reconnect_lines(t: &ClientBehaviour) -> Vec<String> {
-    vec![format!(
-        "reconnect backoff (full jitter) | {}; the count starts over once a connection got its `hello` and stayed up {}",
-        backoff(&t.reconnect.backoff),
-        duration(t.reconnect.reset_after_connected_ms)
-    )]
+    vec![
+        format!(
+            "reconnect backoff (full jitter) | {}; the count starts over once a connection got its `hello` and stayed up {}",
+            backoff(&t.reconnect.backoff),
+            duration(t.reconnect.reset_after_connected_ms)
+        ),
+        format!(
+            "connect timeout | an attempt without `hello` {} after it started opening the socket is lost, and the next one waits the backoff",
+            duration(t.reconnect.connect_timeout_ms)
+        ),
+    ]
 }
 
 /// The REST retry rules, the retry limits and the safe operations.
