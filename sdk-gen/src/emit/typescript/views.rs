@@ -222,10 +222,17 @@ fn type_view(def: &TypeDef, tags: &BTreeMap<String, (String, String)>) -> anyhow
 }
 
 /// A property: `name?` when it may be absent, `| null` when it may be null.
+/// One that may be absent also takes `undefined`, so that code compiled
+/// with `exactOptionalPropertyTypes` may pass `{ name: undefined }`: the
+/// wire cannot tell them apart, since `JSON.stringify` and the query
+/// builder leave `undefined` out.
 fn field_view(field: &Field, prefix: &str) -> FieldView {
     let mut ty = ts_type(&field.ty, prefix);
     if field.nullable {
         ty.push_str(" | null");
+    }
+    if !field.required {
+        ty.push_str(" | undefined");
     }
     let mut doc = doc_lines(field.doc.as_deref());
     if let (true, Some(note)) = (doc.is_empty(), format_note(&field.ty)) {
