@@ -318,6 +318,8 @@ pub struct Reconnect {
     pub backoff: Backoff,
     /// Up this long after `hello`: the retry count starts over.
     pub reset_after_connected_ms: u64,
+    /// No `hello` this long after an attempt started: it is lost.
+    pub connect_timeout_ms: u64,
 }
 
 /// REST retries.

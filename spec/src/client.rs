@@ -56,6 +56,14 @@ pub struct Reconnect {
     /// cap; long enough that a server closing right after `hello` is not
     /// hammered.
     pub reset_after_connected_ms: u64,
+    /// From starting to open the socket (TCP, TLS, the upgrade) until its
+    /// `hello`: an attempt without `hello` by then is lost, and the next
+    /// one waits the backoff. The server says `hello` as soon as the
+    /// upgrade is done, so a healthy attempt takes a few round trips; ten
+    /// seconds is many of them on a slow mobile link, and short enough
+    /// that an attempt a proxy holds open without passing anything costs
+    /// less than the backoff's cap.
+    pub connect_timeout_ms: u64,
 }
 
 /// REST retries.
@@ -210,6 +218,7 @@ pub fn behaviour() -> ClientBehaviour {
                 cap_ms: 30_000,
             },
             reset_after_connected_ms: 2_000,
+            connect_timeout_ms: 10_000,
         },
         rest: RestRetries {
             max_retries: 2,
@@ -353,6 +362,16 @@ mod tests {
             assert!(backoff.factor >= 2, "{backoff:?}");
         }
         assert!(table.reconnect.reset_after_connected_ms < table.reconnect.backoff.cap_ms);
+    }
+
+    #[test]
+    fn a_silent_connection_attempt_costs_less_than_the_longest_backoff() {
+        let reconnect = behaviour().reconnect;
+        assert!(reconnect.connect_timeout_ms > 0, "{reconnect:?}");
+        assert!(
+            reconnect.connect_timeout_ms < reconnect.backoff.cap_ms,
+            "{reconnect:?}"
+        );
     }
 
     #[test]

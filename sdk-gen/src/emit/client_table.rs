@@ -26,6 +26,7 @@ pub trait Syntax {
 pub struct ClientView {
     reconnect_backoff: String,
     reset_after_ms: u64,
+    connect_timeout_ms: u64,
     rest_max_retries: u32,
     rest_backoff: String,
     rest_max_retry_after_ms: u64,
@@ -87,6 +88,7 @@ impl ClientView {
         ClientView {
             reconnect_backoff: S::backoff(&table.reconnect.backoff),
             reset_after_ms: table.reconnect.reset_after_connected_ms,
+            connect_timeout_ms: table.reconnect.connect_timeout_ms,
             rest_max_retries: table.rest.max_retries,
             rest_backoff: S::backoff(&table.rest.backoff),
             rest_max_retry_after_ms: table.rest.max_retry_after_ms,

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use crate::model::{Backoff, ClientBehaviour, Failure, FrameAction, RuleOperations, RuleWait};
+use crate::model::{
+    Backoff, ClientBehaviour, Failure, FrameAction, RestRule, RuleOperations, RuleWait,
+};
 use crate::output::GeneratedFile;
 
 /// The README, relative to the workspace root.
@@ -59,96 +61,127 @@ fn backoff(b: &Backoff) -> String {
     )
 }
 
-/// The section: one line per promise.
+/// The section: one line per promise, in the order of `client.json`.
 fn section(t: &ClientBehaviour) -> String {
+    let mut lines = vec!["what | both SDKs".to_owned(), "--- | ---".to_owned()];
+    lines.extend(reconnect_lines(t));
+    lines.extend(rest_lines(t));
+    lines.extend(frame_lines(t));
+    lines.extend(session_lines(t));
     let mut out = String::new();
-    let mut line = |text: String| {
+    for text in lines {
         let _ = writeln!(out, "| {text} |");
-    };
-    line("what | both SDKs".into());
-    line("--- | ---".into());
-    line(format!(
-        "reconnect backoff (full jitter) | {}; the count starts over once a connection got its `hello` and stayed up {}",
-        backoff(&t.reconnect.backoff),
-        duration(t.reconnect.reset_after_connected_ms)
-    ));
-    for rule in &t.rest.rules {
-        let on = match &rule.on {
-            Failure::Code(code) => format!("REST answer `{code}`"),
-            Failure::Status(status) => format!("REST answer {status} (other codes)"),
-            Failure::Transport => "REST call without an answer".to_owned(),
-        };
-        let operations = match rule.operations {
-            RuleOperations::Every => "every operation",
-            RuleOperations::Safe => "safe operations only",
-        };
-        let wait = match rule.wait {
-            RuleWait::TokenRefresh => "once, after a token refresh".to_owned(),
-            RuleWait::RetryAfter => "after `Retry-After` (else the backoff)".to_owned(),
-            RuleWait::Backoff => "after the backoff".to_owned(),
-        };
-        line(format!(
-            "{on} | retried for {operations}, {wait}: {}",
-            rule.why
-        ));
     }
-    line(format!(
+    out
+}
+
+fn reconnect_lines(t: &ClientBehaviour) -> Vec<String> {
+    vec![
+        format!(
+            "reconnect backoff (full jitter) | {}; the count starts over once a connection got its `hello` and stayed up {}",
+            backoff(&t.reconnect.backoff),
+            duration(t.reconnect.reset_after_connected_ms)
+        ),
+        format!(
+            "connect timeout | an attempt without `hello` {} after it started opening the socket is lost, and the next one waits the backoff",
+            duration(t.reconnect.connect_timeout_ms)
+        ),
+    ]
+}
+
+/// The REST retry rules, the retry limits and the safe operations.
+fn rest_lines(t: &ClientBehaviour) -> Vec<String> {
+    let mut lines: Vec<String> = t.rest.rules.iter().map(rest_rule).collect();
+    lines.push(format!(
         "REST retries | at most {} after the first attempt; backoff {}; a `Retry-After` over {} is not waited for",
         t.rest.max_retries,
         backoff(&t.rest.backoff),
         duration(t.rest.max_retry_after_ms)
     ));
-    line("safe REST operations | idempotent ones (`GET`, ...), those keyed by the client (`x-byrd-idempotency-key`, such as `client_msg_id`), and:".into());
+    lines.push("safe REST operations | idempotent ones (`GET`, ...), those keyed by the client (`x-byrd-idempotency-key`, such as `client_msg_id`), and:".into());
     for replayable in &t.rest.replayable {
-        line(format!(
+        lines.push(format!(
             "`{}` | safe for {} after its first attempt: {}",
             replayable.operation,
             duration(replayable.within_ms),
             replayable.why
         ));
     }
-    for frame in &t.frames {
-        let which = frame
-            .frame
-            .as_ref()
-            .map_or_else(|| "a frame (no `ref`)".to_owned(), |tag| format!("`{tag}`"));
-        let action = match frame.action {
-            FrameAction::SendAgain => "sent again, unchanged, after the frame backoff",
-            FrameAction::Reconnect => "the connection is dropped and made again",
-        };
-        line(format!(
-            "{which} refused with `{}` | {action}: {}",
-            frame.code, frame.why
-        ));
-    }
-    line(format!(
+    lines
+}
+
+fn rest_rule(rule: &RestRule) -> String {
+    let on = match &rule.on {
+        Failure::Code(code) => format!("REST answer `{code}`"),
+        Failure::Status(status) => format!("REST answer {status} (other codes)"),
+        Failure::Transport => "REST call without an answer".to_owned(),
+    };
+    let operations = match rule.operations {
+        RuleOperations::Every => "every operation",
+        RuleOperations::Safe => "safe operations only",
+    };
+    let wait = match rule.wait {
+        RuleWait::TokenRefresh => "once, after a token refresh",
+        RuleWait::RetryAfter => "after `Retry-After` (else the backoff)",
+        RuleWait::Backoff => "after the backoff",
+    };
+    format!("{on} | retried for {operations}, {wait}: {}", rule.why)
+}
+
+/// The refused frames the client does not pass on, and their backoff.
+fn frame_lines(t: &ClientBehaviour) -> Vec<String> {
+    let mut lines: Vec<String> = t
+        .frames
+        .iter()
+        .map(|frame| {
+            let which = frame
+                .frame
+                .as_ref()
+                .map_or_else(|| "a frame (no `ref`)".to_owned(), |tag| format!("`{tag}`"));
+            let action = match frame.action {
+                FrameAction::SendAgain => "sent again, unchanged, after the frame backoff",
+                FrameAction::Reconnect => "the connection is dropped and made again",
+            };
+            format!(
+                "{which} refused with `{}` | {action}: {}",
+                frame.code, frame.why
+            )
+        })
+        .collect();
+    lines.push(format!(
         "frame backoff (full jitter) | {}, growing with each refusal of the same frame",
         backoff(&t.frame_backoff)
     ));
-    line(format!(
-        "pacing | {} of the allowance `hello.limits` announces; before a `hello`: {} frames a second, bursts of {}, frames of {} bytes",
-        t.pacing.margin,
-        t.pacing.fallback_frames_per_second,
-        t.pacing.fallback_frame_burst,
-        t.pacing.fallback_max_frame_bytes
-    ));
-    line(format!(
-        "token refresh | when less than {} (or half its life) is left{}",
-        duration(t.sessions.refresh_margin_ms),
-        if t.sessions.send_refreshed_token_on_socket {
-            "; every refreshed token, whoever asked for it, goes to the live socket in a `refresh_token` frame"
-        } else {
-            ""
-        }
-    ));
-    line(format!(
-        "subscribing again to a followed chat | `{}`: nothing changes, so no message is delivered twice or skipped; to move a chat, unsubscribe first",
-        t.subscribe_again
-    ));
-    line(format!(
-        "send queue | {} sends waiting for their `ack`, by default",
-        t.send_queue
-    ));
-    line(format!("gap fill | pages of {} messages", t.gap_page));
-    out
+    lines
+}
+
+/// Pacing, tokens, subscriptions and the queue and page sizes.
+fn session_lines(t: &ClientBehaviour) -> Vec<String> {
+    vec![
+        format!(
+            "pacing | {} of the allowance `hello.limits` announces; before a `hello`: {} frames a second, bursts of {}, frames of {} bytes",
+            t.pacing.margin,
+            t.pacing.fallback_frames_per_second,
+            t.pacing.fallback_frame_burst,
+            t.pacing.fallback_max_frame_bytes
+        ),
+        format!(
+            "token refresh | when less than {} (or half its life) is left{}",
+            duration(t.sessions.refresh_margin_ms),
+            if t.sessions.send_refreshed_token_on_socket {
+                "; every refreshed token, whoever asked for it, goes to the live socket in a `refresh_token` frame"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "subscribing again to a followed chat | `{}`: nothing changes, so no message is delivered twice or skipped; to move a chat, unsubscribe first",
+            t.subscribe_again
+        ),
+        format!(
+            "send queue | {} sends waiting for their `ack`, by default",
+            t.send_queue
+        ),
+        format!("gap fill | pages of {} messages", t.gap_page),
+    ]
 }

@@ -99,58 +99,14 @@ fn read_operation(
             param.name
         );
     }
-    let body = match operation.get("requestBody") {
-        None => None,
-        Some(body) => {
-            let body = as_object(body)?;
-            let schema =
-                json_schema(body).context("a request body without an application/json schema")?;
-            let (ty, nullable) = reader.read_type(schema)?;
-            let required = body.get("required") == Some(&Value::Bool(true));
-            ensure!(!(required && nullable), "a required body that may be null");
-            Some(Body { ty, required })
-        }
-    };
+    let body = request_body(reader, operation)?;
     let mut responses = Vec::new();
     let answers = operation
         .get("responses")
         .and_then(Value::as_object)
         .context("an operation without responses")?;
     for (status, response) in answers {
-        let response = as_object(response)?;
-        let status = match status.as_str() {
-            "default" => None,
-            code => Some(
-                code.parse::<u16>()
-                    .with_context(|| format!("response status {code:?}"))?,
-            ),
-        };
-        let body = match json_schema(response) {
-            None => None,
-            Some(schema) => Some(reader.read_type(schema)?.0),
-        };
-        let error_codes = response
-            .get("x-byrd-error-codes")
-            .and_then(Value::as_array)
-            .map(|codes| {
-                codes
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        responses.push(Response {
-            status,
-            description: response
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim()
-                .to_owned(),
-            body,
-            error_codes,
-        });
+        responses.push(read_response(reader, status, as_object(response)?)?);
     }
     // `default` last; numbered statuses keep the document's (ascending) order.
     responses.sort_by_key(|response| response.status.is_none());
@@ -178,6 +134,63 @@ fn read_operation(
         pagination,
         // Filled in from `client.json` once every operation is read.
         replay_window_ms: None,
+    })
+}
+
+/// The JSON body the operation takes, if any.
+fn request_body(
+    reader: &SchemaReader<'_>,
+    operation: &Map<String, Value>,
+) -> anyhow::Result<Option<Body>> {
+    let Some(body) = operation.get("requestBody") else {
+        return Ok(None);
+    };
+    let body = as_object(body)?;
+    let schema = json_schema(body).context("a request body without an application/json schema")?;
+    let (ty, nullable) = reader.read_type(schema)?;
+    let required = body.get("required") == Some(&Value::Bool(true));
+    ensure!(!(required && nullable), "a required body that may be null");
+    Ok(Some(Body { ty, required }))
+}
+
+/// One answer of an operation: `status` is a code or `default`.
+fn read_response(
+    reader: &SchemaReader<'_>,
+    status: &str,
+    response: &Map<String, Value>,
+) -> anyhow::Result<Response> {
+    let status = match status {
+        "default" => None,
+        code => Some(
+            code.parse::<u16>()
+                .with_context(|| format!("response status {code:?}"))?,
+        ),
+    };
+    let body = match json_schema(response) {
+        None => None,
+        Some(schema) => Some(reader.read_type(schema)?.0),
+    };
+    let error_codes = response
+        .get("x-byrd-error-codes")
+        .and_then(Value::as_array)
+        .map(|codes| {
+            codes
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Response {
+        status,
+        description: response
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        body,
+        error_codes,
     })
 }
 

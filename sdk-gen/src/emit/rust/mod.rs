@@ -18,6 +18,7 @@
 
 mod client;
 mod names;
+mod operation_view;
 mod views;
 
 use super::{environment, render};

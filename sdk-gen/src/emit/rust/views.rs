@@ -4,13 +4,9 @@
 use anyhow::ensure;
 use serde::Serialize;
 
-use super::names::{
-    doc_lines, field_ident, is_rust_default, param_type, pascal_case, rust_type, snake_case,
-};
-use crate::emit::{answers, operation_doc};
-use crate::model::{
-    CloseAction, Model, Operation, Pagination, Param, Shape, TokenKind, TypeDef, TypeRef,
-};
+use super::names::{doc_lines, field_ident, is_rust_default, pascal_case, rust_type};
+use super::operation_view::{OperationView, QueryView, operation_view};
+use crate::model::{CloseAction, Model, Shape, TokenKind, TypeDef, TypeRef};
 
 #[derive(Serialize)]
 pub struct ModuleView {
@@ -83,59 +79,6 @@ pub struct AliasView {
     name: String,
     doc: Vec<String>,
     target: String,
-}
-
-#[derive(Serialize)]
-pub struct OperationView {
-    id: String,
-    method_ident: String,
-    http_method: String,
-    path: String,
-    doc: Vec<String>,
-    /// `name: Type` for each argument, in order.
-    args: Vec<String>,
-    /// A `format!` of the path with its parameters percent-encoded.
-    path_expr: String,
-    query_expr: String,
-    body_expr: String,
-    tokens: Vec<String>,
-    idempotent: bool,
-    /// `Some(Duration::from_millis(n))` for a replayable operation, else `None`.
-    replay_window: String,
-    /// The statuses whose body is the answer, not an error.
-    answers: Vec<u16>,
-    /// The answer's Rust type, `()` for none.
-    returns: String,
-    stream: Option<StreamView>,
-}
-
-#[derive(Serialize)]
-pub struct StreamView {
-    method_ident: String,
-    item: String,
-    items_field: String,
-    next_field: String,
-    param_ident: String,
-    /// Arguments besides the query, and how to pass them on.
-    args: Vec<String>,
-    call_args: String,
-    query_struct: String,
-}
-
-#[derive(Serialize)]
-pub struct QueryView {
-    name: String,
-    operation: String,
-    fields: Vec<QueryFieldView>,
-}
-
-#[derive(Serialize)]
-pub struct QueryFieldView {
-    ident: String,
-    wire: String,
-    ty: String,
-    doc: Vec<String>,
-    required: bool,
 }
 
 #[derive(Serialize)]
@@ -333,111 +276,6 @@ fn field_view(owner: &str, field: &crate::model::Field) -> anyhow::Result<FieldV
     })
 }
 
-fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Option<QueryView>)> {
-    let method_ident = snake_case(&operation.id);
-    let mut args = Vec::new();
-    let mut path_expr = operation.path.clone();
-    let mut path_values = Vec::new();
-    for param in &operation.path_params {
-        ensure!(
-            param.required,
-            "path parameter `{}` is optional",
-            param.name
-        );
-        let ident = field_ident(&param.name);
-        args.push(format!("{ident}: {}", param_type(&param.ty)));
-        path_expr = path_expr.replace(&format!("{{{}}}", param.name), "{}");
-        path_values.push(format!("path_segment(&{ident})"));
-    }
-    let path_expr = if path_values.is_empty() {
-        format!("\"{path_expr}\".to_owned()")
-    } else {
-        format!("format!(\"{path_expr}\", {})", path_values.join(", "))
-    };
-    let query_struct = format!("{}Query", pascal_case(&method_ident));
-    let query = (!operation.query_params.is_empty()).then(|| QueryView {
-        name: query_struct.clone(),
-        operation: operation.id.clone(),
-        fields: operation.query_params.iter().map(query_field).collect(),
-    });
-    let query_expr = if query.is_some() {
-        args.push(format!("query: &{query_struct}"));
-        "query.to_pairs()".to_owned()
-    } else {
-        "Vec::new()".to_owned()
-    };
-    let body_expr = match &operation.body {
-        None => "None".to_owned(),
-        Some(body) => {
-            let ty = rust_type(&body.ty);
-            if body.required {
-                args.push(format!("body: &{ty}"));
-                "Some(encode_body(body)?)".to_owned()
-            } else {
-                args.push(format!("body: Option<&{ty}>"));
-                "body.map(encode_body).transpose()?".to_owned()
-            }
-        }
-    };
-    let answers = answers(operation)?;
-    let returns = answers
-        .body
-        .as_ref()
-        .map(rust_type)
-        .unwrap_or_else(|| "()".to_owned());
-    let stream = match &operation.pagination {
-        None => None,
-        Some(Pagination::Cursor {
-            param,
-            next_field,
-            items_field,
-            item,
-        }) => {
-            ensure!(query.is_some(), "a paged operation without a query");
-            let path_args: Vec<&String> =
-                args.iter().filter(|a| !a.starts_with("query:")).collect();
-            let call_args = operation
-                .path_params
-                .iter()
-                .map(|p| field_ident(&p.name))
-                .chain(std::iter::once("&query".to_owned()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            Some(StreamView {
-                method_ident: format!("{method_ident}_stream"),
-                item: rust_type(item),
-                items_field: field_ident(items_field),
-                next_field: field_ident(next_field),
-                param_ident: field_ident(param),
-                args: path_args.into_iter().cloned().collect(),
-                call_args,
-                query_struct: query_struct.clone(),
-            })
-        }
-    };
-    let view = OperationView {
-        id: operation.id.clone(),
-        method_ident,
-        http_method: operation.method.clone(),
-        path: operation.path.clone(),
-        doc: operation_doc(operation, "Errors ([`Error::Api`](crate::Error::Api)):"),
-        args,
-        path_expr,
-        query_expr,
-        body_expr,
-        tokens: operation.tokens.iter().map(|k| token_variant(*k)).collect(),
-        idempotent: operation.idempotent,
-        replay_window: operation.replay_window_ms.map_or_else(
-            || "None".to_owned(),
-            |ms| format!("Some(Duration::from_millis({ms}))"),
-        ),
-        answers: answers.statuses,
-        returns,
-        stream,
-    };
-    Ok((view, query))
-}
-
 /// A line for a type the spec leaves undescribed.
 fn fallback_doc(def: &TypeDef) -> String {
     match &def.shape {
@@ -473,22 +311,7 @@ fn plural(ty: &TypeRef) -> String {
     }
 }
 
-fn query_field(param: &Param) -> QueryFieldView {
-    let ty = rust_type(&param.ty);
-    QueryFieldView {
-        ident: field_ident(&param.name),
-        wire: param.name.clone(),
-        ty: if param.required {
-            ty
-        } else {
-            format!("Option<{ty}>")
-        },
-        doc: doc_lines(param.doc.as_deref()),
-        required: param.required,
-    }
-}
-
-fn token_variant(kind: TokenKind) -> String {
+pub(super) fn token_variant(kind: TokenKind) -> String {
     match kind {
         TokenKind::Agent => "TokenKind::Agent",
         TokenKind::Guest => "TokenKind::Guest",

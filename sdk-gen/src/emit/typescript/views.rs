@@ -222,10 +222,17 @@ fn type_view(def: &TypeDef, tags: &BTreeMap<String, (String, String)>) -> anyhow
 }
 
 /// A property: `name?` when it may be absent, `| null` when it may be null.
+/// One that may be absent also takes `undefined`, so that code compiled
+/// with `exactOptionalPropertyTypes` may pass `{ name: undefined }`: the
+/// wire cannot tell them apart, since `JSON.stringify` and the query
+/// builder leave `undefined` out.
 fn field_view(field: &Field, prefix: &str) -> FieldView {
     let mut ty = ts_type(&field.ty, prefix);
     if field.nullable {
         ty.push_str(" | null");
+    }
+    if !field.required {
+        ty.push_str(" | undefined");
     }
     let mut doc = doc_lines(field.doc.as_deref());
     if let (true, Some(note)) = (doc.is_empty(), format_note(&field.ty)) {
@@ -245,6 +252,66 @@ fn field_view(field: &Field, prefix: &str) -> FieldView {
 fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Option<QueryView>)> {
     let ident = camel_case(&operation.id);
     let mut params = vec!["client: Client".to_owned()];
+    let (path_expr, path_args) = path_params(operation, &mut params)?;
+    let mut spec = vec![
+        format!("method: {}", string_literal(&operation.method)),
+        format!("path: {path_expr}"),
+    ];
+    if let Some(body) = &operation.body {
+        let ty = ts_type(&body.ty, TYPES_NS);
+        params.push(if body.required {
+            format!("body: {ty}")
+        } else {
+            format!("body?: {ty} | null")
+        });
+        spec.push("body".to_owned());
+    }
+    let query_name = format!("{}Query", pascal_case(&operation.id));
+    let query = query_view(operation, &query_name);
+    if let Some(query) = &query {
+        let required = query.fields.iter().any(|f| !f.optional);
+        params.push(if required {
+            format!("query: {query_name}")
+        } else {
+            format!("query: {query_name} = {{}}")
+        });
+        spec.push("query".to_owned());
+    }
+    params.push("options?: RequestOptions".to_owned());
+    let returns = push_behaviour(operation, &mut spec)?;
+    let all = match &operation.pagination {
+        None => None,
+        Some(pagination) => {
+            ensure!(query.is_some(), "a paged operation without a query");
+            Some(paged_view(
+                pagination,
+                &ident,
+                &query_name,
+                &params[..=path_args.len()],
+                &path_args,
+            ))
+        }
+    };
+    let view = OperationView {
+        doc: operation_doc(
+            operation,
+            "Rejects with a `ByrdApiError` whose code is, by status:",
+        ),
+        ident,
+        params: params.join(", "),
+        returns,
+        spec: spec.join(", "),
+        all,
+    };
+    Ok((view, query))
+}
+
+/// Pushes a parameter for each path parameter; answers the path as an
+/// expression (a template literal when it has parameters) and their names.
+fn path_params(
+    operation: &Operation,
+    params: &mut Vec<String>,
+) -> anyhow::Result<(String, Vec<String>)> {
     let mut path = operation.path.clone();
     let mut path_args = Vec::new();
     for param in &operation.path_params {
@@ -266,22 +333,13 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
     } else {
         format!("`{path}`")
     };
-    let mut spec = vec![
-        format!("method: {}", string_literal(&operation.method)),
-        format!("path: {path_expr}"),
-    ];
-    if let Some(body) = &operation.body {
-        let ty = ts_type(&body.ty, TYPES_NS);
-        params.push(if body.required {
-            format!("body: {ty}")
-        } else {
-            format!("body?: {ty} | null")
-        });
-        spec.push("body".to_owned());
-    }
-    let query_name = format!("{}Query", pascal_case(&operation.id));
-    let query = (!operation.query_params.is_empty()).then(|| QueryView {
-        name: query_name.clone(),
+    Ok((path_expr, path_args))
+}
+
+/// The query parameters' interface, if the operation has any.
+fn query_view(operation: &Operation, query_name: &str) -> Option<QueryView> {
+    (!operation.query_params.is_empty()).then(|| QueryView {
+        name: query_name.to_owned(),
         operation: operation.id.clone(),
         fields: operation
             .query_params
@@ -300,17 +358,12 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
                 )
             })
             .collect(),
-    });
-    if let Some(query) = &query {
-        let required = query.fields.iter().any(|f| !f.optional);
-        params.push(if required {
-            format!("query: {query_name}")
-        } else {
-            format!("query: {query_name} = {{}}")
-        });
-        spec.push("query".to_owned());
-    }
-    params.push("options?: RequestOptions".to_owned());
+    })
+}
+
+/// Pushes the `OperationSpec` properties that steer the request (tokens,
+/// retries, answers); answers the type the call resolves to.
+fn push_behaviour(operation: &Operation, spec: &mut Vec<String>) -> anyhow::Result<String> {
     let tokens: Vec<&str> = operation
         .tokens
         .iter()
@@ -336,52 +389,45 @@ fn operation_view(operation: &Operation) -> anyhow::Result<(OperationView, Optio
     if !answers.is_empty() {
         spec.push(format!("answers: [{}]", answers.join(", ")));
     }
-    let returns = answered
+    Ok(answered
         .body
         .as_ref()
-        .map_or_else(|| "void".to_owned(), |ty| ts_type(ty, TYPES_NS));
+        .map_or_else(|| "void".to_owned(), |ty| ts_type(ty, TYPES_NS)))
+}
 
-    let all = match &operation.pagination {
-        None => None,
-        Some(Pagination::Cursor {
-            param,
-            next_field,
-            items_field,
-            item,
-        }) => {
-            ensure!(query.is_some(), "a paged operation without a query");
-            let mut paged_params: Vec<String> = params[..=path_args.len()].to_vec();
-            paged_params.push(format!(
-                "query: Omit<{query_name}, {}> = {{}}",
-                string_literal(param)
-            ));
-            paged_params.push("options?: RequestOptions".to_owned());
-            let mut call = vec!["client".to_owned()];
-            call.extend(path_args.iter().cloned());
-            call.push(format!(
-                "cursor === undefined ? query : {{ ...query, {param}: cursor }}"
-            ));
-            call.push("options".to_owned());
-            Some(PagedView {
-                ident: format!("{ident}All"),
-                params: paged_params.join(", "),
-                item: ts_type(item, TYPES_NS),
-                call: call.join(", "),
-                items_field: items_field.clone(),
-                next_field: next_field.clone(),
-            })
-        }
-    };
-    let view = OperationView {
-        doc: operation_doc(
-            operation,
-            "Rejects with a `ByrdApiError` whose code is, by status:",
-        ),
-        ident,
-        params: params.join(", "),
-        returns,
-        spec: spec.join(", "),
-        all,
-    };
-    Ok((view, query))
+/// The `...All` iterator of a cursor-paged operation; `leading` is the
+/// client and path parameters.
+fn paged_view(
+    pagination: &Pagination,
+    ident: &str,
+    query_name: &str,
+    leading: &[String],
+    path_args: &[String],
+) -> PagedView {
+    let Pagination::Cursor {
+        param,
+        next_field,
+        items_field,
+        item,
+    } = pagination;
+    let mut paged_params = leading.to_vec();
+    paged_params.push(format!(
+        "query: Omit<{query_name}, {}> = {{}}",
+        string_literal(param)
+    ));
+    paged_params.push("options?: RequestOptions".to_owned());
+    let mut call = vec!["client".to_owned()];
+    call.extend(path_args.iter().cloned());
+    call.push(format!(
+        "cursor === undefined ? query : {{ ...query, {param}: cursor }}"
+    ));
+    call.push("options".to_owned());
+    PagedView {
+        ident: format!("{ident}All"),
+        params: paged_params.join(", "),
+        item: ts_type(item, TYPES_NS),
+        call: call.join(", "),
+        items_field: items_field.clone(),
+        next_field: next_field.clone(),
+    }
 }

@@ -262,17 +262,7 @@ impl Credential {
                 let Some(refresh_token) = state.refresh_token.clone() else {
                     return Err(Error::auth(AuthErrorKind::Refused, None));
                 };
-                anonymous
-                    .refresh_session(&RefreshRequest { refresh_token })
-                    .await
-                    .map(|tokens| {
-                        state.refresh_token = Some(tokens.refresh_token.clone());
-                        if let Ok(mut view) = self.0.view.lock() {
-                            view.refresh_token = Some(tokens.refresh_token);
-                            view.agent = Some(tokens.agent);
-                        }
-                        Access::new(tokens.access_token, Duration::from_secs(tokens.expires_in))
-                    })
+                self.refresh_session(state, &anonymous, refresh_token).await
             }
             Source::Guest { chat_id } => {
                 let current = state
@@ -287,24 +277,63 @@ impl Credential {
                 })
             }
             Source::Provider(provider) => {
-                let token = provider()
-                    .await
-                    .map_err(|error| provider_error(error.to_string()))?;
-                let facts = token_facts(&token).map_err(provider_error)?;
-                if let Ok(mut view) = self.0.view.lock() {
-                    view.kind = Some(facts.kind);
-                }
-                let now = chrono::Utc::now().timestamp();
-                let remaining = u64::try_from(facts.expires_at - now).unwrap_or(0);
-                let lifetime = u64::try_from(facts.expires_at - facts.issued_at).unwrap_or(0);
-                let mut access = Access::new(token, Duration::from_secs(remaining));
-                access.lifetime = Duration::from_secs(lifetime);
+                // A failing provider does not end the session: the next
+                // call asks it again.
+                let access = self.ask_provider(provider.as_ref()).await?;
                 Ok(access)
             }
             Source::Fixed => {
                 return Err(Error::auth(AuthErrorKind::Refused, None));
             }
         };
+        self.settle(state, outcome)
+    }
+
+    /// `POST /v1/auth/refresh`; keeps the successor refresh token.
+    async fn refresh_session(
+        &self,
+        state: &mut State,
+        anonymous: &Client,
+        refresh_token: String,
+    ) -> Result<Access, Error> {
+        let tokens = anonymous
+            .refresh_session(&RefreshRequest { refresh_token })
+            .await?;
+        state.refresh_token = Some(tokens.refresh_token.clone());
+        if let Ok(mut view) = self.0.view.lock() {
+            view.refresh_token = Some(tokens.refresh_token);
+            view.agent = Some(tokens.agent);
+        }
+        Ok(Access::new(
+            tokens.access_token,
+            Duration::from_secs(tokens.expires_in),
+        ))
+    }
+
+    /// A token from the application's function, with its lifetime read
+    /// from its claims.
+    async fn ask_provider(
+        &self,
+        provider: &(dyn Fn() -> TokenFuture + Send + Sync),
+    ) -> Result<Access, Error> {
+        let token = provider()
+            .await
+            .map_err(|error| provider_error(error.to_string()))?;
+        let facts = token_facts(&token).map_err(provider_error)?;
+        if let Ok(mut view) = self.0.view.lock() {
+            view.kind = Some(facts.kind);
+        }
+        let now = chrono::Utc::now().timestamp();
+        let remaining = u64::try_from(facts.expires_at - now).unwrap_or(0);
+        let lifetime = u64::try_from(facts.expires_at - facts.issued_at).unwrap_or(0);
+        let mut access = Access::new(token, Duration::from_secs(remaining));
+        access.lifetime = Duration::from_secs(lifetime);
+        Ok(access)
+    }
+
+    /// Keeps a fresh token and tells the live socket; ends the session
+    /// when the server refused the refresh itself.
+    fn settle(&self, state: &mut State, outcome: Result<Access, Error>) -> Result<String, Error> {
         match outcome {
             Ok(access) => {
                 let token = access.token.clone();

@@ -33,6 +33,10 @@ pub const RECONNECT_BACKOFF: BackoffTable = BackoffTable {
 /// retry count over.
 pub const RECONNECT_RESET_AFTER: Duration = Duration::from_millis(2000);
 
+/// An attempt to connect that has no `hello` this long after it started
+/// is lost.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(10000);
+
 /// Retries of a REST call after its first attempt, by default.
 pub const REST_MAX_RETRIES: u32 = 2;
 

@@ -9,9 +9,9 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use uuid::Uuid;
 
 use super::delivery::Verdict;
@@ -59,14 +59,7 @@ impl Driver {
         let mut refreshes = self.credential.watch_refreshes();
         refreshes.mark_unchanged();
 
-        for (chat_id, after_seq) in self.follows.positions() {
-            if Some(chat_id) != self.guest_chat
-                && let Err(ended) = self.write(&mut socket, subscribe(chat_id, after_seq)).await
-            {
-                return ended;
-            }
-        }
-        if let Err(ended) = self.flush(&mut socket).await {
+        if let Err(ended) = self.resubscribe(&mut socket).await {
             return ended;
         }
 
@@ -81,51 +74,11 @@ impl Driver {
             let step = tokio::select! {
                 frame = socket.next() => {
                     last_heard = Instant::now();
-                    match frame {
-                        None => Err(Ended::Lost(Error::Transport { message: "the connection closed".into(), source: None })),
-                        Some(Err(error)) => Err(Ended::Lost(Error::transport("the connection failed", error))),
-                        Some(Ok(WsMessage::Close(frame))) => Err(server_close(frame)),
-                        Some(Ok(WsMessage::Text(text))) => {
-                            match serde_json::from_str::<ServerFrame>(&text) {
-                                Ok(frame) => self.on_frame(&mut socket, frame, &mut token, &mut deferred).await,
-                                Err(error) => {
-                                    tracing::warn!(%error, "an undecodable frame was ignored");
-                                    Ok(())
-                                }
-                            }
-                        }
-                        Some(Ok(_)) => Ok(()),
-                    }
+                    self.on_incoming(&mut socket, frame, &mut token, &mut deferred).await
                 }
-                command = self.commands.recv() => match command {
-                    None | Some(Command::Close) => {
-                        let _ = socket.close(Some(CloseFrame { code: WsCloseCode::Normal, reason: "closed by the application".into() })).await;
-                        Err(Ended::ByApplication)
-                    }
-                    Some(Command::Flush) => self.flush(&mut socket).await,
-                    // Following a chat already followed keeps its position
-                    // (the table's `subscribe_again`): nothing to send.
-                    Some(Command::Subscribe { chat_id, after_seq }) => {
-                        if self.follows.follow(chat_id, after_seq) {
-                            self.write(&mut socket, subscribe(chat_id, after_seq)).await
-                        } else {
-                            Ok(())
-                        }
-                    }
-                    Some(Command::Unsubscribe { chat_id }) => {
-                        self.follows.unfollow(chat_id);
-                        self.write(&mut socket, ClientFrame::Unsubscribe(crate::types::ClientUnsubscribe { chat_id, reference: None })).await
-                    }
-                    Some(Command::Frame(frame)) => self.write(&mut socket, frame).await,
-                },
+                command = self.commands.recv() => self.on_command(&mut socket, command).await,
                 Ok(()) = refreshes.changed(), if SEND_REFRESHED_TOKEN_ON_SOCKET => {
-                    match self.credential.current().await {
-                        Some(fresh) if fresh != token => {
-                            token = fresh.clone();
-                            self.write(&mut socket, refresh_frame(fresh)).await
-                        }
-                        _ => Ok(()),
-                    }
+                    self.on_refreshed(&mut socket, &mut token).await
                 }
                 _ = ticker.tick() => {
                     if last_heard.elapsed() > heartbeat * 2 {
@@ -139,6 +92,95 @@ impl Driver {
             if let Err(ended) = step {
                 return ended;
             }
+        }
+    }
+
+    /// Follows again every chat followed before (a guest's own chat is
+    /// resumed by the URL), then resends what waits for its `ack`.
+    async fn resubscribe(&mut self, socket: &mut Socket) -> Result<(), Ended> {
+        for (chat_id, after_seq) in self.follows.positions() {
+            if Some(chat_id) != self.guest_chat {
+                self.write(socket, subscribe(chat_id, after_seq)).await?;
+            }
+        }
+        self.flush(socket).await
+    }
+
+    /// What the socket gave: a frame, a close, or its end.
+    async fn on_incoming(
+        &mut self,
+        socket: &mut Socket,
+        frame: Option<Result<WsMessage, tungstenite::Error>>,
+        token: &mut String,
+        deferred: &mut Deferred,
+    ) -> Result<(), Ended> {
+        match frame {
+            None => Err(Ended::Lost(Error::Transport {
+                message: "the connection closed".into(),
+                source: None,
+            })),
+            Some(Err(error)) => Err(Ended::Lost(Error::transport(
+                "the connection failed",
+                error,
+            ))),
+            Some(Ok(WsMessage::Close(frame))) => Err(server_close(frame)),
+            Some(Ok(WsMessage::Text(text))) => match serde_json::from_str::<ServerFrame>(&text) {
+                Ok(frame) => self.on_frame(socket, frame, token, deferred).await,
+                Err(error) => {
+                    tracing::warn!(%error, "an undecodable frame was ignored");
+                    Ok(())
+                }
+            },
+            Some(Ok(_)) => Ok(()),
+        }
+    }
+
+    /// What the application asked for; `None` means every handle is gone.
+    async fn on_command(
+        &mut self,
+        socket: &mut Socket,
+        command: Option<Command>,
+    ) -> Result<(), Ended> {
+        match command {
+            None | Some(Command::Close) => {
+                let _ = socket
+                    .close(Some(CloseFrame {
+                        code: WsCloseCode::Normal,
+                        reason: "closed by the application".into(),
+                    }))
+                    .await;
+                Err(Ended::ByApplication)
+            }
+            Some(Command::Flush) => self.flush(socket).await,
+            // Following a chat already followed keeps its position (the
+            // table's `subscribe_again`): nothing to send.
+            Some(Command::Subscribe { chat_id, after_seq }) => {
+                if self.follows.follow(chat_id, after_seq) {
+                    self.write(socket, subscribe(chat_id, after_seq)).await
+                } else {
+                    Ok(())
+                }
+            }
+            Some(Command::Unsubscribe { chat_id }) => {
+                self.follows.unfollow(chat_id);
+                let frame = ClientFrame::Unsubscribe(crate::types::ClientUnsubscribe {
+                    chat_id,
+                    reference: None,
+                });
+                self.write(socket, frame).await
+            }
+            Some(Command::Frame(frame)) => self.write(socket, frame).await,
+        }
+    }
+
+    /// A token refreshed elsewhere (a REST call) goes to this socket too.
+    async fn on_refreshed(&mut self, socket: &mut Socket, token: &mut String) -> Result<(), Ended> {
+        match self.credential.current().await {
+            Some(fresh) if fresh != *token => {
+                *token = fresh.clone();
+                self.write(socket, refresh_frame(fresh)).await
+            }
+            _ => Ok(()),
         }
     }
 

@@ -2,6 +2,7 @@
 //! serve the connection, decide from how it ended whether to reconnect,
 //! refresh first, or stop, and back off in between.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -84,42 +85,8 @@ impl Driver {
                     if connected_at.elapsed() >= self.backoff.reset_after {
                         attempt = 0;
                     }
-                    match ended {
-                        Ended::ByApplication => return closed_by_application(),
-                        Ended::Auth(error) => return auth_final(error, None),
-                        Ended::Lost(error) => {
-                            tracing::debug!(%error, "the connection was lost");
-                        }
-                        Ended::Server { code, reason } => match code.action() {
-                            CloseAction::Reconnect => {}
-                            CloseAction::RefreshTokenThenReconnect => {
-                                let stale = self
-                                    .credential
-                                    .token(&self.client)
-                                    .await
-                                    .unwrap_or_default();
-                                if let Err(Error::Auth(auth)) =
-                                    self.credential.refresh_after(&self.client, &stale).await
-                                {
-                                    return auth_final(Error::Auth(auth), Some(code));
-                                }
-                            }
-                            CloseAction::Stop => {
-                                let error = if code == CloseCode::TokenRevoked {
-                                    Error::auth(AuthErrorKind::Revoked, None)
-                                } else {
-                                    Error::Closed {
-                                        code: Some(code),
-                                        reason: reason.clone(),
-                                    }
-                                };
-                                return Final {
-                                    code: Some(code),
-                                    reason,
-                                    error: Some(error),
-                                };
-                            }
-                        },
+                    if let ControlFlow::Break(end) = self.after(ended).await {
+                        return end;
                     }
                 }
                 Err(Opened::Final(end)) => return end,
@@ -127,21 +94,74 @@ impl Driver {
                     tracing::debug!(%error, attempt, "the connection did not open");
                 }
             }
-            let delay = self.backoff.delay(attempt);
-            self.set_state(ConnectionState::Reconnecting {
-                attempt: attempt + 1,
-                delay,
-            })
-            .await;
-            let wake = tokio::time::Instant::now() + delay;
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep_until(wake) => break,
-                    command = self.commands.recv() => match command {
-                        None | Some(Command::Close) => return closed_by_application(),
-                        Some(command) => self.offline(command),
-                    },
+            if let ControlFlow::Break(end) = self.wait_to_retry(attempt).await {
+                return end;
+            }
+        }
+    }
+
+    /// What follows a connection's end: another attempt, or the end of
+    /// the client (closed by the application, the session over, or a
+    /// close code whose action is `stop`).
+    async fn after(&mut self, ended: Ended) -> ControlFlow<Final> {
+        match ended {
+            Ended::ByApplication => ControlFlow::Break(closed_by_application()),
+            Ended::Auth(error) => ControlFlow::Break(auth_final(error, None)),
+            Ended::Lost(error) => {
+                tracing::debug!(%error, "the connection was lost");
+                ControlFlow::Continue(())
+            }
+            Ended::Server { code, reason } => match code.action() {
+                CloseAction::Reconnect => ControlFlow::Continue(()),
+                CloseAction::RefreshTokenThenReconnect => {
+                    let stale = self
+                        .credential
+                        .token(&self.client)
+                        .await
+                        .unwrap_or_default();
+                    match self.credential.refresh_after(&self.client, &stale).await {
+                        Err(Error::Auth(auth)) => {
+                            ControlFlow::Break(auth_final(Error::Auth(auth), Some(code)))
+                        }
+                        _ => ControlFlow::Continue(()),
+                    }
                 }
+                CloseAction::Stop => {
+                    let error = if code == CloseCode::TokenRevoked {
+                        Error::auth(AuthErrorKind::Revoked, None)
+                    } else {
+                        Error::Closed {
+                            code: Some(code),
+                            reason: reason.clone(),
+                        }
+                    };
+                    ControlFlow::Break(Final {
+                        code: Some(code),
+                        reason,
+                        error: Some(error),
+                    })
+                }
+            },
+        }
+    }
+
+    /// Waits the backoff before the attempt after `attempt`, queueing what
+    /// the application asks meanwhile; breaks if it closes the client.
+    async fn wait_to_retry(&mut self, attempt: u32) -> ControlFlow<Final> {
+        let delay = self.backoff.delay(attempt);
+        self.set_state(ConnectionState::Reconnecting {
+            attempt: attempt + 1,
+            delay,
+        })
+        .await;
+        let wake = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(wake) => return ControlFlow::Continue(()),
+                command = self.commands.recv() => match command {
+                    None | Some(Command::Close) => return ControlFlow::Break(closed_by_application()),
+                    Some(command) => self.offline(command),
+                },
             }
         }
     }

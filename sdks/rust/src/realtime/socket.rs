@@ -59,27 +59,9 @@ pub(crate) async fn open(
             false,
             Some(Connector::Rustls(tls)),
         );
-        let (mut socket, _) = match connecting.await {
-            Ok(opened) => opened,
-            Err(tungstenite::Error::Http(response)) => {
-                let status = response.status().as_u16();
-                let api = response
-                    .body()
-                    .as_deref()
-                    .and_then(|body| serde_json::from_slice::<ErrorBody>(body).ok())
-                    .map(|body| ApiError {
-                        status: Some(status),
-                        code: body.error.code,
-                        message: body.error.message,
-                        request_id: response
-                            .headers()
-                            .get("x-request-id")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned),
-                        retry_after: None,
-                    });
-                return Err(OpenError::Refused { status, api });
-            }
+        let socket = match connecting.await {
+            Ok((socket, _)) => socket,
+            Err(tungstenite::Error::Http(response)) => return Err(refused(&response)),
             Err(error) if is_untrusted(&error) => {
                 return Err(OpenError::Untrusted(Error::transport(
                     "the server's TLS certificate is not trusted",
@@ -93,38 +75,7 @@ pub(crate) async fn open(
                 )));
             }
         };
-        loop {
-            match socket.next().await {
-                Some(Ok(WsMessage::Text(text))) => {
-                    return match serde_json::from_str::<ServerFrame>(&text) {
-                        Ok(ServerFrame::Hello(hello)) => Ok((socket, hello)),
-                        Ok(other) => Err(OpenError::Failed(Error::Decode {
-                            status: None,
-                            request_id: None,
-                            message: format!("the first frame was `{}`, not `hello`", other.tag()),
-                        })),
-                        Err(error) => Err(OpenError::Failed(Error::Decode {
-                            status: None,
-                            request_id: None,
-                            message: format!("an undecodable `hello`: {error}"),
-                        })),
-                    };
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(error)) => {
-                    return Err(OpenError::Failed(Error::transport(
-                        "the WebSocket failed before `hello`",
-                        error,
-                    )));
-                }
-                None => {
-                    return Err(OpenError::Failed(Error::Transport {
-                        message: "the WebSocket closed before `hello`".into(),
-                        source: None,
-                    }));
-                }
-            }
-        }
+        wait_for_hello(socket).await
     };
     tokio::time::timeout(timeout, opening)
         .await
@@ -134,6 +85,64 @@ pub(crate) async fn open(
                 source: None,
             }))
         })
+}
+
+/// The handshake answered with an error status, and the spec's error body
+/// when it has one.
+fn refused(response: &tungstenite::http::Response<Option<Vec<u8>>>) -> OpenError {
+    let status = response.status().as_u16();
+    let api = response
+        .body()
+        .as_deref()
+        .and_then(|body| serde_json::from_slice::<ErrorBody>(body).ok())
+        .map(|body| ApiError {
+            status: Some(status),
+            code: body.error.code,
+            message: body.error.message,
+            request_id: response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            retry_after: None,
+        });
+    OpenError::Refused { status, api }
+}
+
+/// Reads until the first text frame, which must be `hello`.
+async fn wait_for_hello(mut socket: Socket) -> Result<(Socket, ServerHello), OpenError> {
+    loop {
+        match socket.next().await {
+            Some(Ok(WsMessage::Text(text))) => {
+                return match serde_json::from_str::<ServerFrame>(&text) {
+                    Ok(ServerFrame::Hello(hello)) => Ok((socket, hello)),
+                    Ok(other) => Err(OpenError::Failed(Error::Decode {
+                        status: None,
+                        request_id: None,
+                        message: format!("the first frame was `{}`, not `hello`", other.tag()),
+                    })),
+                    Err(error) => Err(OpenError::Failed(Error::Decode {
+                        status: None,
+                        request_id: None,
+                        message: format!("an undecodable `hello`: {error}"),
+                    })),
+                };
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(error)) => {
+                return Err(OpenError::Failed(Error::transport(
+                    "the WebSocket failed before `hello`",
+                    error,
+                )));
+            }
+            None => {
+                return Err(OpenError::Failed(Error::Transport {
+                    message: "the WebSocket closed before `hello`".into(),
+                    source: None,
+                }));
+            }
+        }
+    }
 }
 
 /// A TLS failure that retrying cannot mend: the certificate was refused

@@ -11,7 +11,7 @@ use super::{Answer, Request};
 use crate::auth::Credential;
 use crate::error::{ApiError, AuthErrorKind, Error};
 use crate::generated::client_behaviour::{
-    Failed, REFRESH_MARGIN, REST_BACKOFF, REST_MAX_RETRIES, REST_MAX_RETRY_AFTER,
+    CONNECT_TIMEOUT, Failed, REFRESH_MARGIN, REST_BACKOFF, REST_MAX_RETRIES, REST_MAX_RETRY_AFTER,
     RetriedOperations, RetryWait, rest_rule,
 };
 use crate::realtime::Backoff;
@@ -113,8 +113,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest opening a connection may take (default 10 s); also the
-    /// realtime client's handshake limit.
+    /// The longest opening a connection may take; also the realtime
+    /// client's limit from opening the socket to its `hello` (default: the
+    /// spec's client behaviour table, 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -196,7 +197,7 @@ impl Client {
             base_url: base_url.to_owned(),
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: CONNECT_TIMEOUT,
             refresh_margin: REFRESH_MARGIN,
             tls: TlsRoots::default(),
         }

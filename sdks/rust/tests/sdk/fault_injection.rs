@@ -157,13 +157,6 @@ async fn conversation(
     let guest_reader = tokio::spawn(read_chat(guest_events, chat.id, expected_last));
     let agent_reader = tokio::spawn(read_chat(agent_events, chat.id, expected_last));
 
-    let cutter = async {
-        let start = tokio::time::Instant::now();
-        for at in &schedule.cuts {
-            tokio::time::sleep_until(start + Duration::from_millis(*at)).await;
-            proxy.cut();
-        }
-    };
     let (guest_sent, agent_sent, ()) = tokio::join!(
         talk(
             &guest_rt,
@@ -179,16 +172,47 @@ async fn conversation(
             schedule.agent_messages,
             schedule.pace
         ),
-        cutter,
+        cut_on_schedule(proxy, &schedule.cuts),
     );
     let sent: Vec<(String, Message)> = guest_sent?.into_iter().chain(agent_sent?).collect();
+    let stored = stored_once(app, chat.id, total, &sent).await?;
 
-    // The server's record, read past the proxy.
+    // Each side's stream: exactly the stored messages, in order.
+    for (side, reader, rt) in [
+        ("guest", guest_reader, &guest_rt),
+        ("agent", agent_reader, &agent_rt),
+    ] {
+        let seen = reader.await.map_err(fail)?;
+        check_stream(side, seen, rt, chat.id, &stored, tally).await?;
+    }
+    tally.cases += 1;
+    tally.cuts += schedule.cuts.len();
+    tally.messages += total;
+    Ok(())
+}
+
+/// Cuts every connection through the proxy at each of `cuts` (ms from now).
+async fn cut_on_schedule(proxy: &Proxy, cuts: &[u64]) {
+    let start = tokio::time::Instant::now();
+    for at in cuts {
+        tokio::time::sleep_until(start + Duration::from_millis(*at)).await;
+        proxy.cut();
+    }
+}
+
+/// The server's record, read past the proxy: every send stored exactly
+/// once, and each ack is the stored message.
+async fn stored_once(
+    app: &TestApp,
+    chat_id: Uuid,
+    total: usize,
+    sent: &[(String, Message)],
+) -> Result<Vec<Message>, TestCaseError> {
     let stored = app
         .admin()
         .await
         .list_messages(
-            chat.id,
+            chat_id,
             &ListMessagesQuery {
                 limit: Some(200),
                 ..ListMessagesQuery::default()
@@ -202,42 +226,44 @@ async fn conversation(
         .iter()
         .map(|m| (m.client_msg_id.as_str(), m))
         .collect();
-    for (key, acked) in &sent {
+    for (key, acked) in sent {
         prop_assert_eq!(
             by_key.get(key.as_str()),
             Some(&acked),
             "the ack is the stored message"
         );
     }
+    Ok(stored)
+}
 
-    // Each side's stream: exactly the stored messages, in order. Once the
-    // last one arrived the client closes, and whatever else the stream
-    // still held (a duplicate, say) is read too.
-    for (side, reader, rt) in [
-        ("guest", guest_reader, &guest_rt),
-        ("agent", agent_reader, &agent_rt),
-    ] {
-        let (mut events, mut seen) = reader.await.map_err(fail)?;
-        rt.close();
-        tokio::time::timeout(TIMEOUT, drain(&mut events, chat.id, &mut seen))
-            .await
-            .map_err(fail)?;
-        tally.reconnects += seen.reconnects;
-        tally.unrecovered += seen.unrecovered;
-        tally.fetched += seen.fetched;
-        let seen = seen.messages;
-        let seqs: Vec<i64> = seen.iter().map(|m| m.seq).collect();
-        prop_assert_eq!(
-            seqs,
-            (1..=expected_last).collect::<Vec<_>>(),
-            "{} saw each message once, in order",
-            side
-        );
-        prop_assert_eq!(&seen, &stored, "{} saw the stored messages", side);
-    }
-    tally.cases += 1;
-    tally.cuts += schedule.cuts.len();
-    tally.messages += total;
+/// One side's stream holds exactly the stored messages, in order. Once the
+/// last one arrived the client closes, and whatever else the stream still
+/// held (a duplicate, say) is read too.
+async fn check_stream(
+    side: &str,
+    (mut events, mut seen): (Events, Seen),
+    rt: &Realtime,
+    chat_id: Uuid,
+    stored: &[Message],
+    tally: &mut Tally,
+) -> Result<(), TestCaseError> {
+    rt.close();
+    tokio::time::timeout(TIMEOUT, drain(&mut events, chat_id, &mut seen))
+        .await
+        .map_err(fail)?;
+    tally.reconnects += seen.reconnects;
+    tally.unrecovered += seen.unrecovered;
+    tally.fetched += seen.fetched;
+    let seen = seen.messages;
+    let seqs: Vec<i64> = seen.iter().map(|m| m.seq).collect();
+    let expected_last = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+    prop_assert_eq!(
+        seqs,
+        (1..=expected_last).collect::<Vec<_>>(),
+        "{} saw each message once, in order",
+        side
+    );
+    prop_assert_eq!(&seen[..], stored, "{} saw the stored messages", side);
     Ok(())
 }
 

@@ -71,6 +71,28 @@ fn login() -> LoginRequest {
 }
 
 #[tokio::test]
+async fn unavailable_is_retried_for_any_operation() {
+    let (client, calls) = serve(
+        "/v1/auth/login",
+        vec![
+            (
+                Duration::ZERO,
+                StatusCode::SERVICE_UNAVAILABLE,
+                refusal("unavailable"),
+            ),
+            (Duration::ZERO, StatusCode::OK, tokens()),
+        ],
+    )
+    .await;
+    let answer = client
+        .login(&login())
+        .await
+        .expect("retried after Retry-After");
+    assert_eq!(answer.refresh_token, "r2");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
 async fn rate_limited_is_retried_for_any_operation_and_another_429_only_for_safe_ones() {
     let (client, calls) = serve(
         "/v1/auth/login",

@@ -19,6 +19,9 @@ export const RECONNECT_BACKOFF: BackoffTable = { base: 500, factor: 2, floor: 10
 /** A connection that got its `hello` and stayed up this long (ms) starts the retry count over. */
 export const RECONNECT_RESET_AFTER_MS = 2000;
 
+/** An attempt to connect that has no `hello` this many ms after it started is lost. */
+export const CONNECT_TIMEOUT_MS = 10000;
+
 /** Retries of a REST call after its first attempt, by default. */
 export const REST_MAX_RETRIES = 2;
 

@@ -14,24 +14,24 @@ const segment = encodeURIComponent;
 /** The query parameters of `listChats`. */
 export interface ListChatsQuery {
   /** Only chats with this status. */
-  status?: T.ChatStatus;
+  status?: T.ChatStatus | undefined;
   /** The `next_cursor` of the previous page. */
-  cursor?: string;
+  cursor?: string | undefined;
   /** Page size, 1 to 100; 50 when absent. */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 /** The query parameters of `listMessages`. */
 export interface ListMessagesQuery {
   /** Only messages with a greater `seq`. */
-  after_seq?: number;
+  after_seq?: number | undefined;
   /**
    * Only messages with a smaller `seq`. Without `after_seq`, the page is
    * the newest messages before this one (for scrolling back).
    */
-  before_seq?: number;
+  before_seq?: number | undefined;
   /** Page size, 1 to 200; 50 when absent. */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 /**

@@ -42,7 +42,7 @@ export interface AgentClaims {
   /** Expires at, seconds since the Unix epoch. */
   exp: number;
   /** Not before, seconds since the Unix epoch. */
-  nbf?: number;
+  nbf?: number | undefined;
   /** Unique token id; what a logout revokes. */
   jti: string;
   /**
@@ -50,7 +50,7 @@ export interface AgentClaims {
    * logout with this token also ends that session. Absent on tokens
    * minted outside Byrd.
    */
-  sid?: string;
+  sid?: string | undefined;
 }
 
 /** `GET /v1/agents` response. */
@@ -75,7 +75,7 @@ export interface AgentMe {
 /** `POST /v1/chats/{chat_id}/assign` body. */
 export interface AssignChatRequest {
   /** The agent to assign; the caller when absent. */
-  agent_id?: string | null;
+  agent_id?: string | null | undefined;
 }
 
 /** Who wrote a message, typed, read or marked something read. */
@@ -167,9 +167,9 @@ export type ClientFrame =
 export interface ClientPing {
   type: "ping";
   /** Any string; the `pong` echoes it. */
-  nonce?: string | null;
+  nonce?: string | null | undefined;
   /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null;
+  ref?: string | null | undefined;
 }
 
 /** Mark every message up to `seq` as read by the sender. */
@@ -180,7 +180,7 @@ export interface ClientRead {
   /** Every message up to this `seq` is read. */
   seq: number;
   /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null;
+  ref?: string | null | undefined;
 }
 
 /** Swap in a fresh token of the same principal without reconnecting. */
@@ -189,7 +189,7 @@ export interface ClientRefreshToken {
   /** A fresh token of the same principal. */
   token: string;
   /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null;
+  ref?: string | null | undefined;
 }
 
 /** Send a message. Idempotent per author, chat and `client_msg_id`. */
@@ -202,7 +202,7 @@ export interface ClientSend {
   /** The message text: 1 to the server's limit (4000 characters by default), not blank. */
   body: string;
   /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null;
+  ref?: string | null | undefined;
 }
 
 /** Receive a chat's messages with `seq > after_seq`, then live ones. */
@@ -214,9 +214,9 @@ export interface ClientSubscribe {
    * The last `seq` the client has; 0 (the default) replays from the start.
    * Absent means `0`.
    */
-  after_seq?: number;
+  after_seq?: number | undefined;
   /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null;
+  ref?: string | null | undefined;
 }
 
 /** Tell the chat's other subscribers the sender is (or stopped) typing. */
@@ -227,7 +227,7 @@ export interface ClientTyping {
   /** True while typing, false once stopped. */
   active: boolean;
   /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null;
+  ref?: string | null | undefined;
 }
 
 /** Stop receiving a chat's messages, typing and read events. */
@@ -236,7 +236,7 @@ export interface ClientUnsubscribe {
   /** The chat. */
   chat_id: string;
   /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null;
+  ref?: string | null | undefined;
 }
 
 /**
@@ -280,9 +280,9 @@ export interface CreateAgentRequest {
 /** `POST /v1/chats` body; every field is optional, and so is the body. */
 export interface CreateChatRequest {
   /** What the visitor says about themselves. */
-  visitor?: VisitorInput | null;
+  visitor?: VisitorInput | null | undefined;
   /** 1 to 200 characters. */
-  subject?: string | null;
+  subject?: string | null | undefined;
 }
 
 /** `POST /v1/chats` response: the chat and the guest token that opens it. */
@@ -385,7 +385,7 @@ export interface GuestClaims {
   /** Expires at, seconds since the Unix epoch. */
   exp: number;
   /** Not before, seconds since the Unix epoch. */
-  nbf?: number;
+  nbf?: number | undefined;
   /** Unique token id, 1 to 128 bytes. */
   jti: string;
 }
@@ -710,7 +710,7 @@ export interface Visitor {
 /** What a visitor may say about themselves when starting a chat. */
 export interface VisitorInput {
   /** 1 to 100 characters. */
-  name?: string | null;
+  name?: string | null | undefined;
   /** A valid email address. */
-  email?: string | null;
+  email?: string | null | undefined;
 }

@@ -5,7 +5,7 @@
  * what that server announces, unless an option fixed them.
  */
 import type { Credential } from "../auth/credential.js";
-import { FALLBACK_LIMITS, PACING_MARGIN, SEND_QUEUE } from "../generated/client.js";
+import { CONNECT_TIMEOUT_MS, FALLBACK_LIMITS, PACING_MARGIN, SEND_QUEUE } from "../generated/client.js";
 import type { ServerHello } from "../generated/types.js";
 import type { Client } from "../rest/client.js";
 import { type BackoffOptions, type BackoffOverrides, backoffWith } from "./backoff.js";
@@ -22,7 +22,7 @@ export interface RealtimeOptions {
   backoff?: BackoffOverrides | undefined;
   /** Sends that may wait for an ack at once (default 100, the spec's client behaviour table). */
   maxQueuedSends?: number | undefined;
-  /** A socket that has not said `hello` after this many ms is dropped (default 15 000). */
+  /** A socket that has not said `hello` after this many ms is dropped (default `CONNECT_TIMEOUT_MS` of the client table: 10 000). */
   connectTimeoutMs?: number | undefined;
   /**
    * The server's frame limit in bytes; a larger send is refused at once.
@@ -79,7 +79,7 @@ export function settingsOf(options: RealtimeOptions): Settings {
     credential,
     WebSocket: resolveWebSocket(options.WebSocket),
     backoff: backoffWith(options.backoff),
-    connectTimeout: options.connectTimeoutMs ?? 15_000,
+    connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     maxQueuedSends: options.maxQueuedSends ?? SEND_QUEUE,
     watchPage: options.watchPage ?? true,
     maxFrameBytes: options.maxFrameBytes,

@@ -10,7 +10,9 @@ import WebSocket from "ws";
 
 import { tokenProvider } from "../../src/auth/credential.js";
 import { ByrdError } from "../../src/errors.js";
+import { CONNECT_TIMEOUT_MS } from "../../src/generated/client.js";
 import { RealtimeClient, type RealtimeOptions } from "../../src/realtime/client.js";
+import { settingsOf } from "../../src/realtime/options.js";
 import { resolveWebSocket, type WebSocketConstructor } from "../../src/realtime/socket.js";
 import { Client, type ClientOptions, type RequestOptions } from "../../src/rest/client.js";
 import { fakeSockets } from "../support/fake_socket.js";
@@ -104,4 +106,12 @@ test("realtime options and a send's clientMsgId given as undefined take their de
   assert.ok(delay !== undefined && delay >= 100 && delay <= 500, `the first retry waited ${String(delay)} ms`);
   rt.close();
   await assert.rejects(sent, (error: unknown) => error instanceof ByrdError && error.kind === "closed");
+});
+
+test("the wait for hello is the client table's, as in the Rust SDK", () => {
+  const client = new Client({ baseUrl: "http://byrd.test", credential });
+  const settings = settingsOf({ client, WebSocket: wsClass });
+  assert.equal(settings.connectTimeout, CONNECT_TIMEOUT_MS);
+  assert.equal(CONNECT_TIMEOUT_MS, 10_000);
+  assert.equal(settingsOf({ client, WebSocket: wsClass, connectTimeoutMs: 250 }).connectTimeout, 250);
 });
