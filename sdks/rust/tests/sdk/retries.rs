@@ -70,16 +70,13 @@ fn login() -> LoginRequest {
     }
 }
 
-#[tokio::test]
-async fn unavailable_is_retried_for_any_operation() {
+/// A login, which is not safe to repeat, refused once with `status` and
+/// `code` and then answered: the client must have tried it twice.
+async fn login_is_retried_after(status: StatusCode, code: &str) {
     let (client, calls) = serve(
         "/v1/auth/login",
         vec![
-            (
-                Duration::ZERO,
-                StatusCode::SERVICE_UNAVAILABLE,
-                refusal("unavailable"),
-            ),
+            (Duration::ZERO, status, refusal(code)),
             (Duration::ZERO, StatusCode::OK, tokens()),
         ],
     )
@@ -87,31 +84,19 @@ async fn unavailable_is_retried_for_any_operation() {
     let answer = client
         .login(&login())
         .await
-        .expect("retried after Retry-After");
+        .unwrap_or_else(|error| panic!("{code} is retried after Retry-After: {error:?}"));
     assert_eq!(answer.refresh_token, "r2");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
+async fn unavailable_is_retried_for_any_operation() {
+    login_is_retried_after(StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+}
+
+#[tokio::test]
 async fn rate_limited_is_retried_for_any_operation_and_another_429_only_for_safe_ones() {
-    let (client, calls) = serve(
-        "/v1/auth/login",
-        vec![
-            (
-                Duration::ZERO,
-                StatusCode::TOO_MANY_REQUESTS,
-                refusal("rate_limited"),
-            ),
-            (Duration::ZERO, StatusCode::OK, tokens()),
-        ],
-    )
-    .await;
-    let answer = client
-        .login(&login())
-        .await
-        .expect("retried after Retry-After");
-    assert_eq!(answer.refresh_token, "r2");
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    login_is_retried_after(StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
 
     let (client, calls) = serve(
         "/v1/auth/login",
