@@ -46,10 +46,12 @@ pub enum Error {
     /// Retrying does not help; log in (or start a chat) again.
     #[error("authentication ended: {0}")]
     Auth(AuthError),
-    /// `send` found the realtime client's queue full.
-    #[error("the send queue is full ({capacity} sends wait for their ack)")]
+    /// `send` found the realtime client's queue full, or `typing` or
+    /// `mark_read` found too many frames waiting for the pace.
+    #[error("the realtime queue is full ({capacity} wait already)")]
     QueueFull {
-        /// The queue's size ([`RealtimeOptions::send_queue`](crate::realtime::RealtimeOptions::send_queue)).
+        /// The queue's size: [`RealtimeOptions::send_queue`](crate::realtime::RealtimeOptions::send_queue)
+        /// for sends, 2 200 for other frames.
         capacity: usize,
     },
     /// The realtime client is closed for good: by the application, or by

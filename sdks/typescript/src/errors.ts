@@ -8,7 +8,8 @@
  * - `decode`: an answer could not be read (not JSON, or not the documented shape);
  * - `auth`: the credentials were refused for good (revoked, invalid, or a
  *   token provider that said no); retrying cannot help;
- * - `queue_full`: a send found the offline queue full;
+ * - `queue_full`: a send found the offline queue, or the frames waiting for
+ *   the pace, full;
  * - `closed`: the realtime client is closed, by the application or by a
  *   close code whose action is `stop`;
  * - `unsupported`: the environment lacks what the SDK needs (a WebSocket

@@ -6,7 +6,7 @@
 //! before the next frame is read, which is what keeps delivery in `seq`
 //! order without buffering.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::delivery::Verdict;
 use super::driver::Driver;
+use super::hello::HelloLimits;
 use super::pacer::Pacer;
 use super::refusals::{Deferred, REFRESH_REF, SUBSCRIBE_REF};
 use super::socket::Socket;
@@ -48,9 +49,10 @@ impl Driver {
         hello: ServerHello,
         mut token: String,
     ) -> Ended {
-        let heartbeat = Duration::from_millis(hello.heartbeat_interval_ms.max(100));
-        self.pacer = Some(Pacer::new(&hello.limits, self.pace));
-        self.max_frame_bytes = usize::try_from(hello.limits.max_frame_bytes).unwrap_or(usize::MAX);
+        let limits = HelloLimits::of(&hello);
+        let heartbeat = limits.heartbeat;
+        self.pacer = Some(Pacer::new(&limits.limits, self.pace));
+        self.max_frame_bytes = limits.max_frame_bytes();
         let mut last_heard = Instant::now();
         let mut ticker =
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
@@ -141,6 +143,9 @@ impl Driver {
         socket: &mut Socket,
         command: Option<Command>,
     ) -> Result<(), Ended> {
+        if let Some(command) = &command {
+            self.shared.took(command);
+        }
         match command {
             None | Some(Command::Close) => {
                 let _ = socket

@@ -13,7 +13,7 @@ use super::backoff::Backoff;
 use super::connection::Ended;
 use super::delivery::Follows;
 use super::pacer::{Pace, Pacer};
-use super::socket::{OpenError, Socket, open, socket_url};
+use super::socket::{OpenError, Socket, handshake, open};
 use super::{Command, ConnectionState, Event, Shared};
 use crate::Client;
 use crate::auth::Credential;
@@ -179,15 +179,18 @@ impl Driver {
             let after_seq = self
                 .guest_chat
                 .and_then(|chat| self.follows.delivered(chat));
-            let url = socket_url(self.client.base_url(), &token, after_seq).map_err(|error| {
-                Opened::Final(Final {
-                    code: None,
-                    reason: "invalid configuration".into(),
-                    error: Some(error),
-                })
-            })?;
+            let request = handshake(self.client.base_url(), &token, after_seq).map_err(
+                |error| match error {
+                    Error::Auth(_) => Opened::Final(auth_final(error, None)),
+                    error => Opened::Final(Final {
+                        code: None,
+                        reason: "invalid configuration".into(),
+                        error: Some(error),
+                    }),
+                },
+            )?;
             let timeout = self.client.inner.connect_timeout;
-            let opening = open(url, timeout, self.client.inner.tls.clone());
+            let opening = open(request, timeout, self.client.inner.tls.clone());
             let outcome = tokio::select! {
                 outcome = opening => outcome,
                 () = self.wait_for_close() => return Err(Opened::Final(closed_by_application())),
@@ -259,6 +262,7 @@ impl Driver {
     /// A command that arrives with no connection: follows are noted, sends
     /// wait in the outbox, typing and read marks are dropped.
     fn offline(&mut self, command: Command) {
+        self.shared.took(&command);
         match command {
             Command::Subscribe { chat_id, after_seq } => {
                 self.follows.follow(chat_id, after_seq);

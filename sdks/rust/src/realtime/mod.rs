@@ -22,19 +22,22 @@
 //! - silence for twice the heartbeat interval counts as a dead socket.
 //!
 //! The handle and the task share the send queue (so a full queue refuses
-//! a send at once) and talk otherwise through a command channel.
+//! a send at once) and talk otherwise through a command channel, whose
+//! typing and read frames are counted and bounded the same way.
 
 mod backoff;
 mod connection;
 mod delivery;
 mod driver;
 mod events;
+mod hello;
 mod outbox;
 mod pacer;
 mod refusals;
 mod socket;
 mod state;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
@@ -43,7 +46,7 @@ use uuid::Uuid;
 pub use backoff::Backoff;
 pub use events::{Event, Events};
 pub use outbox::PendingSend;
-pub use pacer::Pace;
+pub use pacer::{PACED_FRAMES, Pace};
 pub use state::ConnectionState;
 
 use self::delivery::Follows;
@@ -140,6 +143,20 @@ pub(crate) struct Shared {
     outbox: Mutex<Outbox>,
     /// The current state, for [`Realtime::state`].
     state: watch::Sender<ConnectionState>,
+    /// Typing and read frames the handle queued and the task has not yet
+    /// taken: the task writes at the pace, so an application writing
+    /// faster meets a refusal at [`PACED_FRAMES`] instead of a queue that
+    /// grows without end.
+    frames_waiting: AtomicUsize,
+}
+
+impl Shared {
+    /// The task took a command off the queue.
+    pub(crate) fn took(&self, command: &Command) {
+        if matches!(command, Command::Frame(_)) {
+            self.frames_waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The handle of a realtime connection; cheap to clone. Dropping every
@@ -165,6 +182,7 @@ impl Client {
         let shared = Arc::new(Shared {
             outbox: Mutex::new(Outbox::new(options.send_queue)),
             state: watch::Sender::new(ConnectionState::Connecting { attempt: 1 }),
+            frames_waiting: AtomicUsize::new(0),
         });
         let guest_chat = credential.guest_chat_id();
         let mut follows = Follows::default();
@@ -236,24 +254,26 @@ impl Realtime {
     }
 
     /// Tells the chat's other members that the user is (or stopped)
-    /// typing. Best effort: dropped while disconnected.
+    /// typing. Best effort: dropped while disconnected; refused with
+    /// [`Error::QueueFull`] while [`PACED_FRAMES`] frames wait for the pace.
     pub fn typing(&self, chat_id: Uuid, active: bool) -> Result<(), Error> {
-        self.command(Command::Frame(ClientFrame::Typing(ClientTyping {
+        self.frame(ClientFrame::Typing(ClientTyping {
             chat_id,
             active,
             reference: None,
-        })))
+        }))
     }
 
     /// Marks the chat read up to `seq`. Best effort: dropped while
     /// disconnected (the server keeps the highest mark, so a later one
-    /// covers it).
+    /// covers it); refused with [`Error::QueueFull`] while [`PACED_FRAMES`]
+    /// frames wait for the pace.
     pub fn mark_read(&self, chat_id: Uuid, seq: i64) -> Result<(), Error> {
-        self.command(Command::Frame(ClientFrame::Read(ClientRead {
+        self.frame(ClientFrame::Read(ClientRead {
             chat_id,
             seq,
             reference: None,
-        })))
+        }))
     }
 
     /// The current connection state.
@@ -272,11 +292,32 @@ impl Realtime {
         let _ = self.commands.send(Command::Close);
     }
 
-    fn command(&self, command: Command) -> Result<(), Error> {
-        self.commands.send(command).map_err(|_| Error::Closed {
-            code: None,
-            reason: "the realtime client is closed".into(),
+    /// Queues a best-effort frame, unless [`PACED_FRAMES`] already wait.
+    fn frame(&self, frame: ClientFrame) -> Result<(), Error> {
+        let waiting = &self.shared.frames_waiting;
+        if self.commands.is_closed() {
+            return Err(closed());
+        }
+        if waiting.fetch_add(1, Ordering::Relaxed) >= PACED_FRAMES {
+            waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::QueueFull {
+                capacity: PACED_FRAMES,
+            });
+        }
+        self.command(Command::Frame(frame)).inspect_err(|_| {
+            waiting.fetch_sub(1, Ordering::Relaxed);
         })
+    }
+
+    fn command(&self, command: Command) -> Result<(), Error> {
+        self.commands.send(command).map_err(|_| closed())
+    }
+}
+
+fn closed() -> Error {
+    Error::Closed {
+        code: None,
+        reason: "the realtime client is closed".into(),
     }
 }
 

@@ -24,6 +24,13 @@ use std::time::{Duration, Instant};
 use crate::generated::client_behaviour::PACING_MARGIN as MARGIN;
 use crate::types::ConnectionLimits;
 
+/// Typing and read frames that may wait for the pace at once; past it
+/// [`Realtime::typing`](super::Realtime::typing) and
+/// [`Realtime::mark_read`](super::Realtime::mark_read) fail with
+/// [`Error::QueueFull`](crate::Error::QueueFull). The TypeScript SDK
+/// bounds its paced frames alike.
+pub const PACED_FRAMES: usize = 2_200;
+
 /// A token bucket: `burst` frames at once, then `per_second`.
 #[derive(Debug, Clone)]
 pub(crate) struct Pacer {

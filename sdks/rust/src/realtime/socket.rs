@@ -6,12 +6,16 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::Url;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use crate::error::{ApiError, Error};
+use crate::WEBSOCKET_PATH;
+use crate::error::{ApiError, AuthErrorKind, Error};
 use crate::types::{ErrorBody, ServerFrame, ServerHello};
-use crate::{WEBSOCKET_PATH, WEBSOCKET_TOKEN_PARAM};
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -26,35 +30,50 @@ pub(crate) enum OpenError {
     Failed(Error),
 }
 
-/// The WebSocket URL of `base`: `ws(s)://host/v1/ws?token=...`, and for a
-/// guest `after_seq` (its chat is replayed from there).
-pub(crate) fn socket_url(base: &Url, token: &str, after_seq: Option<i64>) -> Result<Url, Error> {
+/// The handshake of `base`'s WebSocket: `ws(s)://host/v1/ws`, and for a
+/// guest `after_seq` (its chat is replayed from there), with the token in
+/// an `Authorization: Bearer` header. The spec also takes it in the query
+/// string, for browsers, which cannot set headers; a URL is what proxies
+/// and access logs record, so this client keeps the token out of it.
+pub(crate) fn handshake(base: &Url, token: &str, after_seq: Option<i64>) -> Result<Request, Error> {
+    let url = socket_url(base, after_seq)?;
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|error| Error::Config(format!("WebSocket URL: {error}")))?;
+    let mut bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| Error::auth(AuthErrorKind::Provider, None))?;
+    bearer.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, bearer);
+    Ok(request)
+}
+
+/// The WebSocket URL of `base`, without the token.
+fn socket_url(base: &Url, after_seq: Option<i64>) -> Result<Url, Error> {
     let mut url = base
         .join(WEBSOCKET_PATH.trim_start_matches('/'))
         .map_err(|error| Error::Config(format!("WebSocket URL: {error}")))?;
     let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
     url.set_scheme(scheme)
         .map_err(|()| Error::Config("cannot make a WebSocket URL of the base URL".into()))?;
-    {
-        let mut query = url.query_pairs_mut();
-        query.append_pair(WEBSOCKET_TOKEN_PARAM, token);
-        if let Some(after_seq) = after_seq {
-            query.append_pair("after_seq", &after_seq.to_string());
-        }
+    if let Some(after_seq) = after_seq {
+        url.query_pairs_mut()
+            .append_pair("after_seq", &after_seq.to_string());
     }
     Ok(url)
 }
 
-/// Opens the socket and waits for `hello`, all within `timeout`; a
-/// `wss://` URL is opened with `tls`, the REST client's configuration.
+/// Opens the socket of `request` (from [`handshake`]) and waits for
+/// `hello`, all within `timeout`; a `wss://` URL is opened with `tls`, the
+/// REST client's configuration.
 pub(crate) async fn open(
-    url: Url,
+    request: Request,
     timeout: Duration,
     tls: Arc<rustls::ClientConfig>,
 ) -> Result<(Socket, ServerHello), OpenError> {
     let opening = async {
         let connecting = tokio_tungstenite::connect_async_tls_with_config(
-            url.as_str(),
+            request,
             None,
             false,
             Some(Connector::Rustls(tls)),
@@ -171,13 +190,33 @@ mod tests {
     #[test]
     fn the_socket_url_follows_the_base_url() {
         let base = Url::parse("https://chat.example.com/byrd/").unwrap();
-        let url = socket_url(&base, "a.b.c", Some(7)).unwrap();
+        let request = handshake(&base, "a.b.c", Some(7)).unwrap();
         assert_eq!(
-            url.as_str(),
-            "wss://chat.example.com/byrd/v1/ws?token=a.b.c&after_seq=7"
+            request.uri().to_string(),
+            "wss://chat.example.com/byrd/v1/ws?after_seq=7"
         );
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        let url = socket_url(&base, "t", None).unwrap();
-        assert_eq!(url.as_str(), "ws://127.0.0.1:8080/v1/ws?token=t");
+        let request = handshake(&base, "t", None).unwrap();
+        assert_eq!(request.uri().to_string(), "ws://127.0.0.1:8080/v1/ws");
+    }
+
+    #[test]
+    fn the_token_goes_in_a_sensitive_bearer_header_never_in_the_url() {
+        let base = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let request = handshake(&base, "a.b.c", Some(3)).unwrap();
+        assert!(!request.uri().to_string().contains("a.b.c"));
+        let bearer = request.headers().get(AUTHORIZATION).unwrap();
+        assert_eq!(bearer.to_str().unwrap(), "Bearer a.b.c");
+        assert!(bearer.is_sensitive(), "kept out of debug output");
+    }
+
+    #[test]
+    fn a_token_no_header_can_carry_is_the_providers_fault() {
+        let base = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let refused = handshake(&base, "a.b\nc", None).map(|_| ());
+        assert!(matches!(
+            refused,
+            Err(Error::Auth(ref auth)) if auth.kind == AuthErrorKind::Provider
+        ));
     }
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod fault_injection;
+mod handshake;
 mod helpers;
 mod proxy;
 mod readme;

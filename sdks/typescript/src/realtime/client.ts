@@ -133,12 +133,12 @@ export class RealtimeClient {
     return this.#sender.send(chatId, body, options);
   }
 
-  /** Tells the chat the user is (or stopped) typing; dropped while disconnected. */
+  /** Tells the chat the user is (or stopped) typing; false when dropped: disconnected, or too many frames waiting for the pace. */
   typing(chatId: string, active: boolean): boolean {
     return this.#link.write({ type: "typing", chat_id: chatId, active });
   }
 
-  /** Marks messages up to `seq` read; dropped while disconnected. */
+  /** Marks messages up to `seq` read; false when dropped: disconnected, or too many frames waiting for the pace. */
   markRead(chatId: string, seq: number): boolean {
     return this.#link.write({ type: "read", chat_id: chatId, seq });
   }

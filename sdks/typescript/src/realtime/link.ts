@@ -69,11 +69,10 @@ export class Link {
 
   /** `hello` on the current socket: its heartbeat and limits are known, and frames may flow. */
   connected(hello: ServerHello): void {
-    // A floor keeps a zero interval from spinning.
-    this.heartbeatMs = Math.max(hello.heartbeat_interval_ms, 50);
     const socket = this.socket;
     this.#pacer?.stop();
-    this.limits = limitsOf(this.settings, hello.limits as ServerHello["limits"] | undefined, this.limits.maxFrameBytes);
+    this.limits = limitsOf(this.settings, hello, this.limits.maxFrameBytes);
+    this.heartbeatMs = this.limits.heartbeatMs;
     this.#pacer = new Pacer((text) => this.#socketWrite(socket, text), this.limits.perSecond, this.limits.burst);
     this.#frameRefusals = 0;
     this.setState({ status: "connected" });
@@ -85,14 +84,19 @@ export class Link {
     this.#pacer = null;
   }
 
-  /** Writes a frame, paced; false when not connected. */
+  /** Writes a frame, paced; false when not connected or when the pacer's queue is full (`queueFull` tells which). */
   write(frame: ClientFrame): boolean {
     return this.writeText(JSON.stringify(frame));
   }
 
   writeText(text: string): boolean {
     if (this.state.status !== "connected" || !this.#pacer) return false;
-    return this.#pacer.send(text);
+    return this.#pacer.send(text) === "queued";
+  }
+
+  /** Whether the live socket's pacer refuses frames now, its queue full. */
+  get queueFull(): boolean {
+    return this.#pacer?.full ?? false;
   }
 
   #socketWrite(socket: WebSocketLike | null, text: string): boolean {

@@ -1,8 +1,9 @@
 /**
  * What an application may set on the realtime client, and the settings the
- * client runs with once each option has taken its default. The frame
- * allowance and the frame limit are settled again at every `hello`, from
- * what that server announces, unless an option fixed them.
+ * client runs with once each option has taken its default. The
+ * heartbeat, the frame allowance and the frame limit are settled again at
+ * every `hello`, from what that server announces held to sane ranges
+ * (`limitsOf`), unless an option fixed them.
  */
 import type { Credential } from "../auth/credential.js";
 import { CONNECT_TIMEOUT_MS, FALLBACK_LIMITS, PACING_MARGIN, SEND_QUEUE } from "../generated/client.js";
@@ -89,11 +90,42 @@ export function settingsOf(options: RealtimeOptions): Settings {
   };
 }
 
-/** What one connection may write: its frame limit and its pace. */
+/** What one connection runs with: its heartbeat, its frame limit and its pace. */
 export interface FrameLimits {
+  /** How often the client pings; silence for twice as long is a dead socket. */
+  readonly heartbeatMs: number;
   readonly maxFrameBytes: number;
   readonly perSecond: number;
   readonly burst: number;
+}
+
+/**
+ * The longest delay a timer takes (2^31 - 1 ms): a longer one fires at
+ * once, over and over. Also the ceiling of every other `hello` value, so
+ * none is infinite.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The range each `hello` value is held to, whatever the server sends: a
+ * heartbeat a timer can keep (the floor keeps a zero interval from
+ * spinning), at least one frame a second and in a burst (a zero pace would
+ * never refill), and a frame limit an empty `send` fits in.
+ */
+export const HELLO_BOUNDS = {
+  heartbeatMs: { min: 100, max: MAX_TIMER_MS },
+  framesPerSecond: { min: 1, max: MAX_TIMER_MS },
+  frameBurst: { min: 1, max: MAX_TIMER_MS },
+  maxFrameBytes: { min: 128, max: MAX_TIMER_MS },
+} as const;
+
+/** The heartbeat of a `hello` that names none a number (the spec's default). */
+const FALLBACK_HEARTBEAT_MS = 25_000;
+
+/** `value` as a whole number within `bounds`; `fallback` when it is no number at all. */
+function within(value: unknown, bounds: { min: number; max: number }, fallback: number): number {
+  if (typeof value !== "number" || Number.isNaN(value)) return fallback;
+  return Math.min(bounds.max, Math.max(bounds.min, Math.floor(value)));
 }
 
 /** The limits before any `hello`. */
@@ -102,23 +134,24 @@ export function initialLimits(settings: Settings): FrameLimits {
 }
 
 /**
- * The limits of a connection whose server announced `announced` in its
- * `hello`. The server says what it allows; an explicit option wins, and a
- * server that announces nothing gets the protocol's defaults for the pace
- * and keeps the frame limit `previous` of the connection before.
+ * The limits of a connection whose server said `hello` (undefined: before
+ * any), each held to `HELLO_BOUNDS`. The server says what it allows; an
+ * explicit option wins, and a server that announces nothing gets the
+ * protocol's defaults for the pace and keeps the frame limit `previous` of
+ * the connection before.
  */
-export function limitsOf(
-  settings: Settings,
-  announced: Partial<ServerHello["limits"]> | undefined,
-  previous: number,
-): FrameLimits {
+export function limitsOf(settings: Settings, hello: Partial<ServerHello> | undefined, previous: number): FrameLimits {
+  const announced: Partial<ServerHello["limits"]> | undefined = hello?.limits ?? undefined;
+  const framesPerSecond = within(announced?.frames_per_second, HELLO_BOUNDS.framesPerSecond, FALLBACK_LIMITS.frames_per_second);
+  const frameBurst = within(announced?.frame_burst, HELLO_BOUNDS.frameBurst, FALLBACK_LIMITS.frame_burst);
   // A tenth below the announced allowance: the server counts frames as
   // they arrive, and one delayed on the way arrives closer to the next
   // than it was written; at exactly the allowance that is a refusal.
-  const perSecond = (announced?.frames_per_second ?? FALLBACK_LIMITS.frames_per_second) * PACING_MARGIN;
-  const burst = Math.max(1, Math.floor((announced?.frame_burst ?? FALLBACK_LIMITS.frame_burst) * PACING_MARGIN));
+  const perSecond = framesPerSecond * PACING_MARGIN;
+  const burst = Math.max(1, Math.floor(frameBurst * PACING_MARGIN));
   return {
-    maxFrameBytes: settings.maxFrameBytes ?? announced?.max_frame_bytes ?? previous,
+    heartbeatMs: within(hello?.heartbeat_interval_ms, HELLO_BOUNDS.heartbeatMs, FALLBACK_HEARTBEAT_MS),
+    maxFrameBytes: settings.maxFrameBytes ?? within(announced?.max_frame_bytes, HELLO_BOUNDS.maxFrameBytes, previous),
     perSecond: settings.framesPerSecond ?? perSecond,
     burst: settings.frameBurst ?? burst,
   };

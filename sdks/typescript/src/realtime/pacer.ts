@@ -5,7 +5,23 @@
  * client never overruns: frames beyond the allowance wait in order, and
  * go out as it refills. A burst after a reconnect (resubscribes, resends)
  * is spread out instead of refused.
+ *
+ * The frames waiting are bounded (`PACED_FRAMES`): an application that
+ * writes faster than the pace for long, or a server that announces a pace
+ * of one frame a second, meets a full queue and a refusal it can see
+ * (`send` answers `full`), never a queue that grows without end.
  */
+
+/**
+ * The frames that may wait for the allowance at once: room for what a
+ * reconnect writes at the protocol's defaults (a `subscribe` for each of
+ * the server's 1 000 followed chats, 100 sends) twice over.
+ */
+export const PACED_FRAMES = 2_200;
+
+/** What became of a frame: on its way (written or waiting its turn), refused as the queue is full, or dropped with its socket. */
+export type Paced = "queued" | "full" | "gone";
+
 export class Pacer {
   #tokens: number;
   #refilledAt = Date.now();
@@ -17,19 +33,26 @@ export class Pacer {
     private readonly write: (text: string) => boolean,
     private readonly perSecond: number,
     private readonly burst: number,
+    private readonly capacity = PACED_FRAMES,
   ) {
     this.#tokens = burst;
   }
 
-  /** Queues a frame; false when the socket is gone. */
-  send(text: string): boolean {
+  /** Queues a frame, unless `capacity` frames already wait. */
+  send(text: string): Paced {
+    if (this.#waiting.length >= this.capacity) return "full";
     this.#waiting.push(text);
-    return this.#flush();
+    return this.#flush() ? "queued" : "gone";
   }
 
   /** Frames still waiting for the allowance. */
   get backlog(): number {
     return this.#waiting.length;
+  }
+
+  /** Whether the next frame would be refused. */
+  get full(): boolean {
+    return this.#waiting.length >= this.capacity;
   }
 
   stop(): void {

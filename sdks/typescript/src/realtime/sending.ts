@@ -5,6 +5,7 @@
  * `client_msg_id`, so the server stores it once. A refusal that stored
  * nothing (rate limits, overload) sends the same frame again after a
  * growing wait; any other refusal settles the send with the server's error.
+ * A send the paced writer has no room for fails at once with `queue_full`.
  */
 import { ByrdError, type ByrdApiError } from "../errors.js";
 import { FRAME_BACKOFF } from "../generated/client.js";
@@ -79,8 +80,15 @@ export class Sender {
     this.#outbox.failAll(error);
   }
 
+  /** Writes a send on the live socket; one that finds the pacer's queue full fails at once, as one finding the outbox full does. */
   #write(clientMsgId: string): void {
     const entry = this.#outbox.get(clientMsgId);
-    if (entry && this.link.writeText(entry.frame)) entry.writtenOn = this.link.generation;
+    if (!entry) return;
+    if (this.link.writeText(entry.frame)) {
+      entry.writtenOn = this.link.generation;
+    } else if (this.link.queueFull) {
+      const error = new ByrdError("queue_full", "too many frames are already waiting for the server's allowance");
+      this.#outbox.settle(clientMsgId, { error });
+    }
   }
 }

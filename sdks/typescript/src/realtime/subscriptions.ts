@@ -4,7 +4,7 @@
  * sockets), the `subscribe` frames that resume them after every `hello`
  * (an agent's; a guest's socket resumes its own chat from `after_seq` in
  * its URL), the gaps paged over REST, and what a refused `subscribe`
- * means.
+ * means (or one the paced writer had no room for: it goes again later).
  */
 import { readClaims } from "../auth/credential.js";
 import type { ByrdApiError } from "../errors.js";
@@ -37,7 +37,7 @@ export class Subscriptions {
   subscribe(chatId: string, afterSeq: number): void {
     if (this.#delivery.delivered(chatId) !== undefined) return;
     this.#delivery.follow(chatId, afterSeq);
-    if (this.link.state.status === "connected") this.link.write(subscribeFrame(chatId, afterSeq));
+    if (this.link.state.status === "connected") this.#write(chatId, afterSeq);
   }
 
   unsubscribe(chatId: string): void {
@@ -60,7 +60,7 @@ export class Subscriptions {
 
   /** After `hello`: every followed chat from where it stands (an agent's socket). */
   resume(): void {
-    for (const [chatId, delivered] of this.#delivery.followed()) this.link.write(subscribeFrame(chatId, delivered));
+    for (const [chatId, delivered] of this.#delivery.followed()) this.#write(chatId, delivered);
   }
 
   /** The `after_seq` of a guest's socket: where its own chat (named in the token) stands, following it first. */
@@ -78,8 +78,13 @@ export class Subscriptions {
     link.timeout(() => {
       if (generation !== link.generation) return;
       const delivered = this.#delivery.delivered(chatId);
-      if (delivered !== undefined) link.write(subscribeFrame(chatId, delivered));
+      if (delivered !== undefined) this.#write(chatId, delivered);
     }, link.frameRetryDelay());
+  }
+
+  /** Writes a `subscribe`; one the paced writer has no room for goes again later, as a refused one does. */
+  #write(chatId: string, afterSeq: number): void {
+    if (!this.link.write(subscribeFrame(chatId, afterSeq)) && this.link.queueFull) this.subscribeAgain(chatId);
   }
 
   /** The `subscribe` of `chatId` was refused for good: a chat that cannot be followed (gone, or not this guest's). */

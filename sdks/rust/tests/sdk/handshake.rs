@@ -1,0 +1,120 @@
+//! The WebSocket handshake and `hello` as a scripted server plays them
+//! (spec/v1/README.md, "Handshake": a `token` query parameter or an
+//! `Authorization: Bearer` header; "Limits"). This client sends the header
+//! and keeps the token out of the URL, which proxies and access logs
+//! record; the real server accepting it is what every test of
+//! `realtime.rs` shows. And however slow a pace `hello` announces, the
+//! frames waiting for it are bounded.
+
+use axum::Router;
+use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
+use axum::http::{HeaderMap, Uri, header::AUTHORIZATION};
+use axum::response::Response;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use byrd_sdk::realtime::{ConnectionState, Events, PACED_FRAMES, Realtime, RealtimeOptions};
+use byrd_sdk::{Client, Error};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::helpers::TIMEOUT;
+
+/// An unsigned agent token; the SDK reads its claims, never its signature.
+fn agent_token() -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"type": "agent", "iss": "byrd", "aud": "byrd", "sub": Uuid::new_v4(), "role": "agent", "name": "Ann", "iat": now, "exp": now + 3600, "jti": "t1"});
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.c2ln", part(&json!({"alg": "HS256"})), part(&claims))
+}
+
+fn hello(frames_per_second: u64, frame_burst: u64) -> String {
+    json!({
+        "type": "hello", "protocol_version": "1.0.0",
+        "connection_id": "00000000-0000-4000-8000-00000000000c",
+        "principal": {"type": "agent", "id": "00000000-0000-4000-8000-00000000000a"},
+        "heartbeat_interval_ms": 25_000, "token_expires_at": "2030-01-01T00:00:00Z",
+        "limits": {"frames_per_second": frames_per_second, "frame_burst": frame_burst, "max_frame_bytes": 65_536, "max_message_chars": 4_000, "replay_cap": 1_000}
+    })
+    .to_string()
+}
+
+/// What a handshake brought: its URL and its `Authorization` header.
+type Seen = (Uri, Option<String>);
+
+/// A server that answers every handshake with `hello` and reads whatever
+/// follows; its address, and what each handshake brought.
+async fn scripted(hello: String) -> (String, mpsc::UnboundedReceiver<Seen>) {
+    let (seen_tx, seen) = mpsc::unbounded_channel::<Seen>();
+    let upgrade = move |uri: Uri, headers: HeaderMap, ws: WebSocketUpgrade| {
+        let authorization = headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let _ = seen_tx.send((uri, authorization));
+        let hello = hello.clone();
+        async move {
+            let answer: Response = ws.on_upgrade(|mut socket| async move {
+                let _ = socket.send(WsMessage::Text(hello.into())).await;
+                while let Some(Ok(_)) = socket.recv().await {}
+            });
+            answer
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = Router::new().route("/v1/ws", get(upgrade));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}"), seen)
+}
+
+/// Connects to `address` with `token` and waits for `hello`.
+async fn connected(address: &str, token: &str) -> (Realtime, Events) {
+    let token = token.to_owned();
+    let client = Client::new(address).unwrap().with_token_provider(move || {
+        let token = token.clone();
+        async move { Ok(token) }
+    });
+    let (rt, events) = client.connect_realtime(RealtimeOptions::default()).unwrap();
+    let mut state = rt.watch_state();
+    tokio::time::timeout(TIMEOUT, state.wait_for(ConnectionState::is_connected))
+        .await
+        .expect("connected in time")
+        .unwrap();
+    (rt, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_goes_in_a_bearer_header_and_never_in_the_url() {
+    let (address, mut seen) = scripted(hello(20, 40)).await;
+    let token = agent_token();
+    let (rt, _events) = connected(&address, &token).await;
+
+    let (uri, authorization) = seen.recv().await.unwrap();
+    let query = uri.query().unwrap_or_default();
+    assert!(
+        !query.contains(&token) && !query.contains("token="),
+        "the token stays out of the URL: {uri}"
+    );
+    assert_eq!(authorization, Some(format!("Bearer {token}")));
+    rt.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_frames_that_may_wait_for_a_slow_pace_typing_is_refused() {
+    // One frame a second: the task holds the second frame for about a
+    // second, and everything after it waits on the queue meanwhile.
+    let (address, _seen) = scripted(hello(1, 1)).await;
+    let (rt, _events) = connected(&address, &agent_token()).await;
+    let chat = Uuid::new_v4();
+    let answers: Vec<_> = (0..PACED_FRAMES + 10)
+        .map(|i| rt.typing(chat, i % 2 == 0))
+        .collect();
+    assert!(answers[..PACED_FRAMES].iter().all(Result::is_ok));
+    assert!(
+        matches!(answers.last(), Some(Err(Error::QueueFull { capacity })) if *capacity == PACED_FRAMES),
+        "the last one is refused"
+    );
+    rt.close();
+}
