@@ -309,6 +309,19 @@ async fn a_runner_that_cannot_run_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("admin_pasword"));
 
+    // A malformed line is named by its number; its text may be a secret.
+    let leaky = dir.path().join("leaky.toml");
+    std::fs::write(
+        &leaky,
+        "admin_email = \"admin@fake.example\"\njwt_secret = \"leaked-signing-key\n",
+    )
+    .unwrap();
+    let output = runner(args(&base_url, &leaky, &[])).await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 2: "), "{stderr}");
+    assert!(!stderr.contains("leaked-signing-key"), "{stderr}");
+
     let output = runner(args(&base_url, &config, &["--cases", "no.such.case"])).await;
     assert_eq!(output.status.code(), Some(2));
 }
