@@ -4,8 +4,10 @@
 //! It implements just enough of the protocol for the self-test's cases
 //! (login, agents, chats, messages, `/v1/me`, and a WebSocket with
 //! `hello`, `send`, `subscribe`, `ping` and `refresh_token`), correctly,
-//! except for six planted faults:
+//! except for seven planted faults:
 //!
+//! - every answer carries `Access-Control-Allow-Origin: *` with
+//!   `Access-Control-Allow-Credentials: true`;
 //! - it accepts `alg: none` tokens without a signature;
 //! - it ignores `aud`;
 //! - it lets a guest read any chat with `GET /v1/chats/{chat_id}`;
@@ -27,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -92,6 +94,9 @@ pub async fn spawn() -> SocketAddr {
         )
         .route("/v1/me", get(rest::me))
         .route("/v1/ws", get(ws::upgrade))
+        .layer(axum::middleware::map_response(
+            admit_any_origin_with_credentials,
+        ))
         .with_state(fake);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -109,6 +114,20 @@ impl Fake {
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().expect("the store is not poisoned")
     }
+}
+
+/// FAULT: any origin, with credentials, on every answer.
+async fn admit_any_origin_with_credentials(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    response
 }
 
 fn now_rfc3339() -> String {
