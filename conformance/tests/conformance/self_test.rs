@@ -23,6 +23,7 @@ const SELECTION: &[&str] = &[
     "auth.scope.other-chat.list-messages",
     "ws.send.ack-after-store",
     "ws.send.own-message",
+    "ws.send.idempotent",
     "ws.seq.no-gaps",
     "ws.frames.ping",
     "ws.handshake.hello-guest",
@@ -43,6 +44,7 @@ const PLANTED: &[&str] = &[
     "auth.jwt.wrong-audience.ws-refresh",
     "auth.scope.other-chat.get-chat",
     "ws.send.ack-after-store",
+    "ws.send.idempotent",
     "ws.seq.no-gaps",
     "ws.lifetime.client-close-answered",
     "rest.cors.no-wildcard-credentials",
@@ -228,6 +230,11 @@ fn each_failure_says_what_came_back(report: &Value) {
     );
     // A seq past 6 among six messages: one was skipped.
     assert!(seq["actual"].as_str().unwrap().contains('7'), "{seq}");
+    let resend = &case(report, "ws.send.idempotent")["failure"];
+    assert_eq!(
+        resend["expected"], "an `ack` with duplicate: true",
+        "{resend}"
+    );
     let cors = &case(report, "rest.cors.no-wildcard-credentials")["failure"];
     assert!(
         cors["actual"]

@@ -4,7 +4,7 @@
 //! It implements just enough of the protocol for the self-test's cases
 //! (login, agents, chats, messages, `/v1/me`, and a WebSocket with
 //! `hello`, `send`, `subscribe`, `ping` and `refresh_token`), correctly,
-//! except for seven planted faults:
+//! except for eight planted faults:
 //!
 //! - every answer carries `Access-Control-Allow-Origin: *` with
 //!   `Access-Control-Allow-Credentials: true`;
@@ -12,6 +12,7 @@
 //! - it ignores `aud`;
 //! - it lets a guest read any chat with `GET /v1/chats/{chat_id}`;
 //! - it acks a WebSocket `send` before storing the message;
+//! - it acks a resent `send` with `duplicate: false`, as if it were new;
 //! - it skips a `seq` after a chat's third message;
 //! - it drops the connection on a client's close frame instead of
 //!   answering it.
@@ -57,6 +58,9 @@ struct Store {
     messages: HashMap<String, Vec<Value>>,
     /// Last `seq` handed out per chat (reserved, maybe not yet stored).
     last_seq: HashMap<String, i64>,
+    /// Every message handed out, by chat, author and client_msg_id: a
+    /// resend gets the same one back.
+    sent: HashMap<(String, String, String), Value>,
 }
 
 struct Fake {
@@ -160,16 +164,40 @@ fn author(claims: &Value) -> Value {
     }
 }
 
-/// Reserves the next `seq` and builds the message, not yet stored.
-fn reserve(fake: &Fake, chat: &str, claims: &Value, client_msg_id: &str, body: &str) -> Value {
+/// A message handed out to a send, and whether an earlier send with the
+/// same client_msg_id got it first.
+struct Reserved {
+    message: Value,
+    duplicate: bool,
+}
+
+/// Reserves the next `seq` and builds the message, not yet stored; a
+/// resend gets the message of its first send.
+fn reserve(fake: &Fake, chat: &str, claims: &Value, client_msg_id: &str, body: &str) -> Reserved {
     let mut store = fake.lock();
+    let key = (
+        chat.to_owned(),
+        claims["sub"].as_str().unwrap_or_default().to_owned(),
+        client_msg_id.to_owned(),
+    );
+    if let Some(message) = store.sent.get(&key) {
+        return Reserved {
+            message: message.clone(),
+            duplicate: true,
+        };
+    }
     let last = store.last_seq.entry(chat.to_owned()).or_insert(0);
     // FAULT: after a chat's third message, one seq is skipped.
     *last += if *last == 3 { 2 } else { 1 };
-    json!({
+    let message = json!({
         "id": Uuid::new_v4().to_string(), "chat_id": chat, "seq": *last, "author": author(claims),
         "body": body, "client_msg_id": client_msg_id, "created_at": now_rfc3339(),
-    })
+    });
+    store.sent.insert(key, message.clone());
+    Reserved {
+        message,
+        duplicate: false,
+    }
 }
 
 fn store(fake: &Fake, message: &Value) {
