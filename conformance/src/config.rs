@@ -30,6 +30,7 @@ struct ConfigFile {
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     jwt_leeway_secs: Option<u64>,
+    agent_token_ttl_secs: Option<u64>,
     ws_allowed_origins: Option<Vec<String>>,
     ws_replay_cap: Option<u32>,
     ws_max_frame_bytes: Option<usize>,
@@ -77,6 +78,10 @@ pub struct Jwt {
     pub audience: String,
     /// The server's clock leeway on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
+    /// How long the server's agent access tokens live, when the config
+    /// says; otherwise a token's lifetime is checked only against its
+    /// own `expires_in`.
+    pub agent_token_ttl_secs: Option<u64>,
 }
 
 /// The server's limits, as the cases must assume them.
@@ -189,6 +194,7 @@ impl Config {
                 issuer: file.jwt_issuer.unwrap_or_else(|| "byrd".to_owned()),
                 audience: file.jwt_audience.unwrap_or_else(|| "byrd".to_owned()),
                 leeway: Duration::from_secs(file.jwt_leeway_secs.unwrap_or(30)),
+                agent_token_ttl_secs: file.agent_token_ttl_secs,
             },
             ws_allowed_origins: file.ws_allowed_origins.filter(|list| !list.is_empty()),
             limits: Limits {
