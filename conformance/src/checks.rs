@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::case::Failure;
+use crate::jwt;
 use crate::wire::http::Reply;
 use crate::wire::redact;
 use crate::wire::ws::{Refusal, Ws, kind};
@@ -122,10 +123,55 @@ pub fn array_at<'a>(
         .ok_or_else(|| Failure::new(context, format!("an array at {pointer}"), show(value)))
 }
 
+/// A token answer's `expires_in` is the token's own lifetime, its
+/// `exp - iat`, to within a second (a server may read its clock twice).
+/// Against the token rather than a default, so a server set to other
+/// lifetimes passes; the lifetime itself is checked where it is known.
+pub fn expect_expires_in(body: &Value, token: &str, context: &str) -> Result<i64, Failure> {
+    let claims = jwt::claims_of(token).unwrap_or(Value::Null);
+    let lifetime = i64_at(&claims, "/exp", context)? - i64_at(&claims, "/iat", context)?;
+    ensure(
+        body["expires_in"]
+            .as_i64()
+            .is_some_and(|expires_in| (expires_in - lifetime).abs() <= 1),
+        context,
+        format!("expires_in {lifetime}, the token's exp - iat"),
+        || format!("expires_in {}", body["expires_in"]),
+    )?;
+    Ok(lifetime)
+}
+
 /// The `seq` of every message in `messages`, in order.
 pub fn seqs(messages: &[Value]) -> Vec<i64> {
     messages
         .iter()
         .map(|message| message["seq"].as_i64().unwrap_or(-1))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn token(iat: i64, exp: i64) -> String {
+        let claims = json!({"iat": iat, "exp": exp});
+        jwt::sign(&jwt::byrd_header("k"), &claims, &jwt::Hmac::Sha256, b"key")
+    }
+
+    #[test]
+    fn expires_in_is_read_against_the_tokens_own_lifetime() {
+        let short = token(1_000, 1_600);
+        let body = |expires_in: i64| json!({"expires_in": expires_in});
+        assert_eq!(expect_expires_in(&body(600), &short, "t").unwrap(), 600);
+        assert!(expect_expires_in(&body(599), &short, "t").is_ok());
+        // The default lifetime is no excuse for a token that lives otherwise.
+        assert!(expect_expires_in(&body(900), &short, "t").is_err());
+        assert!(expect_expires_in(&body(1_200), &short, "t").is_err());
+        assert!(expect_expires_in(&json!({}), &short, "t").is_err());
+        let failure = expect_expires_in(&body(900), &short, "t").unwrap_err();
+        assert_eq!(failure.expected, "expires_in 600, the token's exp - iat");
+        assert_eq!(failure.actual, "expires_in 900");
+    }
 }

@@ -8,6 +8,10 @@
 //! (`BYRD_ADMIN_EMAIL`, `BYRD_ADMIN_PASSWORD`, `BYRD_JWT_SECRET`). Every
 //! other value defaults to the server's default. Secrets are held as
 //! [`SecretString`] and never printed.
+//!
+//! A malformed file is reported by line number and what is wrong with it,
+//! never by quoting the line or the value: the line may be the password
+//! or the signing key, and the report goes to a terminal or a CI log.
 
 use std::path::Path;
 use std::time::Duration;
@@ -26,6 +30,7 @@ struct ConfigFile {
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     jwt_leeway_secs: Option<u64>,
+    agent_token_ttl_secs: Option<u64>,
     ws_allowed_origins: Option<Vec<String>>,
     ws_replay_cap: Option<u32>,
     ws_max_frame_bytes: Option<usize>,
@@ -45,11 +50,8 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not a valid config: {source}")]
-    Parse {
-        path: String,
-        source: Box<toml::de::Error>,
-    },
+    #[error("{path} is not a valid config: {malformed}")]
+    Parse { path: String, malformed: Malformed },
     #[error(
         "no admin password: set `admin_password` in the config or BYRD_ADMIN_PASSWORD in the environment"
     )]
@@ -76,6 +78,10 @@ pub struct Jwt {
     pub audience: String,
     /// The server's clock leeway on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
+    /// How long the server's agent access tokens live, when the config
+    /// says; otherwise a token's lifetime is checked only against its
+    /// own `expires_in`.
+    pub agent_token_ttl_secs: Option<u64>,
 }
 
 /// The server's limits, as the cases must assume them.
@@ -134,9 +140,9 @@ impl Config {
                     path: path.display().to_string(),
                     source,
                 })?;
-                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                parse(&text).map_err(|malformed| ConfigError::Parse {
                     path: path.display().to_string(),
-                    source: Box::new(source),
+                    malformed,
                 })?
             }
         };
@@ -145,9 +151,9 @@ impl Config {
 
     /// Parses TOML text, for tests.
     pub fn from_toml(text: &str, env: &dyn Environment) -> Result<Config, ConfigError> {
-        let file = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        let file = parse(text).map_err(|malformed| ConfigError::Parse {
             path: "<config>".to_owned(),
-            source: Box::new(source),
+            malformed,
         })?;
         Config::from_file(file, env)
     }
@@ -188,6 +194,7 @@ impl Config {
                 issuer: file.jwt_issuer.unwrap_or_else(|| "byrd".to_owned()),
                 audience: file.jwt_audience.unwrap_or_else(|| "byrd".to_owned()),
                 leeway: Duration::from_secs(file.jwt_leeway_secs.unwrap_or(30)),
+                agent_token_ttl_secs: file.agent_token_ttl_secs,
             },
             ws_allowed_origins: file.ws_allowed_origins.filter(|list| !list.is_empty()),
             limits: Limits {
@@ -212,6 +219,70 @@ impl Config {
             .secret
             .as_ref()
             .map(|secret| secret.expose_secret().as_bytes())
+    }
+}
+
+/// What is wrong with a config file, and where, without its text.
+#[derive(Debug)]
+pub struct Malformed {
+    /// 1-based; `None` when the parser could not place the problem.
+    pub line: Option<usize>,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.problem),
+            None => f.write_str(&self.problem),
+        }
+    }
+}
+
+impl Malformed {
+    fn at(text: &str, error: &toml::de::Error, problem: String) -> Self {
+        let line = error
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        Malformed { line, problem }
+    }
+}
+
+/// Reads the file in two steps, so each error's message is known to be
+/// safe to print: TOML syntax first (the parser names tokens and types,
+/// never values), then the keys, whose type errors quote the value and
+/// are rewritten without it.
+fn parse(text: &str) -> Result<ConfigFile, Malformed> {
+    if let Err(error) = text.parse::<toml::Table>() {
+        let problem = format!("not valid TOML: {}", error.message());
+        return Err(Malformed::at(text, &error, problem));
+    }
+    toml::from_str(text).map_err(|error| {
+        let problem = without_value(error.message());
+        Malformed::at(text, &error, problem)
+    })
+}
+
+/// A key error's message with any quoted value left out: serde writes
+/// "invalid type: string \"the value\", expected u32"; what was expected
+/// is kept, what was found is not.
+fn without_value(message: &str) -> String {
+    let known = [
+        "unknown field `",
+        "missing field `",
+        "duplicate key",
+        "duplicate field `",
+    ];
+    if known.iter().any(|start| message.starts_with(start)) {
+        // Key names, not values: "unknown field `admin_pasword`, expected ...".
+        return message.to_owned();
+    }
+    let wrong = ["invalid type: ", "invalid value: ", "invalid length "];
+    match message.rsplit_once(", expected ") {
+        Some((_, expected)) if wrong.iter().any(|start| message.starts_with(start)) => {
+            format!("a value of the wrong type or out of range: expected {expected}")
+        }
+        _ => "a value this key cannot take".to_owned(),
     }
 }
 
@@ -280,5 +351,44 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("s3cr3t"), "{printed}");
+    }
+
+    #[test]
+    fn a_malformed_line_is_reported_by_number_never_by_its_text() {
+        let env = FakeEnvironment(HashMap::new());
+        let malformed = [
+            // An unclosed string: a syntax error on line 2.
+            (
+                "admin_email = \"a@example.com\"\njwt_secret = \"s3cr3t-key\n",
+                2,
+            ),
+            // A password where a number goes: a type error on line 3.
+            (
+                "admin_password = \"x\"\n\nws_replay_cap = \"s3cr3t-key\"\n",
+                3,
+            ),
+            // A value without a key.
+            ("admin_password = \"x\"\ns3cr3t-key\n", 2),
+            // A secret in a list of origins.
+            (
+                "admin_password = \"x\"\nws_allowed_origins = [\"s3cr3t-key\", 5]\n",
+                2,
+            ),
+        ];
+        for (text, line) in malformed {
+            let error = Config::from_toml(text, &env).unwrap_err();
+            let printed = error.to_string();
+            assert!(!printed.contains("s3cr3t"), "{text:?} printed {printed}");
+            assert!(
+                printed.contains(&format!("line {line}: ")),
+                "{text:?} printed {printed}"
+            );
+        }
+        let wrong_type =
+            Config::from_toml("admin_password = \"x\"\ntimeout_secs = \"ten\"", &env).unwrap_err();
+        assert!(
+            wrong_type.to_string().contains("expected u64"),
+            "{wrong_type}"
+        );
     }
 }

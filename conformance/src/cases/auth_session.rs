@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use crate::case::{Capability, Case, CaseResult, Failure};
-use crate::checks::{self, ensure, expect_error, expect_status, i64_at, str_at};
+use crate::checks::{self, ensure, expect_error, expect_expires_in, expect_status, str_at};
 use crate::context::{Ctx, Session, session_of};
 use crate::jwt::{self, Parts};
 use crate::wire::http::Reply;
@@ -17,7 +17,7 @@ pub fn cases() -> Vec<Case> {
         Case::must(
             "auth.session.login",
             SECTION,
-            "login answers 200 with a Bearer agent token living 900 s, a `byrd_rt_` refresh token and the agent; the token's claims match claims.schema.json",
+            "login answers 200 with a Bearer agent token, expires_in its exp - iat (which is `agent_token_ttl_secs` when configured), a `byrd_rt_` refresh token and the agent; the token's claims match claims.schema.json",
             login,
         ),
         Case::must(
@@ -90,9 +90,9 @@ fn check_token_response(ctx: &Ctx, reply: &Reply, context: &str) -> Result<Sessi
     expect_status(reply, 200, context)?;
     let body = reply.json();
     ensure(
-        body["token_type"] == "Bearer" && body["expires_in"] == 900,
+        body["token_type"] == "Bearer",
         context,
-        "token_type \"Bearer\" and expires_in 900",
+        "token_type \"Bearer\"",
         || checks::show(body),
     )?;
     let refresh_token = str_at(body, "/refresh_token", context)?;
@@ -126,13 +126,20 @@ fn check_token_response(ctx: &Ctx, reply: &Reply, context: &str) -> Result<Sessi
         "valid agent claims",
         || problems.join("; "),
     )?;
-    let lifetime = i64_at(&claims, "/exp", context)? - i64_at(&claims, "/iat", context)?;
+    let lifetime = expect_expires_in(body, &session.access_token, context)?;
+    let configured = ctx.config().jwt.agent_token_ttl_secs;
     ensure(
-        claims["type"] == "agent" && claims["sub"] == session.agent_id.as_str() && lifetime == 900,
+        claims["type"] == "agent"
+            && claims["sub"] == session.agent_id.as_str()
+            && lifetime > 0
+            && configured.is_none_or(|ttl| i64::try_from(ttl) == Ok(lifetime)),
         format!("{context}: the access token's claims"),
         format!(
-            "type \"agent\", sub {:?} (agent.id), exp - iat = 900",
-            session.agent_id
+            "type \"agent\", sub {:?} (agent.id), exp - iat {}",
+            session.agent_id,
+            configured.map_or("above 0".to_owned(), |ttl| format!(
+                "= {ttl} (agent_token_ttl_secs)"
+            ))
         ),
         || checks::show(&claims),
     )?;

@@ -1,6 +1,7 @@
 //! `ws.send.*` and `ws.seq.*`: a message is acked once stored, reaches
 //! every subscriber (its sender too) once and in `seq` order, and a retry
-//! is not stored twice (spec: "Ordering and delivery", "Frames").
+//! is not stored twice, its `ack` saying `duplicate: true` (spec:
+//! "Ordering and delivery", "Frames").
 
 use serde_json::{Value, json};
 
@@ -24,19 +25,19 @@ pub fn cases() -> Vec<Case> {
         Case::must(
             "ws.send.own-message",
             DELIVERY,
-            "the sender, subscribed to the chat, receives its own `message` too, matching its `ack` by client_msg_id",
+            "the sender, subscribed to the chat, receives its own `message` too, matching its `ack` (duplicate: false) by client_msg_id",
             own_message,
         ),
         Case::must(
             "ws.send.idempotent",
             "frames",
-            "a `send` retried with the same client_msg_id gets the stored message back in its `ack`, is not stored twice and is not delivered again",
+            "a `send` retried with the same client_msg_id gets the stored message back in an `ack` with duplicate: true (the first `ack` says false), is not stored twice and is not delivered again",
             idempotent,
         ),
         Case::must(
             "ws.send.closed-chat",
             "errors-1",
-            "`send` to a closed chat is answered with `error` chat_closed; a retry of a message stored before the close still gets its `ack`",
+            "`send` to a closed chat is answered with `error` chat_closed; a retry of a message stored before the close still gets its `ack`, with duplicate: true",
             closed_chat,
         ),
         Case::must(
@@ -46,6 +47,17 @@ pub fn cases() -> Vec<Case> {
             no_gaps,
         ),
     ]
+}
+
+/// An `ack`'s `duplicate` is exactly `expected`: it is all that tells a
+/// client its resend was not a new message.
+fn expect_duplicate(ack: &Value, expected: bool, context: &str) -> Result<(), Failure> {
+    ensure(
+        ack["duplicate"] == expected,
+        context,
+        format!("an `ack` with duplicate: {expected}"),
+        || checks::show(ack),
+    )
 }
 
 async fn ack_after_store(ctx: Ctx) -> CaseResult {
@@ -94,6 +106,7 @@ async fn own_message(ctx: Ctx) -> CaseResult {
     let (mut ws, _) = ctx.connect("guest", &chat.guest_token).await?;
     ws.send(send_frame(&chat.id, "own-1", "Hello")).await?;
     let (ack, message) = ack_and_message(&mut ws).await?;
+    expect_duplicate(&ack, false, "the `ack` of a first send")?;
     ensure(
         message["message"] == ack["message"]
             && message["message"]["client_msg_id"] == "own-1"
@@ -119,6 +132,7 @@ async fn idempotent(ctx: Ctx) -> CaseResult {
         .send(send_frame(&chat.id, "once", "only once"))
         .await?;
     let (first, _) = ack_and_message(&mut guest).await?;
+    expect_duplicate(&first, false, "the `ack` of the first send")?;
     guest
         .send(send_frame(&chat.id, "once", "only once"))
         .await?;
@@ -128,6 +142,7 @@ async fn idempotent(ctx: Ctx) -> CaseResult {
         &first["message"],
         &retry["message"],
     )?;
+    expect_duplicate(&retry, true, "the `ack` of the retry")?;
     guest.expect_quiet("a retry is not delivered again").await?;
     guest
         .send(send_frame(&chat.id, "after", "next one"))
@@ -180,11 +195,9 @@ async fn closed_chat(ctx: Ctx) -> CaseResult {
     ws.send(send_frame(&chat.id, "before-close", "still open"))
         .await?;
     let retry = ws.expect("ack").await?;
-    checks::same(
-        "the `ack` of a retry of a message stored before the close",
-        &before["message"],
-        &retry["message"],
-    )?;
+    let context = "the `ack` of a retry of a message stored before the close";
+    checks::same(context, &before["message"], &retry["message"])?;
+    expect_duplicate(&retry, true, context)?;
     ws.close().await;
     Ok(())
 }

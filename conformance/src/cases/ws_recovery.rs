@@ -1,10 +1,16 @@
 //! `ws.resume.*`: recovery after reconnect (spec: "Recovery after
 //! reconnect", "Handshake" for a guest's `after_seq` in the URL).
+//!
+//! `recovered: false` is reached two ways: past the cap the config names
+//! (`ws.resume.replay-cap`, which also checks the edge), and past the cap
+//! the server announces in `hello` (`ws.resume.announced-cap`), which
+//! needs no config and so runs against any server with a cap up to the
+//! default.
 
 use serde_json::{Value, json};
 
-use crate::case::{Capability, Case, CaseResult, Failure};
-use crate::checks::{self, ensure, expect_error_frame, seqs};
+use crate::case::{Capability, Case, CaseError, CaseResult, Failure};
+use crate::checks::{self, ensure, expect_error_frame, expect_status, seqs};
 use crate::context::{Chat, Ctx};
 use crate::wire::ws::Handshake;
 
@@ -45,8 +51,22 @@ pub fn cases() -> Vec<Case> {
             replay_cap,
         )
         .needs(Capability::SmallReplayCap),
+        Case::must(
+            "ws.resume.announced-cap",
+            SECTION,
+            "with more messages missing than the replay_cap `hello` announces, `subscribe` replays nothing and says recovered: false with the chat's last_seq; live messages follow",
+            announced_cap,
+        ),
     ]
 }
+
+/// The largest announced replay cap `ws.resume.announced-cap` fills up
+/// (the default): past it the case is skipped.
+const MAX_FILLED_CAP: usize = 1000;
+
+/// Messages each sender posts to fill a chat: under the default sending
+/// allowance of a principal (120 a minute), so no post waits out a 429.
+const PER_SENDER: usize = 100;
 
 /// A new chat with `count` messages posted over REST.
 async fn chat_with(ctx: &Ctx, count: usize) -> Result<(Chat, Vec<Value>), Failure> {
@@ -218,5 +238,79 @@ async fn replay_cap(ctx: Ctx) -> CaseResult {
         "the `subscribed` at the cap",
     )?;
     ws.close().await;
+    Ok(())
+}
+
+async fn announced_cap(ctx: Ctx) -> CaseResult {
+    let admin = ctx.admin()?;
+    let (mut ws, hello) = ctx.connect("agent", &admin.access_token).await?;
+    let cap = checks::i64_at(&hello, "/limits/replay_cap", "the `hello`")?;
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    if cap > MAX_FILLED_CAP {
+        return Err(CaseError::Skipped(format!(
+            "the server announces replay_cap {cap}; the case stores at most {MAX_FILLED_CAP} + 1 messages"
+        )));
+    }
+    let chat = ctx.new_chat().await?;
+    let total = cap + 1;
+    fill(&ctx, &chat, total).await?;
+    let (replayed, subscribed) = subscribe(&mut ws, &chat.id, 0).await?;
+    ensure(
+        replayed.is_empty(),
+        format!("`subscribe {{after_seq: 0}}` with {total} messages missing (announced cap {cap})"),
+        "no replay",
+        || format!("{} messages", replayed.len()),
+    )?;
+    check_subscribed(
+        &subscribed,
+        &chat.id,
+        false,
+        i64::try_from(total).unwrap_or(i64::MAX),
+        "the `subscribed` past the announced cap",
+    )?;
+    let live = post_as_guest(&ctx, &chat, "live").await?;
+    let heard = ws.expect("message").await?;
+    checks::same("the next live message", &live, &heard["message"])?;
+    ws.close().await;
+    Ok(())
+}
+
+/// Posts `total` messages to `chat` over REST, [`PER_SENDER`] each from
+/// its guest and from as many new agents as it takes, the senders at
+/// once. The shared admin and agent send none: their allowance is for the
+/// cases that follow.
+async fn fill(ctx: &Ctx, chat: &Chat, total: usize) -> Result<(), Failure> {
+    let mut tokens = vec![chat.guest_token.clone()];
+    while tokens.len() < total.div_ceil(PER_SENDER) {
+        tokens.push(ctx.create_agent().await?.access_token);
+    }
+    let mut senders = Vec::with_capacity(tokens.len());
+    for (n, token) in tokens.into_iter().enumerate() {
+        let first = n * PER_SENDER;
+        let count = PER_SENDER.min(total - first);
+        let ctx = ctx.clone();
+        let path = format!("/v1/chats/{}/messages", chat.id);
+        senders.push(tokio::spawn(async move {
+            for m in first..first + count {
+                let reply = ctx
+                    .post(path.as_str())
+                    .bearer(&token)
+                    .json(json!({"client_msg_id": format!("fill-{m}"), "body": "filling the chat"}))
+                    .send()
+                    .await?;
+                expect_status(&reply, 201, &format!("posting fill-{m} over REST"))?;
+            }
+            Ok::<(), Failure>(())
+        }));
+    }
+    for sender in senders {
+        sender.await.map_err(|error| {
+            Failure::new(
+                "filling the chat",
+                "every post to finish",
+                error.to_string(),
+            )
+        })??;
+    }
     Ok(())
 }

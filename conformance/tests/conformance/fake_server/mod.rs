@@ -4,12 +4,15 @@
 //! It implements just enough of the protocol for the self-test's cases
 //! (login, agents, chats, messages, `/v1/me`, and a WebSocket with
 //! `hello`, `send`, `subscribe`, `ping` and `refresh_token`), correctly,
-//! except for six planted faults:
+//! except for eight planted faults:
 //!
+//! - every answer carries `Access-Control-Allow-Origin: *` with
+//!   `Access-Control-Allow-Credentials: true`;
 //! - it accepts `alg: none` tokens without a signature;
 //! - it ignores `aud`;
 //! - it lets a guest read any chat with `GET /v1/chats/{chat_id}`;
 //! - it acks a WebSocket `send` before storing the message;
+//! - it acks a resent `send` with `duplicate: false`, as if it were new;
 //! - it skips a `seq` after a chat's third message;
 //! - it drops the connection on a client's close frame instead of
 //!   answering it.
@@ -27,7 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -55,6 +58,9 @@ struct Store {
     messages: HashMap<String, Vec<Value>>,
     /// Last `seq` handed out per chat (reserved, maybe not yet stored).
     last_seq: HashMap<String, i64>,
+    /// Every message handed out, by chat, author and client_msg_id: a
+    /// resend gets the same one back.
+    sent: HashMap<(String, String, String), Value>,
 }
 
 struct Fake {
@@ -92,6 +98,9 @@ pub async fn spawn() -> SocketAddr {
         )
         .route("/v1/me", get(rest::me))
         .route("/v1/ws", get(ws::upgrade))
+        .layer(axum::middleware::map_response(
+            admit_any_origin_with_credentials,
+        ))
         .with_state(fake);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -109,6 +118,20 @@ impl Fake {
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().expect("the store is not poisoned")
     }
+}
+
+/// FAULT: any origin, with credentials, on every answer.
+async fn admit_any_origin_with_credentials(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    response
 }
 
 fn now_rfc3339() -> String {
@@ -141,16 +164,40 @@ fn author(claims: &Value) -> Value {
     }
 }
 
-/// Reserves the next `seq` and builds the message, not yet stored.
-fn reserve(fake: &Fake, chat: &str, claims: &Value, client_msg_id: &str, body: &str) -> Value {
+/// A message handed out to a send, and whether an earlier send with the
+/// same client_msg_id got it first.
+struct Reserved {
+    message: Value,
+    duplicate: bool,
+}
+
+/// Reserves the next `seq` and builds the message, not yet stored; a
+/// resend gets the message of its first send.
+fn reserve(fake: &Fake, chat: &str, claims: &Value, client_msg_id: &str, body: &str) -> Reserved {
     let mut store = fake.lock();
+    let key = (
+        chat.to_owned(),
+        claims["sub"].as_str().unwrap_or_default().to_owned(),
+        client_msg_id.to_owned(),
+    );
+    if let Some(message) = store.sent.get(&key) {
+        return Reserved {
+            message: message.clone(),
+            duplicate: true,
+        };
+    }
     let last = store.last_seq.entry(chat.to_owned()).or_insert(0);
     // FAULT: after a chat's third message, one seq is skipped.
     *last += if *last == 3 { 2 } else { 1 };
-    json!({
+    let message = json!({
         "id": Uuid::new_v4().to_string(), "chat_id": chat, "seq": *last, "author": author(claims),
         "body": body, "client_msg_id": client_msg_id, "created_at": now_rfc3339(),
-    })
+    });
+    store.sent.insert(key, message.clone());
+    Reserved {
+        message,
+        duplicate: false,
+    }
 }
 
 fn store(fake: &Fake, message: &Value) {

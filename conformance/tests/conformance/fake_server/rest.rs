@@ -131,9 +131,12 @@ pub(super) async fn post_message(
     }
     let client_msg_id = body["client_msg_id"].as_str().unwrap_or_default();
     let text = body["body"].as_str().unwrap_or_default();
-    let message = reserve(&fake, &chat, &claims, client_msg_id, text);
-    store(&fake, &message);
-    (StatusCode::CREATED, Json(message)).into_response()
+    let reserved = reserve(&fake, &chat, &claims, client_msg_id, text);
+    if reserved.duplicate {
+        return Json(reserved.message).into_response();
+    }
+    store(&fake, &reserved.message);
+    (StatusCode::CREATED, Json(reserved.message)).into_response()
 }
 
 pub(super) async fn me(Claims(claims): Claims) -> Response {

@@ -1,6 +1,7 @@
 //! The fake's WebSocket: `hello`, then `send`, `subscribe`, `ping` and
 //! `refresh_token`, right except that a `send` is acked before it is
-//! stored and a client's close frame is not answered.
+//! stored, a resend's `ack` says `duplicate: false` and a client's close
+//! frame is not answered.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -123,9 +124,14 @@ async fn apply(
             }
             let client_msg_id = frame["client_msg_id"].as_str().unwrap_or_default();
             let body = frame["body"].as_str().unwrap_or_default();
-            let message = reserve(fake, &chat, claims, client_msg_id, body);
-            // FAULT: the ack goes out before the message is stored.
+            let reserved = reserve(fake, &chat, claims, client_msg_id, body);
+            let message = reserved.message;
+            // FAULT: a resend is acked as new, `duplicate: false`.
             let ack = json!({"type": "ack", "client_msg_id": client_msg_id, "message": message, "duplicate": false});
+            if reserved.duplicate {
+                return vec![ack];
+            }
+            // FAULT: the ack goes out before the message is stored.
             let fake = Arc::clone(fake);
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(300)).await;
