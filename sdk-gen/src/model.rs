@@ -408,6 +408,27 @@ pub struct Pacing {
     pub fallback_frames_per_second: u32,
     pub fallback_frame_burst: u32,
     pub fallback_max_frame_bytes: u32,
+    /// Frames that may wait for the pace; past them `queue_full`.
+    pub paced_frames: u32,
+    pub hello_bounds: HelloBounds,
+}
+
+/// The range each `hello` value is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelloBounds {
+    pub heartbeat_interval_ms: Bound,
+    pub frames_per_second: Bound,
+    pub frame_burst: Bound,
+    pub max_frame_bytes: Bound,
+}
+
+/// An inclusive range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    pub min: u64,
+    pub max: u64,
 }
 
 /// Keeping tokens fresh.

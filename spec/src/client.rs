@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 
+/// 2^31 - 1: the longest delay a browser's timer keeps, and the ceiling of
+/// every `hello` value.
+const TIMER_CEILING: u64 = (1 << 31) - 1;
+
 /// The whole table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientBehaviour {
@@ -171,6 +175,36 @@ pub struct Pacing {
     pub fallback_frames_per_second: u32,
     pub fallback_frame_burst: u32,
     pub fallback_max_frame_bytes: u32,
+    /// Frames that may wait for the pace at once; past them a frame is
+    /// refused with `queue_full` instead of growing a queue without end.
+    /// Room for what a reconnect writes at the protocol's defaults (a
+    /// `subscribe` for each of the 1,000 chats a socket may follow, the
+    /// send queue) twice over.
+    pub paced_frames: u32,
+    /// The range each value of `hello` is held to, whatever a server
+    /// sends.
+    pub hello_bounds: HelloBounds,
+}
+
+/// The range of each `hello` value a client runs with. The floors keep a
+/// zero from spinning (a zero heartbeat pings without pause, a zero pace
+/// never refills) or from refusing everything (a frame limit an empty
+/// `send` fits in); every ceiling is 2^31 - 1, the longest delay a
+/// browser's timer keeps (a longer one fires at once, over and over), so
+/// no value is infinite and no arithmetic on it overflows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloBounds {
+    pub heartbeat_interval_ms: Bound,
+    pub frames_per_second: Bound,
+    pub frame_burst: Bound,
+    pub max_frame_bytes: Bound,
+}
+
+/// An inclusive range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bound {
+    pub min: u64,
+    pub max: u64,
 }
 
 /// Keeping tokens fresh.
@@ -322,6 +356,25 @@ pub fn behaviour() -> ClientBehaviour {
             fallback_frames_per_second: 20,
             fallback_frame_burst: 40,
             fallback_max_frame_bytes: 65_536,
+            paced_frames: 2_200,
+            hello_bounds: HelloBounds {
+                heartbeat_interval_ms: Bound {
+                    min: 100,
+                    max: TIMER_CEILING,
+                },
+                frames_per_second: Bound {
+                    min: 1,
+                    max: TIMER_CEILING,
+                },
+                frame_burst: Bound {
+                    min: 1,
+                    max: TIMER_CEILING,
+                },
+                max_frame_bytes: Bound {
+                    min: 128,
+                    max: TIMER_CEILING,
+                },
+            },
         },
         sessions: Sessions {
             refresh_margin_ms: 60_000,

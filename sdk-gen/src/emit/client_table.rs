@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use crate::model::{Backoff, ClientBehaviour, Failure, FrameAction, RuleOperations, RuleWait};
+use crate::model::{
+    Backoff, ClientBehaviour, Failure, FrameAction, HelloBounds, RuleOperations, RuleWait,
+};
 
 /// How one language writes the table's values.
 pub trait Syntax {
@@ -35,6 +37,8 @@ pub struct ClientView {
     fallback_frames_per_second: u32,
     fallback_frame_burst: u32,
     fallback_max_frame_bytes: u32,
+    paced_frames: u32,
+    hello_bounds: HelloBounds,
     refresh_margin_ms: u64,
     /// `true` or `false`, as both languages write it.
     send_refreshed_token: String,
@@ -97,6 +101,8 @@ impl ClientView {
             fallback_frames_per_second: table.pacing.fallback_frames_per_second,
             fallback_frame_burst: table.pacing.fallback_frame_burst,
             fallback_max_frame_bytes: table.pacing.fallback_max_frame_bytes,
+            paced_frames: table.pacing.paced_frames,
+            hello_bounds: table.pacing.hello_bounds,
             refresh_margin_ms: table.sessions.refresh_margin_ms,
             send_refreshed_token: table.sessions.send_refreshed_token_on_socket.to_string(),
             keep_position: (table.subscribe_again == "keep_position").to_string(),

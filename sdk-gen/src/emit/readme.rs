@@ -166,6 +166,24 @@ fn session_lines(t: &ClientBehaviour) -> Vec<String> {
             t.pacing.fallback_max_frame_bytes
         ),
         format!(
+            "paced frames | at most {} frames wait for the pace; past them a frame is refused with `queue_full`",
+            t.pacing.paced_frames
+        ),
+        {
+            let b = &t.pacing.hello_bounds;
+            format!(
+                "`hello` values | held to ranges whatever a server sends: heartbeat {}..={} ms, frames a second {}..={}, burst {}..={}, frame limit {}..={} bytes",
+                b.heartbeat_interval_ms.min,
+                b.heartbeat_interval_ms.max,
+                b.frames_per_second.min,
+                b.frames_per_second.max,
+                b.frame_burst.min,
+                b.frame_burst.max,
+                b.max_frame_bytes.min,
+                b.max_frame_bytes.max
+            )
+        },
+        format!(
             "token refresh | when less than {} (or half its life) is left{}",
             duration(t.sessions.refresh_margin_ms),
             if t.sessions.send_refreshed_token_on_socket {

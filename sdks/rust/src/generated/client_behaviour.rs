@@ -71,6 +71,43 @@ pub const FALLBACK_FRAME_BURST: u32 = 40;
 /// The largest frame assumed before a `hello.limits`.
 pub const FALLBACK_MAX_FRAME_BYTES: u32 = 65536;
 
+/// Frames that may wait for the pace at once; past them a frame is refused
+/// with `queue_full`.
+pub const PACED_FRAMES: usize = 2200;
+
+/// An inclusive range a `hello` value is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelloBound {
+    /// The smallest value kept; a smaller one rises to it.
+    pub min: u64,
+    /// The largest value kept; a larger one falls to it.
+    pub max: u64,
+}
+
+/// The range of `hello.heartbeat_interval_ms`, whatever a server sends.
+pub const HELLO_HEARTBEAT_INTERVAL_MS: HelloBound = HelloBound {
+    min: 100,
+    max: 2147483647,
+};
+
+/// The range of `hello.limits.frames_per_second`.
+pub const HELLO_FRAMES_PER_SECOND: HelloBound = HelloBound {
+    min: 1,
+    max: 2147483647,
+};
+
+/// The range of `hello.limits.frame_burst`.
+pub const HELLO_FRAME_BURST: HelloBound = HelloBound {
+    min: 1,
+    max: 2147483647,
+};
+
+/// The range of `hello.limits.max_frame_bytes`.
+pub const HELLO_MAX_FRAME_BYTES: HelloBound = HelloBound {
+    min: 128,
+    max: 2147483647,
+};
+
 /// How long before its expiry a token is refreshed (at most half its life).
 pub const REFRESH_MARGIN: Duration = Duration::from_millis(60000);
 

@@ -1,24 +1,25 @@
 //! What a connection runs with, read from its `hello`: the heartbeat, the
 //! frame limit and the allowance the pacer keeps to.
 //!
-//! Every value is held to a range whatever a server sends, the same ranges
-//! as the TypeScript SDK's: a heartbeat from 100 ms (a zero interval would
-//! ping without pause) to 2^31 - 1 ms (the longest timer a browser keeps);
-//! at least one frame a second and in a burst (a zero allowance would hold
-//! every frame for ten seconds); a frame limit an empty `send` fits in (a
-//! zero limit would refuse every message). Each ceiling keeps the arithmetic
+//! Every value is held to the range the client table gives it
+//! (`pacing.hello_bounds` in `client.json`, the TypeScript SDK's too),
+//! whatever a server sends: a zero heartbeat would ping without pause, a
+//! zero allowance would hold every frame for ten seconds, a zero frame
+//! limit would refuse every message, and the ceilings keep the arithmetic
 //! on durations far from overflowing.
 
 use std::time::Duration;
 
+use crate::generated::client_behaviour::{
+    HELLO_FRAME_BURST, HELLO_FRAMES_PER_SECOND, HELLO_HEARTBEAT_INTERVAL_MS, HELLO_MAX_FRAME_BYTES,
+    HelloBound,
+};
 use crate::types::{ConnectionLimits, ServerHello};
 
-/// The ceiling of every `hello` value: 2^31 - 1.
-const CEILING: u64 = (1 << 31) - 1;
-/// The floor of the heartbeat interval, in ms.
-const HEARTBEAT_FLOOR_MS: u64 = 100;
-/// The smallest frame limit: about what an empty `send` takes.
-const MIN_FRAME_BYTES: u64 = 128;
+/// `value` within `bound`.
+fn within(value: u64, bound: HelloBound) -> u64 {
+    value.clamp(bound.min, bound.max)
+}
 
 /// The limits of one connection, each within its range.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,15 +34,14 @@ impl HelloLimits {
     pub fn of(hello: &ServerHello) -> HelloLimits {
         let announced = &hello.limits;
         HelloLimits {
-            heartbeat: Duration::from_millis(
-                hello
-                    .heartbeat_interval_ms
-                    .clamp(HEARTBEAT_FLOOR_MS, CEILING),
-            ),
+            heartbeat: Duration::from_millis(within(
+                hello.heartbeat_interval_ms,
+                HELLO_HEARTBEAT_INTERVAL_MS,
+            )),
             limits: ConnectionLimits {
-                frames_per_second: announced.frames_per_second.clamp(1, CEILING),
-                frame_burst: announced.frame_burst.clamp(1, CEILING),
-                max_frame_bytes: announced.max_frame_bytes.clamp(MIN_FRAME_BYTES, CEILING),
+                frames_per_second: within(announced.frames_per_second, HELLO_FRAMES_PER_SECOND),
+                frame_burst: within(announced.frame_burst, HELLO_FRAME_BURST),
+                max_frame_bytes: within(announced.max_frame_bytes, HELLO_MAX_FRAME_BYTES),
                 ..announced.clone()
             },
         }
@@ -93,9 +93,10 @@ mod tests {
     #[test]
     fn the_largest_values_fall_to_the_ceiling() {
         let limits = HelloLimits::of(&hello(u64::MAX, u64::MAX, u64::MAX, u64::MAX));
-        assert_eq!(limits.heartbeat, Duration::from_millis(CEILING));
-        assert_eq!(limits.limits.frames_per_second, CEILING);
-        assert_eq!(limits.limits.frame_burst, CEILING);
+        let ceiling = 2_147_483_647;
+        assert_eq!(limits.heartbeat, Duration::from_millis(ceiling));
+        assert_eq!(limits.limits.frames_per_second, ceiling);
+        assert_eq!(limits.limits.frame_burst, ceiling);
         assert_eq!(limits.max_frame_bytes(), 2_147_483_647);
     }
 }

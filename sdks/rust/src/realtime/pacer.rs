@@ -27,9 +27,9 @@ use crate::types::ConnectionLimits;
 /// Typing and read frames that may wait for the pace at once; past it
 /// [`Realtime::typing`](super::Realtime::typing) and
 /// [`Realtime::mark_read`](super::Realtime::mark_read) fail with
-/// [`Error::QueueFull`](crate::Error::QueueFull). The TypeScript SDK
-/// bounds its paced frames alike.
-pub const PACED_FRAMES: usize = 2_200;
+/// [`Error::QueueFull`](crate::Error::QueueFull). From the client table,
+/// as the TypeScript SDK's bound.
+pub use crate::generated::client_behaviour::PACED_FRAMES;
 
 /// A token bucket: `burst` frames at once, then `per_second`.
 #[derive(Debug, Clone)]

@@ -44,6 +44,17 @@ export const FALLBACK_LIMITS = {
   max_frame_bytes: 65536,
 } as const;
 
+/** Frames that may wait for the pace at once; past them a frame is refused with `queue_full`. */
+export const PACED_FRAMES = 2200;
+
+/** The range each `hello` value is held to, whatever a server sends (inclusive). */
+export const HELLO_BOUNDS = {
+  heartbeat_interval_ms: { min: 100, max: 2147483647 },
+  frames_per_second: { min: 1, max: 2147483647 },
+  frame_burst: { min: 1, max: 2147483647 },
+  max_frame_bytes: { min: 128, max: 2147483647 },
+} as const;
+
 /** How long before its expiry a token is refreshed, in ms (at most half its life). */
 export const REFRESH_MARGIN_MS = 60000;
 

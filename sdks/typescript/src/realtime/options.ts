@@ -6,7 +6,7 @@
  * (`limitsOf`), unless an option fixed them.
  */
 import type { Credential } from "../auth/credential.js";
-import { CONNECT_TIMEOUT_MS, FALLBACK_LIMITS, PACING_MARGIN, SEND_QUEUE } from "../generated/client.js";
+import { CONNECT_TIMEOUT_MS, FALLBACK_LIMITS, HELLO_BOUNDS, PACING_MARGIN, SEND_QUEUE } from "../generated/client.js";
 import type { ServerHello } from "../generated/types.js";
 import type { Client } from "../rest/client.js";
 import { type BackoffOptions, type BackoffOverrides, backoffWith } from "./backoff.js";
@@ -101,23 +101,9 @@ export interface FrameLimits {
 
 /**
  * The longest delay a timer takes (2^31 - 1 ms): a longer one fires at
- * once, over and over. Also the ceiling of every other `hello` value, so
- * none is infinite.
+ * once, over and over. The client table's ceiling of every `hello` value.
  */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * The range each `hello` value is held to, whatever the server sends: a
- * heartbeat a timer can keep (the floor keeps a zero interval from
- * spinning), at least one frame a second and in a burst (a zero pace would
- * never refill), and a frame limit an empty `send` fits in.
- */
-export const HELLO_BOUNDS = {
-  heartbeatMs: { min: 100, max: MAX_TIMER_MS },
-  framesPerSecond: { min: 1, max: MAX_TIMER_MS },
-  frameBurst: { min: 1, max: MAX_TIMER_MS },
-  maxFrameBytes: { min: 128, max: MAX_TIMER_MS },
-} as const;
+export const MAX_TIMER_MS = HELLO_BOUNDS.heartbeat_interval_ms.max;
 
 /** The heartbeat of a `hello` that names none a number (the spec's default). */
 const FALLBACK_HEARTBEAT_MS = 25_000;
@@ -142,16 +128,16 @@ export function initialLimits(settings: Settings): FrameLimits {
  */
 export function limitsOf(settings: Settings, hello: Partial<ServerHello> | undefined, previous: number): FrameLimits {
   const announced: Partial<ServerHello["limits"]> | undefined = hello?.limits ?? undefined;
-  const framesPerSecond = within(announced?.frames_per_second, HELLO_BOUNDS.framesPerSecond, FALLBACK_LIMITS.frames_per_second);
-  const frameBurst = within(announced?.frame_burst, HELLO_BOUNDS.frameBurst, FALLBACK_LIMITS.frame_burst);
+  const framesPerSecond = within(announced?.frames_per_second, HELLO_BOUNDS.frames_per_second, FALLBACK_LIMITS.frames_per_second);
+  const frameBurst = within(announced?.frame_burst, HELLO_BOUNDS.frame_burst, FALLBACK_LIMITS.frame_burst);
   // A tenth below the announced allowance: the server counts frames as
   // they arrive, and one delayed on the way arrives closer to the next
   // than it was written; at exactly the allowance that is a refusal.
   const perSecond = framesPerSecond * PACING_MARGIN;
   const burst = Math.max(1, Math.floor(frameBurst * PACING_MARGIN));
   return {
-    heartbeatMs: within(hello?.heartbeat_interval_ms, HELLO_BOUNDS.heartbeatMs, FALLBACK_HEARTBEAT_MS),
-    maxFrameBytes: settings.maxFrameBytes ?? within(announced?.max_frame_bytes, HELLO_BOUNDS.maxFrameBytes, previous),
+    heartbeatMs: within(hello?.heartbeat_interval_ms, HELLO_BOUNDS.heartbeat_interval_ms, FALLBACK_HEARTBEAT_MS),
+    maxFrameBytes: settings.maxFrameBytes ?? within(announced?.max_frame_bytes, HELLO_BOUNDS.max_frame_bytes, previous),
     perSecond: settings.framesPerSecond ?? perSecond,
     burst: settings.frameBurst ?? burst,
   };

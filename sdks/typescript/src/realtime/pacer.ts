@@ -12,12 +12,10 @@
  * (`send` answers `full`), never a queue that grows without end.
  */
 
-/**
- * The frames that may wait for the allowance at once: room for what a
- * reconnect writes at the protocol's defaults (a `subscribe` for each of
- * the server's 1 000 followed chats, 100 sends) twice over.
- */
-export const PACED_FRAMES = 2_200;
+import { PACED_FRAMES } from "../generated/client.js";
+
+/** The frames that may wait for the allowance at once, from the client table. */
+export { PACED_FRAMES };
 
 /** What became of a frame: on its way (written or waiting its turn), refused as the queue is full, or dropped with its socket. */
 export type Paced = "queued" | "full" | "gone";
