@@ -1,8 +1,9 @@
 //! `GET /widget.js` and `GET /console/`: the browser front ends, embedded in
 //! the binary. Each file carries a strong `ETag` and answers a matching
 //! `If-None-Match` with `304`; the widget may be loaded from other sites;
-//! the console page is locked down by its Content-Security-Policy. The
-//! browser tests (`web/test/`) cover what the pages do.
+//! the console page, and the API docs page beside it (`GET /docs/`), are
+//! locked down by their Content-Security-Policy. The browser tests
+//! (`web/test/`) cover what the pages do.
 
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -91,4 +92,47 @@ async fn console_page_is_locked_down_and_loads_only_its_own_files() {
         assert_eq!(asset.headers()[CONTENT_TYPE], content_type);
         assert!(asset.headers().contains_key(ETAG));
     }
+}
+
+#[tokio::test]
+async fn docs_page_is_locked_down_like_the_console() {
+    // `/docs/` shares the console's origin: a Content-Security-Policy
+    // allows only its own files and requests to this server, nothing
+    // inline, and no page may frame it.
+    let app = spawn_app().await;
+    for path in [
+        "/docs/",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let answer = app.get(path, None).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        let headers = answer.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        let csp = headers
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"))
+            .to_str()
+            .unwrap();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{directive} in {csp}");
+        }
+        assert!(!csp.contains("unsafe"), "{csp}");
+    }
+    // Which works because the page has nothing inline to allow.
+    let html = app.get("/docs/", None).await.text().await.unwrap();
+    assert!(html.contains("swagger-ui-bundle.js"), "{html}");
+    assert!(
+        !html.contains("<script>") && !html.contains("<style"),
+        "{html}"
+    );
 }
