@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use byrd_spec::agent::Role;
+use byrd_spec::agent::{Agent, Role};
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -304,7 +304,10 @@ async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
     let name = DisplayName::parse("--name", &args.name)?;
     let data_folder = args.storage.data_dir()?;
     data_dir::ensure(&data_folder)?;
-    let (password, saved_to) = if args.password_stdin {
+    // A generated password is saved before the agent is stored, so that an
+    // agent never exists with a password nobody kept; the file goes again
+    // if the agent is not stored after all.
+    let (password, saved) = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin()
             .lock()
@@ -315,44 +318,58 @@ async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
     } else {
         let file = format!("agent-password-{}", uuid::Uuid::new_v4());
         let (password, path) = data_dir::save_generated_password(&data_folder, &file)?;
-        (password, Some(path))
+        (password, Some(UnclaimedPasswordFile(Some(path))))
     };
-    let password = Password::parse("password", password)?;
-    let store = Store::connect(
-        &args.storage.database_url()?,
-        &crate::configuration::StoreSettings::default(),
-        None,
-    )
-    .await?;
     let role = match args.role {
         RoleArg::Admin => Role::Admin,
         RoleArg::Agent => Role::Agent,
     };
-    let inserted = store
-        .insert_agent(NewAgent {
-            email,
-            name,
-            role,
-            password_hash: auth::hash_password(password).await?,
-        })
-        .await;
-    store.close().await;
-    let agent = match inserted {
-        Ok(agent) => agent,
-        Err(error) => {
-            // No agent has the generated password: do not leave it lying around.
-            if let Some(path) = &saved_to {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(error.into());
-        }
+    let agent = NewAgent {
+        email,
+        name,
+        role,
+        password_hash: auth::hash_password(Password::parse("password", password)?).await?,
     };
+    let agent = store_agent(&args.storage, agent).await?;
     println!("created {} {} ({})", role.as_str(), agent.email, agent.id);
-    if let Some(path) = saved_to {
+    if let Some(path) = saved.and_then(UnclaimedPasswordFile::keep) {
         println!(
             "its password is in {} (readable by you only)",
             path.display()
         );
     }
     Ok(())
+}
+
+/// Stores `agent` in the database the storage arguments name.
+async fn store_agent(storage: &StorageArgs, agent: NewAgent) -> anyhow::Result<Agent> {
+    let store = Store::connect(
+        &storage.database_url()?,
+        &crate::configuration::StoreSettings::default(),
+        None,
+    )
+    .await?;
+    let inserted = store.insert_agent(agent).await;
+    store.close().await;
+    Ok(inserted?)
+}
+
+/// A generated password's file, removed when dropped unless kept: no
+/// agent has the password until the agent is stored, and a password that
+/// opens nothing must not be left lying around, whatever failed.
+struct UnclaimedPasswordFile(Option<PathBuf>);
+
+impl UnclaimedPasswordFile {
+    /// The agent holds the password now: the file stays.
+    fn keep(mut self) -> Option<PathBuf> {
+        self.0.take()
+    }
+}
+
+impl Drop for UnclaimedPasswordFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }

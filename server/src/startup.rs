@@ -20,7 +20,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{FailedLogins, PasswordSlots, TokenKeys, ensure_first_admin};
 use crate::cluster::Cluster;
@@ -204,15 +203,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let (api, _) = routes::api_router().split_for_parts();
     let documents = crate::spec_docs::documents().context("cannot render the spec documents")?;
     let max_body = state.settings.limits.max_body_bytes;
-    // The UI reads the served /openapi.json, which is the committed
-    // document. No validator badge: Swagger UI would otherwise fetch one
-    // from a third-party site, and the docs must work offline.
-    let docs = SwaggerUi::new("/docs")
-        .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"));
     let cors = cors(&state);
     Ok(api
         .merge(crate::spec_docs::router(documents))
-        .merge(docs)
+        .merge(routes::docs::router())
         .merge(routes::web::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

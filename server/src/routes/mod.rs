@@ -9,6 +9,7 @@
 mod agents;
 mod auth;
 mod chats;
+pub mod docs;
 mod fallback;
 mod health;
 mod me;

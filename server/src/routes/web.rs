@@ -5,17 +5,24 @@
 //!
 //! Each file is answered with a strong `ETag` (a hash of its bytes) and
 //! honours `If-None-Match`, so browsers revalidate for a `304` instead of
-//! downloading again. The widget runs on other sites: it may be cached for
-//! a few minutes and loaded cross-origin. The console is Byrd's own page:
-//! always revalidated, and locked down by a Content-Security-Policy that
-//! allows only its own script, stylesheet and API.
+//! downloading again. Browsers that accept brotli or gzip get the file
+//! compressed (to about a third of its size), compressed once on first use
+//! rather than on every answer; each encoding is its own representation,
+//! with its own `ETag`, and every answer says `Vary: Accept-Encoding`.
+//!
+//! The widget runs on other sites: it may be cached for a few minutes and
+//! loaded cross-origin. The console is Byrd's own page: always
+//! revalidated, and locked down by a Content-Security-Policy that allows
+//! only its own script, stylesheet and API.
 
+use std::io::Write;
 use std::sync::LazyLock;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 /// The console's policy: its own script and stylesheet, its own API and
@@ -32,6 +39,8 @@ struct Asset {
     cache_control: &'static str,
     /// `"<first 128 bits of the SHA-256, hex>"`, computed on first use.
     etag: LazyLock<HeaderValue>,
+    /// The brotli and gzip forms, each with its ETag, made on first use.
+    compressed: LazyLock<Compressed>,
 }
 
 macro_rules! asset {
@@ -41,6 +50,9 @@ macro_rules! asset {
             content_type: $content_type,
             cache_control: $cache_control,
             etag: LazyLock::new(|| etag_of(include_bytes!(concat!("../../assets/web/", $file)))),
+            compressed: LazyLock::new(|| {
+                Compressed::of(include_bytes!(concat!("../../assets/web/", $file)))
+            }),
         }
     };
 }
@@ -102,28 +114,155 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         )
 }
 
-/// The asset, or `304 Not Modified` when the browser already holds it.
-fn serve(asset: &Asset, headers: &HeaderMap) -> Response {
-    let etag = asset.etag.clone();
+/// The asset in the best encoding the browser accepts, or `304 Not
+/// Modified` when the browser already holds that representation.
+fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
+    let (bytes, etag, encoding) = match Coding::preferred(headers) {
+        Coding::Brotli => (
+            &asset.compressed.brotli[..],
+            &asset.compressed.brotli_etag,
+            Some("br"),
+        ),
+        Coding::Gzip => (
+            &asset.compressed.gzip[..],
+            &asset.compressed.gzip_etag,
+            Some("gzip"),
+        ),
+        Coding::Identity => (asset.bytes, &*asset.etag, None),
+    };
     let cache = [
         (header::ETAG, etag.clone()),
         (
             header::CACHE_CONTROL,
             HeaderValue::from_static(asset.cache_control),
         ),
+        // Caches between Byrd and the browser keep one copy per encoding.
+        (header::VARY, HeaderValue::from_static("accept-encoding")),
     ];
-    if matches_etag(headers, &etag) {
+    if matches_etag(headers, etag) {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
-    (
+    let mut response = (
         cache,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static(asset.content_type),
         )],
-        asset.bytes,
+        bytes,
     )
-        .into_response()
+        .into_response();
+    if let Some(encoding) = encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
+}
+
+/// The content codings Byrd compresses its front ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Coding {
+    /// The coding `Accept-Encoding` weighs highest, brotli before gzip
+    /// before identity on a tie; identity when it accepts neither
+    /// compression, or is missing or unreadable (RFC 9110, 12.5.3).
+    fn preferred(headers: &HeaderMap) -> Coding {
+        let (mut brotli, mut gzip, mut identity, mut any) = (None, None, None, None);
+        let entries = headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','));
+        for entry in entries {
+            let mut parts = entry.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let weight = match parts.find_map(|p| p.trim().strip_prefix("q=")) {
+                Some(text) => match weight(text) {
+                    Some(weight) => weight,
+                    None => continue,
+                },
+                None => 1000,
+            };
+            let slot = match name {
+                _ if name.eq_ignore_ascii_case("br") => &mut brotli,
+                _ if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") => {
+                    &mut gzip
+                }
+                _ if name.eq_ignore_ascii_case("identity") => &mut identity,
+                "*" => &mut any,
+                _ => continue,
+            };
+            *slot = Some(weight);
+        }
+        [
+            (brotli.or(any), Coding::Brotli),
+            (gzip.or(any), Coding::Gzip),
+            (identity, Coding::Identity),
+        ]
+        .into_iter()
+        .filter_map(|(weight, coding)| Some((weight.filter(|w| *w > 0)?, coding)))
+        // `max_by_key` keeps the last of equals: reversed, the first wins.
+        .rev()
+        .max_by_key(|(weight, _)| *weight)
+        .map_or(Coding::Identity, |(_, coding)| coding)
+    }
+}
+
+/// A `q=` weight in thousandths (`0` to `1`, three decimals at most);
+/// `None` for anything else, which leaves its entry out.
+fn weight(text: &str) -> Option<u16> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if !matches!(whole, "0" | "1")
+        || fraction.len() > 3
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let thousandths = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
+    let weight = if whole == "1" { 1000 } else { 0 } + thousandths;
+    (weight <= 1000).then_some(weight)
+}
+
+/// An asset's compressed forms, made once: brotli at its best (slow to
+/// make, quick to unpack) and gzip for browsers without brotli.
+struct Compressed {
+    brotli: Vec<u8>,
+    brotli_etag: HeaderValue,
+    gzip: Vec<u8>,
+    gzip_etag: HeaderValue,
+}
+
+impl Compressed {
+    fn of(bytes: &[u8]) -> Compressed {
+        let mut brotli = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut brotli, &params)
+            .expect("compressing into memory cannot fail");
+        let mut gzip = GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let gzip = gzip
+            .write_all(bytes)
+            .and_then(|()| gzip.finish())
+            .expect("compressing into memory cannot fail");
+        Compressed {
+            brotli,
+            brotli_etag: etag_with_suffix(bytes, ".br"),
+            gzip,
+            gzip_etag: etag_with_suffix(bytes, ".gz"),
+        }
+    }
 }
 
 /// Whether `If-None-Match` names this ETag (or `*`). Weak validators
@@ -142,9 +281,16 @@ fn matches_etag(headers: &HeaderMap, etag: &HeaderValue) -> bool {
 }
 
 fn etag_of(bytes: &[u8]) -> HeaderValue {
+    etag_with_suffix(bytes, "")
+}
+
+/// The ETag of `bytes` (the identity form) sent in the encoding `suffix`
+/// names: a representation of its own, so it gets a tag of its own.
+fn etag_with_suffix(bytes: &[u8], suffix: &str) -> HeaderValue {
     let digest = Sha256::digest(bytes);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex in quotes is a valid header value")
+    HeaderValue::from_str(&format!("\"{hex}{suffix}\""))
+        .expect("hex and a token in quotes is a valid header value")
 }
 
 #[cfg(test)]
@@ -166,5 +312,49 @@ mod tests {
         assert!(with("*"));
         assert!(!with("\"other\""));
         assert!(!matches_etag(&HeaderMap::new(), &etag));
+    }
+
+    #[test]
+    fn the_coding_is_the_one_accept_encoding_weighs_highest() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            Coding::preferred(&headers)
+        };
+        assert_eq!(Coding::preferred(&HeaderMap::new()), Coding::Identity);
+        assert_eq!(with("gzip, deflate, br, zstd"), Coding::Brotli);
+        assert_eq!(with("gzip"), Coding::Gzip);
+        assert_eq!(with("X-GZIP"), Coding::Gzip);
+        assert_eq!(with("br;q=0, gzip"), Coding::Gzip);
+        assert_eq!(with("br;q=0.5, gzip;q=0.8"), Coding::Gzip);
+        assert_eq!(with("gzip;q=0.5, identity"), Coding::Identity);
+        assert_eq!(with("*"), Coding::Brotli);
+        assert_eq!(with("*;q=0.2, br;q=0.1"), Coding::Gzip);
+        assert_eq!(with("deflate, zstd"), Coding::Identity);
+        assert_eq!(with("gzip;q=0, br;q=0"), Coding::Identity);
+        // A weight that is no weight leaves its entry out.
+        for odd in [
+            "gzip;q=2",
+            "gzip;q=0.0001",
+            "gzip;q=-1",
+            "gzip;q=nan",
+            "gzip;q=",
+        ] {
+            assert_eq!(with(odd), Coding::Identity, "{odd}");
+        }
+        assert_eq!(with("gzip;q=1.000"), Coding::Gzip);
+    }
+
+    #[test]
+    fn weights_are_read_in_thousandths() {
+        assert_eq!(weight("1"), Some(1000));
+        assert_eq!(weight("0.5"), Some(500));
+        assert_eq!(weight("0.125"), Some(125));
+        assert_eq!(weight("0"), Some(0));
+        assert_eq!(weight("1.5"), None);
+        assert_eq!(weight(" 0.25 "), Some(250));
     }
 }

@@ -105,7 +105,13 @@ async fn a_taken_email_fails_and_leaves_no_password_file_behind() {
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("already exists"), "{stderr}");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+    let leftovers = password_files(dir.path());
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The `agent-password-*` files left in `dir`.
+fn password_files(dir: &Path) -> Vec<std::fs::DirEntry> {
+    std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|entry| entry.ok())
         .filter(|entry| {
@@ -114,7 +120,37 @@ async fn a_taken_email_fails_and_leaves_no_password_file_behind() {
                 .to_string_lossy()
                 .starts_with("agent-password-")
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn an_unreachable_database_fails_and_leaves_no_password_file_behind() {
+    // A PostgreSQL URL on a port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "postgres://byrd@127.0.0.1:{}/byrd",
+        closed.local_addr().unwrap().port()
+    );
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_byrd"))
+        .args([
+            "agent",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+    let leftovers = password_files(dir.path());
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 

@@ -1,11 +1,15 @@
 //! `GET /widget.js` and `GET /console/`: the browser front ends, embedded in
 //! the binary. Each file carries a strong `ETag` and answers a matching
 //! `If-None-Match` with `304`; the widget may be loaded from other sites;
-//! the console page is locked down by its Content-Security-Policy. The
-//! browser tests (`web/test/`) cover what the pages do.
+//! the console page, and the API docs page beside it (`GET /docs/`), are
+//! locked down by their Content-Security-Policy. Browsers that accept
+//! brotli or gzip get the files compressed. The browser tests
+//! (`web/test/`) cover what the pages do.
 
 use reqwest::StatusCode;
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use reqwest::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
 
 use crate::helpers::spawn_app;
 
@@ -91,4 +95,142 @@ async fn console_page_is_locked_down_and_loads_only_its_own_files() {
         assert_eq!(asset.headers()[CONTENT_TYPE], content_type);
         assert!(asset.headers().contains_key(ETAG));
     }
+}
+
+#[tokio::test]
+async fn docs_page_is_locked_down_like_the_console() {
+    // `/docs/` shares the console's origin: a Content-Security-Policy
+    // allows only its own files and requests to this server, nothing
+    // inline, and no page may frame it.
+    let app = spawn_app().await;
+    for path in [
+        "/docs/",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let answer = app.get(path, None).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        let headers = answer.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        let csp = headers
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"))
+            .to_str()
+            .unwrap();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{directive} in {csp}");
+        }
+        assert!(!csp.contains("unsafe"), "{csp}");
+    }
+    // Which works because the page has nothing inline to allow.
+    let html = app.get("/docs/", None).await.text().await.unwrap();
+    assert!(html.contains("swagger-ui-bundle.js"), "{html}");
+    assert!(
+        !html.contains("<script>") && !html.contains("<style"),
+        "{html}"
+    );
+}
+
+/// The body of `path` asked for with `accept_encoding`, as sent: the
+/// answer and its undecoded bytes.
+async fn fetch_encoded(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    accept_encoding: &str,
+) -> (reqwest::header::HeaderMap, Vec<u8>) {
+    let answer = app
+        .client
+        .get(app.url(path))
+        .header(ACCEPT_ENCODING, accept_encoding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "{path} {accept_encoding}");
+    let headers = answer.headers().clone();
+    (headers, answer.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn front_ends_go_out_compressed_to_browsers_that_accept_it() {
+    // RFC 9110, 12.5.3 and 8.4: a browser that accepts brotli or gzip gets
+    // the file in that coding, which decodes to the very same bytes; one
+    // that accepts neither gets it as it is. Each coding is a
+    // representation of its own, with its own ETag, and caches are told
+    // the answer varies with Accept-Encoding.
+    let app = spawn_app().await;
+    for path in [
+        "/widget.js",
+        "/console/",
+        "/console/console.js",
+        "/console/console.css",
+    ] {
+        let (identity_headers, identity) = fetch_encoded(&app, path, "identity").await;
+        assert!(!identity_headers.contains_key(CONTENT_ENCODING), "{path}");
+        assert_eq!(identity_headers[VARY], "accept-encoding", "{path}");
+        let plain = app.get(path, None).await;
+        assert!(!plain.headers().contains_key(CONTENT_ENCODING), "{path}");
+        assert_eq!(plain.bytes().await.unwrap(), identity, "{path}");
+
+        let mut etags = vec![identity_headers[ETAG].clone()];
+        for (accept, coding) in [("gzip", "gzip"), ("gzip, deflate, br, zstd", "br")] {
+            let (headers, body) = fetch_encoded(&app, path, accept).await;
+            assert_eq!(headers[CONTENT_ENCODING], coding, "{path} {accept}");
+            assert_eq!(headers[VARY], "accept-encoding", "{path} {accept}");
+            assert_eq!(headers[CONTENT_TYPE], identity_headers[CONTENT_TYPE]);
+            assert_eq!(headers[CACHE_CONTROL], identity_headers[CACHE_CONTROL]);
+            let decoded = decode(coding, &body);
+            assert!(
+                decoded == identity,
+                "{path}: {coding} decodes to other bytes"
+            );
+            assert!(
+                body.len() < identity.len(),
+                "{path}: {coding} is no smaller"
+            );
+            etags.push(headers[ETAG].clone());
+
+            // Revalidating this representation: 304, with its tag.
+            let again = app
+                .client
+                .get(app.url(path))
+                .header(ACCEPT_ENCODING, accept)
+                .header(IF_NONE_MATCH, headers[ETAG].clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path} {accept}");
+            assert_eq!(again.headers()[ETAG], headers[ETAG]);
+            assert_eq!(again.headers()[VARY], "accept-encoding");
+        }
+        etags.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        etags.dedup();
+        assert_eq!(etags.len(), 3, "{path}: one ETag per representation");
+    }
+
+    // The API is not compressed by this: only the front ends are.
+    let (headers, _) = fetch_encoded(&app, "/openapi.json", "gzip, br").await;
+    assert!(!headers.contains_key(CONTENT_ENCODING));
+}
+
+/// `body` decoded from the content coding `coding`.
+fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    let mut decoded = Vec::new();
+    match coding {
+        "gzip" => {
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut decoded)
+                .unwrap();
+        }
+        "br" => brotli::BrotliDecompress(&mut &body[..], &mut decoded).unwrap(),
+        other => panic!("no decoder for {other}"),
+    }
+    decoded
 }
