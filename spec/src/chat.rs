@@ -68,7 +68,10 @@ pub struct Chat {
 /// What a visitor may say about themselves when starting a chat.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct VisitorInput {
-    /// 1 to 100 characters.
+    /// 1 to 100 characters once trimmed; no control
+    /// characters, and no invisible format characters (Unicode category
+    /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+    /// tags) but the zero-width joiner and non-joiner.
     pub name: Option<String>,
     /// A valid email address.
     pub email: Option<String>,
@@ -79,7 +82,10 @@ pub struct VisitorInput {
 pub struct CreateChatRequest {
     /// What the visitor says about themselves.
     pub visitor: Option<VisitorInput>,
-    /// 1 to 200 characters.
+    /// 1 to 200 characters once trimmed; no control
+    /// characters, and no invisible format characters (Unicode category
+    /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+    /// tags) but the zero-width joiner and non-joiner.
     pub subject: Option<String>,
 }
 

@@ -272,7 +272,10 @@ pub struct ConnectionLimits {
 pub struct CreateAgentRequest {
     /// A valid email address, unique among agents (compared case-insensitively).
     pub email: String,
-    /// Shown to guests; 1 to 100 characters.
+    /// Shown to guests; 1 to 100 characters once trimmed; no control
+    /// characters, and no invisible format characters (Unicode category
+    /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+    /// tags) but the zero-width joiner and non-joiner.
     pub name: String,
     /// What the agent may do.
     pub role: Role,
@@ -286,7 +289,10 @@ pub struct CreateChatRequest {
     /// What the visitor says about themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<VisitorInput>,
-    /// 1 to 200 characters.
+    /// 1 to 200 characters once trimmed; no control
+    /// characters, and no invisible format characters (Unicode category
+    /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+    /// tags) but the zero-width joiner and non-joiner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
@@ -616,7 +622,10 @@ pub struct Visitor {
 /// What a visitor may say about themselves when starting a chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorInput {
-    /// 1 to 100 characters.
+    /// 1 to 100 characters once trimmed; no control
+    /// characters, and no invisible format characters (Unicode category
+    /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+    /// tags) but the zero-width joiner and non-joiner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// A valid email address.

@@ -269,7 +269,12 @@ export interface ConnectionLimits {
 export interface CreateAgentRequest {
   /** A valid email address, unique among agents (compared case-insensitively). */
   email: string;
-  /** Shown to guests; 1 to 100 characters. */
+  /**
+   * Shown to guests; 1 to 100 characters once trimmed; no control
+   * characters, and no invisible format characters (Unicode category
+   * Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+   * tags) but the zero-width joiner and non-joiner.
+   */
   name: string;
   /** What the agent may do. */
   role: Role;
@@ -281,7 +286,12 @@ export interface CreateAgentRequest {
 export interface CreateChatRequest {
   /** What the visitor says about themselves. */
   visitor?: VisitorInput | null | undefined;
-  /** 1 to 200 characters. */
+  /**
+   * 1 to 200 characters once trimmed; no control
+   * characters, and no invisible format characters (Unicode category
+   * Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+   * tags) but the zero-width joiner and non-joiner.
+   */
   subject?: string | null | undefined;
 }
 
@@ -709,7 +719,12 @@ export interface Visitor {
 
 /** What a visitor may say about themselves when starting a chat. */
 export interface VisitorInput {
-  /** 1 to 100 characters. */
+  /**
+   * 1 to 100 characters once trimmed; no control
+   * characters, and no invisible format characters (Unicode category
+   * Cf: bidirectional overrides, isolates and marks, zero-width spaces,
+   * tags) but the zero-width joiner and non-joiner.
+   */
   name?: string | null | undefined;
   /** A valid email address. */
   email?: string | null | undefined;

@@ -1,11 +1,10 @@
-//! Messages and read markers.
+//! Messages.
 
-use byrd_spec::message::{Message, PartyType};
-use byrd_spec::read::ReadPosition;
+use byrd_spec::message::Message;
 use uuid::Uuid;
 
-use super::{PostgresStore, now, store_error};
-use crate::store::rows::{MESSAGE_COLUMNS, message_from_row, read_position_from_row};
+use super::{PostgresStore, store_error};
+use crate::store::rows::{MESSAGE_COLUMNS, message_from_row};
 use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
 
 impl PostgresStore {
@@ -63,54 +62,5 @@ impl PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(store_error)
-    }
-
-    /// Every stored read position of the chat, least recently moved first.
-    pub async fn read_positions(&self, chat_id: Uuid) -> Result<Vec<ReadPosition>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT reader_type, reader_id, seq, updated_at FROM read_markers
-             WHERE chat_id = $1 ORDER BY updated_at, reader_type, reader_id",
-        )
-        .bind(chat_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows.iter().map(read_position_from_row).collect()
-    }
-
-    /// Records that `reader` has read up to `seq`; a marker never moves
-    /// back. Returns the stored position.
-    pub async fn mark_read(
-        &self,
-        chat_id: Uuid,
-        reader: PartyType,
-        reader_id: Uuid,
-        seq: i64,
-    ) -> Result<i64, StoreError> {
-        self.write(
-            move |transaction| {
-                Box::pin(async move {
-                    let stored: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO read_markers (chat_id, reader_type, reader_id, seq, updated_at)
-                         SELECT $1, $2, $3, LEAST($4, last_seq), $5 FROM chats WHERE id = $1
-                         ON CONFLICT (chat_id, reader_type, reader_id)
-                         DO UPDATE SET seq = GREATEST(read_markers.seq, excluded.seq),
-                                       updated_at = excluded.updated_at
-                         RETURNING seq",
-                    )
-                    .bind(chat_id)
-                    .bind(reader.as_str())
-                    .bind(reader_id)
-                    .bind(seq)
-                    .bind(now())
-                    .fetch_optional(&mut **transaction)
-                    .await
-                    .map_err(store_error)?;
-                    stored.ok_or(StoreError::ChatNotFound)
-                })
-            },
-            |_| Vec::new(),
-        )
-        .await
     }
 }

@@ -8,8 +8,9 @@
 //! node, so `seq`s commit in order and none is skipped. Every other write
 //! is a short transaction of its own on the pool, run in a task of its own
 //! so that a caller going away cannot split the commit from its
-//! announcement. Reads use the same pool; PostgreSQL lets them run beside
-//! the writes.
+//! announcement; a read marker, which announces nothing, is one statement
+//! and only when it moves (`reads`). Reads use the same pool; PostgreSQL
+//! lets them run beside the writes.
 //!
 //! Times are cut to microseconds before they are stored, PostgreSQL's
 //! precision, so that what an `ack` carries equals what a later read
@@ -20,6 +21,7 @@ mod append;
 mod chats;
 mod cluster_reads;
 mod messages;
+mod reads;
 mod rows;
 mod sessions;
 mod writer;

@@ -11,7 +11,10 @@
 //! - `transitions`: how a chat starts, is assigned and is closed; what is
 //!   refused from which state; what is announced.
 //! - `rotation`: refresh-token rotation and what ends a session.
+//! - `reads`: where a `read` leaves a read marker, and when that is no
+//!   write at all.
 
 pub(super) mod append;
+pub(super) mod reads;
 pub(super) mod rotation;
 pub(super) mod transitions;

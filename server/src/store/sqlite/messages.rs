@@ -1,14 +1,10 @@
-//! Messages and read markers.
+//! Messages.
 
-use byrd_spec::message::{Message, PartyType};
-use byrd_spec::read::ReadPosition;
-use chrono::Utc;
-use rusqlite::{OptionalExtension, params};
+use byrd_spec::message::Message;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::rows::time_text;
-use crate::store::rows::{MESSAGE_COLUMNS, message_from_row, read_position_from_row};
+use crate::store::rows::{MESSAGE_COLUMNS, message_from_row};
 use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
 
 impl SqliteStore {
@@ -72,55 +68,5 @@ impl SqliteStore {
             .fetch_optional(&self.reads)
             .await?;
         Ok(seq)
-    }
-
-    /// Every stored read position of the chat, least recently moved first.
-    pub async fn read_positions(&self, chat_id: Uuid) -> Result<Vec<ReadPosition>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT reader_type, reader_id, seq, updated_at FROM read_markers
-             WHERE chat_id = ? ORDER BY updated_at, reader_type, reader_id",
-        )
-        .bind(chat_id)
-        .fetch_all(&self.reads)
-        .await?;
-        rows.iter().map(read_position_from_row).collect()
-    }
-
-    /// Records that `reader` has read up to `seq`; a marker never moves
-    /// back. Returns the stored position.
-    pub async fn mark_read(
-        &self,
-        chat_id: Uuid,
-        reader: PartyType,
-        reader_id: Uuid,
-        seq: i64,
-    ) -> Result<i64, StoreError> {
-        self.writer
-            .run(
-                move |connection| {
-                    let stored = connection
-                        .prepare_cached(
-                            "INSERT INTO read_markers (chat_id, reader_type, reader_id, seq, updated_at)
-                             SELECT ?1, ?2, ?3, MIN(?4, last_seq), ?5 FROM chats WHERE id = ?1
-                             ON CONFLICT (chat_id, reader_type, reader_id)
-                             DO UPDATE SET seq = MAX(seq, excluded.seq), updated_at = excluded.updated_at
-                             RETURNING seq",
-                        )?
-                        .query_row(
-                            params![
-                                chat_id.as_bytes(),
-                                reader.as_str(),
-                                reader_id.as_bytes(),
-                                seq,
-                                time_text(&Utc::now()),
-                            ],
-                            |row| row.get::<_, i64>(0),
-                        )
-                        .optional()?;
-                    stored.ok_or(StoreError::ChatNotFound)
-                },
-                |_| Vec::new(),
-            )
-            .await
     }
 }

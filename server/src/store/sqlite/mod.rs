@@ -16,6 +16,7 @@ mod backup;
 mod chats;
 mod checkpoint;
 mod messages;
+mod reads;
 mod rows;
 mod sessions;
 mod writer;
