@@ -15,6 +15,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand,
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::configuration::{BootstrapAdmin, Settings, default_database_url};
+use crate::data_dir::UnclaimedPasswordFile;
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::options::{self, Kind, Setting, Values};
 use crate::startup::{Application, shutdown_signal};
@@ -318,7 +319,7 @@ async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
     } else {
         let file = format!("agent-password-{}", uuid::Uuid::new_v4());
         let (password, path) = data_dir::save_generated_password(&data_folder, &file)?;
-        (password, Some(UnclaimedPasswordFile(Some(path))))
+        (password, Some(UnclaimedPasswordFile::new(path)))
     };
     let role = match args.role {
         RoleArg::Admin => Role::Admin,
@@ -352,24 +353,4 @@ async fn store_agent(storage: &StorageArgs, agent: NewAgent) -> anyhow::Result<A
     let inserted = store.insert_agent(agent).await;
     store.close().await;
     Ok(inserted?)
-}
-
-/// A generated password's file, removed when dropped unless kept: no
-/// agent has the password until the agent is stored, and a password that
-/// opens nothing must not be left lying around, whatever failed.
-struct UnclaimedPasswordFile(Option<PathBuf>);
-
-impl UnclaimedPasswordFile {
-    /// The agent holds the password now: the file stays.
-    fn keep(mut self) -> Option<PathBuf> {
-        self.0.take()
-    }
-}
-
-impl Drop for UnclaimedPasswordFile {
-    fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
 }

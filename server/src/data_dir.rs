@@ -58,6 +58,31 @@ pub fn save_generated_password(dir: &Path, name: &str) -> anyhow::Result<(Secret
     Ok((SecretString::from(generated), path))
 }
 
+/// A generated password's file, removed when dropped unless kept: nobody
+/// has the password until the agent holding it is stored, and a password
+/// that opens nothing must not be left lying around, whatever failed.
+#[derive(Debug)]
+pub struct UnclaimedPasswordFile(Option<PathBuf>);
+
+impl UnclaimedPasswordFile {
+    pub fn new(path: PathBuf) -> Self {
+        Self(Some(path))
+    }
+
+    /// An agent holds the password now: the file stays.
+    pub fn keep(mut self) -> Option<PathBuf> {
+        self.0.take()
+    }
+}
+
+impl Drop for UnclaimedPasswordFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
 /// The JWT key kept in the data folder, generated on first start.
 pub fn load_or_create_jwt_secret(dir: &Path) -> anyhow::Result<SecretString> {
     let path: PathBuf = dir.join(JWT_SECRET_FILE);

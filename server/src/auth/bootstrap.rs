@@ -13,7 +13,7 @@ use byrd_spec::agent::Role;
 
 use crate::auth::hash_password;
 use crate::configuration::BootstrapAdmin;
-use crate::data_dir::{self, ADMIN_PASSWORD_FILE};
+use crate::data_dir::{self, ADMIN_PASSWORD_FILE, UnclaimedPasswordFile};
 use crate::domain::{DisplayName, EmailAddress, Password};
 use crate::store::{NewAgent, Store, StoreError};
 
@@ -31,12 +31,14 @@ pub async fn ensure_first_admin(
         "BYRD_ADMIN_EMAIL",
         admin.email.as_deref().unwrap_or(DEFAULT_ADMIN_EMAIL),
     )?;
+    // Removed again unless the admin is stored: a failed start (a database
+    // gone mid-way, a lost race) leaves no password that opens nothing.
     let (password, written_to) = match &admin.password {
         Some(password) => (password.clone(), None),
         None => {
             let (generated, path) =
                 data_dir::save_generated_password(data_dir, ADMIN_PASSWORD_FILE)?;
-            (generated, Some(path))
+            (generated, Some(UnclaimedPasswordFile::new(path)))
         }
     };
     let password = Password::parse("BYRD_ADMIN_PASSWORD", password)?;
@@ -52,16 +54,13 @@ pub async fn ensure_first_admin(
         Ok(agent) => agent,
         Err(StoreError::EmailTaken) => {
             // Another node sharing the database created it first; the
-            // password this node generated opens nothing.
-            if let Some(path) = written_to {
-                let _ = std::fs::remove_file(path);
-            }
+            // password this node generated opens nothing (its file goes).
             tracing::info!("another node created the first admin");
             return Ok(());
         }
         Err(error) => return Err(error.into()),
     };
-    match written_to {
+    match written_to.and_then(UnclaimedPasswordFile::keep) {
         Some(path) => tracing::warn!(
             email = %agent.email,
             password_file = %path.display(),

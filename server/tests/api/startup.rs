@@ -5,7 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 
 use byrd_server::configuration::{BootstrapAdmin, MIN_JWT_SECRET_BYTES};
 use byrd_server::startup::Application;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{Connection, SqliteConnection};
 
 use crate::helpers::{error_code, spawn_app_with, test_settings};
 
@@ -79,6 +80,32 @@ async fn with_an_admin_password_set_no_password_file_is_written() {
     let app = spawn_app_with(|_| {}).await;
 
     assert!(!app.data_dir.path().join("initial-admin-password").exists());
+}
+
+#[tokio::test]
+async fn a_first_admin_that_cannot_be_stored_leaves_no_password_file() {
+    // The generated password is written before the admin is stored; when
+    // the insert fails, its file goes too: that password opens nothing.
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&data_dir);
+    drop(Application::build(settings.clone()).await.unwrap());
+    let mut db = SqliteConnection::connect(settings.database_url.expose_secret())
+        .await
+        .unwrap();
+    for statement in [
+        "DELETE FROM agents",
+        "CREATE TRIGGER refuse_agents BEFORE INSERT ON agents \
+         BEGIN SELECT RAISE(ABORT, 'agents refused'); END",
+    ] {
+        sqlx::query(statement).execute(&mut db).await.unwrap();
+    }
+    db.close().await.unwrap();
+    settings.bootstrap_admin = BootstrapAdmin::default();
+
+    let started = Application::build(settings).await;
+
+    assert!(started.is_err(), "the admin was stored despite the trigger");
+    assert!(!data_dir.path().join("initial-admin-password").exists());
 }
 
 #[tokio::test]
