@@ -83,11 +83,24 @@ export function settingsOf(options: RealtimeOptions): Settings {
     connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     maxQueuedSends: options.maxQueuedSends ?? SEND_QUEUE,
     watchPage: options.watchPage ?? true,
-    maxFrameBytes: options.maxFrameBytes,
-    framesPerSecond: options.framesPerSecond,
-    frameBurst: options.frameBurst,
+    maxFrameBytes: ownLimit("maxFrameBytes", options.maxFrameBytes, HELLO_BOUNDS.max_frame_bytes),
+    framesPerSecond: ownLimit("framesPerSecond", options.framesPerSecond, HELLO_BOUNDS.frames_per_second),
+    frameBurst: ownLimit("frameBurst", options.frameBurst, HELLO_BOUNDS.frame_burst),
     resumeFrom: options.resumeFrom ?? {},
   };
+}
+
+/**
+ * An application's own limit, held to the range a server's may take: a pace
+ * of 0 frames a second would never write and spin instead, so a value out
+ * of range is refused when the client is made, not found out later.
+ */
+function ownLimit(name: string, value: number | undefined, bounds: { min: number; max: number }): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < bounds.min || value > bounds.max) {
+    throw new RangeError(`${name} must be between ${bounds.min} and ${bounds.max}, not ${value}`);
+  }
+  return value;
 }
 
 /** What one connection runs with: its heartbeat, its frame limit and its pace. */

@@ -115,3 +115,14 @@ test("the wait for hello is the client table's, as in the Rust SDK", () => {
   assert.equal(CONNECT_TIMEOUT_MS, 10_000);
   assert.equal(settingsOf({ client, WebSocket: wsClass, connectTimeoutMs: 250 }).connectTimeout, 250);
 });
+
+test("an application's own pace or frame limit out of the protocol's range is refused at once", () => {
+  // A pace of 0 frames a second never writes and spins; the range is the
+  // client table's, the one a server's `hello` is held to.
+  const client = new Client({ baseUrl: "http://byrd.test", credential });
+  for (const own of [{ framesPerSecond: 0 }, { framesPerSecond: Number.NaN }, { frameBurst: 0 }, { maxFrameBytes: 64 }, { framesPerSecond: Infinity }]) {
+    assert.throws(() => settingsOf({ client, WebSocket: wsClass, ...own }), RangeError, JSON.stringify(own));
+  }
+  const settings = settingsOf({ client, WebSocket: wsClass, framesPerSecond: 0.5 + 4.5, frameBurst: 1, maxFrameBytes: 128 });
+  assert.deepEqual([settings.framesPerSecond, settings.frameBurst, settings.maxFrameBytes], [5, 1, 128]);
+});
