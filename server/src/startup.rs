@@ -65,6 +65,7 @@ impl Application {
         };
         ensure_first_admin(&store, &settings.data_dir, &settings.bootstrap_admin).await?;
         auth::passwords::warm_up();
+        routes::web::prepare_in_background();
 
         let listener = TcpListener::bind(settings.listen)
             .await

@@ -6,8 +6,8 @@
 //! Each file is answered with a strong `ETag` (a hash of its bytes) and
 //! honours `If-None-Match`, so browsers revalidate for a `304` instead of
 //! downloading again. Browsers that accept brotli or gzip get the file
-//! compressed (to about a third of its size), compressed once on first use
-//! rather than on every answer; each encoding is its own representation,
+//! compressed (to about a third of its size), compressed once as the
+//! server starts rather than on every answer; each encoding is its own representation,
 //! with its own `ETag`, and every answer says `Vary: Accept-Encoding`.
 //!
 //! The widget runs on other sites: it may be cached for a few minutes and
@@ -37,9 +37,9 @@ struct Asset {
     bytes: &'static [u8],
     content_type: &'static str,
     cache_control: &'static str,
-    /// `"<first 128 bits of the SHA-256, hex>"`, computed on first use.
+    /// `"<first 128 bits of the SHA-256, hex>"`, computed at start (or first use).
     etag: LazyLock<HeaderValue>,
-    /// The brotli and gzip forms, each with its ETag, made on first use.
+    /// The brotli and gzip forms, each with its ETag, made at start (or first use).
     compressed: LazyLock<Compressed>,
 }
 
@@ -70,6 +70,19 @@ static WIDGET: Asset = asset!(
 static CONSOLE_HTML: Asset = asset!("console.html", "text/html; charset=utf-8", "no-cache");
 static CONSOLE_JS: Asset = asset!("console.js", "text/javascript; charset=utf-8", "no-cache");
 static CONSOLE_CSS: Asset = asset!("console.css", "text/css; charset=utf-8", "no-cache");
+
+/// Hashes and compresses every file on a blocking thread as the server
+/// starts: brotli at its best quality takes tens of milliseconds a file,
+/// which neither the first visitor nor a runtime thread should spend.
+/// A request that comes first waits for the same work, done once.
+pub fn prepare_in_background() {
+    tokio::task::spawn_blocking(|| {
+        for asset in [&WIDGET, &CONSOLE_HTML, &CONSOLE_JS, &CONSOLE_CSS] {
+            LazyLock::force(&asset.etag);
+            LazyLock::force(&asset.compressed);
+        }
+    });
+}
 
 /// Routes serving the widget and the console.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
