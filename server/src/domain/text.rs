@@ -63,13 +63,20 @@ fn parse_line(
 ) -> Result<String, ValidationError> {
     let value = raw.trim();
     let chars = value.chars().count();
-    if chars == 0 || chars > max || value.chars().any(char::is_control) {
+    if chars == 0 || chars > max || value.chars().any(breaks_or_controls) {
         return Err(ValidationError::new(field, reason));
     }
     if value.chars().any(is_hidden_format) {
         return Err(ValidationError::new(field, HIDDEN_FORMAT_REASON));
     }
     Ok(value.to_owned())
+}
+
+/// Control characters, and the line and paragraph separators (U+2028,
+/// U+2029, categories Zl and Zp), which are not controls but start a new
+/// line wherever text is shown: a one-line field holds neither.
+fn breaks_or_controls(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 const HIDDEN_FORMAT_REASON: &str = "must not contain invisible format characters \
@@ -87,7 +94,7 @@ impl DisplayName {
             field,
             raw,
             100,
-            "must be 1 to 100 characters without control characters",
+            "must be 1 to 100 characters on one line, without control characters",
         )
         .map(DisplayName)
     }
@@ -108,7 +115,7 @@ impl Subject {
             field,
             raw,
             200,
-            "must be 1 to 200 characters without control characters",
+            "must be 1 to 200 characters on one line, without control characters",
         )
         .map(Subject)
     }
@@ -130,6 +137,10 @@ mod tests {
         );
         assert!(DisplayName::parse("name", "   ").is_err());
         assert!(DisplayName::parse("name", "a\u{0}b").is_err());
+        for separator in ['\n', '\u{85}', '\u{2028}', '\u{2029}'] {
+            assert!(DisplayName::parse("name", &format!("a{separator}b")).is_err());
+            assert!(Subject::parse("subject", &format!("a{separator}b")).is_err());
+        }
         assert!(DisplayName::parse("name", &"x".repeat(101)).is_err());
         assert!(Subject::parse("subject", &"x".repeat(200)).is_ok());
         assert!(Subject::parse("subject", &"x".repeat(201)).is_err());
