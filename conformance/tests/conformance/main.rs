@@ -1,5 +1,5 @@
 //! Tests of the runner itself, from outside: the binary against a
-//! deliberately non-conforming server (`self_test`), and the transcripts
+//! server with planted faults (`self_test`), and the transcripts
 //! of representative exchanges with the real server (started by
 //! `byrd-testkit`), as snapshots (`snapshots`). One test binary, one module per concern.
 
