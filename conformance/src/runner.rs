@@ -35,7 +35,7 @@ pub enum RunError {
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error(
-        "the server at {base_url} presented a certificate that {trust} do not vouch for ({reason}); {hint}"
+        "the server at {base_url} presented a certificate not vouched for by {trust} ({reason}); {hint}"
     )]
     Untrusted {
         base_url: String,

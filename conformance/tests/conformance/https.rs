@@ -150,7 +150,7 @@ async fn cases_pass_over_https_and_wss_with_the_ca_file_and_stop_up_front_withou
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(stdout.is_empty(), "no case ran: {stdout}");
     assert!(
-        stderr.contains("presented a certificate that the CA file")
+        stderr.contains("presented a certificate not vouched for by the CA file")
             && stderr.contains("other.pem")
             && stderr.contains("UnknownIssuer"),
         "{stderr}"
