@@ -11,12 +11,17 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "byrd-conformance", version)]
 pub struct Cli {
-    /// Base URL of the server, e.g. http://127.0.0.1:8080.
+    /// Base URL of the server, e.g. http://127.0.0.1:8080 or
+    /// https://staging.example.com (then the WebSocket is wss://).
     #[arg(long, required_unless_present = "list")]
     pub base_url: Option<String>,
     /// TOML config: admin credentials, the JWT key, the server's limits.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// PEM file of the CA(s) that certify an https:// server, trusted
+    /// instead of the public roots (overrides `ca_file` in the config).
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
     /// Run only the cases whose ids match (glob, `*` and `?`; repeatable,
     /// or comma-separated).
     #[arg(long, value_delimiter = ',')]

@@ -13,7 +13,7 @@
 //! never by quoting the line or the value: the line may be the password
 //! or the signing key, and the report goes to a terminal or a CI log.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -41,6 +41,7 @@ struct ConfigFile {
     property_cases: Option<u32>,
     property_seed: Option<u64>,
     timeout_secs: Option<u64>,
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +115,9 @@ pub struct Config {
     pub properties: Properties,
     /// The longest any one wait for the server may take.
     pub timeout: Duration,
+    /// A PEM file of the CAs that certify an `https://` server, instead
+    /// of the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where secrets come from when the file does not name them.
@@ -210,6 +214,7 @@ impl Config {
                 seed: file.property_seed.unwrap_or(0x00b1_7d5e_ed00_0001),
             },
             timeout: Duration::from_secs(timeout_secs),
+            ca_file: file.ca_file,
         })
     }
 
@@ -327,6 +332,9 @@ mod tests {
         assert_eq!(config.admin.password.expose_secret(), "from the file");
         assert_eq!(config.jwt_key(), Some(&b"file secret"[..]));
         assert_eq!(config.limits.ws_replay_cap, 5);
+        assert_eq!(config.ca_file, None);
+        let with_ca = Config::from_toml("ca_file = \"certs/ca.pem\"", &env).unwrap();
+        assert_eq!(with_ca.ca_file, Some(PathBuf::from("certs/ca.pem")));
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct Target {
     pub config: Config,
     pub documents: Arc<Documents>,
     pub http: Http,
+    /// Whom a `wss://` server must be certified by (`None`: the public
+    /// roots), as for REST.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
     /// The admin's session, made by the preflight login.
     admin: OnceCell<Session>,
     /// An agent with role `agent`, made on first use.
@@ -56,10 +59,16 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(base_url: &str, config: Config, documents: Arc<Documents>) -> reqwest::Result<Self> {
-        let http = Http::new(base_url, documents.clone(), config.timeout)?;
+    pub fn new(
+        base_url: &str,
+        config: Config,
+        documents: Arc<Documents>,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> reqwest::Result<Self> {
+        let http = Http::new(base_url, documents.clone(), config.timeout, tls.as_deref())?;
         Ok(Target {
             base_url: base_url.trim_end_matches('/').to_owned(),
+            tls,
             config,
             documents,
             http,
@@ -114,6 +123,7 @@ impl Ctx {
             self.target.documents.clone(),
             &self.recorder,
             self.config().timeout,
+            self.target.tls.clone(),
             handshake,
         )
         .await

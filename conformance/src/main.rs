@@ -48,8 +48,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|error| format!("{}: {error}", path.display()))?
         }
     };
-    let config =
+    let mut config =
         Config::load(cli.config.as_deref(), &ProcessEnvironment).map_err(|e| e.to_string())?;
+    if let Some(ca_file) = &cli.ca_file {
+        config.ca_file = Some(ca_file.clone());
+    }
     let options = RunOptions {
         base_url: cli.base_url.clone().unwrap_or_default(),
         strict: cli.strict,

@@ -1,6 +1,6 @@
 //! Running cases: a preflight that proves the runner can run at all (the
-//! server answers, the admin can log in, a configured key is the
-//! server's), then every selected case in order, one at a time, each with
+//! server answers, with a certificate the runner trusts when it speaks
+//! https, the admin can log in, a configured key is the server's), then every selected case in order, one at a time, each with
 //! a time budget and its own record.
 //!
 //! Cases run one at a time so that what one case does (a chat start, an
@@ -16,6 +16,7 @@ use crate::context::{Ctx, Target};
 use crate::documents::{DocumentError, Documents};
 use crate::report::{CaseReport, Report, Status};
 use crate::selection::ExpectedFailures;
+use crate::wire::tls::{TlsError, Trust, tls_failure, with_causes};
 use crate::wire::transcript::Violation;
 
 /// Why the runner could not run (exit code 2).
@@ -29,6 +30,19 @@ pub enum RunError {
     Unreachable { base_url: String, reason: String },
     #[error("the preflight failed: {0}")]
     Preflight(String),
+    #[error("the base URL {0} is neither http:// nor https://")]
+    Scheme(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(
+        "the server at {base_url} presented a certificate not vouched for by {trust} ({reason}); {hint}"
+    )]
+    Untrusted {
+        base_url: String,
+        trust: String,
+        reason: String,
+        hint: &'static str,
+    },
 }
 
 pub struct RunOptions {
@@ -47,10 +61,17 @@ pub async fn run(
     let started = Instant::now();
     let documents = Arc::new(Documents::embedded()?);
     let seed = config.properties.seed;
+    let base = options.base_url.to_ascii_lowercase();
+    if !base.starts_with("http://") && !base.starts_with("https://") {
+        return Err(RunError::Scheme(options.base_url));
+    }
+    let trust = Trust::from_ca_file(config.ca_file.as_deref());
+    let tls = trust.client_config()?;
     let target = Arc::new(
-        Target::new(&options.base_url, config, documents)
+        Target::new(&options.base_url, config, documents, tls)
             .map_err(|error| RunError::Client(error.to_string()))?,
     );
+    check_certificate(&target, &trust).await?;
     preflight(&target).await?;
     let mut reports = Vec::with_capacity(cases.len());
     for case in &cases {
@@ -65,6 +86,33 @@ pub async fn run(
         millis(started.elapsed()),
         reports,
     ))
+}
+
+/// One request before anything else: a certificate the runner does not
+/// trust is said once, plainly, rather than as every case's failure.
+async fn check_certificate(target: &Target, trust: &Trust) -> Result<(), RunError> {
+    let Err(error) = target.http.probe("/healthz").await else {
+        return Ok(());
+    };
+    match tls_failure(&error) {
+        Some(tls @ rustls::Error::InvalidCertificate(_)) => Err(RunError::Untrusted {
+            base_url: target.base_url.clone(),
+            trust: trust.describe(),
+            reason: tls.to_string(),
+            hint: match trust {
+                Trust::PublicRoots => {
+                    "for a server certified by a private CA, name the CA's PEM file with --ca-file or `ca_file`"
+                }
+                Trust::CaFile(_) => {
+                    "name the CA that signed the server's certificate with --ca-file or `ca_file`"
+                }
+            },
+        }),
+        _ => Err(RunError::Unreachable {
+            base_url: target.base_url.clone(),
+            reason: with_causes(&error),
+        }),
+    }
 }
 
 /// The server answers `/healthz`, the admin logs in, and a configured

@@ -15,6 +15,9 @@ use crate::checks::{self, expect_error, expect_error_frame};
 use crate::context::{Chat, Ctx};
 use crate::wire::ws::kind;
 
+use super::properties::leaks;
+use super::ws_steps::{ack_and_message, send_frame};
+
 /// Agent-only operations, as `(slug, method, path template)`; `{own}` is
 /// the guest's own chat.
 const AGENT_ONLY: [(&str, &str, &str); 6] = [
@@ -70,6 +73,12 @@ pub fn cases() -> Vec<Case> {
         "guests-the-chat-start-token",
         "a guest asking for a chat that does not exist gets 403 forbidden, not 404, so it cannot probe for chats",
         unknown_chat,
+    ));
+    cases.push(Case::must(
+        "auth.scope.other-chat.never-delivered",
+        "who-may-do-what",
+        "a guest hears nothing of another chat when that chat's guest posts over REST and an agent sends there over the WebSocket, and its own chat's history holds none of it",
+        never_delivered,
     ));
     for slug in ["subscribe", "send", "typing", "read"] {
         cases.push(Case::must(
@@ -278,5 +287,66 @@ async fn other_chat_ws(ctx: Ctx, slug: &'static str) -> CaseResult {
     )?;
     intruder.close().await;
     listener.close().await;
+    Ok(())
+}
+
+async fn never_delivered(ctx: Ctx) -> CaseResult {
+    // A chat of its own, so its history holds only what this case sends.
+    let own = ctx.new_chat().await?;
+    let other = ctx.other_chat().await?;
+    let admin = ctx.admin()?;
+    let (mut guest, _) = ctx.connect("guest", &own.guest_token).await?;
+    let (mut agent, _) = ctx.connect("agent", &admin.access_token).await?;
+    agent
+        .send(json!({"type": "subscribe", "chat_id": other.id, "after_seq": i64::from(i32::MAX)}))
+        .await?;
+    agent.expect("subscribed").await?;
+    let secret = format!("for the other chat only {}", uuid::Uuid::new_v4());
+    agent
+        .send(send_frame(
+            &other.id,
+            &format!("other-ws-{}", uuid::Uuid::new_v4()),
+            &secret,
+        ))
+        .await?;
+    ack_and_message(&mut agent).await?;
+    let posted = ctx
+        .post(format!("/v1/chats/{}/messages", other.id))
+        .bearer(&other.guest_token)
+        .json(json!({"client_msg_id": format!("other-rest-{}", uuid::Uuid::new_v4()), "body": secret}))
+        .send()
+        .await?;
+    checks::expect_status(&posted, 201, "the other chat's guest posting over REST")?;
+    // Delivered to the other chat's subscriber: the fan-out is done.
+    agent.expect("message").await?;
+    let received = guest.barrier().await?;
+    if let Some(leaked) = received.iter().find(|frame| leaks(frame, &other, &secret)) {
+        return Err(crate::case::Failure::new(
+            "what a guest of another chat received while the other chat spoke",
+            "nothing of the other chat",
+            checks::show(leaked),
+        )
+        .into());
+    }
+    let reply = ctx
+        .get(format!("/v1/chats/{}/messages", own.id))
+        .bearer(&own.guest_token)
+        .send()
+        .await?;
+    checks::expect_status(&reply, 200, "the guest reading its own chat's history")?;
+    let messages = checks::array_at(reply.json(), "/messages", "its own chat's history")?;
+    let foreign: Vec<Value> = messages
+        .iter()
+        .filter(|message| message["chat_id"] != own.id.as_str() || leaks(message, &other, &secret))
+        .cloned()
+        .collect();
+    checks::ensure(
+        foreign.is_empty(),
+        "the guest's own chat's history after the other chat spoke",
+        "only messages of its own chat",
+        || checks::show(&Value::Array(foreign.clone())),
+    )?;
+    guest.close().await;
+    agent.close().await;
     Ok(())
 }

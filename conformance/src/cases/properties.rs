@@ -338,7 +338,7 @@ fn guest_frame(own: String, other: String) -> impl Strategy<Value = Value> {
 /// Whether a frame the intruder received carries anything of `other`:
 /// its messages, its events, a subscription to it. `unsubscribed` and
 /// `error` only echo what the guest itself named.
-fn leaks(frame: &Value, other: &Chat, secret: &str) -> bool {
+pub(super) fn leaks(frame: &Value, other: &Chat, secret: &str) -> bool {
     let echo = matches!(
         frame["type"].as_str(),
         Some("unsubscribed" | "error" | "pong")

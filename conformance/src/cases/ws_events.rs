@@ -32,6 +32,12 @@ pub fn cases() -> Vec<Case> {
             typing_relay,
         ),
         Case::must(
+            "ws.typing.agent-to-guest",
+            "frames",
+            "an agent's `typing`, started then stopped, reaches the chat's guest as `typing {chat_id, author: the agent, active}`, in that order, and not the agent",
+            typing_to_guest,
+        ),
+        Case::must(
             "ws.read.relay",
             "frames",
             "`read` stores the position, clamped to the last seq and never moving back, tells the chat's other subscribers, and `GET /v1/chats/{chat_id}/reads` then lists it",
@@ -137,6 +143,38 @@ async fn typing_relay(ctx: Ctx) -> CaseResult {
         .await?;
     guest.close().await;
     agent.close().await;
+    Ok(())
+}
+
+async fn typing_to_guest(ctx: Ctx) -> CaseResult {
+    let chat = ctx.new_chat().await?;
+    let admin = ctx.admin()?;
+    let (mut guest, _) = ctx.connect("guest", &chat.guest_token).await?;
+    let (mut agent, _) = ctx.connect("agent", &admin.access_token).await?;
+    subscribe(&mut agent, &chat.id, 0).await?;
+    for active in [true, false] {
+        agent
+            .send(json!({"type": "typing", "chat_id": chat.id, "active": active}))
+            .await?;
+        let typing = guest.expect("typing").await?;
+        ensure(
+            typing["chat_id"] == chat.id.as_str()
+                && typing["active"] == active
+                && typing["author"]["type"] == "agent"
+                && typing["author"]["id"] == admin.agent_id.as_str(),
+            format!("the `typing` a guest hears after its agent's `typing {{active: {active}}}`"),
+            format!(
+                "chat_id {:?}, active {active}, author {{type: agent, id: {:?}}}",
+                chat.id, admin.agent_id
+            ),
+            || checks::show(&typing),
+        )?;
+    }
+    agent
+        .expect_quiet("the sender does not hear its own `typing`")
+        .await?;
+    agent.close().await;
+    guest.close().await;
     Ok(())
 }
 

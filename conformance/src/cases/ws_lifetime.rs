@@ -38,6 +38,13 @@ pub fn cases() -> Vec<Case> {
         )
         .needs(Capability::JwtSecret),
         Case::must(
+            "ws.lifetime.expiry-after-refresh",
+            "close-codes",
+            "a connection whose `refresh_token` brought a token about to run out gets `token_expiring` for the new token's exp, then close 4001 token_expired at that exp plus the clock leeway",
+            expiry_after_refresh,
+        )
+        .needs(Capability::JwtSecret),
+        Case::must(
             "ws.lifetime.refresh-keeps-alive",
             SECTION,
             "after `token_refreshed`, the connection outlives the old token's expiry",
@@ -166,6 +173,12 @@ async fn expiry(ctx: Ctx) -> CaseResult {
         ),
         || checks::show(&expiring),
     )?;
+    expect_expiry_close(&ctx, &mut ws).await
+}
+
+/// Reads up to the end of a connection whose token expires within
+/// [`SHORT_LIFE_SECS`]: it must be close 4001 token_expired.
+async fn expect_expiry_close(ctx: &Ctx, ws: &mut Ws) -> CaseResult {
     // The socket lives until `exp` plus the clock leeway, as the handshake
     // would still admit its token until then.
     let wait = Duration::from_secs(u64::try_from(SHORT_LIFE_SECS).unwrap_or(3))
@@ -189,6 +202,49 @@ async fn expiry(ctx: Ctx) -> CaseResult {
         || close.describe(),
     )?;
     Ok(())
+}
+
+async fn expiry_after_refresh(ctx: Ctx) -> CaseResult {
+    let chat = ctx.shared_chat().await?;
+    let short = short_token(&ctx, &chat)?;
+    let (mut ws, _) = ctx.connect("guest", &chat.guest_token).await?;
+    ws.send(json!({"type": "refresh_token", "token": short, "ref": "r-short"}))
+        .await?;
+    // The warning is due at once, so it may come before the answer.
+    let mut expiring = None;
+    let refreshed = loop {
+        let frame = ws.next_frame().await?;
+        match crate::wire::ws::kind(&frame) {
+            "token_expiring" if expiring.is_none() => expiring = Some(frame),
+            "token_refreshed" => break frame,
+            _ => {
+                return Err(Failure::new(
+                    "the answer to `refresh_token` with a token about to expire",
+                    "`token_refreshed`",
+                    checks::show(&frame),
+                )
+                .into());
+            }
+        }
+    };
+    let expiring = match expiring {
+        Some(frame) => frame,
+        None => ws.expect("token_expiring").await?,
+    };
+    let exp = jwt::claims_of(&short).and_then(|claims| claims["exp"].as_i64());
+    for (frame, pointer) in [
+        (&refreshed, "/token_expires_at"),
+        (&expiring, "/expires_at"),
+    ] {
+        let at = timestamp(frame, pointer, "the new token's expiry")?;
+        ensure(
+            Some(at) == exp,
+            format!("`{}` after the refresh", crate::wire::ws::kind(frame)),
+            format!("{} at the new token's exp", &pointer[1..]),
+            || checks::show(frame),
+        )?;
+    }
+    expect_expiry_close(&ctx, &mut ws).await
 }
 
 async fn refresh_keeps_alive(ctx: Ctx) -> CaseResult {

@@ -42,15 +42,34 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(base: &str, documents: Arc<Documents>, timeout: Duration) -> reqwest::Result<Http> {
+    /// `tls` is whom an `https://` server must be certified by; `None`
+    /// trusts the public roots.
+    pub fn new(
+        base: &str,
+        documents: Arc<Documents>,
+        timeout: Duration,
+        tls: Option<&rustls::ClientConfig>,
+    ) -> reqwest::Result<Http> {
+        let mut client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(tls) = tls {
+            client = client.use_preconfigured_tls(tls.clone());
+        }
         Ok(Http {
-            client: reqwest::Client::builder()
-                .timeout(timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
+            client: client.build()?,
             base: base.trim_end_matches('/').to_owned(),
             documents,
         })
+    }
+
+    /// One bare `GET` of `path`, recorded nowhere: the transport's own
+    /// error, for the preflight to tell an untrusted certificate from an
+    /// unreachable server.
+    pub async fn probe(&self, path: &str) -> Result<u16, reqwest::Error> {
+        let url = format!("{}{path}", self.base);
+        let response = self.client.get(url).send().await?;
+        Ok(response.status().as_u16())
     }
 
     pub fn request<'a>(
@@ -191,7 +210,7 @@ impl Request<'_> {
             Failure::new(
                 self.describe(),
                 "an HTTP response",
-                format!("the request failed: {error}"),
+                format!("the request failed: {}", super::tls::with_causes(&error)),
             )
         })?;
         let status = response.status().as_u16();

@@ -1,5 +1,6 @@
 //! Tests of the runner itself, from outside: the binary against a
-//! deliberately non-conforming server (`self_test`), and the transcripts
+//! server with planted faults (`self_test`), over TLS through a proxy
+//! (`https`), and the transcripts
 //! of representative exchanges with the real server (started by
 //! `byrd-testkit`), as snapshots (`snapshots`). One test binary, one module per concern.
 
@@ -8,5 +9,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod fake_server;
+mod https;
 mod self_test;
 mod snapshots;

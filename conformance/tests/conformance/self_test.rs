@@ -1,7 +1,10 @@
 //! The runner can fail, and is shown to: run as a process against the
-//! deliberately non-conforming fake server, exactly the cases that meet a
-//! planted fault fail, each saying what it expected and what came back;
-//! the cases next to them, which the fake gets right, pass.
+//! fake server with faults planted, exactly the cases that meet a planted
+//! fault fail, each saying what it expected and what came back; the cases
+//! next to them, which the fake gets right, pass. Each fault that only a
+//! connection's life or another chat can show is planted alone and must
+//! be caught by two cases, and the fake without faults passes every case
+//! the self-test runs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -9,7 +12,46 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::fake_server;
+use crate::fake_server::{self, Fault};
+
+/// The faults planted together in the main run.
+const PLANTED_TOGETHER: &[Fault] = &[
+    Fault::WildcardWithCredentials,
+    Fault::AlgNone,
+    Fault::IgnoredAudience,
+    Fault::GuestReadsAnyChat,
+    Fault::AckBeforeStore,
+    Fault::ResendAckedAsNew,
+    Fault::SkippedSeq,
+    Fault::CloseUnanswered,
+];
+
+/// Faults planted one at a time, each with the two independent cases
+/// that must catch it.
+const PLANTED_ALONE: &[(Fault, [&str; 2])] = &[
+    (
+        Fault::IgnoredReplayCap,
+        ["ws.resume.announced-cap", "ws.resume.replay-cap"],
+    ),
+    (
+        Fault::ExpiryClosedWith1000,
+        [
+            "ws.lifetime.expiry-4001",
+            "ws.lifetime.expiry-after-refresh",
+        ],
+    ),
+    (
+        Fault::DroppedTyping,
+        ["ws.typing.relay", "ws.typing.agent-to-guest"],
+    ),
+    (
+        Fault::OtherChatsPushedToGuests,
+        [
+            "prop.ws.guest-isolation",
+            "auth.scope.other-chat.never-delivered",
+        ],
+    ),
+];
 
 /// Cases the self-test runs: each planted fault's cases, and neighbours
 /// of theirs that the fake gets right.
@@ -55,10 +97,13 @@ fn config(dir: &Path) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "admin_email = \"{}\"\nadmin_password = \"{}\"\njwt_secret = \"{}\"\n",
+            "admin_email = \"{}\"\nadmin_password = \"{}\"\njwt_secret = \"{}\"\n\
+             jwt_leeway_secs = {}\nws_replay_cap = {}\nproperty_cases = 8\n",
             fake_server::ADMIN_EMAIL,
             fake_server::ADMIN_PASSWORD,
-            fake_server::SECRET
+            fake_server::SECRET,
+            fake_server::LEEWAY_SECS,
+            fake_server::REPLAY_CAP,
         ),
     )
     .unwrap();
@@ -82,13 +127,17 @@ async fn runner(args: Vec<String>) -> Output {
 }
 
 fn args(base_url: &str, config: &Path, extra: &[&str]) -> Vec<String> {
+    args_for(base_url, config, &SELECTION.join(","), extra)
+}
+
+fn args_for(base_url: &str, config: &Path, cases: &str, extra: &[&str]) -> Vec<String> {
     let mut args = vec![
         "--base-url".to_owned(),
         base_url.to_owned(),
         "--config".to_owned(),
         config.display().to_string(),
         "--cases".to_owned(),
-        SELECTION.join(","),
+        cases.to_owned(),
     ];
     args.extend(extra.iter().map(|arg| (*arg).to_owned()));
     args
@@ -124,7 +173,7 @@ struct Run {
 }
 
 async fn run_against_the_fake() -> Run {
-    let address = fake_server::spawn().await;
+    let address = fake_server::spawn(PLANTED_TOGETHER).await;
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let junit = dir.path().join("junit.xml");
@@ -268,7 +317,7 @@ fn people_and_machines_read_the_same(run: &Run, total: usize, failed: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listed_expected_failures_pass_the_run_and_a_stale_entry_fails_it() {
-    let address = fake_server::spawn().await;
+    let address = fake_server::spawn(PLANTED_TOGETHER).await;
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());
     let list = dir.path().join("expected-failures.txt");
@@ -309,7 +358,7 @@ async fn a_runner_that_cannot_run_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be reached"));
 
-    let address = fake_server::spawn().await;
+    let address = fake_server::spawn(PLANTED_TOGETHER).await;
     let base_url = format!("http://{address}");
     let wrong = dir.path().join("wrong.toml");
     std::fs::write(
@@ -342,4 +391,61 @@ async fn a_runner_that_cannot_run_exits_2() {
 
     let output = runner(args(&base_url, &config, &["--cases", "no.such.case"])).await;
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// The cases that catch the faults planted alone.
+fn caught_alone() -> Vec<&'static str> {
+    PLANTED_ALONE
+        .iter()
+        .flat_map(|(_, cases)| cases.iter().copied())
+        .collect()
+}
+
+/// Runs `cases` against a fake with `faults`; the ids that failed, and
+/// the console output.
+async fn failed_against(faults: &[Fault], cases: &str) -> (Option<i32>, BTreeSet<String>, String) {
+    let address = fake_server::spawn(faults).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let output = runner(args_for(
+        &format!("http://{address}"),
+        &config(dir.path()),
+        cases,
+        &["--json", json.to_str().unwrap()],
+    ))
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap())
+        .unwrap_or_else(|error| panic!("a JSON report ({error}):\n{stdout}"));
+    assert_eq!(
+        ids_with(&report, "skipped"),
+        BTreeSet::new(),
+        "nothing skipped:\n{stdout}"
+    );
+    (output.status.code(), ids_with(&report, "failed"), stdout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_fault_planted_alone_is_caught_by_its_two_cases_and_no_other() {
+    let cases = caught_alone().join(",");
+    // The runs wait out token lifetimes, so they go side by side.
+    let runs = PLANTED_ALONE.iter().map(|(fault, _)| {
+        let cases = cases.clone();
+        async move { failed_against(&[*fault], &cases).await }
+    });
+    let results = futures_util::future::join_all(runs).await;
+    for ((fault, caught), (code, failed, stdout)) in PLANTED_ALONE.iter().zip(results) {
+        let expected: BTreeSet<String> = caught.iter().map(|id| (*id).to_owned()).collect();
+        assert_eq!(failed, expected, "{fault:?} planted alone:\n{stdout}");
+        assert_eq!(code, Some(1), "{fault:?}:\n{stdout}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_without_faults_passes_every_case_the_self_test_runs() {
+    let mut cases: Vec<&str> = SELECTION.to_vec();
+    cases.extend(caught_alone());
+    let (code, failed, stdout) = failed_against(&[], &cases.join(",")).await;
+    assert_eq!(failed, BTreeSet::new(), "{stdout}");
+    assert_eq!(code, Some(0), "{stdout}");
 }

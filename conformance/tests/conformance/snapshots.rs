@@ -29,6 +29,7 @@ const REPRESENTATIVE: &[&str] = &[
     "ws.frames.error-ref",
     "ws.resume.after-seq",
     "ws.typing.relay",
+    "ws.typing.agent-to-guest",
     "ws.lifetime.refresh-token",
     "ws.limits.frame-too-large",
 ];

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::{Request, Response};
@@ -103,7 +104,7 @@ pub fn percent_encode(value: &str) -> String {
     out
 }
 
-/// The `ws://` form of an `http://` base URL.
+/// The `ws://` form of an `http://` base URL, `wss://` of `https://`.
 pub fn ws_base(http_base: &str) -> String {
     if let Some(rest) = http_base.strip_prefix("https://") {
         format!("wss://{rest}")
@@ -115,13 +116,16 @@ pub fn ws_base(http_base: &str) -> String {
 }
 
 impl Ws {
-    /// Opens `/v1/ws`. The outer error is a transport failure; the inner
-    /// one a refusal with an HTTP answer.
+    /// Opens `/v1/ws` (`wss://` for an `https://` base, certified by
+    /// `tls`, or by the public roots when it is `None`). The outer error
+    /// is a transport failure; the inner one a refusal with an HTTP
+    /// answer.
     pub async fn connect(
         base: &str,
         documents: Arc<Documents>,
         recorder: &Recorder,
         timeout: Duration,
+        tls: Option<Arc<rustls::ClientConfig>>,
         handshake: Handshake,
     ) -> Result<Result<Ws, Refusal>, Failure> {
         let name = recorder.next_connection(handshake.who);
@@ -137,7 +141,12 @@ impl Ws {
             timeout,
             // Nagle's algorithm would hold small frames back for tens of
             // milliseconds per exchange.
-            tokio_tungstenite::connect_async_with_config(request, None, true),
+            tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                None,
+                true,
+                tls.map(Connector::Rustls),
+            ),
         )
         .await;
         match connected {
@@ -162,7 +171,10 @@ impl Ws {
             Ok(Err(error)) => Err(Failure::new(
                 context,
                 "a WebSocket upgrade or an HTTP refusal",
-                format!("the handshake failed: {error}"),
+                format!(
+                    "the handshake failed: {}",
+                    crate::wire::tls::with_causes(&error)
+                ),
             )),
         }
     }

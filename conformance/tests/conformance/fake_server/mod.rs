@@ -1,21 +1,13 @@
-//! A small, deliberately non-conforming Byrd server, to show that the
-//! runner fails what it should and only that.
+//! A small Byrd server with faults that can be planted, to show that the
+//! runner fails what it should and only that: with every [`Fault`]
+//! planted, exactly the cases that meet one fail; with none, the same
+//! cases pass, so it is the fault each case catches, not the fake.
 //!
 //! It implements just enough of the protocol for the self-test's cases
 //! (login, agents, chats, messages, `/v1/me`, and a WebSocket with
-//! `hello`, `send`, `subscribe`, `ping` and `refresh_token`), correctly,
-//! except for eight planted faults:
-//!
-//! - every answer carries `Access-Control-Allow-Origin: *` with
-//!   `Access-Control-Allow-Credentials: true`;
-//! - it accepts `alg: none` tokens without a signature;
-//! - it ignores `aud`;
-//! - it lets a guest read any chat with `GET /v1/chats/{chat_id}`;
-//! - it acks a WebSocket `send` before storing the message;
-//! - it acks a resent `send` with `duplicate: false`, as if it were new;
-//! - it skips a `seq` after a chat's third message;
-//! - it drops the connection on a client's close frame instead of
-//!   answering it.
+//! `hello`, `send`, `subscribe`, `typing`, `ping`, `refresh_token`, the
+//! replay cap, `token_expiring` and the expiry close), correctly, except
+//! for the faults planted.
 //!
 //! Tokens are in `tokens`, the REST endpoints in `rest`, the WebSocket in
 //! `ws`; this module holds the state they share and the router.
@@ -30,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,6 +34,42 @@ pub const SECRET: &str = "fake-server-secret-that-is-at-least-32-bytes";
 pub const KID: &str = "byrd-1";
 pub const ADMIN_EMAIL: &str = "admin@fake.example";
 pub const ADMIN_PASSWORD: &str = "fake admin password";
+/// The fake's clock leeway past `exp`, short so the expiry cases end soon.
+pub const LEEWAY_SECS: i64 = 1;
+/// The replay cap `hello` announces, small so the cap cases fill it fast.
+pub const REPLAY_CAP: i64 = 10;
+
+/// A server bug the fake can plant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Every answer carries `Access-Control-Allow-Origin: *` with
+    /// `Access-Control-Allow-Credentials: true`.
+    WildcardWithCredentials,
+    /// `alg: none` tokens are accepted without a signature.
+    AlgNone,
+    /// `aud` is never looked at.
+    IgnoredAudience,
+    /// A guest may read any chat with `GET /v1/chats/{chat_id}`.
+    GuestReadsAnyChat,
+    /// A WebSocket `send` is acked before the message is stored.
+    AckBeforeStore,
+    /// A resent `send` is acked `duplicate: false`, as if it were new.
+    ResendAckedAsNew,
+    /// A `seq` is skipped after a chat's third message.
+    SkippedSeq,
+    /// A client's close frame drops the connection instead of being
+    /// answered.
+    CloseUnanswered,
+    /// `hello` announces a replay cap, but `subscribe` replays everything
+    /// and says `recovered: true`.
+    IgnoredReplayCap,
+    /// A token's expiry closes the socket with 1000 instead of 4001.
+    ExpiryClosedWith1000,
+    /// `typing` reaches no one.
+    DroppedTyping,
+    /// Every chat's messages are pushed to every guest.
+    OtherChatsPushedToGuests,
+}
 
 struct Agent {
     id: String,
@@ -63,20 +92,33 @@ struct Store {
     sent: HashMap<(String, String, String), Value>,
 }
 
+/// A chat event on its way to the connections: the chat, the frame, and
+/// the connection it came from (which does not hear it back).
+#[derive(Clone)]
+struct Event {
+    chat: String,
+    frame: Value,
+    from: Option<String>,
+}
+
 struct Fake {
     store: Mutex<Store>,
-    /// Every stored message, to every connection; each keeps its chats.
-    events: broadcast::Sender<(String, Value)>,
+    /// Every chat event, to every connection; each keeps its chats.
+    events: broadcast::Sender<Event>,
+    /// The faults planted in this instance.
+    faults: Vec<Fault>,
 }
 
 type Shared = Arc<Fake>;
 
-/// Starts the fake server on a free port; it lives as long as the runtime.
-pub async fn spawn() -> SocketAddr {
+/// Starts the fake server with `faults` on a free port; it lives as long
+/// as the runtime.
+pub async fn spawn(faults: &[Fault]) -> SocketAddr {
     let (events, _) = broadcast::channel(1024);
     let fake = Arc::new(Fake {
         store: Mutex::new(Store::default()),
         events,
+        faults: faults.to_vec(),
     });
     fake.lock().agents.push(Agent {
         id: Uuid::new_v4().to_string(),
@@ -98,7 +140,8 @@ pub async fn spawn() -> SocketAddr {
         )
         .route("/v1/me", get(rest::me))
         .route("/v1/ws", get(ws::upgrade))
-        .layer(axum::middleware::map_response(
+        .layer(axum::middleware::map_response_with_state(
+            fake.clone(),
             admit_any_origin_with_credentials,
         ))
         .with_state(fake);
@@ -118,10 +161,20 @@ impl Fake {
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().expect("the store is not poisoned")
     }
+
+    fn planted(&self, fault: Fault) -> bool {
+        self.faults.contains(&fault)
+    }
 }
 
-/// FAULT: any origin, with credentials, on every answer.
-async fn admit_any_origin_with_credentials(mut response: Response) -> Response {
+/// Planted: any origin, with credentials, on every answer.
+async fn admit_any_origin_with_credentials(
+    State(fake): State<Shared>,
+    mut response: Response,
+) -> Response {
+    if !fake.planted(Fault::WildcardWithCredentials) {
+        return response;
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -186,9 +239,10 @@ fn reserve(fake: &Fake, chat: &str, claims: &Value, client_msg_id: &str, body: &
             duplicate: true,
         };
     }
+    let skip = fake.planted(Fault::SkippedSeq);
     let last = store.last_seq.entry(chat.to_owned()).or_insert(0);
-    // FAULT: after a chat's third message, one seq is skipped.
-    *last += if *last == 3 { 2 } else { 1 };
+    // Planted: after a chat's third message, one seq is skipped.
+    *last += if skip && *last == 3 { 2 } else { 1 };
     let message = json!({
         "id": Uuid::new_v4().to_string(), "chat_id": chat, "seq": *last, "author": author(claims),
         "body": body, "client_msg_id": client_msg_id, "created_at": now_rfc3339(),
@@ -210,7 +264,9 @@ fn store(fake: &Fake, message: &Value) {
         row["last_seq"] = message["seq"].clone();
     }
     drop(store);
-    let _ = fake
-        .events
-        .send((chat, json!({"type": "message", "message": message})));
+    let _ = fake.events.send(Event {
+        chat,
+        frame: json!({"type": "message", "message": message}),
+        from: None,
+    });
 }

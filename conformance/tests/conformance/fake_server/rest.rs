@@ -1,5 +1,5 @@
 //! The fake's REST endpoints: login, agents, chats, messages and
-//! `/v1/me`, right except that a guest may read any chat.
+//! `/v1/me`, right unless a guest may read any chat.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::tokens::{Claims, sign};
-use super::{Agent, Shared, error, now_rfc3339, own_chat, reserve, rfc3339, store};
+use super::{Agent, Fault, Shared, error, now_rfc3339, own_chat, reserve, rfc3339, store};
 
 fn agent_json(agent: &Agent) -> Value {
     json!({"id": agent.id, "email": agent.email, "name": agent.name, "role": agent.role, "created_at": agent.created_at})
@@ -91,10 +91,13 @@ pub(super) async fn start_chat(State(fake): State<Shared>) -> Response {
 
 pub(super) async fn get_chat(
     State(fake): State<Shared>,
-    Claims(_claims): Claims,
+    Claims(claims): Claims,
     Path(chat): Path<String>,
 ) -> Response {
-    // FAULT: no check that a guest's chat claim names this chat.
+    // Planted: no check that a guest's chat claim names this chat.
+    if !fake.planted(Fault::GuestReadsAnyChat) && !own_chat(&claims, &chat) {
+        return error(StatusCode::FORBIDDEN, "forbidden");
+    }
     match fake.lock().chats.get(&chat) {
         Some(found) => Json(found.clone()).into_response(),
         None => error(StatusCode::NOT_FOUND, "chat_not_found"),

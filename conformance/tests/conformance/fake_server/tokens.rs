@@ -1,6 +1,6 @@
 //! The fake's tokens: signed like Byrd's, and checked in the spec's order
-//! except for two planted faults (`alg: none` skips the signature, `aud`
-//! is never looked at).
+//! unless a fault is planted (`alg: none` skips the signature, `aud` is
+//! never looked at).
 
 use axum::extract::FromRequestParts;
 use axum::http::{StatusCode, header};
@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use byrd_conformance::jwt::{self, Hmac};
 use serde_json::Value;
 
-use super::{KID, SECRET, error};
+use super::{Fake, Fault, KID, LEEWAY_SECS, SECRET, Shared, error};
 
 pub(super) fn sign(claims: &Value) -> String {
     jwt::sign(
@@ -21,8 +21,8 @@ pub(super) fn sign(claims: &Value) -> String {
     )
 }
 
-/// Token checks in the spec's order, with two planted faults.
-pub(super) fn verify(token: &str) -> Result<Value, &'static str> {
+/// Token checks in the spec's order, but for the faults planted.
+pub(super) fn verify(fake: &Fake, token: &str) -> Result<Value, &'static str> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() < 2 || parts.len() > 3 {
         return Err("token_invalid");
@@ -31,8 +31,8 @@ pub(super) fn verify(token: &str) -> Result<Value, &'static str> {
     let header: Value = serde_json::from_slice(&decode(parts[0])?).map_err(|_| "token_invalid")?;
     let claims: Value = serde_json::from_slice(&decode(parts[1])?).map_err(|_| "token_invalid")?;
     let alg = header["alg"].as_str().unwrap_or_default();
-    // FAULT: `alg: none` skips the signature.
-    if !alg.eq_ignore_ascii_case("none") {
+    // Planted: `alg: none` skips the signature.
+    if !(fake.planted(Fault::AlgNone) && alg.eq_ignore_ascii_case("none")) {
         if alg != "HS256" || header["kid"] != KID || parts.len() != 3 {
             return Err("token_invalid");
         }
@@ -45,11 +45,14 @@ pub(super) fn verify(token: &str) -> Result<Value, &'static str> {
     let now = chrono::Utc::now().timestamp();
     match claims["exp"].as_i64() {
         None => return Err("token_invalid"),
-        Some(exp) if exp < now - 30 => return Err("token_expired"),
+        Some(exp) if exp < now - LEEWAY_SECS => return Err("token_expired"),
         Some(_) => {}
     }
-    // FAULT: `aud` is never looked at.
     if claims["iss"] != "byrd" {
+        return Err("token_invalid");
+    }
+    // Planted: `aud` is never looked at.
+    if !fake.planted(Fault::IgnoredAudience) && claims["aud"] != "byrd" {
         return Err("token_invalid");
     }
     let shaped = match claims["type"].as_str() {
@@ -66,12 +69,12 @@ pub(super) fn verify(token: &str) -> Result<Value, &'static str> {
 /// The verified claims of a request's bearer token.
 pub(super) struct Claims(pub(super) Value);
 
-impl<S: Send + Sync> FromRequestParts<S> for Claims {
+impl FromRequestParts<Shared> for Claims {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        fake: &Shared,
     ) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(error(StatusCode::UNAUTHORIZED, "token_missing"));
@@ -81,7 +84,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Claims {
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "token_invalid"))?;
-        verify(token.trim())
+        verify(fake, token.trim())
             .map(Claims)
             .map_err(|code| error(StatusCode::UNAUTHORIZED, code))
     }
