@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use byrd_testkit::ws::Received;
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use redis::AsyncCommands;
@@ -70,15 +71,31 @@ async fn start_chat(http: &reqwest::Client, node: &str) -> (Value, String) {
     (started["chat"].clone(), token)
 }
 
-/// Every frame `socket` receives until one satisfies `last` (included).
-async fn frames_until(socket: &mut Socket, last: impl Fn(&Value) -> bool) -> Vec<Value> {
+/// Every frame `socket` receives until one satisfies `last` (included);
+/// fails after [`SOON`], saying what came instead and what the nodes
+/// logged (`logs`).
+async fn frames_until(
+    socket: &mut Socket,
+    last: impl Fn(&Value) -> bool,
+    logs: &dyn Fn() -> String,
+) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + SOON;
     let mut frames = Vec::new();
     loop {
-        let frame = next_matching(socket, SOON, |_| true).await.unwrap();
-        let done = last(&frame);
-        frames.push(frame);
-        if done {
-            return frames;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match socket.receive(left).await {
+            Some(Received::Json(frame)) => {
+                let done = last(&frame);
+                frames.push(frame);
+                if done {
+                    return frames;
+                }
+            }
+            Some(Received::Other(_)) => {}
+            other => panic!(
+                "the awaited frame did not come ({other:?}); came: {frames:?}\n{}",
+                logs()
+            ),
         }
     }
 }
@@ -229,14 +246,15 @@ async fn events_not_sealed_by_a_node_or_out_of_bounds_reach_no_socket() {
     // nothing in the first, then the first chat's real `seq` 2.
     post_message(&http, &b.address, id2, &guest2, "real-2").await;
     post_message(&http, &b.address, id1, &guest1, "real-3").await;
+    let logs = || format!("node A logged:\n{}\nnode B logged:\n{}", a.log(), b.log());
     let mut seen = Vec::new();
     for socket in agents.iter_mut() {
-        let mut frames = frames_until(socket, |f| is_message(f, "real-2")).await;
-        frames.extend(frames_until(socket, |f| is_message(f, "real-3")).await);
+        let mut frames = frames_until(socket, |f| is_message(f, "real-2"), &logs).await;
+        frames.extend(frames_until(socket, |f| is_message(f, "real-3"), &logs).await);
         frames.extend(all_matching(socket, Duration::from_secs(1), |_| true).await);
         seen.push(frames);
     }
-    let mut frames = frames_until(&mut guest_on_a, |f| is_message(f, "real-3")).await;
+    let mut frames = frames_until(&mut guest_on_a, |f| is_message(f, "real-3"), &logs).await;
     frames.extend(all_matching(&mut guest_on_a, Duration::from_secs(1), |_| true).await);
     seen.push(frames);
 
