@@ -243,8 +243,17 @@ async fn events_not_sealed_by_a_node_or_out_of_bounds_reach_no_socket() {
     }
 
     // Real messages right after: the second chat first, held up by
-    // nothing in the first, then the first chat's real `seq` 2.
-    post_message(&http, &b.address, id2, &guest2, "real-2").await;
+    // nothing in the first (its body too large to ride in the event, so
+    // node A fills it from the database), then the first chat's real
+    // `seq` 2.
+    let response = http
+        .post(format!("http://{}/v1/chats/{id2}/messages", b.address))
+        .bearer_auth(&guest2)
+        .json(&json!({"client_msg_id": "real-2", "body": "2".repeat(1500)}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
     post_message(&http, &b.address, id1, &guest1, "real-3").await;
     let logs = || format!("node A logged:\n{}\nnode B logged:\n{}", a.log(), b.log());
     let mut seen = Vec::new();
