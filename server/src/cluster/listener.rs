@@ -234,3 +234,69 @@ fn payload(push: &PushInfo) -> Option<&[u8]> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link() -> Arc<Link> {
+        Arc::new(Link {
+            subscribed: Arc::new(AtomicBool::new(false)),
+            sweep_now: Arc::new(Notify::new()),
+        })
+    }
+
+    fn push(kind: PushKind, payload: Vec<u8>) -> PushInfo {
+        PushInfo {
+            kind,
+            data: vec![
+                Value::BulkString(b"byrd:events".to_vec()),
+                Value::BulkString(payload),
+            ],
+        }
+    }
+
+    /// Whether `notify` was rung since the last look.
+    async fn rung(notify: &Notify) -> bool {
+        tokio::time::timeout(Duration::from_millis(10), notify.notified())
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn the_subscription_state_follows_the_pushes_and_each_change_asks_for_a_sweep() {
+        let link = link();
+        let (queue, _pushed) = push_queue(link.clone());
+        queue.send(push(PushKind::Subscribe, Vec::new())).unwrap();
+        assert!(link.subscribed.load(Ordering::Relaxed));
+        assert!(rung(&link.sweep_now).await);
+        queue
+            .send(push(PushKind::Disconnection, Vec::new()))
+            .unwrap();
+        assert!(!link.subscribed.load(Ordering::Relaxed));
+        assert!(rung(&link.sweep_now).await);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_asks_for_a_sweep_and_an_oversized_event_is_not_queued() {
+        let link = link();
+        let (queue, mut pushed) = push_queue(link.clone());
+        queue
+            .send(push(PushKind::Message, vec![b'x'; MAX_EVENT_BYTES + 1]))
+            .unwrap();
+        assert!(
+            pushed.try_recv().is_err(),
+            "the oversized one is not queued"
+        );
+        for _ in 0..PUSH_QUEUE {
+            queue.send(push(PushKind::Message, b"e".to_vec())).unwrap();
+        }
+        assert!(!rung(&link.sweep_now).await);
+        queue.send(push(PushKind::Message, b"e".to_vec())).unwrap();
+        assert!(rung(&link.sweep_now).await, "the dropped one is swept for");
+        assert_eq!(pushed.len(), PUSH_QUEUE);
+        // Subscription changes are never queued, so never lost to a full queue.
+        queue.send(push(PushKind::Subscribe, Vec::new())).unwrap();
+        assert!(link.subscribed.load(Ordering::Relaxed));
+    }
+}
