@@ -277,6 +277,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init();
     let mut settings = Settings::from_options(&args.0)?;
     settings.jwt.secret = env_secret(options::JWT_SECRET.env);
+    if let (Some(cluster), Some(key)) =
+        (&mut settings.cluster, env_secret(options::CLUSTER_KEY.env))
+    {
+        anyhow::ensure!(
+            cluster.key.is_none(),
+            "set BYRD_CLUSTER_KEY or --cluster-key-file, not both"
+        );
+        cluster.key = Some(key.expose_secret().as_bytes().to_vec().into());
+    }
     // Fault injection for the multi-node tests only: no flag, only in a
     // binary built with the `fault-injection` feature (which only this
     // package's test build turns on), and a warning at start.

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::SecretString;
+use secrecy::{SecretSlice, SecretString};
 
 pub use crate::cluster::ClusterSettings;
 use crate::options::bounded::{
@@ -166,6 +166,7 @@ impl Settings {
         let listen = values.text(&options::LISTEN)?;
         let cluster = match values.optional(&options::REDIS_URL) {
             Some(url) => Some(ClusterSettings {
+                key: cluster_key_file(values)?,
                 sweep_interval: bounded(values)?,
                 presence_ttl: bounded(values)?,
                 ..ClusterSettings::new(SecretString::from(url))
@@ -267,6 +268,24 @@ fn number<T: TryFrom<u64>>(values: &Values, setting: &options::Setting) -> anyho
     T::try_from(number).map_err(|_| anyhow::anyhow!("{}: {number} is too large", setting.env))
 }
 
+/// The cluster key in `--cluster-key-file`, if given: the file's bytes
+/// less one final newline, which editors add. Its length is checked where
+/// the key is made (`cluster::ClusterKey::given`).
+fn cluster_key_file(values: &Values) -> anyhow::Result<Option<SecretSlice<u8>>> {
+    let Some(path) = values.optional(&options::CLUSTER_KEY_FILE) else {
+        return Ok(None);
+    };
+    let mut key =
+        std::fs::read(&path).with_context(|| format!("--cluster-key-file: cannot read {path}"))?;
+    if key.ends_with(b"\n") {
+        key.pop();
+        if key.ends_with(b"\r") {
+            key.pop();
+        }
+    }
+    Ok(Some(SecretSlice::from(key)))
+}
+
 /// A duration option's value in the ranged type of its setting.
 fn bounded<O: DurationOption>(values: &Values) -> anyhow::Result<Bounded<O>> {
     Ok(Bounded::new(values.duration(O::SETTING)?)?)
@@ -309,6 +328,22 @@ mod tests {
         let cluster = ClusterSettings::new(SecretString::from("redis://r/"));
         assert_eq!(*cluster.sweep_interval, Duration::from_secs(2));
         assert_eq!(*cluster.presence_ttl, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn the_cluster_key_file_is_read_less_its_final_newline() {
+        use secrecy::ExposeSecret;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cluster-key");
+        std::fs::write(&path, b"k\n".repeat(20)).unwrap();
+        let mut values = Values::default();
+        values.set(&options::REDIS_URL, "redis://r/");
+        values.set(&options::CLUSTER_KEY_FILE, path.to_str().unwrap());
+        let settings = Settings::from_options(&values).unwrap();
+        let key = settings.cluster.unwrap().key.unwrap();
+        assert_eq!(key.expose_secret().len(), 39);
+        values.set(&options::CLUSTER_KEY_FILE, "/nonexistent/cluster-key");
+        assert!(Settings::from_options(&values).is_err());
     }
 
     #[test]

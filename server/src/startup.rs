@@ -59,7 +59,7 @@ impl Application {
         hub.start_filler(store.clone());
         let cluster = match (&settings.cluster, store.postgres()) {
             (Some(cluster), Some(postgres)) => {
-                Some(Cluster::start(cluster, &hub, postgres.clone()).await?)
+                Some(Cluster::start(cluster, &hub, postgres.clone(), &secret).await?)
             }
             _ => None,
         };

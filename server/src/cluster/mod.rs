@@ -1,6 +1,12 @@
 //! Several nodes: live events cross between them over Redis pub/sub, the
 //! database stays the only source of truth.
 //!
+//! Redis is not trusted: every event is sealed with a MAC under the
+//! cluster key, carries its sending time and number, and is bounded in
+//! size (see `wire`); a node drops and counts what fails a check. What an
+//! event claims beyond that (a far-ahead `seq`, a chat's new state) is
+//! checked against the database before anything is delivered.
+//!
 //! After a commit a node delivers to its own sockets first, then publishes
 //! a small event (see `event`) on one channel every node subscribes to.
 //! Redis pub/sub delivers at most once, so an event is only ever a hint:
@@ -28,24 +34,29 @@
 
 mod event;
 mod listener;
+mod metrics;
 mod presence;
 mod publisher;
 mod relay;
+mod replays;
 mod sweep;
+mod wire;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::{JoinHandle, JoinSet};
 use uuid::Uuid;
 
 pub use event::{Envelope, Event, MAX_INLINE_BODY_BYTES};
+pub use wire::{ClusterKey, MAX_EVENT_BYTES, MIN_KEY_BYTES, WINDOW};
 
 use crate::hub::Hub;
 use crate::options::{
@@ -53,7 +64,9 @@ use crate::options::{
     bounded::{PresenceTtl, SweepInterval},
 };
 use crate::store::postgres::PostgresStore;
+use listener::{Link, Targets};
 use relay::ClusterRelay;
+use wire::{Opener, Sealer};
 
 /// The pub/sub channel every node publishes to and listens on.
 const CHANNEL: &str = "byrd:events";
@@ -63,6 +76,9 @@ const CHANNEL: &str = "byrd:events";
 pub struct ClusterSettings {
     /// `redis://` URL of the broker. May hold a password, hence secret.
     pub redis_url: SecretString,
+    /// The key events are sealed with, when the deployment gives one;
+    /// `None` derives it from the token-signing secret.
+    pub key: Option<SecretSlice<u8>>,
     /// How often a node compares its chats' positions with the database.
     pub sweep_interval: SweepInterval,
     /// How long a node's presence entries live unless renewed; renewed
@@ -80,6 +96,7 @@ impl ClusterSettings {
     pub fn new(redis_url: SecretString) -> Self {
         ClusterSettings {
             redis_url,
+            key: None,
             sweep_interval: const {
                 SweepInterval::constant(options::SWEEP_INTERVAL_MS.default_duration())
             },
@@ -93,6 +110,9 @@ impl ClusterSettings {
 #[derive(Debug)]
 pub struct Cluster {
     pub node: Uuid,
+    /// Set while this node's subscription to the other nodes' events is
+    /// live.
+    subscribed: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -111,26 +131,44 @@ const EVENT_QUEUE: usize = 65_536;
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 impl Cluster {
+    /// Whether this node hears the other nodes' events now: for readiness.
+    /// Without it delivery across nodes waits for the sweep.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
+    }
+
     /// Starts the sweep, connects to Redis and subscribes, then publishes
     /// what `hub` hands over, delivers what other nodes publish and runs
     /// the presence rounds. A Redis that does not answer does not stop
     /// the node: it says so, delivers across nodes by its sweep alone and
-    /// joins once Redis answers. Only a malformed URL is refused.
+    /// joins once Redis answers. Only a malformed URL and a short cluster
+    /// key are refused. Without a key of its own, the cluster's is derived
+    /// from `signing_secret`, which every node shares.
     pub async fn start(
         settings: &ClusterSettings,
         hub: &Hub,
         store: PostgresStore,
+        signing_secret: &SecretString,
     ) -> anyhow::Result<Cluster> {
         let node = Uuid::now_v7();
+        let key = match &settings.key {
+            Some(key) => ClusterKey::given(key.expose_secret())?,
+            None => ClusterKey::derived(signing_secret.expose_secret().as_bytes()),
+        };
         let client = client(&settings.redis_url)?;
         let sweep_now = Arc::new(Notify::new());
         let sweep = tokio::spawn(sweep::run(
             hub.clone(),
-            store,
+            store.clone(),
             settings.sweep_interval.get(),
             sweep_now.clone(),
         ));
-        let connected = match Connections::open(&client).await {
+        metrics::subscribed(false);
+        let link = Arc::new(Link {
+            subscribed: Arc::new(AtomicBool::new(false)),
+            sweep_now: sweep_now.clone(),
+        });
+        let connected = match Connections::open(&client, &link).await {
             Ok(connections) => Some(connections),
             Err(error) => {
                 tracing::warn!(
@@ -143,17 +181,23 @@ impl Cluster {
                 None
             }
         };
+        let subscribed = link.subscribed.clone();
         let joining = Joining {
             node,
             hub: hub.clone(),
+            store,
             client,
             sweep_now,
+            link,
+            sealer: Arc::new(Sealer::new(key.clone(), node)),
+            key,
             drop_publishes_one_in: settings.drop_publishes_one_in,
             presence_ttl: settings.presence_ttl.get(),
         };
         let join = tokio::spawn(joining.run(connected));
         Ok(Cluster {
             node,
+            subscribed,
             tasks: vec![sweep, join],
         })
     }
@@ -163,15 +207,15 @@ impl Cluster {
 struct Connections {
     /// Subscribed to [`CHANNEL`]; its pushes arrive on `pushed`.
     subscriber: ConnectionManager,
-    pushed: mpsc::UnboundedReceiver<PushInfo>,
+    pushed: mpsc::Receiver<PushInfo>,
     /// Commands on a connection of their own: one that is cut for being
     /// a subscriber (CLIENT KILL TYPE pubsub) leaves publishing alone.
     commands: ConnectionManager,
 }
 
 impl Connections {
-    async fn open(client: &redis::Client) -> anyhow::Result<Connections> {
-        let (pushes, pushed) = mpsc::unbounded_channel();
+    async fn open(client: &redis::Client, link: &Arc<Link>) -> anyhow::Result<Connections> {
+        let (pushes, pushed) = listener::push_queue(link.clone());
         let mut subscriber = ConnectionManager::new_with_config(
             client.clone(),
             manager_config()
@@ -184,6 +228,8 @@ impl Connections {
             .subscribe(CHANNEL)
             .await
             .context("cannot subscribe to Redis")?;
+        // Its confirmation push says so too; this does not wait for it.
+        link.set_subscribed(true);
         let commands = ConnectionManager::new_with_config(client.clone(), manager_config())
             .await
             .context("cannot connect to Redis")?;
@@ -199,8 +245,14 @@ impl Connections {
 struct Joining {
     node: Uuid,
     hub: Hub,
+    /// Read for what `chat_updated` events announce.
+    store: PostgresStore,
     client: redis::Client,
     sweep_now: Arc<Notify>,
+    link: Arc<Link>,
+    /// Seals this node's events; `key` checks the others'.
+    sealer: Arc<Sealer>,
+    key: ClusterKey,
     drop_publishes_one_in: Option<NonZeroU32>,
     presence_ttl: Duration,
 }
@@ -222,7 +274,7 @@ impl Joining {
         let mut delay = Duration::from_millis(250);
         loop {
             tokio::time::sleep(delay).await;
-            match Connections::open(&self.client).await {
+            match Connections::open(&self.client, &self.link).await {
                 Ok(connections) => {
                     tracing::info!("Redis answers: delivery across nodes is live");
                     return connections;
@@ -249,22 +301,33 @@ impl Joining {
         }));
         let mut tasks = JoinSet::new();
         tasks.spawn(publisher::run(
-            self.node,
+            self.sealer.clone(),
             commands.clone(),
             queued,
             self.drop_publishes_one_in,
         ));
         tasks.spawn(listener::keep_alive(subscriber.clone()));
         tasks.spawn(listener::keep_alive(commands.clone()));
-        tasks.spawn(listener::run(
-            self.node,
+        let (rechecks, to_recheck) = mpsc::channel(listener::RECHECK_QUEUE);
+        tasks.spawn(listener::recheck_chats(
             self.hub.clone(),
+            self.store.clone(),
+            to_recheck,
+        ));
+        let targets = Targets {
+            hub: self.hub.clone(),
+            rechecks,
+            presence_changed: presence_changed.clone(),
+            sweep_now: self.sweep_now.clone(),
+        };
+        tasks.spawn(listener::run(
+            Opener::new(self.key.clone(), self.node),
+            targets,
             subscriber,
             pushed,
-            self.sweep_now.clone(),
-            presence_changed.clone(),
         ));
         tasks.spawn(presence::run(
+            self.sealer.clone(),
             self.node,
             self.hub.clone(),
             commands,

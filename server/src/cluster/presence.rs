@@ -17,11 +17,13 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::Event;
+use super::wire::Sealer;
 use crate::hub::Hub;
 
 const KEY: &str = "byrd:presence";
 
 pub(super) async fn run(
+    sealer: Arc<Sealer>,
     node: Uuid,
     hub: Hub,
     mut redis: ConnectionManager,
@@ -36,7 +38,7 @@ pub(super) async fn run(
             Ok(remote) => {
                 hub.set_remote_online(remote);
                 if local_changed {
-                    announce(node, &mut redis).await;
+                    announce(&sealer, &mut redis).await;
                 }
                 written = local;
             }
@@ -79,12 +81,9 @@ async fn round(
 }
 
 /// Tells the other nodes to read the set again now.
-async fn announce(node: Uuid, redis: &mut ConnectionManager) {
-    let envelope = super::Envelope {
-        node,
-        event: Event::Presence,
-    };
-    let Ok(payload) = serde_json::to_vec(&envelope) else {
+async fn announce(sealer: &Sealer, redis: &mut ConnectionManager) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let Ok(payload) = sealer.seal(Event::Presence, now) else {
         return;
     };
     let published: redis::RedisResult<()> = redis::cmd("PUBLISH")
@@ -92,7 +91,11 @@ async fn announce(node: Uuid, redis: &mut ConnectionManager) {
         .arg(payload)
         .query_async(redis)
         .await;
-    if let Err(error) = published {
-        tracing::warn!(%error, "cannot announce a presence change");
+    match published {
+        Ok(()) => {
+            metrics::counter!("byrd_redis_events_published_total", "kind" => "presence")
+                .increment(1);
+        }
+        Err(error) => tracing::warn!(%error, "cannot announce a presence change"),
     }
 }

@@ -1,32 +1,37 @@
 //! Publishing: this node's events, in the order the hub handed them over,
-//! pipelined to Redis in batches.
+//! sealed (see `wire`) and pipelined to Redis in batches.
 //!
 //! A batch that cannot be published is dropped: the events are hints, and
 //! the other nodes' sweeps find what they announced.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
-use uuid::Uuid;
 
-use super::{CHANNEL, Envelope, Event};
+use super::metrics::ByKind;
+use super::wire::Sealer;
+use super::{CHANNEL, Event};
 
 /// Most events pipelined in one round trip.
 const BATCH: usize = 256;
 
 pub(super) async fn run(
-    node: Uuid,
+    sealer: Arc<Sealer>,
     mut redis: ConnectionManager,
     mut queue: mpsc::Receiver<Event>,
     drop_one_in: Option<NonZeroU32>,
 ) {
+    let published = ByKind::new("byrd_redis_events_published_total");
     let mut events = Vec::with_capacity(BATCH);
     let mut lossy_seen: u32 = 0;
     loop {
         if queue.recv_many(&mut events, BATCH).await == 0 {
             return;
         }
+        // One clock read a batch: they were all sent now.
+        let now = chrono::Utc::now().timestamp_millis();
         let mut pipe = redis::pipe();
         for event in events.drain(..) {
             let lossy = matches!(event, Event::Message { .. } | Event::ChatUpdated { .. });
@@ -36,10 +41,11 @@ pub(super) async fn run(
                     continue;
                 }
             }
-            let envelope = Envelope { node, event };
-            match serde_json::to_vec(&envelope) {
+            let counter = published.of(&event);
+            match sealer.seal(event, now) {
                 Ok(payload) => {
                     pipe.publish(CHANNEL, payload).ignore();
+                    counter.increment(1);
                 }
                 Err(error) => tracing::error!(%error, "cannot encode an event"),
             }

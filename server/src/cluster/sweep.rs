@@ -3,18 +3,21 @@
 //! Every `interval`, and whenever the listener asks (a lost or restored
 //! subscription), the node reads the `last_seq` of every chat it serves in
 //! one query and offers each that is ahead of its position to the hub,
-//! which fills the gap with one range read. It reads the state of the
+//! which fills the gap with one range read (those messages are what
+//! `byrd_sweep_deliveries_total` counts). It reads the state of the
 //! chats changed since its last look and announces again those whose
 //! state differs from what this node announced (a lost `chat_updated`;
 //! see `hub::chat_states`). It also reads the tokens and sessions revoked
 //! since its last look and closes their sockets here.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
+use uuid::Uuid;
 
 use crate::hub::{self, Hub, Origin};
 use crate::store::ClusterReads;
@@ -50,6 +53,10 @@ async fn sweep_messages(hub: &Hub, store: &impl ClusterReads) {
     let chats: Vec<_> = positions.iter().map(|(chat_id, _)| *chat_id).collect();
     match store.chats_last_seq(&chats).await {
         Ok(stored) => {
+            let missed = missed_messages(&positions, &stored);
+            if missed > 0 {
+                metrics::counter!("byrd_sweep_deliveries_total").increment(missed);
+            }
             for (chat_id, last_seq) in stored {
                 hub.publish(
                     hub::Event::Message {
@@ -63,6 +70,19 @@ async fn sweep_messages(hub: &Hub, store: &impl ClusterReads) {
         }
         Err(error) => tracing::warn!(error = %error, "the sweep cannot read chat positions"),
     }
+}
+
+/// How many stored messages the delivery positions are behind: what live
+/// fan-out missed and the sweep has filled.
+fn missed_messages(positions: &[(Uuid, i64)], stored: &[(Uuid, i64)]) -> u64 {
+    let positions: HashMap<Uuid, i64> = positions.iter().copied().collect();
+    stored
+        .iter()
+        .filter_map(|(chat_id, last_seq)| {
+            let behind = last_seq - positions.get(chat_id)?;
+            u64::try_from(behind).ok()
+        })
+        .sum()
 }
 
 /// Announces the chats changed since `seen` whose `chat_updated` did not
@@ -129,7 +149,6 @@ async fn sweep_revocations(
 #[cfg(test)]
 mod tests {
     use byrd_spec::chat::Chat;
-    use uuid::Uuid;
 
     use super::*;
     use crate::store::{ChangedChats, Revocations, StoreError};
@@ -175,6 +194,13 @@ mod tests {
                 ..Revocations::default()
             })
         }
+    }
+
+    #[test]
+    fn the_messages_missed_are_those_stored_past_each_position() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let positions = [(a, 4), (b, 9), (c, 2)];
+        assert_eq!(missed_messages(&positions, &[(a, 7), (b, 9), (c, 1)]), 3);
     }
 
     #[tokio::test]

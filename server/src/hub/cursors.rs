@@ -12,6 +12,14 @@
 //! what is missing in order. Offers arriving while a fill runs only raise
 //! its target.
 //!
+//! A target is a hint, not a fact: when the database has nothing more to
+//! read, the fill holds the target to the chat's stored `last_seq`, so a
+//! `seq` announced far ahead costs one more read, never a stall. Each
+//! chat's fill is a task of its own, at most [`FILLS_AT_ONCE`] at a time,
+//! given up after [`FILL_TIME_LIMIT`] (the sweep then offers the stored
+//! position again): one chat whose fill cannot finish never holds up the
+//! others.
+//!
 //! A position starts at the chat's `last_seq` as read *before* the first
 //! subscription became visible, so a message committed in between is
 //! above it and is filled rather than skipped.
@@ -22,10 +30,11 @@
 //! drops what it already sent and fills what it misses before a message,
 //! from the database, before sending it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use byrd_spec::message::Message;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use uuid::Uuid;
 
 use super::{Hub, fanout};
@@ -36,6 +45,12 @@ const FILL_PAGE: i64 = 1000;
 
 /// Longest pause between fill attempts while the database fails.
 const MAX_FILL_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Fills running at once, each of its own chat; more wait for a slot.
+const FILLS_AT_ONCE: usize = 16;
+
+/// How long one chat's fill may take before it is given up.
+const FILL_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// The last `seq` handed on in one chat; `None` while unknown (a
 /// subscription started without knowing the chat's position, until a
@@ -145,6 +160,20 @@ impl Cursor {
         })
     }
 
+    /// Holds the fill's target to `stored`, the chat's `last_seq` in the
+    /// database; true when that leaves nothing to fill.
+    fn bound_fill(&mut self, stored: i64) -> bool {
+        self.fill_to = self.fill_to.map(|to| to.min(stored));
+        let done = match (self.delivered.get(), self.fill_to) {
+            (Some(delivered), Some(to)) => delivered >= to,
+            _ => true,
+        };
+        if done {
+            self.fill_to = None;
+        }
+        done
+    }
+
     /// Takes what a fill read, in `seq` order: the messages to deliver.
     /// True in the second value when the fill is done.
     fn take_filled(&mut self, messages: Vec<Message>) -> (Vec<Message>, bool) {
@@ -175,24 +204,56 @@ impl Cursor {
     }
 }
 
-/// Runs the fills the hub asks for, one chat at a time, until the hub's
-/// side of the channel is gone.
+/// Runs the fills the hub asks for, each chat's in a task of its own,
+/// until the hub's side of the channel is gone. A chat asks again only
+/// once its fill is over, so the requests waiting are at most one a chat.
 pub async fn run_filler(hub: Hub, store: Store, mut requests: mpsc::UnboundedReceiver<Uuid>) {
+    let slots = Arc::new(Semaphore::new(FILLS_AT_ONCE));
     while let Some(chat_id) = requests.recv().await {
-        fill(&hub, &store, chat_id).await;
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (hub, store) = (hub.clone(), store.clone());
+        tokio::spawn(async move {
+            fill_within_limit(&hub, &store, chat_id).await;
+            drop(slot);
+        });
     }
+}
+
+/// One chat's fill, given up after [`FILL_TIME_LIMIT`]: the cursor then
+/// takes offers again, and the sweep's next offer starts a new fill.
+async fn fill_within_limit(hub: &Hub, store: &Store, chat_id: Uuid) {
+    let mut failing = false;
+    let outcome = match tokio::time::timeout(
+        FILL_TIME_LIMIT,
+        fill(hub, store, chat_id, &mut failing),
+    )
+    .await
+    {
+        Ok(()) => "filled",
+        Err(_) => {
+            tracing::warn!(%chat_id, "a chat's gap fill did not finish in time; the sweep will start another");
+            if let Some(cursor) = hub.lock().cursors.get_mut(&chat_id) {
+                cursor.fill_to = None;
+            }
+            if failing { "failed" } else { "timed_out" }
+        }
+    };
+    metrics::counter!("byrd_gap_fills_total", "outcome" => outcome).increment(1);
 }
 
 /// Reads and delivers what `chat_id`'s subscribers miss, until the cursor
 /// reaches its target or the chat has no subscriber left. A failing
-/// database is retried with a growing pause: the messages are committed,
-/// so giving up would be losing them.
-async fn fill(hub: &Hub, store: &Store, chat_id: Uuid) {
+/// database is retried with a growing pause (`failing` says whether the
+/// last attempt failed) until the caller's time limit.
+async fn fill(hub: &Hub, store: &Store, chat_id: Uuid, failing: &mut bool) {
     let mut failures: u32 = 0;
     loop {
         let Some(span) = hub.lock().cursors.get(&chat_id).and_then(Cursor::next_fill) else {
             return;
         };
+        *failing = false;
         match store.messages_after(chat_id, span).await {
             Ok(messages) => match hub.deliver_filled(chat_id, messages) {
                 Filled::Done => return,
@@ -200,12 +261,22 @@ async fn fill(hub: &Hub, store: &Store, chat_id: Uuid) {
                     failures = 0;
                     continue;
                 }
-                // Committed messages not readable yet (a standby behind
-                // its primary, say): wait as for a failure.
-                Filled::Nothing => failures += 1,
+                // Nothing more stored: the target may be a false hint.
+                Filled::Nothing => match store.chat_last_seq(chat_id).await {
+                    Ok(stored) if hub.bound_fill(chat_id, stored.unwrap_or(0)) => return,
+                    // Committed messages not readable yet (a standby
+                    // behind its primary, say): wait as for a failure.
+                    Ok(_) => failures += 1,
+                    Err(error) => {
+                        failures += 1;
+                        *failing = true;
+                        tracing::warn!(%chat_id, error = %error, "cannot read a chat's position; retrying");
+                    }
+                },
             },
             Err(error) => {
                 failures += 1;
+                *failing = true;
                 tracing::warn!(%chat_id, error = %error, "cannot read a chat's missing messages; retrying");
             }
         }
@@ -222,6 +293,14 @@ enum Filled {
 }
 
 impl Hub {
+    /// Holds `chat_id`'s fill to `stored`; true when nothing is left.
+    fn bound_fill(&self, chat_id: Uuid, stored: i64) -> bool {
+        self.lock()
+            .cursors
+            .get_mut(&chat_id)
+            .is_none_or(|cursor| cursor.bound_fill(stored))
+    }
+
     /// Delivers the messages a fill read.
     fn deliver_filled(&self, chat_id: Uuid, messages: Vec<Message>) -> Filled {
         let mut state = self.lock();
@@ -262,6 +341,20 @@ mod tests {
         assert_eq!(cursor.fill_to, Some(9));
         let span = cursor.next_fill().unwrap();
         assert_eq!((span.after, span.through, span.limit), (4, 9, 5));
+    }
+
+    #[test]
+    fn a_target_past_the_stored_last_seq_is_held_to_it() {
+        let mut cursor = Cursor::starting_at(Some(4));
+        assert_eq!(cursor.offer(1_000_000, true), Offer::Fill);
+        assert!(!cursor.bound_fill(6), "5 and 6 are stored, still to fill");
+        assert_eq!(cursor.fill_to, Some(6));
+        let (fresh, done) = cursor.take_filled(Vec::new());
+        assert!(fresh.is_empty() && !done);
+        cursor.delivered.advance(6);
+        assert!(cursor.bound_fill(6));
+        assert_eq!(cursor.fill_to, None);
+        assert_eq!(cursor.offer(7, true), Offer::Deliver, "takes offers again");
     }
 
     #[test]

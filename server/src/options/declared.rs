@@ -39,6 +39,8 @@ pub const OPTIONS: &[&Setting] = &[
     &REDIS_URL,
     &SWEEP_INTERVAL_MS,
     &PRESENCE_TTL_SECS,
+    &CLUSTER_KEY,
+    &CLUSTER_KEY_FILE,
     &RUST_LOG,
     &LOG_FORMAT,
 ];
@@ -419,6 +421,23 @@ pub const PRESENCE_TTL_SECS: Setting = Setting {
         unit: Unit::Seconds,
     },
     about: "How long an agent stays online for the other nodes after its node stops renewing it (the node died).",
+};
+
+pub const CLUSTER_KEY: Setting = Setting {
+    flag: None,
+    env: "BYRD_CLUSTER_KEY",
+    kind: Kind::EnvOnly { default: "derived" },
+    about: "The key every node seals and checks the events on Redis with, used exactly as given; at least 32 bytes, the same on every node. When unset (and no `--cluster-key-file`), it is derived from the signing key. See [Several nodes](#several-nodes).",
+};
+
+pub const CLUSTER_KEY_FILE: Setting = Setting {
+    flag: Some("cluster-key-file"),
+    env: "BYRD_CLUSTER_KEY_FILE",
+    kind: Kind::Optional {
+        unset: "none",
+        sensitive: false,
+    },
+    about: "A file holding the cluster key instead of `BYRD_CLUSTER_KEY` (its bytes, less one final newline).",
 };
 
 pub const RUST_LOG: Setting = Setting {

@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn secrets_have_no_flag() {
-        for secret in [&JWT_SECRET, &ADMIN_PASSWORD] {
+        for secret in [&JWT_SECRET, &ADMIN_PASSWORD, &CLUSTER_KEY] {
             assert!(secret.flag.is_none(), "{}", secret.env);
         }
     }

@@ -17,3 +17,4 @@ mod redis_late;
 mod redis_restart;
 mod revocation;
 mod socket;
+mod untrusted_redis;
