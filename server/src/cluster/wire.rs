@@ -102,9 +102,10 @@ fn keyed(key: &[u8]) -> HmacSha256 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dropped {
     BadMac,
-    /// Sent outside the window, or seen before: for this node it is an
-    /// old event either way.
+    /// Sent outside the window (a clock off, or an event held back).
     TooOld,
+    /// Seen before inside the window: somebody published it again.
+    Replayed,
     TooLarge,
     Malformed,
     Mismatch(Mismatch),
@@ -119,6 +120,7 @@ impl Dropped {
         match self {
             Dropped::BadMac => "bad_mac",
             Dropped::TooOld => "too_old",
+            Dropped::Replayed => "replayed",
             Dropped::TooLarge => "too_large",
             Dropped::Malformed => "malformed",
             Dropped::Mismatch(_) => "mismatch",
@@ -208,7 +210,7 @@ impl Opener {
         }
         envelope.event.check().map_err(Dropped::Mismatch)?;
         if !self.replays.first_time(envelope.node, envelope.n, now_ms) {
-            return Err(Dropped::TooOld);
+            return Err(Dropped::Replayed);
         }
         Ok(Some(envelope))
     }
@@ -242,7 +244,10 @@ mod tests {
         let mut other = Opener::new(key(), Uuid::now_v7());
         let opened = other.open(&payload, NOW + 10).unwrap().unwrap();
         assert_eq!((opened.node, opened.n, opened.at), (sender.node, 0, NOW));
-        assert_eq!(other.open(&payload, NOW + 20).unwrap_err(), Dropped::TooOld);
+        assert_eq!(
+            other.open(&payload, NOW + 20).unwrap_err(),
+            Dropped::Replayed
+        );
         let next = sender.seal(revoked(), NOW).unwrap();
         assert_eq!(other.open(&next, NOW).unwrap().unwrap().n, 1);
     }
