@@ -11,9 +11,10 @@
 //!
 //! A Redis that does not answer at start does not stop a node (it falls
 //! back to its sweep and keeps trying), but a TLS handshake that fails
-//! does: a certificate nobody trusts, or a server that speaks no TLS, will
-//! not mend by itself, and retrying it quietly would hide a
-//! misconfiguration behind a slower node.
+//! does: a certificate nobody trusts will not mend by itself, and retrying
+//! it quietly would hide a misconfiguration behind a slower node. (A Redis
+//! without TLS says nothing to a TLS greeting, so it is one that does not
+//! answer.)
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -122,8 +123,8 @@ fn meaning(error: &rustls::Error) -> &'static str {
         rustls::Error::InvalidCertificate(
             Certificate::UnknownIssuer | Certificate::BadSignature,
         ) => {
-            "Redis's certificate is not signed by a trusted CA: is --redis-ca-file the CA \
-             that signed it?"
+            "Redis's certificate is not signed by a trusted CA (is --redis-ca-file the CA \
+             that signed it?)"
         }
         rustls::Error::InvalidCertificate(
             Certificate::NotValidForName | Certificate::NotValidForNameContext { .. },
@@ -132,7 +133,7 @@ fn meaning(error: &rustls::Error) -> &'static str {
             Certificate::Expired | Certificate::ExpiredContext { .. },
         ) => "Redis's certificate has expired",
         rustls::Error::InvalidCertificate(_) => "Redis's certificate is refused",
-        _ => "the TLS handshake with Redis failed: does it speak TLS on that port?",
+        _ => "the TLS handshake with Redis failed",
     }
 }
 

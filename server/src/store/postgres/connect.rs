@@ -117,8 +117,8 @@ fn tls_failure(error: &sqlx::Error) -> Option<&'static str> {
         rustls::Error::InvalidCertificate(
             Certificate::UnknownIssuer | Certificate::BadSignature,
         ) => {
-            "the server's certificate is not signed by a trusted CA: is sslrootcert the CA \
-             that signed it?"
+            "the server's certificate is not signed by a trusted CA (is sslrootcert the CA \
+             that signed it?)"
         }
         rustls::Error::InvalidCertificate(
             Certificate::NotValidForName | Certificate::NotValidForNameContext { .. },
@@ -206,6 +206,24 @@ mod tests {
             assert!(error.to_string().contains("verify-full"), "{error}");
             assert!(!error.to_string().contains("secret-pw"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_failed_connection_names_the_mode_and_the_cause_but_no_password() {
+        let options = parsed("postgres://u:secret-pw@db.example/byrd?sslmode=verify-full").unwrap();
+        let tls = rustls::Error::InvalidCertificate(Certificate::UnknownIssuer);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+        let message = format!("{:#}", cannot_connect(&options, sqlx::Error::Io(io)));
+        assert!(
+            message.contains("db.example:5432 with sslmode=verify-full"),
+            "{message}"
+        );
+        assert!(message.contains("not signed by a trusted CA"), "{message}");
+        assert!(!message.contains("secret-pw"), "{message}");
+
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let message = format!("{:#}", cannot_connect(&options, sqlx::Error::Io(refused)));
+        assert!(!message.contains("certificate"), "{message}");
     }
 
     #[test]
