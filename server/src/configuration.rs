@@ -167,11 +167,18 @@ impl Settings {
         let cluster = match values.optional(&options::REDIS_URL) {
             Some(url) => Some(ClusterSettings {
                 key: cluster_key_file(values)?,
+                redis_ca_file: values.optional(&options::REDIS_CA_FILE).map(PathBuf::from),
                 sweep_interval: bounded(values)?,
                 presence_ttl: bounded(values)?,
                 ..ClusterSettings::new(SecretString::from(url))
             }),
-            None => None,
+            None => {
+                anyhow::ensure!(
+                    values.optional(&options::REDIS_CA_FILE).is_none(),
+                    "BYRD_REDIS_CA_FILE is set but BYRD_REDIS_URL is not: the CA would check nothing"
+                );
+                None
+            }
         };
         Ok(Settings {
             listen: listen
@@ -326,6 +333,7 @@ mod tests {
         assert!(!settings.trust_forwarded_for);
         assert!(settings.cluster.is_none());
         let cluster = ClusterSettings::new(SecretString::from("redis://r/"));
+        assert_eq!(cluster.redis_ca_file, None);
         assert_eq!(*cluster.sweep_interval, Duration::from_secs(2));
         assert_eq!(*cluster.presence_ttl, Duration::from_secs(15));
     }
@@ -351,6 +359,7 @@ mod tests {
         let mut values = Values::default();
         values.set(&options::JWT_LEEWAY_SECS, "300");
         values.set(&options::REDIS_URL, "redis://r/");
+        values.set(&options::REDIS_CA_FILE, "/etc/byrd/redis-ca.pem");
         values.set(&options::SWEEP_INTERVAL_MS, "100");
         values.set(
             &options::WS_ALLOWED_ORIGINS,
@@ -359,9 +368,11 @@ mod tests {
         values.set(&options::TRUST_X_FORWARDED_FOR, "true");
         let settings = Settings::from_options(&values).unwrap();
         assert_eq!(*settings.jwt.leeway, Duration::from_secs(300));
+        let cluster = settings.cluster.unwrap();
+        assert_eq!(*cluster.sweep_interval, Duration::from_millis(100));
         assert_eq!(
-            *settings.cluster.unwrap().sweep_interval,
-            Duration::from_millis(100)
+            cluster.redis_ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/byrd/redis-ca.pem"))
         );
         assert_eq!(
             settings.ws.allowed_origins.unwrap(),
@@ -376,6 +387,7 @@ mod tests {
             (&options::X_FORWARDED_FOR_HOPS, "65536"),
             (&options::WS_HEARTBEAT_SECS, "0"),
             (&options::LISTEN, "not an address"),
+            (&options::REDIS_CA_FILE, "/etc/byrd/redis-ca.pem"),
         ] {
             let mut values = Values::default();
             values.set(setting, value);

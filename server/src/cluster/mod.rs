@@ -32,6 +32,7 @@
 //! every frame; behind a load balancer that spreads a principal over `n`
 //! nodes, the effective limit is at most `n` times the configured one.
 
+pub mod connect;
 mod event;
 mod listener;
 mod metrics;
@@ -43,13 +44,14 @@ mod sweep;
 mod wire;
 
 use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use redis::PushInfo;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::{JoinHandle, JoinSet};
@@ -74,11 +76,15 @@ const CHANNEL: &str = "byrd:events";
 /// How a node joins the others.
 #[derive(Debug, Clone)]
 pub struct ClusterSettings {
-    /// `redis://` URL of the broker. May hold a password, hence secret.
+    /// `redis://` or `rediss://` URL of the broker. May hold a password,
+    /// hence secret.
     pub redis_url: SecretString,
     /// The key events are sealed with, when the deployment gives one;
     /// `None` derives it from the token-signing secret.
     pub key: Option<SecretSlice<u8>>,
+    /// PEM file of the CAs a `rediss://` broker's certificate must chain
+    /// to; `None` trusts the public roots.
+    pub redis_ca_file: Option<PathBuf>,
     /// How often a node compares its chats' positions with the database.
     pub sweep_interval: SweepInterval,
     /// How long a node's presence entries live unless renewed; renewed
@@ -97,6 +103,7 @@ impl ClusterSettings {
         ClusterSettings {
             redis_url,
             key: None,
+            redis_ca_file: None,
             sweep_interval: const {
                 SweepInterval::constant(options::SWEEP_INTERVAL_MS.default_duration())
             },
@@ -141,9 +148,10 @@ impl Cluster {
     /// what `hub` hands over, delivers what other nodes publish and runs
     /// the presence rounds. A Redis that does not answer does not stop
     /// the node: it says so, delivers across nodes by its sweep alone and
-    /// joins once Redis answers. Only a malformed URL and a short cluster
-    /// key are refused. Without a key of its own, the cluster's is derived
-    /// from `signing_secret`, which every node shares.
+    /// joins once Redis answers. Refused: a setting `connect` refuses, a
+    /// TLS handshake that fails (see `connect`) and a short cluster key.
+    /// Without a key of its own, the cluster's is derived from
+    /// `signing_secret`, which every node shares.
     pub async fn start(
         settings: &ClusterSettings,
         hub: &Hub,
@@ -155,7 +163,7 @@ impl Cluster {
             Some(key) => ClusterKey::given(key.expose_secret())?,
             None => ClusterKey::derived(signing_secret.expose_secret().as_bytes()),
         };
-        let client = client(&settings.redis_url)?;
+        let client = connect::client(&settings.redis_url, settings.redis_ca_file.as_deref())?;
         let sweep_now = Arc::new(Notify::new());
         let sweep = tokio::spawn(sweep::run(
             hub.clone(),
@@ -171,6 +179,10 @@ impl Cluster {
         let connected = match Connections::open(&client, &link).await {
             Ok(connections) => Some(connections),
             Err(error) => {
+                if let Some(meaning) = connect::tls_failure(&error) {
+                    sweep.abort();
+                    return Err(error.context(meaning));
+                }
                 tracing::warn!(
                     error = %format!("{error:#}"),
                     sweep_interval = ?settings.sweep_interval,
@@ -338,19 +350,6 @@ impl Joining {
         self.sweep_now.notify_one();
         tasks
     }
-}
-
-/// A Redis client speaking RESP3, which pub/sub pushes need.
-fn client(url: &SecretString) -> anyhow::Result<redis::Client> {
-    let info = url
-        .expose_secret()
-        .into_connection_info()
-        .context("invalid Redis URL")?;
-    let redis = info
-        .redis_settings()
-        .clone()
-        .set_protocol(ProtocolVersion::RESP3);
-    redis::Client::open(info.set_redis_settings(redis)).context("invalid Redis URL")
 }
 
 /// Short timeouts: a broker that does not answer must not hold up a

@@ -37,6 +37,7 @@ pub const OPTIONS: &[&Setting] = &[
     &WS_VIOLATION_WINDOW_SECS,
     &REFRESH_GRACE_SECS,
     &REDIS_URL,
+    &REDIS_CA_FILE,
     &SWEEP_INTERVAL_MS,
     &PRESENCE_TTL_SECS,
     &CLUSTER_KEY,
@@ -61,7 +62,7 @@ pub const DATABASE_URL: Setting = Setting {
         unset: "`sqlite://<data dir>/byrd.db`",
         sensitive: true,
     },
-    about: "`sqlite://...` (one node) or `postgres://...` (one or [several nodes](#several-nodes)). The SQLite file is created on first start (WAL mode); migrations run on every start.",
+    about: "`sqlite://...` (one node) or `postgres://...` (one or [several nodes](#several-nodes)). The SQLite file is created on first start (WAL mode); migrations run on every start. For PostgreSQL over TLS, `?sslmode=verify-full` (and `&sslrootcert=<CA file>` for a private CA); see [TLS to PostgreSQL and Redis](#tls-to-postgresql-and-redis).",
 };
 
 pub const DATA_DIR: Setting = Setting {
@@ -396,7 +397,17 @@ pub const REDIS_URL: Setting = Setting {
         unset: "none",
         sensitive: true,
     },
-    about: "Redis through which nodes sharing a PostgreSQL database pass live events (`redis://[:password@]host:port/`); see [Several nodes](#several-nodes).",
+    about: "Redis through which nodes sharing a PostgreSQL database pass live events (`redis://[:password@]host:port/`, or `rediss://...` for TLS); see [Several nodes](#several-nodes).",
+};
+
+pub const REDIS_CA_FILE: Setting = Setting {
+    flag: Some("redis-ca-file"),
+    env: "BYRD_REDIS_CA_FILE",
+    kind: Kind::Optional {
+        unset: "the public roots",
+        sensitive: false,
+    },
+    about: "PEM file of the CA certificates a `rediss://` Redis's certificate must chain to, instead of the public roots; needs a `rediss://` URL. See [TLS to PostgreSQL and Redis](#tls-to-postgresql-and-redis).",
 };
 
 pub const SWEEP_INTERVAL_MS: Setting = Setting {

@@ -2,10 +2,11 @@
 //! processes, and ways to break them.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use byrd_testkit::server::{ByrdServer, ServerBuilder};
+use byrd_testkit::server::{ByrdServer, ServerBuilder, StartError};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -23,9 +24,11 @@ pub use byrd_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// What `scripts/services` exported; `None` (the test is skipped) outside it.
 pub struct Services {
+    /// With `sslmode=verify-full` and the services' CA as `sslrootcert`.
     pub postgres_url: String,
+    /// `rediss://`: the services' Redis speaks TLS only.
     pub redis_url: String,
-    /// `redis-cli` with its host and port, to break connections.
+    /// `redis-cli` with its TLS options, host and port, to break connections.
     pub redis_cli: Vec<String>,
 }
 
@@ -57,8 +60,13 @@ impl Services {
             .await
             .unwrap();
         let _ = admin.close().await;
-        let (base, _) = self.postgres_url.rsplit_once('/').unwrap();
-        format!("{base}/{name}")
+        // The query (TLS settings, with a path in it) stays as it is.
+        let (address, query) = self
+            .postgres_url
+            .split_once('?')
+            .unwrap_or((&self.postgres_url, ""));
+        let (base, _) = address.rsplit_once('/').unwrap();
+        format!("{base}/{name}?{query}")
     }
 
     /// Runs `redis-cli ARGS...`; returns its output.
@@ -74,11 +82,15 @@ impl Services {
 }
 
 /// A `redis-server` of one test's own, on a free port, that the test may
-/// stop and start again without disturbing the others.
+/// stop and start again without disturbing the others. Under
+/// `scripts/services` it speaks TLS only, as the services' Redis does, on
+/// their certificate (`BYRD_TEST_TLS_DIR`).
 pub struct PrivateRedis {
     pub port: u16,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    /// The folder of `ca.pem`, `server.pem` and `server.key`.
+    tls: Option<PathBuf>,
 }
 
 impl PrivateRedis {
@@ -88,6 +100,7 @@ impl PrivateRedis {
             port: free_port(),
             child: None,
             dir: tempfile::tempdir().unwrap(),
+            tls: std::env::var_os("BYRD_TEST_TLS_DIR").map(PathBuf::from),
         }
     }
 
@@ -98,14 +111,37 @@ impl PrivateRedis {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}/", self.port)
     }
 
     /// Starts the server (again) on its port and waits until it answers.
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "Redis is running already");
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+        let port = self.port.to_string();
+        let mut command = Command::new("redis-server");
+        command.args(["--bind", "127.0.0.1"]);
+        match &self.tls {
+            Some(tls) => {
+                command
+                    .args(["--port", "0", "--tls-port", &port])
+                    .arg("--tls-cert-file")
+                    .arg(tls.join("server.pem"))
+                    .arg("--tls-key-file")
+                    .arg(tls.join("server.key"))
+                    .arg("--tls-ca-cert-file")
+                    .arg(tls.join("ca.pem"))
+                    .args(["--tls-auth-clients", "no"]);
+            }
+            None => {
+                command.args(["--port", &port]);
+            }
+        }
+        let child = command
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -130,7 +166,11 @@ impl PrivateRedis {
     }
 
     fn try_cli(&self, args: &[&str]) -> Option<String> {
-        let output = Command::new("redis-cli")
+        let mut command = Command::new("redis-cli");
+        if let Some(tls) = &self.tls {
+            command.arg("--tls").arg("--cacert").arg(tls.join("ca.pem"));
+        }
+        let output = command
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(args)
             .output()
@@ -184,20 +224,38 @@ impl Node {
     /// Starts a node and waits until it listens. `env` adds to (or
     /// overrides) the settings every test node gets.
     pub async fn start(database_url: &str, redis_url: &str, env: &[(&str, &str)]) -> Node {
-        let builder = ServerBuilder::new(env!("CARGO_BIN_EXE_byrd"))
-            .env("DATABASE_URL", database_url)
-            .env("BYRD_REDIS_URL", redis_url)
-            .env("BYRD_SWEEP_INTERVAL_MS", "500")
-            .envs(env);
-        // The start waits on a thread of its own, not on the runtime the
-        // test's other sockets are read on.
-        let server = tokio::task::spawn_blocking(move || builder.start())
+        let server = Node::try_start(database_url, redis_url, env)
             .await
-            .unwrap();
+            .unwrap_or_else(|error| panic!("{error}"));
         Node {
             address: server.address.clone(),
             server,
         }
+    }
+
+    /// Starts a node, or says why it did not start. A `rediss://` Redis
+    /// is trusted through the services' CA (`BYRD_TEST_REDIS_CA_FILE`)
+    /// unless `env` names another.
+    pub async fn try_start(
+        database_url: &str,
+        redis_url: &str,
+        env: &[(&str, &str)],
+    ) -> Result<ByrdServer, StartError> {
+        let mut builder = ServerBuilder::new(env!("CARGO_BIN_EXE_byrd"))
+            .env("DATABASE_URL", database_url)
+            .env("BYRD_REDIS_URL", redis_url)
+            .env("BYRD_SWEEP_INTERVAL_MS", "500");
+        if redis_url.starts_with("rediss://")
+            && let Ok(ca) = std::env::var("BYRD_TEST_REDIS_CA_FILE")
+        {
+            builder = builder.env("BYRD_REDIS_CA_FILE", ca);
+        }
+        let builder = builder.envs(env);
+        // The start waits on a thread of its own, not on the runtime the
+        // test's other sockets are read on.
+        tokio::task::spawn_blocking(move || builder.try_start())
+            .await
+            .unwrap()
     }
 
     /// What the node has logged so far (warnings and worse).

@@ -1,6 +1,7 @@
 //! Several nodes as separate processes: release `byrd` binaries on free
 //! ports sharing one PostgreSQL database and one Redis, both started by
-//! `scripts/services` (a test that stops Redis starts its own). Outside it
+//! `scripts/services` and both reached over TLS (a test that stops Redis
+//! starts its own, on the same certificate). Outside it
 //! (no `BYRD_TEST_POSTGRES_URL` and `BYRD_TEST_REDIS_URL`) each test says
 //! so and does nothing. The tests run one at a time (see
 //! `cluster::serial`).
@@ -17,4 +18,5 @@ mod redis_late;
 mod redis_restart;
 mod revocation;
 mod socket;
+mod tls;
 mod untrusted_redis;

@@ -12,6 +12,8 @@
 //! and only when it moves (`reads`). Reads use the same pool; PostgreSQL
 //! lets them run beside the writes.
 //!
+//! How the URL becomes connect options, TLS included, is `connect`.
+//!
 //! Times are cut to microseconds before they are stored, PostgreSQL's
 //! precision, so that what an `ack` carries equals what a later read
 //! returns.
@@ -20,21 +22,21 @@ mod agents;
 mod append;
 mod chats;
 mod cluster_reads;
+pub mod connect;
 mod messages;
 mod reads;
 mod rows;
 mod sessions;
 mod writer;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::future::BoxFuture;
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use secrecy::SecretString;
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::{CommitListener, Committed, ReadFaults, StoreError, StoreSettings};
@@ -67,15 +69,8 @@ impl PostgresStore {
         listener: Option<Arc<dyn CommitListener>>,
     ) -> anyhow::Result<PostgresStore> {
         // The URL may hold a password: errors name the database, never the URL.
-        let options = PgConnectOptions::from_str(database_url.expose_secret())
-            .context("invalid PostgreSQL database URL")?
-            // A lock held by a stuck transaction (another node's, say) is
-            // waited for as long as a write may wait, then refused as busy.
-            .options([(
-                "lock_timeout",
-                settings.busy_timeout.as_millis().to_string(),
-            )])
-            .application_name("byrd");
+        let options = connect::connect_options(database_url, settings)?;
+        connect::warn_if_unverified(&options);
         let pool_options = |connections: u32| {
             PgPoolOptions::new()
                 .max_connections(connections.max(1))
@@ -86,14 +81,7 @@ impl PostgresStore {
         let pool = pool_options(settings.read_connections + 4)
             .connect_with(options.clone())
             .await
-            .with_context(|| {
-                format!(
-                    "cannot connect to PostgreSQL database {:?} on {}:{}",
-                    options.get_database().unwrap_or_default(),
-                    options.get_host(),
-                    options.get_port()
-                )
-            })?;
+            .map_err(|error| connect::cannot_connect(&options, error))?;
         MIGRATOR
             .run(&pool)
             .await
