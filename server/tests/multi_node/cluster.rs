@@ -49,6 +49,17 @@ impl Services {
         })
     }
 
+    /// A raw client of the services' Redis, trusting their CA as a node
+    /// does: for tests that publish on the channel themselves.
+    pub fn redis_client(&self) -> redis::Client {
+        let ca = std::env::var("BYRD_TEST_REDIS_CA_FILE").ok();
+        byrd_server::cluster::connect::client(
+            &secrecy::SecretString::from(self.redis_url.clone()),
+            ca.as_deref().map(std::path::Path::new),
+        )
+        .unwrap()
+    }
+
     /// A fresh database on the services' PostgreSQL, as a URL.
     pub async fn fresh_database(&self) -> String {
         let name = format!("byrd_{}", uuid::Uuid::new_v4().simple());

@@ -142,7 +142,7 @@ async fn events_not_sealed_by_a_node_or_out_of_bounds_reach_no_socket() {
     }
 
     // A real `typing` from B, recorded off the channel as it reaches A.
-    let redis = redis::Client::open(services.redis_url.as_str()).unwrap();
+    let redis = services.redis_client();
     let mut pubsub = redis.get_async_pubsub().await.unwrap();
     pubsub.subscribe(CHANNEL).await.unwrap();
     send(
