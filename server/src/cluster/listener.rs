@@ -37,10 +37,14 @@ pub(super) async fn run(
                 }
             }
             PushKind::Disconnection => {
+                crate::readiness::subscription_changed(false);
                 tracing::warn!("lost the Redis subscription; sweeping until it is back");
                 sweep_now.notify_one();
             }
-            PushKind::Subscribe => sweep_now.notify_one(),
+            PushKind::Subscribe => {
+                crate::readiness::subscription_changed(true);
+                sweep_now.notify_one();
+            }
             _ => {}
         }
     }

@@ -13,6 +13,7 @@ mod cluster;
 mod delivery;
 mod hub_events;
 mod observer;
+mod readiness;
 mod redis_late;
 mod redis_restart;
 mod revocation;
