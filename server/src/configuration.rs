@@ -29,6 +29,9 @@ pub use crate::store::StoreSettings;
 pub struct Settings {
     /// Address to bind; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// A listener of its own for `/metrics`, which the main one then does
+    /// not serve; `None` serves it on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// sqlx connection URL. May hold a password, hence secret.
     pub database_url: SecretString,
     /// Where the generated JWT key and first admin password live.
@@ -180,10 +183,17 @@ impl Settings {
                 None
             }
         };
+        let metrics_listen = match values.optional(&options::METRICS_LISTEN) {
+            Some(address) => Some(address.parse().with_context(|| {
+                format!("BYRD_METRICS_LISTEN: {address:?} is not an address and port")
+            })?),
+            None => None,
+        };
         Ok(Settings {
             listen: listen
                 .parse()
                 .with_context(|| format!("BYRD_LISTEN: {listen:?} is not an address and port"))?,
+            metrics_listen,
             database_url: values
                 .optional(&options::DATABASE_URL)
                 .map(SecretString::from)

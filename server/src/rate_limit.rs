@@ -1,6 +1,9 @@
 //! Rate limits (GCRA, through `governor`), per client address or per
 //! principal.
 //!
+//! Every limiter names the limit it enforces, so its refusals are
+//! counted under that name (`byrd_rate_limited_total{limit}`).
+//!
 //! Client addresses are limited by their network, not their exact address:
 //! an IPv6 client usually holds a whole /64 and could otherwise take a
 //! fresh address for every request.
@@ -13,11 +16,14 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ApiError;
+use crate::metrics::{Limit, handles};
 
 #[derive(Debug)]
 pub struct RateLimiter<K: Hash + Eq + Clone = IpAddr> {
     limiter: DefaultKeyedRateLimiter<K>,
     clock: DefaultClock,
+    /// The limit its refusals are counted under.
+    limit: Limit,
 }
 
 /// The key an address is limited under: IPv4 addresses (IPv4-mapped IPv6
@@ -35,17 +41,19 @@ pub fn limit_key(address: IpAddr) -> IpAddr {
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// Allows `per_minute` requests a minute per key, all of them in a
     /// burst if they come at once. Zero is read as one.
-    pub fn per_minute(per_minute: u32) -> Self {
+    pub fn per_minute(limit: Limit, per_minute: u32) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
         RateLimiter {
             limiter: DefaultKeyedRateLimiter::keyed(quota),
             clock: DefaultClock::default(),
+            limit,
         }
     }
 
     /// Counts one request under `key`, or says how long to wait.
     pub fn check_key(&self, key: &K) -> Result<(), ApiError> {
         self.limiter.check_key(key).map_err(|not_until| {
+            handles().refused(self.limit);
             let wait = not_until.wait_time_from(self.clock.now());
             // Round up: a client that waits exactly `Retry-After` must pass.
             ApiError::rate_limited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
@@ -73,7 +81,7 @@ mod tests {
 
     #[test]
     fn refuses_past_the_quota_with_a_retry_delay_per_address() {
-        let limiter = RateLimiter::per_minute(2);
+        let limiter = RateLimiter::per_minute(Limit::ChatCreate, 2);
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
         assert!(limiter.check(a).is_ok());

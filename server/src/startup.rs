@@ -1,8 +1,9 @@
 //! Building and running the server.
 //!
 //! [`Application::build`] resolves secrets, opens the store, creates the
-//! first admin if needed and binds the listener; `run_until_stopped` serves
-//! until the shutdown future resolves, then drains in-flight requests.
+//! first admin if needed and binds the listener (and the metrics'
+//! listener, when it has its own); `run_until_stopped` serves until the
+//! shutdown future resolves, then drains in-flight requests.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,7 +26,9 @@ use crate::auth::{FailedLogins, PasswordSlots, TokenKeys, ensure_first_admin};
 use crate::cluster::Cluster;
 use crate::configuration::Settings;
 use crate::hub::Hub;
+use crate::metrics::Limit;
 use crate::rate_limit::RateLimiter;
+use crate::readiness::Readiness;
 use crate::routes;
 use crate::socket_caps::SocketCaps;
 use crate::state::{AppState, AppStateInner};
@@ -34,6 +37,9 @@ use crate::{auth, data_dir};
 
 pub struct Application {
     listener: TcpListener,
+    /// Serves `/metrics` alone, when `--metrics-listen` gives it an
+    /// address of its own; the main listener then does not serve it.
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
     /// This node's link to the others, if any; lives as long as the server.
@@ -42,6 +48,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        // Before anything records: a handle registered earlier would
+        // record nowhere.
+        crate::metrics::handles();
         data_dir::ensure(&settings.data_dir)?;
         check_deployment(&settings)?;
         let secret = match &settings.jwt.secret {
@@ -70,12 +79,27 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {address}"))?,
+            ),
+            None => None,
+        };
+        let readiness = match &cluster {
+            Some(cluster) => Readiness::with_subscription(cluster.subscription_check()),
+            None => Readiness::standalone(),
+        };
         let state = AppState::new(AppStateInner {
-            chat_start_limiter: RateLimiter::per_minute(settings.limits.chat_starts_per_minute),
-            login_limiter: RateLimiter::per_minute(settings.limits.logins_per_minute),
+            chat_start_limiter: RateLimiter::per_minute(
+                Limit::ChatCreate,
+                settings.limits.chat_starts_per_minute,
+            ),
+            login_limiter: RateLimiter::per_minute(Limit::Login, settings.limits.logins_per_minute),
             hub,
-            send_limiter: RateLimiter::per_minute(settings.limits.sends_per_minute),
-            read_limiter: RateLimiter::per_minute(settings.limits.reads_per_minute),
+            send_limiter: RateLimiter::per_minute(Limit::Send, settings.limits.sends_per_minute),
+            read_limiter: RateLimiter::per_minute(Limit::Read, settings.limits.reads_per_minute),
             socket_caps: SocketCaps::new(
                 settings.limits.sockets_per_principal,
                 settings.limits.sockets_per_address,
@@ -85,6 +109,7 @@ impl Application {
                 Duration::from_secs(15 * 60),
             ),
             password_slots: PasswordSlots::new(settings.limits.password_hashes_at_once),
+            readiness,
             store,
             tokens,
             settings,
@@ -92,6 +117,7 @@ impl Application {
         let router = router(state.clone())?;
         Ok(Application {
             listener,
+            metrics_listener,
             router,
             state,
             cluster,
@@ -114,6 +140,13 @@ impl Application {
         self.local_addr().port()
     }
 
+    /// The metrics listener's address, when it has its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting and lets
     /// in-flight requests finish.
     pub async fn run_until_stopped(
@@ -121,6 +154,12 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let metrics = self.metrics_addr().zip(self.metrics_listener);
+        let metrics = metrics.map(|(address, listener)| {
+            tracing::info!(%address, "serving /metrics");
+            let router = crate::metrics::metrics_router().with_state(self.state.clone());
+            tokio::spawn(async move { axum::serve(listener, router).await })
+        });
         let hub = self.state.hub.clone();
         let shutdown = async move {
             shutdown.await;
@@ -128,7 +167,7 @@ impl Application {
             // graceful shutdown: tell them to close with 1001 first.
             hub.shutdown();
         };
-        tracing::info!(address = %self.local_addr(), "Byrd is listening");
+        tracing::info!(address = %self.listener.local_addr()?, "Byrd is listening");
         // Without TCP_NODELAY a small frame written while an earlier one
         // is unacknowledged waits for the peer's delayed ACK (Nagle), up to
         // tens of milliseconds. Connections flush whole bursts, so nothing
@@ -146,6 +185,9 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeping.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         drop(self.cluster);
         self.state.store.close().await;
         served.context("server failed")
@@ -205,7 +247,12 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let documents = crate::spec_docs::documents().context("cannot render the spec documents")?;
     let max_body = state.settings.limits.max_body_bytes;
     let cors = cors(&state);
+    let metrics = match state.settings.metrics_listen {
+        Some(_) => Router::new(),
+        None => crate::metrics::metrics_router(),
+    };
     Ok(api
+        .merge(metrics)
         .merge(crate::spec_docs::router(documents))
         .merge(routes::docs::router())
         .merge(routes::web::router())
@@ -225,6 +272,9 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             HeaderValue::from_static("no-store"),
         ))
         .layer(cors)
+        // Outside every layer that may answer (CORS, body limit), so each
+        // answer is counted; inside the routing, so the route is known.
+        .layer(axum::middleware::from_fn(crate::metrics::http::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // Outermost, so the request's span and every answer carry the id.
         .layer(axum::middleware::from_fn(crate::request_id::assign))

@@ -9,6 +9,7 @@ use crate::auth::{FailedLogins, PasswordSlots, TokenAuthority, TokenKeys};
 use crate::configuration::Settings;
 use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
+use crate::readiness::Readiness;
 use crate::socket_caps::SocketCaps;
 use crate::store::Store;
 
@@ -40,6 +41,8 @@ pub struct AppStateInner {
     pub failed_logins: FailedLogins,
     /// Bounds the password hashes computed at once.
     pub password_slots: PasswordSlots,
+    /// What `/readyz` asks besides the database; fixed at start-up.
+    pub readiness: Readiness,
 }
 
 impl AppState {

@@ -144,6 +144,13 @@ impl Cluster {
         self.subscribed.load(Ordering::Relaxed)
     }
 
+    /// [`is_subscribed`](Self::is_subscribed) as a check that outlives
+    /// this handle's borrow: what `/readyz` asks.
+    pub fn subscription_check(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let subscribed = self.subscribed.clone();
+        move || subscribed.load(Ordering::Relaxed)
+    }
+
     /// Starts the sweep, connects to Redis and subscribes, then publishes
     /// what `hub` hands over, delivers what other nodes publish and runs
     /// the presence rounds. A Redis that does not answer does not stop

@@ -5,6 +5,7 @@ use super::{Kind, Setting, Unit};
 /// Every option, in the order of `--help` and the README's table.
 pub const OPTIONS: &[&Setting] = &[
     &LISTEN,
+    &METRICS_LISTEN,
     &DATABASE_URL,
     &DATA_DIR,
     &JWT_SECRET,
@@ -53,6 +54,16 @@ pub const LISTEN: Setting = Setting {
         default: "127.0.0.1:8080",
     },
     about: "Address and port to listen on.",
+};
+
+pub const METRICS_LISTEN: Setting = Setting {
+    flag: Some("metrics-listen"),
+    env: "BYRD_METRICS_LISTEN",
+    kind: Kind::Optional {
+        unset: "none: `/metrics` is served on `--listen`",
+        sensitive: false,
+    },
+    about: "Address and port of a listener serving `/metrics` alone; when set, the main listener does not serve it. Keep either private: see [Metrics, dashboard and readiness](#metrics-dashboard-and-readiness).",
 };
 
 pub const DATABASE_URL: Setting = Setting {

@@ -27,6 +27,7 @@ pub use fallback::{method_not_allowed, not_found};
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
         .routes(routes!(auth::login::login))
         .routes(routes!(auth::refresh::refresh))
         .routes(routes!(auth::logout::logout))
@@ -49,9 +50,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 17] {
+pub fn operations() -> [&'static Operation; 18] {
     [
         &health::OPERATION,
+        &health::READY_OPERATION,
         &auth::login::OPERATION,
         &auth::refresh::OPERATION,
         &auth::logout::OPERATION,

@@ -19,7 +19,7 @@ use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{
     AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, MessageRange, MessagesAfter,
-    NewAgent, NewChat, NewMessage, RefreshOutcome, StoreError, StoreSettings, Successor,
+    NewAgent, NewChat, NewMessage, RefreshOutcome, StoreError, StoreLoad, StoreSettings, Successor,
 };
 use crate::domain::EmailAddress;
 
@@ -73,6 +73,21 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_backend!(self, ping())
+    }
+
+    /// Whether this node may take traffic as far as its database goes:
+    /// the database answers, and (SQLite) the file at the configured path
+    /// is still the one the store opened. Used by `/readyz`.
+    pub async fn check_ready(&self) -> Result<(), StoreError> {
+        on_backend!(self, check_ready())
+    }
+
+    /// The pools' and the writer's load, for the metrics.
+    pub fn load(&self) -> StoreLoad {
+        match self {
+            Store::Sqlite(store) => store.load(),
+            Store::Postgres(store) => store.load(),
+        }
     }
 
     pub async fn close(&self) {

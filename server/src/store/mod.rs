@@ -76,6 +76,20 @@ pub trait CommitListener: Send + Sync + std::fmt::Debug {
     fn committed(&self, change: &Committed);
 }
 
+/// How busy the store is, sampled for the metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreLoad {
+    /// Pooled connections running a query.
+    pub in_use: u32,
+    /// Pooled connections open and free.
+    pub idle: u32,
+    /// Tasks waiting for a pooled connection; 0 where the driver does
+    /// not tell.
+    pub waiting: u32,
+    /// Writes queued for the writer.
+    pub queued_writes: usize,
+}
+
 /// How the store uses the database.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {

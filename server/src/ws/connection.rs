@@ -27,6 +27,7 @@ use super::session::{Session, Subscription, credentials_of, principal_of};
 use super::socket::Socket;
 use crate::error::ApiError;
 use crate::hub::{KillSwitch, Outbound, Registration};
+use crate::metrics::{CloseLabel, OpenConnection, ReceivedFrame, handles};
 use crate::state::AppState;
 
 /// Most outbound items written in one turn of the loop before flushing:
@@ -48,6 +49,8 @@ impl Connection {
         guest_after_seq: Option<i64>,
     ) {
         let principal = principal_of(&claims);
+        // Counts this connection until it is dropped, however it ends.
+        let _open = OpenConnection::new(principal.kind);
         let Registration {
             id,
             queue,
@@ -74,10 +77,14 @@ impl Connection {
             (Ok(never), _) => match never {},
         };
         drop(membership);
+        // A client's close was counted with its code when it arrived.
         match exit {
-            Exit::Close(code) => Box::pin(connection.socket.close(code)).await,
+            Exit::Close(code) => {
+                handles().closed(CloseLabel(code.code()));
+                Box::pin(connection.socket.close(code)).await;
+            }
             Exit::ClosedByClient => Box::pin(connection.socket.answer_close()).await,
-            Exit::Gone => {}
+            Exit::Gone => handles().closed(CloseLabel::ABNORMAL),
         }
         tracing::debug!(connection_id = %id, "websocket closed");
     }
@@ -223,11 +230,16 @@ impl Connection {
             Some(Err(error)) => Err(read_failure(error)),
             Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()).await,
             Some(Ok(WsMessage::Binary(_))) => {
+                handles().frame_received(ReceivedFrame::Invalid);
                 let refusal =
                     ApiError::new(ErrorCode::InvalidJson, "Frames must be JSON text frames.");
                 self.socket.send_frame(&refusal.into_ws_frame(None)).await
             }
-            Some(Ok(WsMessage::Close(_))) => Err(Exit::ClosedByClient),
+            Some(Ok(WsMessage::Close(frame))) => {
+                let code = frame.map_or(CloseLabel::NO_STATUS, |frame| CloseLabel(frame.code));
+                handles().closed(code);
+                Err(Exit::ClosedByClient)
+            }
             // Pings are answered by the WebSocket layer; pongs only matter
             // as signs of life.
             Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => Ok(()),

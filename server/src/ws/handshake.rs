@@ -18,6 +18,7 @@ use super::session::principal_of;
 use crate::auth::{authenticate_token, bearer_token};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientAddr};
+use crate::metrics::{Limit, handles};
 use crate::operation::Operation;
 use crate::state::AppState;
 
@@ -143,7 +144,8 @@ pub async fn upgrade(
     // Held by the connection for its whole life.
     let slot = state
         .socket_caps
-        .acquire(principal_of(&claims).id, client)?;
+        .acquire(principal_of(&claims).id, client)
+        .inspect_err(|_| handles().refused(Limit::WsConnect))?;
     let ws = &state.settings.ws;
     Ok(upgrade
         // Small buffers keep idle connections cheap; tungstenite's defaults

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::exit::{CommandError, Exit};
 use crate::configuration::WsSettings;
 use crate::error::ApiError;
+use crate::metrics::{Limit, handles};
 
 /// Client frames a connection may send at once: twice its per-second rate.
 fn frame_burst(per_second: u32) -> NonZeroU32 {
@@ -56,6 +57,7 @@ impl FrameLimits {
         if self.limiter.check().is_ok() {
             return Ok(());
         }
+        handles().refused(Limit::WsFrames);
         if self.violations.count(Instant::now(), ws) {
             return Err(Exit::Close(CloseCode::PolicyViolation).into());
         }

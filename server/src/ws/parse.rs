@@ -6,6 +6,7 @@ use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::ClientFrame;
 
 use crate::error::ApiError;
+use crate::metrics::{ReceivedFrame, handles};
 
 /// Longest `ref` (or `client_msg_id`) echoed, and longest unknown frame
 /// type named, in an `error`: a client cannot make the server repeat a
@@ -24,9 +25,11 @@ pub(super) fn truncated(text: &str, max: usize) -> &str {
 pub(super) type Unparsed = (ApiError, Option<String>);
 
 /// Parses a text frame into a client frame and the `ref` (or
-/// `client_msg_id`) its answers echo.
+/// `client_msg_id`) its answers echo, counting it by its `type` (a known
+/// type counts as that type even when the rest of the frame is refused).
 pub(super) fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), Unparsed> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|_| {
+        handles().frame_received(ReceivedFrame::Invalid);
         (
             ApiError::new(ErrorCode::InvalidJson, "The frame is not valid JSON."),
             None,
@@ -37,6 +40,7 @@ pub(super) fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), U
         .find_map(|key| value.get(key).and_then(|v| v.as_str()))
         .map(|echo| truncated(echo, MAX_ECHO_CHARS).to_owned());
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
+        handles().frame_received(ReceivedFrame::Invalid);
         return Err((
             ApiError::new(
                 ErrorCode::InvalidFrame,
@@ -45,7 +49,9 @@ pub(super) fn parse_frame(text: &str) -> Result<(ClientFrame, Option<String>), U
             reference,
         ));
     };
-    if !ClientFrame::TYPES.contains(&kind) {
+    let label = ReceivedFrame::of_type(kind);
+    handles().frame_received(label);
+    if label == ReceivedFrame::Unknown {
         let message = format!("Unknown frame type {:?}.", truncated(kind, MAX_ECHO_CHARS));
         return Err((
             ApiError::new(ErrorCode::UnknownFrameType, message),

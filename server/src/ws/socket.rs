@@ -2,7 +2,8 @@
 //! buffer and out at the next flush, every write bounded in time and cut
 //! short by the hub's order to close.
 //!
-//! Frames are flushed once per turn of the connection's loop, after a
+//! Every frame is counted by its type as it is written
+//! (`byrd_ws_frames_sent_total`). Frames are flushed once per turn of the connection's loop, after a
 //! burst of queued items or ready acks: under load one write carries many
 //! frames instead of one system call each.
 
@@ -15,6 +16,7 @@ use futures_util::SinkExt;
 
 use super::exit::Exit;
 use crate::hub::KillSwitch;
+use crate::metrics::handles;
 
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -52,7 +54,10 @@ impl Socket {
     /// Renders and sends a frame.
     pub async fn send_frame(&mut self, frame: &ServerFrame) -> Result<(), Exit> {
         match serde_json::to_string(frame) {
-            Ok(text) => self.send(WsMessage::Text(text.into())).await,
+            Ok(text) => {
+                handles().frame_sent(&text);
+                self.send(WsMessage::Text(text.into())).await
+            }
             Err(error) => {
                 tracing::error!(%error, "cannot render a frame");
                 Ok(())
@@ -62,6 +67,7 @@ impl Socket {
 
     /// Sends a frame rendered already.
     pub async fn send_text(&mut self, text: &str) -> Result<(), Exit> {
+        handles().frame_sent(text);
         self.send(WsMessage::Text(text.into())).await
     }
 

@@ -13,7 +13,7 @@ use byrd_spec::chat::{
     AssignChatRequest, Chat, ChatPage, CreateChatRequest, CreateChatResponse, GuestTokenResponse,
 };
 use byrd_spec::error::ErrorBody;
-use byrd_spec::health::Health;
+use byrd_spec::health::{Health, Readiness};
 use byrd_spec::me::Me;
 use byrd_spec::message::{Message, MessagePage, SendMessageRequest};
 use byrd_spec::read::ChatReads;
@@ -54,6 +54,7 @@ fn round_trip(name: &str, value: &Value) -> Result<Value, String> {
         "CreateAgentRequest" => through::<CreateAgentRequest>(value),
         "Me" => through::<Me>(value),
         "Health" => through::<Health>(value),
+        "Readiness" => through::<Readiness>(value),
         "ErrorBody" => through::<ErrorBody>(value),
         "ClientFrame" => through::<ClientFrame>(value),
         "ServerFrame" => through::<ServerFrame>(value),

@@ -14,6 +14,7 @@ mod cluster;
 mod delivery;
 mod hub_events;
 mod observer;
+mod readiness;
 mod redis_late;
 mod redis_restart;
 mod revocation;

@@ -106,6 +106,33 @@ impl Client {
         self.send(request).await?.decode()
     }
 
+    /// Check that this node should be sent traffic.
+    ///
+    /// For load balancers and readiness probes: needs no token, answers `200`
+    /// while the database answers within two seconds and, on a node configured
+    /// with Redis, its subscription to the other nodes' events is live; `503`
+    /// otherwise, naming the checks that failed. Unlike `/healthz`, a `503`
+    /// here is no reason to restart the node: it recovers by itself.
+    ///
+    /// `GET /readyz` (`getReadiness`); needs no token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - other: `internal_error`
+    pub async fn get_readiness(&self) -> Result<Readiness, Error> {
+        let request = Request {
+            operation: "getReadiness",
+            method: Method::GET,
+            path: "/readyz".to_owned(),
+            query: Vec::new(),
+            body: None,
+            tokens: &[],
+            idempotent: true,
+            replay_window: None,
+            answers: &[200, 503],
+        };
+        self.send(request).await?.decode()
+    }
+
     /// Log an agent in with email and password.
     ///
     /// Starts a login session and answers a 15-minute agent access token and a

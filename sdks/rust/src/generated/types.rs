@@ -443,6 +443,15 @@ pub struct ReadPosition {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Whether the server should be sent traffic (`GET /readyz`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// `ok` (status 200), or `unavailable` (status 503) while a check fails.
+    pub status: HealthStatus,
+    /// The checks that failed; empty when ready.
+    pub failing: Vec<ReadinessCheck>,
+}
+
 /// `POST /v1/auth/refresh` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshRequest {
@@ -952,6 +961,39 @@ impl PresenceStatus {
 }
 
 impl fmt::Display for PresenceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A readiness check; the set may grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReadinessCheck {
+    /// The database did not answer in time (or, on SQLite, its file was
+    /// removed or replaced under the running server).
+    #[serde(rename = "database")]
+    Database,
+    /// Redis is configured and this node's subscription to the other
+    /// nodes' events is not live.
+    #[serde(rename = "redis_subscription")]
+    RedisSubscription,
+}
+
+impl ReadinessCheck {
+    /// Every value, in the spec's order.
+    pub const ALL: &'static [ReadinessCheck] =
+        &[ReadinessCheck::Database, ReadinessCheck::RedisSubscription];
+
+    /// The string on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadinessCheck::Database => "database",
+            ReadinessCheck::RedisSubscription => "redis_subscription",
+        }
+    }
+}
+
+impl fmt::Display for ReadinessCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -50,6 +50,24 @@ export function getHealth(client: Client, options?: RequestOptions): Promise<T.H
 }
 
 /**
+ * Check that this node should be sent traffic.
+ *
+ * For load balancers and readiness probes: needs no token, answers `200`
+ * while the database answers within two seconds and, on a node configured
+ * with Redis, its subscription to the other nodes' events is live; `503`
+ * otherwise, naming the checks that failed. Unlike `/healthz`, a `503`
+ * here is no reason to restart the node: it recovers by itself.
+ *
+ * `GET /readyz` (`getReadiness`); needs no token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - other: `internal_error`
+ */
+export function getReadiness(client: Client, options?: RequestOptions): Promise<T.Readiness> {
+  return request(client, { method: "GET", path: "/readyz", tokens: [], idempotent: true, answers: [503] }, options);
+}
+
+/**
  * Log an agent in with email and password.
  *
  * Starts a login session and answers a 15-minute agent access token and a

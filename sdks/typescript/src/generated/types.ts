@@ -503,6 +503,19 @@ export interface ReadPosition {
   updated_at: string;
 }
 
+/** Whether the server should be sent traffic (`GET /readyz`). */
+export interface Readiness {
+  /** `ok` (status 200), or `unavailable` (status 503) while a check fails. */
+  status: HealthStatus;
+  /** The checks that failed; empty when ready. */
+  failing: ReadinessCheck[];
+}
+
+/** A readiness check; the set may grow. */
+export type ReadinessCheck =
+  | "database"
+  | "redis_subscription";
+
 /** `POST /v1/auth/refresh` body. */
 export interface RefreshRequest {
   /** The opaque refresh token from the last login or refresh. Single use. */

@@ -9,7 +9,7 @@ use byrd_spec::chat::{
     VisitorInput,
 };
 use byrd_spec::error::{ErrorBody, ErrorCode};
-use byrd_spec::health::{Health, HealthStatus};
+use byrd_spec::health::{Health, HealthStatus, Readiness, ReadinessCheck};
 use byrd_spec::me::{AgentMe, GuestMe, Me};
 use byrd_spec::message::{MessagePage, PartyType, SendMessageRequest};
 use byrd_spec::read::{ChatReads, Party, ReadPosition};
@@ -175,6 +175,20 @@ pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
             "ok",
             value(Health {
                 status: HealthStatus::Ok,
+            }),
+        )],
+        "Readiness" if status == 503 => vec![(
+            "redis_subscription_lost",
+            value(Readiness {
+                status: HealthStatus::Unavailable,
+                failing: vec![ReadinessCheck::RedisSubscription],
+            }),
+        )],
+        "Readiness" => vec![(
+            "ready",
+            value(Readiness {
+                status: HealthStatus::Ok,
+                failing: Vec::new(),
             }),
         )],
         _ => Vec::new(),

@@ -39,7 +39,7 @@ use secrecy::SecretString;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
-use super::{CommitListener, Committed, ReadFaults, StoreError, StoreSettings};
+use super::{CommitListener, Committed, ReadFaults, StoreError, StoreLoad, StoreSettings};
 use writer::Writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_postgres");
@@ -103,6 +103,24 @@ impl PostgresStore {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    /// Readiness is the database answering: every node shares it.
+    pub async fn check_ready(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
+
+    /// Both pools' connections and the appends queued for the writer.
+    /// sqlx does not tell how many tasks wait for a connection.
+    pub fn load(&self) -> StoreLoad {
+        let (writer_in_use, writer_idle, queued_writes) = self.writer.load();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        StoreLoad {
+            in_use: self.pool.size().saturating_sub(idle) + writer_in_use,
+            idle: idle + writer_idle,
+            waiting: 0,
+            queued_writes,
+        }
     }
 
     /// Finishes the appends already queued, then closes every connection.

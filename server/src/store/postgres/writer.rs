@@ -43,6 +43,8 @@ enum Job {
 #[derive(Clone, Debug)]
 pub(super) struct Writer {
     queue: mpsc::Sender<Job>,
+    /// The writer's own pool, watched by the metrics.
+    writes: PgPool,
 }
 
 impl Writer {
@@ -52,6 +54,7 @@ impl Writer {
         listener: Option<Arc<dyn CommitListener>>,
     ) -> Writer {
         let (queue, jobs) = mpsc::channel(settings.write_queue.max(1));
+        let writes = pool.clone();
         let task = WriterTask {
             pool,
             jobs,
@@ -61,7 +64,15 @@ impl Writer {
             deadline: batch_deadline(settings),
         };
         tokio::spawn(task.run());
-        Writer { queue }
+        Writer { queue, writes }
+    }
+
+    /// The writer pool's connections in use and idle, and the appends
+    /// waiting for the writer.
+    pub fn load(&self) -> (u32, u32, usize) {
+        let idle = u32::try_from(self.writes.num_idle()).unwrap_or(u32::MAX);
+        let queued = self.queue.max_capacity() - self.queue.capacity();
+        (self.writes.size().saturating_sub(idle), idle, queued)
     }
 
     /// Queues a message for the next batch. Messages queued one after
@@ -183,20 +194,30 @@ impl WriterTask {
                 return;
             }
         };
-        if let Some(listener) = &self.listener {
-            for change in outcomes.iter().filter_map(Outcome::announced) {
+        let metrics = crate::metrics::handles();
+        let mut stored = 0;
+        for (pending, outcome) in batch.iter().zip(&outcomes) {
+            let Some(change) = outcome.announced() else {
+                continue;
+            };
+            stored += 1;
+            if let Some(listener) = &self.listener {
                 listener.committed(&change);
+                metrics.delivered(pending.since);
             }
         }
+        metrics.stored(stored);
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
             let _ = pending.reply.send(outcome.into_answer());
         }
     }
 
     async fn try_batch(&self, news: &[&NewMessage]) -> Result<Vec<Outcome>, sqlx::Error> {
+        let started = Instant::now();
         let mut transaction = self.pool.begin().await?;
         let outcomes = append_batch(&mut transaction, news).await?;
         transaction.commit().await?;
+        crate::metrics::handles().committed(news.len(), started.elapsed());
         Ok(outcomes)
     }
 }

@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::time::Instant;
 
 use byrd_spec::message::Message;
 use chrono::{DateTime, Utc};
@@ -35,6 +36,8 @@ use crate::store::{Appended, NewMessage, StoreError};
 pub(super) struct PendingAppend {
     pub new: NewMessage,
     pub reply: oneshot::Sender<Result<Appended, StoreError>>,
+    /// When it reached the writer's queue.
+    pub arrived: Instant,
 }
 
 /// Appends `pending` inside the open transaction, pushing one [`Done`] per
@@ -69,7 +72,7 @@ pub(super) fn append_all(
                 }
             },
         };
-        done.push(finished(outcome, item.reply));
+        done.push(finished(outcome, item.reply, item.arrived));
     }
     let mut moved =
         connection.prepare_cached("UPDATE chats SET last_seq = ?1, updated_at = ?2 WHERE id = ?3");
@@ -99,6 +102,7 @@ pub(super) fn append_all(
 fn finished(
     outcome: Result<Outcome, StoreError>,
     reply: oneshot::Sender<Result<Appended, StoreError>>,
+    arrived: Instant,
 ) -> Done {
     let (changes, result) = match outcome {
         Ok(outcome) => (
@@ -110,6 +114,7 @@ fn finished(
     Done {
         ok: result.is_ok(),
         changes,
+        arrived: Some(arrived),
         reply: Box::new(move |committed| {
             let _ = reply.send(committed.map_err(StoreError::from).and(result));
         }),

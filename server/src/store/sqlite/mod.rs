@@ -34,7 +34,7 @@ use sqlx::{ConnectOptions, Connection};
 
 pub use backup::{Snapshot, database_file, write_snapshot};
 
-use super::{CommitListener, ReadFaults, StoreError, StoreSettings};
+use super::{CommitListener, ReadFaults, StoreError, StoreLoad, StoreSettings};
 use writer::Writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -63,6 +63,37 @@ pub struct SqliteStore {
     writer: Writer,
     reads: SqlitePool,
     read_faults: ReadFaults,
+    /// The database file as opened, which readiness checks is still there.
+    file: DatabaseFile,
+}
+
+/// A file by path and identity: a file removed or replaced at its path
+/// (a restore copied over a running server, a lost volume) is no longer
+/// the one the store holds open, whose writes would be lost.
+#[derive(Debug, Clone)]
+struct DatabaseFile {
+    path: std::path::PathBuf,
+    device: u64,
+    inode: u64,
+}
+
+impl DatabaseFile {
+    fn of(path: &std::path::Path) -> anyhow::Result<DatabaseFile> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path)
+            .with_context(|| format!("cannot read the database file {}", path.display()))?;
+        Ok(DatabaseFile {
+            path: path.to_owned(),
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
+
+    /// Whether the path still names the file opened.
+    fn is_in_place(&self) -> bool {
+        DatabaseFile::of(&self.path)
+            .is_ok_and(|now| now.device == self.device && now.inode == self.inode)
+    }
 }
 
 impl SqliteStore {
@@ -109,6 +140,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .context("cannot open read connections to the SQLite database")?;
+        let file = DatabaseFile::of(&path)?;
         let writer = Writer::start(
             open_writer(&path, settings)?,
             checkpoint::Checkpoints::start(&path)?,
@@ -119,6 +151,7 @@ impl SqliteStore {
             writer,
             reads,
             read_faults: settings.read_faults.clone(),
+            file,
         })
     }
 
@@ -126,6 +159,30 @@ impl SqliteStore {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reads).await?;
         Ok(())
+    }
+
+    /// The database answers, and the file at its path is still the one
+    /// open: connections keep reading a removed file as if nothing
+    /// happened, so a query alone cannot tell.
+    pub async fn check_ready(&self) -> Result<(), StoreError> {
+        if !self.file.is_in_place() {
+            return Err(StoreError::Unexpected(anyhow::anyhow!(
+                "the database file {} was removed or replaced",
+                self.file.path.display()
+            )));
+        }
+        self.ping().await
+    }
+
+    /// The read pool's connections and the writes waiting for the writer.
+    pub fn load(&self) -> StoreLoad {
+        let idle = u32::try_from(self.reads.num_idle()).unwrap_or(u32::MAX);
+        StoreLoad {
+            in_use: self.reads.size().saturating_sub(idle),
+            idle,
+            waiting: 0,
+            queued_writes: self.writer.queued(),
+        }
     }
 
     /// Finishes the writes already queued, then closes every connection.

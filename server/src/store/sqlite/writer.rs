@@ -46,6 +46,9 @@ pub(super) struct Done {
     pub reply: Reply,
     /// Announced after the commit, in this order.
     pub changes: Vec<Committed>,
+    /// When an append reached the writer's queue, for the delivery
+    /// latency; `None` for other writes.
+    pub arrived: Option<Instant>,
 }
 
 /// A write other than an append: runs on the writer's connection.
@@ -129,6 +132,11 @@ impl Writer {
         Ok(Writer { queue })
     }
 
+    /// Writes waiting for the writer.
+    pub fn queued(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     fn submit(&self, job: Job) -> Result<(), StoreError> {
         self.queue
             .try_send(Queued {
@@ -147,7 +155,11 @@ impl Writer {
     /// one after another are stored in that order.
     pub fn append(&self, new: NewMessage) -> Result<AppendTicket, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Append(PendingAppend { new, reply }))?;
+        self.submit(Job::Append(PendingAppend {
+            new,
+            reply,
+            arrived: Instant::now(),
+        }))?;
         Ok(AppendTicket::new(answer))
     }
 
@@ -166,6 +178,7 @@ impl Writer {
             Done {
                 ok: result.is_ok(),
                 changes,
+                arrived: None,
                 reply: Box::new(move |committed| {
                     let _ = reply.send(committed.map_err(StoreError::from).and(result));
                 }),
@@ -218,14 +231,8 @@ fn announce(batches: std_mpsc::Receiver<Announcement>, listener: Option<Arc<dyn 
     while let Ok(announcement) = batches.recv() {
         match announcement {
             Announcement::Batch { done, committed } => {
-                if committed.is_ok()
-                    && let Some(listener) = &listener
-                {
-                    for finished in done.iter().filter(|d| d.ok) {
-                        for change in &finished.changes {
-                            listener.committed(change);
-                        }
-                    }
+                if committed.is_ok() {
+                    announce_batch(&done, listener.as_deref());
                 }
                 for finished in done {
                     (finished.reply)(committed.clone());
@@ -237,6 +244,26 @@ fn announce(batches: std_mpsc::Receiver<Announcement>, listener: Option<Arc<dyn 
             }
         }
     }
+}
+
+/// Announces a committed batch's changes in order, counting its messages
+/// and timing each one's way from the queue to the hub.
+fn announce_batch(done: &[Done], listener: Option<&dyn CommitListener>) {
+    let metrics = crate::metrics::handles();
+    let mut stored = 0;
+    for finished in done.iter().filter(|d| d.ok) {
+        for change in &finished.changes {
+            let message = matches!(change, Committed::Message(_));
+            stored += usize::from(message);
+            if let Some(listener) = listener {
+                listener.committed(change);
+                if let (true, Some(arrived)) = (message, finished.arrived) {
+                    metrics.delivered(arrived);
+                }
+            }
+        }
+    }
+    metrics.stored(stored);
 }
 
 struct WriterThread {
@@ -310,6 +337,8 @@ impl WriterThread {
         operations: Vec<Operation>,
     ) -> Announcement {
         let connection = &self.connection;
+        let started = Instant::now();
+        let sends = appends.len();
         let mut done = Vec::with_capacity(appends.len() + operations.len());
         if let Err(error) = execute(connection, "BEGIN IMMEDIATE") {
             let failure = CommitFailure::from(&error);
@@ -330,7 +359,10 @@ impl WriterThread {
             }
         }
         let committed = match execute(connection, "COMMIT") {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                crate::metrics::handles().committed(sends, started.elapsed());
+                Ok(())
+            }
             Err(error) => {
                 tracing::error!(%error, "a batch of writes failed to commit");
                 // SQLite may have rolled back already; then this fails too.
