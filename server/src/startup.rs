@@ -120,6 +120,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let idle_close = tokio::spawn(crate::idle_close::run(self.state.clone()));
         let hub = self.state.hub.clone();
         let shutdown = async move {
             shutdown.await;
@@ -145,6 +146,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeping.abort();
+        idle_close.abort();
         drop(self.cluster);
         self.state.store.close().await;
         served.context("server failed")
