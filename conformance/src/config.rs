@@ -38,6 +38,9 @@ struct ConfigFile {
     max_message_chars: Option<usize>,
     chat_starts_per_minute: Option<u32>,
     logins_per_minute: Option<u32>,
+    open_chats_per_address: Option<u32>,
+    chat_idle_close_secs: Option<u64>,
+    trust_x_forwarded_for: Option<bool>,
     property_cases: Option<u32>,
     property_seed: Option<u64>,
     timeout_secs: Option<u64>,
@@ -112,6 +115,14 @@ pub struct Config {
     /// The server's `ws_allowed_origins`, when the config names them.
     pub ws_allowed_origins: Option<Vec<String>>,
     pub limits: Limits,
+    /// The server's bound on open chats per client address (0: none).
+    pub open_chats_per_address: u32,
+    /// The server's idle time before it closes an open chat, in seconds
+    /// (0: never), when the config says.
+    pub chat_idle_close_secs: Option<u64>,
+    /// Whether the server takes the client address from
+    /// `X-Forwarded-For`, so the runner may pick addresses.
+    pub trust_x_forwarded_for: bool,
     pub properties: Properties,
     /// The longest any one wait for the server may take.
     pub timeout: Duration,
@@ -209,6 +220,9 @@ impl Config {
                 chat_starts_per_minute: file.chat_starts_per_minute.unwrap_or(10).max(1),
                 logins_per_minute: file.logins_per_minute.unwrap_or(20).max(1),
             },
+            open_chats_per_address: file.open_chats_per_address.unwrap_or(10),
+            chat_idle_close_secs: file.chat_idle_close_secs,
+            trust_x_forwarded_for: file.trust_x_forwarded_for.unwrap_or(false),
             properties: Properties {
                 cases: file.property_cases.unwrap_or(32).max(1),
                 seed: file.property_seed.unwrap_or(0x00b1_7d5e_ed00_0001),

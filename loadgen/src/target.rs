@@ -45,6 +45,7 @@ pub struct TargetArgs {
 /// Limits lifted on a started server, as environment variables.
 const LIFTED_LIMITS: &[(&str, &str)] = &[
     ("BYRD_CHAT_STARTS_PER_MINUTE", "100000000"),
+    ("BYRD_OPEN_CHATS_PER_ADDRESS", "0"),
     ("BYRD_LOGINS_PER_MINUTE", "1000000"),
     ("BYRD_WS_FRAMES_PER_SECOND", "1000000"),
     ("BYRD_SENDS_PER_MINUTE", "100000000"),

@@ -387,7 +387,7 @@ pub struct FrameRetry {
     /// The frame's `type`, or `None` for a refusal without `ref`.
     pub frame: Option<String>,
     pub code: String,
-    /// `send_again` or `reconnect`.
+    /// `send_again` or `resend_unanswered`.
     pub action: FrameAction,
     pub why: String,
 }
@@ -397,7 +397,7 @@ pub struct FrameRetry {
 #[serde(rename_all = "snake_case")]
 pub enum FrameAction {
     SendAgain,
-    Reconnect,
+    ResendUnanswered,
 }
 
 /// Pacing and the limits assumed before `hello`.

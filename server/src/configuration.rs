@@ -99,6 +99,11 @@ pub struct LimitSettings {
     pub failed_logins_per_account: u32,
     /// Password hashes computed at once; past it logins fail with 503.
     pub password_hashes_at_once: usize,
+    /// Chats one client address (an IPv6 /64) may hold open; 0: no bound.
+    pub open_chats_per_address: u32,
+    /// How long an open chat no agent took may stay quiet before the
+    /// server closes it; `None`: never.
+    pub chat_idle_close: Option<Duration>,
 }
 
 /// WebSocket and messaging limits.
@@ -246,6 +251,9 @@ impl LimitSettings {
             sockets_per_address: number(values, &options::SOCKETS_PER_ADDRESS)?,
             failed_logins_per_account: number(values, &options::FAILED_LOGINS_PER_ACCOUNT)?,
             password_hashes_at_once: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            open_chats_per_address: number(values, &options::OPEN_CHATS_PER_ADDRESS)?,
+            chat_idle_close: Some(values.duration(&options::CHAT_IDLE_CLOSE_SECS)?)
+                .filter(|idle| !idle.is_zero()),
         })
     }
 }
@@ -322,6 +330,11 @@ mod tests {
         assert_eq!(*settings.jwt.leeway, Duration::from_secs(30));
         assert_eq!(*settings.jwt.refresh_grace, Duration::from_secs(30));
         assert_eq!(settings.limits.chat_starts_per_minute, 10);
+        assert_eq!(settings.limits.open_chats_per_address, 10);
+        assert_eq!(
+            settings.limits.chat_idle_close,
+            Some(Duration::from_secs(3600))
+        );
         assert_eq!(settings.limits.logins_per_minute, 20);
         assert_eq!(settings.limits.sends_per_minute, 120);
         assert_eq!(settings.limits.reads_per_minute, 600);

@@ -60,6 +60,16 @@ impl ApiError {
         }
     }
 
+    /// The client address holds as many open chats as allowed. Like every
+    /// 429 it says when to come back: a minute, a hint, since only a
+    /// close frees a place and none can be foreseen.
+    pub fn too_many_open_chats() -> Self {
+        ApiError {
+            retry_after_secs: Some(60),
+            ..ApiError::from_code(ErrorCode::TooManyOpenChats)
+        }
+    }
+
     /// A cap on open resources is reached; waiting alone does not help.
     pub fn limit_exceeded(message: &'static str) -> Self {
         ApiError {
@@ -121,6 +131,7 @@ impl From<StoreError> for ApiError {
             StoreError::ChatNotFound => ApiError::from_code(ErrorCode::ChatNotFound),
             StoreError::AgentNotFound => ApiError::from_code(ErrorCode::AgentNotFound),
             StoreError::ChatClosed => ApiError::from_code(ErrorCode::ChatClosed),
+            StoreError::TooManyOpenChats => ApiError::too_many_open_chats(),
             StoreError::ClientMsgIdReused => ApiError::from_code(ErrorCode::ClientMsgIdReused),
             StoreError::Unavailable => ApiError::unavailable(),
             StoreError::Unexpected(e) => ApiError::internal(e),

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod hub;
+pub mod idle_close;
 pub mod messaging;
 pub mod metrics;
 pub mod operation;

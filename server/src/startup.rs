@@ -160,6 +160,7 @@ impl Application {
             let router = crate::metrics::metrics_router().with_state(self.state.clone());
             tokio::spawn(async move { axum::serve(listener, router).await })
         });
+        let idle_close = tokio::spawn(crate::idle_close::run(self.state.clone()));
         let hub = self.state.hub.clone();
         let shutdown = async move {
             shutdown.await;
@@ -188,6 +189,7 @@ impl Application {
         if let Some(metrics) = metrics {
             metrics.abort();
         }
+        idle_close.abort();
         drop(self.cluster);
         self.state.store.close().await;
         served.context("server failed")

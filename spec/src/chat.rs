@@ -28,6 +28,27 @@ impl ChatStatus {
     }
 }
 
+/// Why a chat was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// An agent closed it (`POST /v1/chats/{chat_id}/close`).
+    Agent,
+    /// No agent took it and nothing was written in it for the server's
+    /// idle time (`--chat-idle-close-secs`): the server closed it.
+    Idle,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Agent => "agent",
+            CloseReason::Idle => "idle",
+        }
+    }
+}
+
 /// The website visitor behind a chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Visitor {
@@ -61,6 +82,9 @@ pub struct Chat {
     pub updated_at: DateTime<Utc>,
     /// When it was closed, or `null`.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Why it was closed (`agent`, `idle`; v1 may add reasons), or `null`
+    /// while it is not closed.
+    pub close_reason: Option<CloseReason>,
     /// `seq` of the chat's newest message; 0 before the first.
     pub last_seq: i64,
 }

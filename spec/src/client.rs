@@ -161,9 +161,13 @@ pub enum FrameAction {
     /// Keep it and send it again after the frame backoff (growing with
     /// each refusal of the same frame), unchanged.
     SendAgain,
-    /// Drop the connection and reconnect: the next one resubscribes and
-    /// resends as after any drop.
-    Reconnect,
+    /// The refused frame is unknown (no `ref`: refused unread, or the
+    /// replay a guest's URL asked for): after the frame backoff the client
+    /// writes again, on the same connection, every `subscribe` not yet
+    /// answered by `subscribed` (a guest's own chat included) and every
+    /// `send` not yet acked. A refusal never drops the connection: a new
+    /// one would be refused the same way.
+    ResendUnanswered,
 }
 
 /// Pacing the client's frames.
@@ -341,8 +345,8 @@ pub fn behaviour() -> ClientBehaviour {
             frame(
                 None,
                 ErrorCode::RateLimited,
-                FrameAction::Reconnect,
-                "a frame was refused unread and which one is unknown",
+                FrameAction::ResendUnanswered,
+                "a frame was refused unread and which one is unknown; resubscribing and resending are idempotent",
             ),
         ],
         frame_backoff: Backoff {
@@ -415,6 +419,20 @@ mod tests {
             assert!(backoff.factor >= 2, "{backoff:?}");
         }
         assert!(table.reconnect.reset_after_connected_ms < table.reconnect.backoff.cap_ms);
+    }
+
+    #[test]
+    fn no_refusal_drops_the_connection() {
+        // Every frame the SDKs write carries a `ref`, and a refusal without
+        // one is answered on the same connection: a reconnect would be
+        // refused again.
+        for frame in behaviour().frames {
+            if frame.frame.is_none() {
+                assert_eq!(frame.action, FrameAction::ResendUnanswered, "{frame:?}");
+            } else {
+                assert_eq!(frame.action, FrameAction::SendAgain, "{frame:?}");
+            }
+        }
     }
 
     #[test]

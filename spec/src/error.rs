@@ -43,6 +43,7 @@ pub enum ErrorCode {
     ClientMsgIdReused,
     LimitExceeded,
     Unavailable,
+    TooManyOpenChats,
     /// A code this version of the crate does not know (a newer server's).
     /// Never sent; handle it by the HTTP status.
     #[serde(other)]
@@ -76,6 +77,7 @@ impl ErrorCode {
         ErrorCode::ClientMsgIdReused,
         ErrorCode::LimitExceeded,
         ErrorCode::Unavailable,
+        ErrorCode::TooManyOpenChats,
     ];
 
     /// The code as it appears on the wire.
@@ -105,6 +107,7 @@ impl ErrorCode {
             ErrorCode::ClientMsgIdReused => "client_msg_id_reused",
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyOpenChats => "too_many_open_chats",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -124,7 +127,8 @@ impl ErrorCode {
             ErrorCode::EmailTaken | ErrorCode::ChatClosed | ErrorCode::ClientMsgIdReused => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::ValidationFailed | ErrorCode::InvalidFrame | ErrorCode::BodyTooLong => 422,
-            ErrorCode::RateLimited | ErrorCode::LimitExceeded => 429,
+            // Caps on what a client holds open answer like rate limits.
+            ErrorCode::RateLimited | ErrorCode::LimitExceeded | ErrorCode::TooManyOpenChats => 429,
             ErrorCode::InternalError | ErrorCode::Unknown => 500,
             ErrorCode::Unavailable => 503,
         }
@@ -182,6 +186,9 @@ impl ErrorCode {
             }
             ErrorCode::Unavailable => {
                 "The server is overloaded or its database stayed busy; nothing was changed. Retry after the number of seconds in `Retry-After`."
+            }
+            ErrorCode::TooManyOpenChats => {
+                "The client's address (an IPv6 /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise."
             }
             ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }

@@ -7,6 +7,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub chat_starts_per_minute: u32,
+    /// Open chats per client address: every suite starts its chats from
+    /// one loopback address.
+    pub open_chats_per_address: u32,
     pub logins_per_minute: u32,
     pub ws_frames_per_second: u32,
     pub sends_per_minute: u32,
@@ -20,6 +23,7 @@ pub struct Limits {
 /// The one set of lifted limits.
 pub const LIFTED: Limits = Limits {
     chat_starts_per_minute: 10_000,
+    open_chats_per_address: 1_000_000,
     logins_per_minute: 10_000,
     ws_frames_per_second: 10_000,
     sends_per_minute: 100_000,
@@ -35,6 +39,7 @@ impl Limits {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         [
             ("BYRD_CHAT_STARTS_PER_MINUTE", self.chat_starts_per_minute),
+            ("BYRD_OPEN_CHATS_PER_ADDRESS", self.open_chats_per_address),
             ("BYRD_LOGINS_PER_MINUTE", self.logins_per_minute),
             ("BYRD_WS_FRAMES_PER_SECOND", self.ws_frames_per_second),
             ("BYRD_SENDS_PER_MINUTE", self.sends_per_minute),

@@ -227,7 +227,7 @@ export class GuestChat {
    */
   #onChat(chat: Chat, live: boolean): void {
     if (chat.id !== this.chatId) return;
-    if (chat.status === "closed") return this.#end("This chat was closed. Write below to start a new one.");
+    if (chat.status === "closed") return this.#end(closedSentence(chat));
     if (chat.assigned_agent_id !== null && chat.assigned_agent_id !== this.#agentId) {
       const first = this.#agentId === null;
       this.#agentId = chat.assigned_agent_id;
@@ -464,9 +464,18 @@ function chatIdOf(token: string): string | null {
   return typeof chat?.id === "string" ? chat.id : null;
 }
 
+/** Why the chat ended, for the visitor: an idle close says that nobody answered in time, not that someone ended it. */
+function closedSentence(chat: Chat): string {
+  if (chat.close_reason === "idle") {
+    return "No one was free to answer, so this chat closed after a quiet while. Write below to start a new one.";
+  }
+  return "This chat was closed. Write below to start a new one.";
+}
+
 /** A sentence for a failed send. */
 function describe(error: unknown): string {
   const api = apiErrorOf(error);
+  if (api?.code === "too_many_open_chats") return "Too many chats are open from your network. Continue in one of them, or try again later.";
   if (api?.code === "body_too_long") return "Too long to send.";
   if (api?.code === "rate_limited") return "Too many messages at once. Try again in a moment.";
   if (api?.code === "chat_closed") return "The chat was closed.";

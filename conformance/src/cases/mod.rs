@@ -5,6 +5,7 @@ mod auth_guest;
 mod auth_jwt;
 mod auth_scope;
 mod auth_session;
+mod chat_limits;
 mod jwt_attacks;
 mod properties;
 mod rate_limits;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(ws_lifetime::cases());
     cases.extend(ws_limits::cases());
     cases.extend(properties::cases());
+    cases.extend(chat_limits::cases());
     cases.extend(rate_limits::cases());
     cases
 }

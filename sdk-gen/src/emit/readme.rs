@@ -140,7 +140,9 @@ fn frame_lines(t: &ClientBehaviour) -> Vec<String> {
                 .map_or_else(|| "a frame (no `ref`)".to_owned(), |tag| format!("`{tag}`"));
             let action = match frame.action {
                 FrameAction::SendAgain => "sent again, unchanged, after the frame backoff",
-                FrameAction::Reconnect => "the connection is dropped and made again",
+                FrameAction::ResendUnanswered => {
+                    "on the same connection, unanswered `subscribe`s and unacked `send`s go again after the frame backoff"
+                },
             };
             format!(
                 "{which} refused with `{}` | {action}: {}",

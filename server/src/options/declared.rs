@@ -17,6 +17,8 @@ pub const OPTIONS: &[&Setting] = &[
     &ADMIN_EMAIL,
     &ADMIN_PASSWORD,
     &CHAT_STARTS_PER_MINUTE,
+    &OPEN_CHATS_PER_ADDRESS,
+    &CHAT_IDLE_CLOSE_SECS,
     &LOGINS_PER_MINUTE,
     &TRUST_X_FORWARDED_FOR,
     &X_FORWARDED_FOR_HOPS,
@@ -167,6 +169,38 @@ pub const CHAT_STARTS_PER_MINUTE: Setting = Setting {
         unit: Unit::Count,
     },
     about: "Chats one client address may start per minute (`POST /v1/chats`).",
+};
+
+/// Ten: a household or a small office behind one NAT can hold several
+/// chats at once, while a spammer rotating chats from one address (or one
+/// IPv6 /64) fills ten places of the queue instead of hundreds. Carrier
+/// NATs that put many visitors behind one IPv4 address are the cost; an
+/// operator who sees them raises it.
+pub const OPEN_CHATS_PER_ADDRESS: Setting = Setting {
+    flag: Some("open-chats-per-address"),
+    env: "BYRD_OPEN_CHATS_PER_ADDRESS",
+    kind: Kind::Number {
+        default: 10,
+        min: 0,
+        max: u32::MAX as u64,
+        unit: Unit::Count,
+    },
+    about: "Chats one client address (an IPv6 /64) may hold open (not closed) at once; past it `POST /v1/chats` answers 429 `too_many_open_chats`. 0: no bound.",
+};
+
+/// An hour: a visitor whose question waits out a busy hour is not dropped
+/// (and any message they write starts the hour again), while abandoned and
+/// spam chats leave the queue within the working hour they came in.
+pub const CHAT_IDLE_CLOSE_SECS: Setting = Setting {
+    flag: Some("chat-idle-close-secs"),
+    env: "BYRD_CHAT_IDLE_CLOSE_SECS",
+    kind: Kind::Number {
+        default: 3600,
+        min: 0,
+        max: 10 * 365 * 24 * 60 * 60,
+        unit: Unit::Seconds,
+    },
+    about: "Seconds an open chat no agent took may go without a message before the server closes it (`close_reason: idle`). 0: never.",
 };
 
 pub const LOGINS_PER_MINUTE: Setting = Setting {

@@ -18,8 +18,9 @@ use uuid::Uuid;
 use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{
-    AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, MessageRange, MessagesAfter,
-    NewAgent, NewChat, NewMessage, RefreshOutcome, StoreError, StoreLoad, StoreSettings, Successor,
+    AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, IdleClose, MessageRange,
+    MessagesAfter, NewAgent, NewChat, NewMessage, RefreshOutcome, StoreError, StoreLoad,
+    StoreSettings, Successor,
 };
 use crate::domain::EmailAddress;
 
@@ -135,6 +136,13 @@ impl Store {
 
     pub async fn close_chat(&self, chat_id: Uuid) -> Result<Chat, StoreError> {
         on_backend!(self, close_chat(chat_id))
+    }
+
+    /// Closes a batch of open chats quiet for the idle time (a conditional
+    /// update: a chat taken or written to meanwhile stays open); the chats
+    /// closed, each announced as `chat_updated`.
+    pub async fn close_idle_chats(&self, idle: IdleClose) -> Result<Vec<Chat>, StoreError> {
+        on_backend!(self, close_idle_chats(idle))
     }
 
     /// Stores a message with the chat's next `seq`, or returns the one the

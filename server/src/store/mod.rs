@@ -33,6 +33,8 @@ pub use records::{
     AgentRecord, AppendTicket, Appended, ChatFilter, MessageRange, MessagesAfter, NewAgent,
     NewChat, NewMessage, RefreshOutcome, Successor,
 };
+pub use rules::open_chats::{AddressBound, AddressKey};
+pub use rules::transitions::IdleClose;
 
 /// Failures a caller may want to tell apart; everything else is `Unexpected`.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,9 @@ pub enum StoreError {
     AgentNotFound,
     #[error("the chat is closed")]
     ChatClosed,
+    /// The client address already holds as many open chats as allowed.
+    #[error("too many open chats from this address")]
+    TooManyOpenChats,
     /// The author stored another message under this `client_msg_id`.
     #[error("the client_msg_id was used for a different message")]
     ClientMsgIdReused,

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::StoreError;
+use super::rules::open_chats::AddressBound;
 use crate::domain::{ClientMsgId, DisplayName, EmailAddress, MessageBody, Subject};
 
 /// An agent to insert; the password is already hashed.
@@ -34,6 +35,9 @@ pub struct NewChat {
     pub visitor_name: Option<DisplayName>,
     pub visitor_email: Option<EmailAddress>,
     pub subject: Option<Subject>,
+    /// The bound on open chats of the visitor's address; `None` for a
+    /// chat started without one (tools, tests).
+    pub address: Option<AddressBound>,
 }
 
 /// Which chats a list returns: newest first, optionally by status, strictly

@@ -7,7 +7,7 @@
 //! backends cannot drift apart in what they answer.
 
 use byrd_spec::agent::{Agent, Role};
-use byrd_spec::chat::{Chat, ChatStatus, Visitor};
+use byrd_spec::chat::{Chat, ChatStatus, CloseReason, Visitor};
 use byrd_spec::message::{Author, Message, PartyType};
 use byrd_spec::read::{Party, ReadPosition};
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ pub(super) const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
 
 pub(super) const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, \
                                        subject, assigned_agent_id, created_at, updated_at, \
-                                       closed_at, last_seq";
+                                       closed_at, last_seq, close_reason";
 
 /// The name of a chat's agent, read with it: a scalar subquery rather
 /// than a join, so that `RETURNING` can carry it too.
@@ -78,6 +78,20 @@ pub(super) fn party_from_str(value: &str) -> Result<PartyType, StoreError> {
     }
 }
 
+/// Why a chat closed; a closed chat without a reason was closed before
+/// reasons were kept, which only agents did.
+fn close_reason(
+    status: ChatStatus,
+    stored: Option<String>,
+) -> Result<Option<CloseReason>, StoreError> {
+    match (status, stored.as_deref()) {
+        (ChatStatus::Closed, None | Some("agent")) => Ok(Some(CloseReason::Agent)),
+        (ChatStatus::Closed, Some("idle")) => Ok(Some(CloseReason::Idle)),
+        (ChatStatus::Closed, Some(other)) => Err(unknown("close reason", other)),
+        (_, _) => Ok(None),
+    }
+}
+
 pub(super) fn status_from_str(value: &str) -> Result<ChatStatus, StoreError> {
     match value {
         "open" => Ok(ChatStatus::Open),
@@ -105,9 +119,10 @@ pub(super) fn agent_from_row(row: &impl Columns) -> Result<Agent, StoreError> {
 
 /// A chat, from [`CHAT_COLUMNS`] and [`ASSIGNED_AGENT_NAME`].
 pub(super) fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
+    let status = status_from_str(&row.text("status")?)?;
     Ok(Chat {
         id: row.uuid("id")?,
-        status: status_from_str(&row.text("status")?)?,
+        status,
         visitor: Visitor {
             id: row.uuid("visitor_id")?,
             name: row.opt_text("visitor_name")?,
@@ -119,6 +134,7 @@ pub(super) fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         closed_at: row.opt_time("closed_at")?,
+        close_reason: close_reason(status, row.opt_text("close_reason")?)?,
         last_seq: row.i64("last_seq")?,
     })
 }
@@ -216,6 +232,34 @@ mod tests {
         assert_eq!(state.id, Uuid::from_u128(1));
         assert_eq!(state.status, ChatStatus::Assigned);
         assert_eq!(state.assigned_agent_id, Some(Uuid::from_u128(2)));
+    }
+
+    #[test]
+    fn a_closed_chat_says_why_and_one_closed_before_reasons_were_kept_reads_as_agent() {
+        let row = |status: &'static str, reason: Option<&'static str>| {
+            let mut columns = vec![
+                ("id", CHAT),
+                ("status", status),
+                ("visitor_id", CHAT),
+                ("created_at", "2026-01-01T00:00:00Z"),
+                ("updated_at", "2026-01-01T00:00:00Z"),
+                ("last_seq", "0"),
+            ];
+            columns.extend(reason.map(|reason| ("close_reason", reason)));
+            TextRow(Vec::leak(columns))
+        };
+        let reason = |status, stored| chat_from_row(&row(status, stored)).map(|c| c.close_reason);
+        assert_eq!(
+            reason("closed", Some("idle")).unwrap(),
+            Some(CloseReason::Idle)
+        );
+        assert_eq!(
+            reason("closed", Some("agent")).unwrap(),
+            Some(CloseReason::Agent)
+        );
+        assert_eq!(reason("closed", None).unwrap(), Some(CloseReason::Agent));
+        assert_eq!(reason("open", None).unwrap(), None);
+        assert!(reason("closed", Some("bored")).is_err());
     }
 
     #[test]

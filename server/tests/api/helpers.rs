@@ -54,6 +54,7 @@ pub fn test_settings(data_dir: &TempDir) -> Settings {
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.jwt.secret = Some(SecretString::from(JWT_SECRET));
     settings.limits.chat_starts_per_minute = LIFTED.chat_starts_per_minute;
+    settings.limits.open_chats_per_address = LIFTED.open_chats_per_address;
     settings.limits.logins_per_minute = LIFTED.logins_per_minute;
     settings.ws.frames_per_second = LIFTED.ws_frames_per_second;
     settings.limits.sends_per_minute = LIFTED.sends_per_minute;

@@ -81,7 +81,7 @@ export async function startWorld(args = []) {
   const server = { url: "" };
   const shop = await website(shopPage(server));
   const foreign = await website(shopPage(server));
-  const child = spawn(BYRD, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2", ...args], {
+  const child = spawn(BYRD, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(data, "server"), "--chat-starts-per-minute", "100000", "--open-chats-per-address", "0", "--logins-per-minute", "100000", "--ws-heartbeat-secs", "2", ...args], {
     env: {
       ...process.env,
       BYRD_ADMIN_EMAIL: ADMIN_EMAIL,

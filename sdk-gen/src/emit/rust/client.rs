@@ -54,7 +54,7 @@ impl Syntax for Rust {
     fn action(action: FrameAction) -> &'static str {
         match action {
             FrameAction::SendAgain => "SendAgain",
-            FrameAction::Reconnect => "Reconnect",
+            FrameAction::ResendUnanswered => "ResendUnanswered",
         }
     }
 }

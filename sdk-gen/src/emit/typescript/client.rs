@@ -67,7 +67,7 @@ impl Syntax for TypeScript {
     fn action(action: FrameAction) -> &'static str {
         match action {
             FrameAction::SendAgain => "send_again",
-            FrameAction::Reconnect => "reconnect",
+            FrameAction::ResendUnanswered => "resend_unanswered",
         }
     }
 }

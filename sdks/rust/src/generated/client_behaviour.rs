@@ -210,8 +210,10 @@ pub fn rest_rule(failed: Failed<'_>) -> Option<(RetriedOperations, RetryWait)> {
 pub enum FrameAction {
     /// Send it again, unchanged, after the frame backoff.
     SendAgain,
-    /// Drop the connection and reconnect.
-    Reconnect,
+    /// On the same connection, after the frame backoff, write again every
+    /// `subscribe` not yet answered and every `send` not yet acked: the
+    /// refused frame is unknown.
+    ResendUnanswered,
 }
 
 /// What to do about `frame` (its `type`; `None` when the refusal names no
@@ -228,8 +230,8 @@ pub fn frame_action(frame: Option<&str>, code: &ErrorCode) -> Option<FrameAction
         (Some("refresh_token"), ErrorCode::RateLimited) => Some(FrameAction::SendAgain),
         // the connection keeps its old token until a refresh gets through
         (Some("refresh_token"), ErrorCode::Unavailable) => Some(FrameAction::SendAgain),
-        // a frame was refused unread and which one is unknown
-        (None, ErrorCode::RateLimited) => Some(FrameAction::Reconnect),
+        // a frame was refused unread and which one is unknown; resubscribing and resending are idempotent
+        (None, ErrorCode::RateLimited) => Some(FrameAction::ResendUnanswered),
         _ => None,
     }
 }

@@ -134,6 +134,9 @@ pub struct Chat {
     pub updated_at: DateTime<Utc>,
     /// When it was closed, or `null`.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Why it was closed (`agent`, `idle`; v1 may add reasons), or `null`
+    /// while it is not closed.
+    pub close_reason: Option<CloseReason>,
     /// `seq` of the chat's newest message; 0 before the first.
     pub last_seq: i64,
 }
@@ -677,6 +680,37 @@ impl fmt::Display for ChatStatus {
     }
 }
 
+/// Why a chat was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CloseReason {
+    /// An agent closed it (`POST /v1/chats/{chat_id}/close`).
+    #[serde(rename = "agent")]
+    Agent,
+    /// No agent took it and nothing was written in it for the server's
+    /// idle time (`--chat-idle-close-secs`): the server closed it.
+    #[serde(rename = "idle")]
+    Idle,
+}
+
+impl CloseReason {
+    /// Every value, in the spec's order.
+    pub const ALL: &'static [CloseReason] = &[CloseReason::Agent, CloseReason::Idle];
+
+    /// The string on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Agent => "agent",
+            CloseReason::Idle => "idle",
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A stable, machine-readable error code. v1 may add codes: handle an unknown one by the HTTP status it came with.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -729,6 +763,8 @@ pub enum ErrorCode {
     LimitExceeded,
     /// The server is overloaded or its database stayed busy; nothing was changed. Retry after the number of seconds in `Retry-After`.
     Unavailable,
+    /// The client's address (an IPv6 /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise.
+    TooManyOpenChats,
     /// A value this SDK does not know (a newer server's), as it came.
     Unknown(String),
 }
@@ -760,6 +796,7 @@ impl ErrorCode {
         ErrorCode::ClientMsgIdReused,
         ErrorCode::LimitExceeded,
         ErrorCode::Unavailable,
+        ErrorCode::TooManyOpenChats,
     ];
 
     /// The value for a string on the wire; never fails.
@@ -789,6 +826,7 @@ impl ErrorCode {
             "client_msg_id_reused" => ErrorCode::ClientMsgIdReused,
             "limit_exceeded" => ErrorCode::LimitExceeded,
             "unavailable" => ErrorCode::Unavailable,
+            "too_many_open_chats" => ErrorCode::TooManyOpenChats,
             other => ErrorCode::Unknown(other.to_owned()),
         }
     }
@@ -820,6 +858,7 @@ impl ErrorCode {
             ErrorCode::ClientMsgIdReused => "client_msg_id_reused",
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyOpenChats => "too_many_open_chats",
             ErrorCode::Unknown(wire) => wire,
         }
     }
@@ -852,6 +891,7 @@ impl ErrorCode {
             ErrorCode::ClientMsgIdReused => Some(409),
             ErrorCode::LimitExceeded => Some(429),
             ErrorCode::Unavailable => Some(503),
+            ErrorCode::TooManyOpenChats => Some(429),
             ErrorCode::Unknown(_) => None,
         }
     }

@@ -18,7 +18,7 @@ use super::delivery::Verdict;
 use super::driver::Driver;
 use super::hello::HelloLimits;
 use super::pacer::Pacer;
-use super::refusals::{Deferred, REFRESH_REF, SUBSCRIBE_REF};
+use super::refusals::{Deferred, PING_REF, REFRESH_REF, SUBSCRIBE_REF, UNSUBSCRIBE_REF};
 use super::socket::Socket;
 use super::{Command, Event};
 use crate::close_codes::CloseCode;
@@ -57,6 +57,10 @@ impl Driver {
         let mut ticker =
             tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         let mut deferred = Deferred::default();
+        // A guest's socket replays its own chat by itself (`after_seq` in
+        // its URL); an agent's subscribes are recorded as they are written.
+        self.unanswered.clear();
+        self.unanswered.extend(self.guest_chat);
         // Tokens refreshed elsewhere (a REST call) reach this socket too.
         let mut refreshes = self.credential.watch_refreshes();
         refreshes.mark_unchanged();
@@ -86,7 +90,7 @@ impl Driver {
                     if last_heard.elapsed() > heartbeat * 2 {
                         Err(Ended::Lost(Error::Transport { message: "no frame for twice the heartbeat interval".into(), source: None }))
                     } else {
-                        self.write(&mut socket, ClientFrame::Ping(ClientPing::default())).await
+                        self.write(&mut socket, ping()).await
                     }
                 }
                 () = sleep_until(wake) => self.send_deferred(&mut socket, &mut deferred, &token).await,
@@ -168,9 +172,10 @@ impl Driver {
             }
             Some(Command::Unsubscribe { chat_id }) => {
                 self.follows.unfollow(chat_id);
+                self.unanswered.remove(&chat_id);
                 let frame = ClientFrame::Unsubscribe(crate::types::ClientUnsubscribe {
                     chat_id,
-                    reference: None,
+                    reference: Some(format!("{UNSUBSCRIBE_REF}{chat_id}")),
                 });
                 self.write(socket, frame).await
             }
@@ -206,8 +211,31 @@ impl Driver {
             if std::mem::take(&mut deferred.refresh) {
                 self.write(socket, refresh_frame(token.to_owned())).await?;
             }
+            if std::mem::take(&mut deferred.unanswered) {
+                self.resend_unanswered(socket).await?;
+            }
         }
         self.flush(socket).await
+    }
+
+    /// A refusal named no frame: every chat whose `subscribe` is still
+    /// unanswered is subscribed again from where it stands (subscribing
+    /// again keeps its position), and every unacked send goes again with
+    /// its `client_msg_id` (the server stores it once).
+    async fn resend_unanswered(&mut self, socket: &mut Socket) -> Result<(), Ended> {
+        let chats: Vec<Uuid> = self.unanswered.iter().copied().collect();
+        for chat_id in chats {
+            match self.follows.delivered(chat_id) {
+                Some(after_seq) => self.write(socket, subscribe(chat_id, after_seq)).await?,
+                None => {
+                    self.unanswered.remove(&chat_id);
+                }
+            }
+        }
+        if let Ok(mut outbox) = self.shared.outbox.lock() {
+            outbox.resend_written();
+        }
+        Ok(())
     }
 
     /// Writes every send that is due, in order.
@@ -261,6 +289,7 @@ impl Driver {
                 Ok(())
             }
             ServerFrame::Subscribed(subscribed) => {
+                self.unanswered.remove(&subscribed.chat_id);
                 let Some(delivered) = self.follows.delivered(subscribed.chat_id) else {
                     return Ok(());
                 };
@@ -386,6 +415,9 @@ impl Driver {
         if let Some(pacer) = &mut self.pacer {
             pacer.ready().await;
         }
+        if let ClientFrame::Subscribe(subscribe) = &frame {
+            self.unanswered.insert(subscribe.chat_id);
+        }
         write(socket, frame).await
     }
 }
@@ -394,6 +426,13 @@ fn refresh_frame(token: String) -> ClientFrame {
     ClientFrame::RefreshToken(ClientRefreshToken {
         token,
         reference: Some(REFRESH_REF.into()),
+    })
+}
+
+fn ping() -> ClientFrame {
+    ClientFrame::Ping(ClientPing {
+        nonce: None,
+        reference: Some(PING_REF.into()),
     })
 }
 

@@ -2,6 +2,7 @@
 //! serve the connection, decide from how it ended whether to reconnect,
 //! refresh first, or stop, and back off in between.
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,6 +39,10 @@ pub(crate) struct Driver {
     pub pacer: Option<Pacer>,
     /// The current connection's frame limit, from its `hello`.
     pub max_frame_bytes: usize,
+    /// Chats whose `subscribe` (or, for a guest, the replay its URL asked
+    /// for) the current connection has not answered with `subscribed`:
+    /// what goes again when a refusal names no frame.
+    pub unanswered: HashSet<Uuid>,
 }
 
 /// How the task ends: the final state's parts.

@@ -52,6 +52,7 @@ pub use state::ConnectionState;
 use self::delivery::Follows;
 use self::driver::Driver;
 use self::outbox::Outbox;
+use self::refusals::{READ_REF, TYPING_REF};
 use crate::Client;
 use crate::error::{AuthErrorKind, Error};
 use crate::generated::client_behaviour::SEND_QUEUE;
@@ -190,6 +191,7 @@ impl Client {
             follows.follow(chat_id, options.guest_after_seq);
         }
         let driver = Driver {
+            unanswered: Default::default(),
             client: self.clone(),
             credential,
             shared: shared.clone(),
@@ -235,7 +237,12 @@ impl Realtime {
                 .into_inner()
                 .push(chat_id, client_msg_id.into(), body.into()),
         };
-        let _ = self.commands.send(Command::Flush);
+        // Only a queued send wakes the task: a refused one has nothing to
+        // write, and an application retrying into a full queue while the
+        // task is busy would otherwise grow the unbounded command channel.
+        if pending.queued() {
+            let _ = self.commands.send(Command::Flush);
+        }
         pending
     }
 
@@ -260,7 +267,7 @@ impl Realtime {
         self.frame(ClientFrame::Typing(ClientTyping {
             chat_id,
             active,
-            reference: None,
+            reference: Some(format!("{TYPING_REF}{chat_id}")),
         }))
     }
 
@@ -272,7 +279,7 @@ impl Realtime {
         self.frame(ClientFrame::Read(ClientRead {
             chat_id,
             seq,
-            reference: None,
+            reference: Some(format!("{READ_REF}{chat_id}")),
         }))
     }
 
@@ -326,5 +333,32 @@ impl std::fmt::Debug for Realtime {
         f.debug_struct("Realtime")
             .field("state", &self.state())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_send_refused_at_once_does_not_wake_the_task() {
+        let (commands, mut receiver) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            outbox: Mutex::new(Outbox::new(1)),
+            state: watch::Sender::new(ConnectionState::Connecting { attempt: 1 }),
+            frames_waiting: AtomicUsize::new(0),
+        });
+        let realtime = Realtime { shared, commands };
+        let chat_id = Uuid::new_v4();
+        // One send fills the queue; the application keeps trying while
+        // the task is busy elsewhere and reads no command.
+        for n in 0..50 {
+            drop(realtime.send(chat_id, format!("m{n}")));
+        }
+        let mut wakes = 0;
+        while receiver.try_recv().is_ok() {
+            wakes += 1;
+        }
+        assert_eq!(wakes, 1, "only the queued send wakes the task");
     }
 }

@@ -100,6 +100,13 @@ impl Outbox {
         self.entries.iter().filter_map(|e| e.not_before).min()
     }
 
+    /// Every send written and not acked goes again on this connection
+    /// (those refused and waiting keep their wait): a refusal named no
+    /// frame, so any of them may be the one the server did not read.
+    pub fn resend_written(&mut self) {
+        self.mark_all_unsent();
+    }
+
     /// The connection dropped: everything not acked goes again.
     pub fn mark_all_unsent(&mut self) {
         for entry in &mut self.entries {
@@ -182,6 +189,11 @@ enum PendingState {
 }
 
 impl PendingSend {
+    /// Whether the send was queued (false: it failed at once).
+    pub(crate) fn queued(&self) -> bool {
+        matches!(self.state, PendingState::Waiting(_))
+    }
+
     fn ready(client_msg_id: String, outcome: Result<Message, Error>) -> PendingSend {
         PendingSend {
             client_msg_id,

@@ -2,12 +2,16 @@
 //! frames does, as the spec's client behaviour table says
 //! (`frame_action` of `client_behaviour.rs`).
 //!
-//! A refusal that stored nothing (`rate_limited`, `unavailable`) keeps the
-//! frame and sends it again after the frame backoff, longer with each
-//! refusal; a `rate_limited` naming no frame drops the connection (which
-//! frame was refused unread is unknown, and a new connection resends and
-//! resubscribes everything); any other refusal settles the send it names
-//! or becomes an `error` event.
+//! Every frame the client writes carries a `ref` naming it (a send is
+//! named by its `client_msg_id`, which the server echoes). A refusal that
+//! stored nothing (`rate_limited`, `unavailable`) keeps the frame and
+//! sends it again after the frame backoff, longer with each refusal; a
+//! `rate_limited` naming no frame (refused unread, or a guest's replay)
+//! writes again, after the backoff and on the same connection, every
+//! `subscribe` not yet answered and every send not yet acked, since which
+//! frame it was is unknown and a new connection would be refused the
+//! same way; any other refusal settles the send it names or becomes an
+//! `error` event.
 
 use std::time::Instant;
 
@@ -25,6 +29,14 @@ use crate::types::{ErrorCode, ServerError};
 pub(crate) const SUBSCRIBE_REF: &str = "subscribe:";
 /// `ref` of the client's `refresh_token` frames.
 pub(crate) const REFRESH_REF: &str = "refresh_token";
+/// `ref` of the client's `unsubscribe` frames: `unsubscribe:<chat id>`.
+pub(crate) const UNSUBSCRIBE_REF: &str = "unsubscribe:";
+/// `ref` of the client's `typing` frames: `typing:<chat id>`.
+pub(crate) const TYPING_REF: &str = "typing:";
+/// `ref` of the client's `read` frames: `read:<chat id>`.
+pub(crate) const READ_REF: &str = "read:";
+/// `ref` of the client's `ping` frames.
+pub(crate) const PING_REF: &str = "ping";
 
 /// Frames other than sends waiting to go again on this connection.
 #[derive(Default)]
@@ -32,6 +44,8 @@ pub(crate) struct Deferred {
     pub subscribes: Vec<Uuid>,
     /// The connection's token is to be sent again.
     pub refresh: bool,
+    /// Every unanswered `subscribe` and unacked send is to go again.
+    pub unanswered: bool,
     /// When they go.
     pub at: Option<Instant>,
     /// Refusals so far on this connection; each wait is longer.
@@ -69,14 +83,13 @@ impl Driver {
             Some(_) if is_send => Some("send"),
             Some(_) if subscribed_chat.is_some() => Some("subscribe"),
             Some(REFRESH_REF) => Some("refresh_token"),
-            Some(_) => Some("other"),
+            Some(other) => Some(reported_frame(other)),
         };
         match frame_action(tag, &frame.code) {
-            Some(FrameAction::Reconnect) => {
-                return Err(Ended::Lost(Error::Transport {
-                    message: format!("the server refused a frame unread ({})", frame.code),
-                    source: None,
-                }));
+            Some(FrameAction::ResendUnanswered) => {
+                deferred.unanswered = true;
+                deferred.schedule();
+                return Ok(());
             }
             Some(FrameAction::SendAgain) => {
                 match (tag, &reference, subscribed_chat) {
@@ -86,6 +99,7 @@ impl Driver {
                         }
                     }
                     (_, _, Some(chat_id)) => {
+                        self.unanswered.remove(&chat_id);
                         deferred.subscribes.push(chat_id);
                         deferred.schedule();
                     }
@@ -114,6 +128,7 @@ impl Driver {
             }
             if let Some(chat_id) = subscribed_chat {
                 // The chat cannot be followed (gone, or not this guest's).
+                self.unanswered.remove(&chat_id);
                 self.follows.unfollow(chat_id);
             }
         }
@@ -123,4 +138,21 @@ impl Driver {
         self.emit(Event::Error { error, reference }).await;
         Ok(())
     }
+}
+
+/// The `type` of a frame the client only reports refusals of, by its
+/// `ref`; `other` for a `ref` the client did not write.
+fn reported_frame(reference: &str) -> &'static str {
+    [
+        (UNSUBSCRIBE_REF, "unsubscribe"),
+        (TYPING_REF, "typing"),
+        (READ_REF, "read"),
+    ]
+    .into_iter()
+    .find_map(|(prefix, tag)| reference.starts_with(prefix).then_some(tag))
+    .unwrap_or(if reference == PING_REF {
+        "ping"
+    } else {
+        "other"
+    })
 }

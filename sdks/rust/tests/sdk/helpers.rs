@@ -50,6 +50,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.jwt.secret = Some(SecretString::from(JWT_SECRET));
     settings.limits.chat_starts_per_minute = LIFTED.chat_starts_per_minute;
+    settings.limits.open_chats_per_address = LIFTED.open_chats_per_address;
     settings.limits.logins_per_minute = LIFTED.logins_per_minute;
     settings.ws.frames_per_second = LIFTED.ws_frames_per_second;
     settings.limits.sends_per_minute = LIFTED.sends_per_minute;

@@ -12,6 +12,7 @@ mod helpers;
 mod proxy;
 mod readme;
 mod realtime;
+mod refusals;
 mod rest;
 mod retries;
 mod scenarios;

@@ -106,7 +106,7 @@ export interface FrameRetry {
   /** The frame's `type`; null for a refusal that names no frame. */
   readonly frame: string | null;
   readonly code: string;
-  readonly action: "send_again" | "reconnect";
+  readonly action: "send_again" | "resend_unanswered";
 }
 
 export const FRAME_RETRIES: readonly FrameRetry[] = [
@@ -120,8 +120,8 @@ export const FRAME_RETRIES: readonly FrameRetry[] = [
   { frame: "refresh_token", code: "rate_limited", action: "send_again" },
   /** the connection keeps its old token until a refresh gets through */
   { frame: "refresh_token", code: "unavailable", action: "send_again" },
-  /** a frame was refused unread and which one is unknown */
-  { frame: null, code: "rate_limited", action: "reconnect" },
+  /** a frame was refused unread and which one is unknown; resubscribing and resending are idempotent */
+  { frame: null, code: "rate_limited", action: "resend_unanswered" },
 ];
 
 /** What to do about `frame` refused with `code`; undefined: pass the refusal on. */

@@ -158,14 +158,16 @@ export function listChatsAll(client: Client, query: Omit<ListChatsQuery, "cursor
  * Start a chat as a website visitor.
  *
  * Needs no token: answers the new chat and a guest token that opens this chat
- * and nothing else. Rate limited per client address.
+ * and nothing else. Rate limited per client address, which may also hold
+ * only so many open chats at once (`--open-chats-per-address`; an IPv6
+ * client counts by its /64).
  *
  * `POST /v1/chats` (`startChat`); needs no token.
  *
  * Rejects with a `ByrdApiError` whose code is, by status:
  * - 400: `invalid_request`
  * - 422: `validation_failed`
- * - 429: `rate_limited`
+ * - 429: `rate_limited`, `too_many_open_chats`
  * - 503: `unavailable`
  * - other: `payload_too_large`, `internal_error`
  */

@@ -110,6 +110,11 @@ export interface Chat {
   updated_at: string;
   /** When it was closed, or `null`. */
   closed_at: string | null;
+  /**
+   * Why it was closed (`agent`, `idle`; v1 may add reasons), or `null`
+   * while it is not closed.
+   */
+  close_reason: CloseReason | null;
   /** `seq` of the chat's newest message; 0 before the first. */
   last_seq: number;
 }
@@ -239,6 +244,11 @@ export interface ClientUnsubscribe {
   ref?: string | null | undefined;
 }
 
+/** Why a chat was closed. */
+export type CloseReason =
+  | "agent"
+  | "idle";
+
 /**
  * What this connection may send, so clients can pace themselves instead
  * of learning the limits from refusals.
@@ -340,6 +350,7 @@ export type ErrorCode =
   | "client_msg_id_reused"
   | "limit_exceeded"
   | "unavailable"
+  | "too_many_open_chats"
   // Open: a newer server may send values this SDK does not know.
   | (string & {});
 
@@ -369,6 +380,7 @@ export const ErrorCodeHttpStatus: Readonly<Record<string, number>> = {
   "client_msg_id_reused": 409,
   "limit_exceeded": 429,
   "unavailable": 503,
+  "too_many_open_chats": 429,
 };
 
 /** What went wrong: a stable code and a message for people. */

@@ -17,7 +17,7 @@ import { frameAction } from "../generated/client.js";
 import type { Message, ServerHello } from "../generated/types.js";
 import { ConnectionLoop } from "./connection.js";
 import type { EventOf, RealtimeEvent, RealtimeEventType } from "./events.js";
-import { parseFrame, refusedFrame } from "./frames.js";
+import { parseFrame, pingFrame, readFrame, refusedFrame, typingFrame } from "./frames.js";
 import { type Closed, Link } from "./link.js";
 import { LiveRefresh } from "./live_refresh.js";
 import { type RealtimeOptions, type SendOptions, settingsOf } from "./options.js";
@@ -82,7 +82,7 @@ export class RealtimeClient {
       link.wakeUp();
     } else if (link.state.status === "connected") {
       if (Date.now() - link.lastHeard > 2 * link.heartbeatMs) link.drop("silent after the page woke");
-      else link.write({ type: "ping", nonce: null });
+      else link.write(pingFrame());
     }
   }
 
@@ -135,19 +135,19 @@ export class RealtimeClient {
 
   /** Tells the chat the user is (or stopped) typing; false when dropped: disconnected, or too many frames waiting for the pace. */
   typing(chatId: string, active: boolean): boolean {
-    return this.#link.write({ type: "typing", chat_id: chatId, active });
+    return this.#link.write(typingFrame(chatId, active));
   }
 
   /** Marks messages up to `seq` read; false when dropped: disconnected, or too many frames waiting for the pace. */
   markRead(chatId: string, seq: number): boolean {
-    return this.#link.write({ type: "read", chat_id: chatId, seq });
+    return this.#link.write(readFrame(chatId, seq));
   }
 
   /** `hello`: the socket is connected; resume every chat and write every waiting send. */
   #onHello(hello: ServerHello): void {
     const generation = this.#link.generation;
     this.#link.connected(hello);
-    if (this.kind === "agent") this.#subscriptions.resume();
+    this.#subscriptions.resume(this.kind === "agent");
     this.#sender.resend(generation);
   }
 
@@ -184,11 +184,14 @@ export class RealtimeClient {
     const error = new ByrdApiError(code, message);
     const refused = refusedFrame(ref, (clientMsgId) => this.#sender.isWaiting(clientMsgId));
     const action = frameAction(refused.frame, code);
-    if (action === "reconnect") {
-      // A frame was refused unread, so which one is unknown: a new
-      // connection resumes every chat and resends every unacked send.
-      this.#link.emitError(error, message);
-      this.#link.drop("a frame was refused unread");
+    if (action === "resend_unanswered") {
+      // Which frame was refused is unknown; a new connection would be
+      // refused the same way, so this one writes again, later, whatever
+      // it has not answered yet.
+      this.#link.afterFrameBackoff(() => {
+        this.#subscriptions.resendUnanswered();
+        this.#sender.resendUnanswered();
+      });
       return;
     }
     const again = action === "send_again";

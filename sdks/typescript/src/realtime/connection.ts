@@ -12,7 +12,7 @@ import { CLOSE_CODES, closeAction } from "../generated/protocol.js";
 import { getMe } from "../generated/operations.js";
 import type { ServerHello } from "../generated/types.js";
 import { fullJitter } from "./backoff.js";
-import { parseFrame } from "./frames.js";
+import { parseFrame, pingFrame } from "./frames.js";
 import type { Closed, End, Link } from "./link.js";
 import { detach, socketUrl, type WebSocketLike } from "./socket.js";
 
@@ -181,7 +181,7 @@ export class ConnectionLoop {
     const heartbeat = setInterval(() => {
       if (generation !== link.generation) return;
       if (Date.now() - link.lastHeard > 2 * link.heartbeatMs) link.drop("nothing heard for two heartbeats");
-      else link.write({ type: "ping", nonce: null });
+      else link.write(pingFrame());
     }, link.heartbeatMs);
     const outcome = await end;
     clearInterval(heartbeat);

@@ -119,6 +119,14 @@ export class Link {
     return fullJitter(++this.#frameRefusals, FRAME_BACKOFF);
   }
 
+  /** Runs `fn` after the frame backoff, unless the socket is gone by then (the next one resumes everything anyway). */
+  afterFrameBackoff(fn: () => void): void {
+    const generation = this.generation;
+    this.timeout(() => {
+      if (generation === this.generation) fn();
+    }, this.frameRetryDelay());
+  }
+
   /** Closes for good: the state first, so that whatever the socket's end wakes sees it. */
   close(state: Closed): void {
     this.state = state;

@@ -53,6 +53,11 @@ export class Outbox {
     return [...this.#pending.values()].filter((entry) => entry.writtenOn !== generation);
   }
 
+  /** Sends the connection `generation` carried and has not answered, oldest first. */
+  carried(generation: number): PendingSend[] {
+    return [...this.#pending.values()].filter((entry) => entry.writtenOn === generation);
+  }
+
   get(clientMsgId: string): PendingSend | undefined {
     return this.#pending.get(clientMsgId);
   }

@@ -5,6 +5,8 @@
  * `client_msg_id`, so the server stores it once. A refusal that stored
  * nothing (rate limits, overload) sends the same frame again after a
  * growing wait; any other refusal settles the send with the server's error.
+ * A refusal that names no frame writes every unacked send of the socket
+ * again (the server acks a repeated `client_msg_id` as a duplicate).
  * A send the paced writer has no room for fails at once with `queue_full`.
  */
 import { ByrdError, type ByrdApiError } from "../errors.js";
@@ -68,6 +70,12 @@ export class Sender {
     link.timeout(() => {
       if (generation === link.generation) this.#write(entry.clientMsgId);
     }, fullJitter(entry.refusals, FRAME_BACKOFF));
+  }
+
+  /** A refusal named no frame: every send the live socket carried and has not acked goes again, on it. */
+  resendUnanswered(): void {
+    const generation = this.link.generation;
+    for (const entry of this.#outbox.carried(generation)) this.#write(entry.clientMsgId);
   }
 
   /** The server refused the send for good. */

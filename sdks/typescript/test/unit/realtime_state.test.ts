@@ -376,21 +376,60 @@ test("without options, the pace follows hello (a tenth below) and so does the fr
   h.rt.close();
 });
 
-test("a frame refused unread (rate_limited without ref) makes a new connection that resends", async () => {
+test("a frame refused unread (rate_limited without ref) resends on the same connection, never reconnecting", async () => {
   const h = harness();
   h.rt.connect();
   const first = await h.sockets.next();
   first.hello();
+  h.rt.subscribe(CHAT);
   const pending = h.rt.send(CHAT, "hi", { clientMsgId: "lost-1" });
   await until(() => first.sentOfType("send").length === 1, "send");
   first.receive({ type: "error", code: "rate_limited", message: "slow down", ref: null });
-  const second = await h.sockets.next();
-  assert.ok(first.closedByClient);
-  second.hello();
-  await until(() => second.sentOfType("send").length === 1, "resent");
-  assert.equal(second.sentOfType("send")[0]?.client_msg_id, "lost-1");
-  second.receive({ type: "ack", client_msg_id: "lost-1", message: message(1) });
+  await until(() => first.sentOfType("send").length === 2, "the unacked send again", 3000);
+  assert.equal(first.sentOfType("send")[1]?.client_msg_id, "lost-1");
+  assert.equal(first.sentOfType("subscribe").length, 2, "the unanswered subscribe again");
+  assert.equal(first.closedByClient, false);
+  assert.equal(h.sockets.sockets.length, 1, "no new connection");
+  first.receive({ type: "ack", client_msg_id: "lost-1", message: message(1) });
   assert.equal((await pending).seq, 1);
+  h.rt.close();
+});
+
+test("a guest whose replay is refused (no ref) subscribes to its chat again on the same connection", async () => {
+  const h = harness({ kind: "guest" });
+  h.rt.connect();
+  const socket = await h.sockets.next();
+  socket.hello();
+  socket.receive({ type: "error", code: "rate_limited", message: "too many reads", ref: null });
+  await until(() => socket.sentOfType("subscribe").length === 1, "the guest's own chat again", 3000);
+  assert.deepEqual(socket.sentOfType("subscribe")[0], { type: "subscribe", chat_id: CHAT, after_seq: 0, ref: `subscribe:${CHAT}` });
+  assert.equal(h.sockets.sockets.length, 1, "no new connection");
+  h.rt.close();
+});
+
+test("every frame the server may refuse carries a ref naming it", async () => {
+  const h = harness();
+  h.rt.connect();
+  const socket = await h.sockets.next();
+  socket.hello();
+  h.rt.subscribe(CHAT);
+  h.rt.typing(CHAT, true);
+  h.rt.markRead(CHAT, 1);
+  h.rt.unsubscribe(CHAT);
+  h.rt.reconnectNow();
+  await until(() => socket.sentOfType("ping").length === 1, "ping");
+  assert.equal(socket.sentOfType("subscribe")[0]?.ref, `subscribe:${CHAT}`);
+  assert.equal(socket.sentOfType("typing")[0]?.ref, `typing:${CHAT}`);
+  assert.equal(socket.sentOfType("read")[0]?.ref, `read:${CHAT}`);
+  assert.equal(socket.sentOfType("unsubscribe")[0]?.ref, `unsubscribe:${CHAT}`);
+  assert.equal(socket.sentOfType("ping")[0]?.ref, "ping");
+  // A refused typing frame is reported, not retried, and the connection stays.
+  const errors: RealtimeEvent[] = [];
+  h.rt.on("error", (event) => errors.push(event));
+  socket.receive({ type: "error", code: "rate_limited", message: "slow down", ref: `typing:${CHAT}` });
+  await sleep(20);
+  assert.equal(errors.length, 1);
+  assert.equal(h.sockets.sockets.length, 1);
   h.rt.close();
 });
 

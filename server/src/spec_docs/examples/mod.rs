@@ -85,6 +85,7 @@ fn open_chat() -> Chat {
         created_at: at(0),
         updated_at: at(0),
         closed_at: None,
+        close_reason: None,
         last_seq: 0,
     }
 }

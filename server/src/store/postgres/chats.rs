@@ -1,4 +1,5 @@
-//! Chats: their rows, and their transitions as `rules::transitions`
+//! Chats: their rows, their start as `rules::open_chats` bounds it, and
+//! their transitions (idle closes included) as `rules::transitions`
 //! decides them.
 
 use byrd_spec::chat::{Chat, ChatStatus};
@@ -9,18 +10,23 @@ use super::{PostgresStore, now, store_error};
 use crate::store::rows::{
     ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
 };
-use crate::store::rules::transitions::{self, Transition};
+use crate::store::rules::open_chats::{self, AddressBound};
+use crate::store::rules::transitions::{self, IdleClose, IdleSweep, Transition};
 use crate::store::{ChatFilter, NewChat, StoreError};
 
 impl PostgresStore {
-    pub async fn insert_chat(&self, new: NewChat) -> Result<Chat, StoreError> {
+    pub async fn insert_chat(&self, mut new: NewChat) -> Result<Chat, StoreError> {
+        let address = new.address.take();
         let chat = transitions::opened(new, now());
         self.write(
             move |transaction| {
                 Box::pin(async move {
+                    if let Some(bound) = &address {
+                        admit(transaction, bound).await?;
+                    }
                     sqlx::query(&format!(
-                        "INSERT INTO chats ({CHAT_COLUMNS})
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                        "INSERT INTO chats ({CHAT_COLUMNS}, client_key)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                     ))
                     .bind(chat.id)
                     .bind(chat.status.as_str())
@@ -33,6 +39,8 @@ impl PostgresStore {
                     .bind(chat.updated_at)
                     .bind(chat.closed_at)
                     .bind(chat.last_seq)
+                    .bind(chat.close_reason.map(|reason| reason.as_str()))
+                    .bind(address.as_ref().map(|bound| bound.key.as_str()))
                     .execute(&mut **transaction)
                     .await
                     .map_err(store_error)?;
@@ -101,6 +109,65 @@ impl PostgresStore {
         )
         .await
     }
+
+    /// Closes open chats quiet for the idle time, a batch at a time; the
+    /// chats closed, each announced. Every node sweeps: rows another node
+    /// holds are skipped, and the update's own condition leaves alone a
+    /// chat taken or written to since it was picked.
+    pub async fn close_idle_chats(&self, idle: IdleClose) -> Result<Vec<Chat>, StoreError> {
+        let sweep = idle.sweep(now());
+        self.write(
+            move |transaction| Box::pin(close_idle(transaction, sweep)),
+            |chats: &Vec<Chat>| chats.iter().flat_map(transitions::announced).collect(),
+        )
+        .await
+    }
+}
+
+/// Counts the chats not closed under the bound's key, after taking the
+/// key's advisory lock for the transaction: two nodes starting chats from
+/// one address take turns, so they cannot both admit the last place.
+async fn admit(connection: &mut PgConnection, bound: &AddressBound) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(bound.key.as_str())
+        .execute(&mut *connection)
+        .await
+        .map_err(store_error)?;
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chats WHERE client_key = $1 AND status <> 'closed'",
+    )
+    .bind(bound.key.as_str())
+    .fetch_one(&mut *connection)
+    .await
+    .map_err(store_error)?;
+    open_chats::admit(open, bound)
+}
+
+/// The idle sweep's conditional update: still open, still quiet since the
+/// cutoff, checked again on each row as it is updated.
+async fn close_idle(
+    connection: &mut PgConnection,
+    sweep: IdleSweep,
+) -> Result<Vec<Chat>, StoreError> {
+    let change = sweep.change;
+    let rows = sqlx::query(&format!(
+        "UPDATE chats SET status = $1, updated_at = $2, closed_at = $3, close_reason = $4,
+                          client_key = NULL
+         WHERE id IN (SELECT id FROM chats WHERE status = 'open' AND updated_at <= $5
+                      ORDER BY updated_at LIMIT $6 FOR UPDATE SKIP LOCKED)
+           AND status = 'open' AND updated_at <= $5
+         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+    ))
+    .bind(change.status.as_str())
+    .bind(change.updated_at)
+    .bind(change.closed_at)
+    .bind(change.close_reason.map(|reason| reason.as_str()))
+    .bind(sweep.cutoff)
+    .bind(i64::from(sweep.batch))
+    .fetch_all(connection)
+    .await
+    .map_err(store_error)?;
+    rows.iter().map(chat_from_row).collect()
 }
 
 /// Carries out `transition` of the chat `chat_id`: locks its row and
@@ -119,14 +186,18 @@ async fn transition(
         .map_err(store_error)?;
     let current = row.as_ref().map(transition_state_from_row).transpose()?;
     let change = transitions::decide(current, transition, now())?;
+    // A close clears the address key: the bound counts chats not closed.
     let row = sqlx::query(&format!(
-        "UPDATE chats SET status = $1, assigned_agent_id = $2, updated_at = $3, closed_at = $4
-         WHERE id = $5 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+        "UPDATE chats SET status = $1, assigned_agent_id = $2, updated_at = $3, closed_at = $4,
+                          close_reason = $5,
+                          client_key = CASE WHEN $1 = 'closed' THEN NULL ELSE client_key END
+         WHERE id = $6 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
     ))
     .bind(change.status.as_str())
     .bind(change.assigned_agent_id)
     .bind(change.updated_at)
     .bind(change.closed_at)
+    .bind(change.close_reason.map(|reason| reason.as_str()))
     .bind(chat_id)
     .fetch_one(connection)
     .await

@@ -11,10 +11,13 @@
 //! - `transitions`: how a chat starts, is assigned and is closed; what is
 //!   refused from which state; what is announced.
 //! - `rotation`: refresh-token rotation and what ends a session.
+//! - `open_chats`: how many chats one client address (an IPv6 /64) may
+//!   hold open, and the key it is counted by.
 //! - `reads`: where a `read` leaves a read marker, and when that is no
 //!   write at all.
 
 pub(super) mod append;
+pub(super) mod open_chats;
 pub(super) mod reads;
 pub(super) mod rotation;
 pub(super) mod transitions;

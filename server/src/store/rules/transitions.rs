@@ -12,8 +12,18 @@
 //! Both stores read the chat's status and agent (PostgreSQL locks the
 //! row), ask [`decide`], and write the [`Change`] it gives in one
 //! statement.
+//!
+//! An open chat that no agent took and where nothing was written for the
+//! server's idle time closes by itself ([`IdleClose`]): every node runs
+//! the sweep, and each store closes the chats [`IdleClose::sweep`] names
+//! in one conditional update (still open, still quiet since the cutoff),
+//! so nodes racing each other, an agent taking the chat or a last-moment
+//! message, close nothing twice and nothing that moved. A closed chat
+//! says why ([`CloseReason`]).
 
-use byrd_spec::chat::{Chat, ChatStatus, Visitor};
+use std::time::Duration;
+
+use byrd_spec::chat::{Chat, ChatStatus, CloseReason, Visitor};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -45,6 +55,7 @@ pub(in crate::store) struct Change {
     pub assigned_agent_id: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<CloseReason>,
 }
 
 /// Decides `transition` of the chat that is `current` (`None`: there is
@@ -70,14 +81,67 @@ pub(in crate::store) fn decide(
             assigned_agent_id: Some(agent_id),
             updated_at: now,
             closed_at: None,
+            close_reason: None,
         },
         Transition::Close => Change {
             status: ChatStatus::Closed,
             assigned_agent_id: current.assigned_agent_id,
             updated_at: now,
             closed_at: Some(now),
+            close_reason: Some(CloseReason::Agent),
         },
     })
+}
+
+/// Closing chats for idleness: open (no agent took them) and unchanged
+/// (no message) for `idle`.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleClose {
+    pub idle: Duration,
+}
+
+/// One sweep of idle chats at `now`: what the stores' conditional update
+/// selects and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) struct IdleSweep {
+    /// A chat last changed at or before this is idle.
+    pub cutoff: DateTime<Utc>,
+    /// What an idle chat's row becomes.
+    pub change: Change,
+    /// Most chats closed by one statement; the next sweep takes the rest,
+    /// so one sweep never holds the writer long.
+    pub batch: u32,
+}
+
+impl IdleClose {
+    /// Most chats one sweep closes; see [`IdleSweep::batch`].
+    pub const BATCH: u32 = 500;
+
+    pub(in crate::store) fn sweep(self, now: DateTime<Utc>) -> IdleSweep {
+        let idle = chrono::Duration::from_std(self.idle).unwrap_or(chrono::Duration::MAX);
+        IdleSweep {
+            cutoff: now
+                .checked_sub_signed(idle)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            change: Change {
+                status: ChatStatus::Closed,
+                assigned_agent_id: None,
+                updated_at: now,
+                closed_at: Some(now),
+                close_reason: Some(CloseReason::Idle),
+            },
+            batch: IdleClose::BATCH,
+        }
+    }
+}
+
+impl IdleSweep {
+    /// Whether a chat in `status`, last changed at `updated_at`, closes:
+    /// the condition each store's update states in its `WHERE`.
+    #[cfg(test)]
+    pub(in crate::store) fn closes(&self, status: ChatStatus, updated_at: DateTime<Utc>) -> bool {
+        status == ChatStatus::Open && updated_at <= self.cutoff
+    }
 }
 
 /// The chat a visitor starts at `now`: open, unassigned, without messages.
@@ -96,6 +160,7 @@ pub(in crate::store) fn opened(new: NewChat, now: DateTime<Utc>) -> Chat {
         created_at: now,
         updated_at: now,
         closed_at: None,
+        close_reason: None,
         last_seq: 0,
     }
 }
@@ -140,6 +205,7 @@ mod tests {
                     assigned_agent_id: Some(AGENT),
                     updated_at: now,
                     closed_at: None,
+                    close_reason: None,
                 }
             );
         }
@@ -157,10 +223,44 @@ mod tests {
                         assigned_agent_id: agent,
                         updated_at: now,
                         closed_at: Some(now),
+                        close_reason: Some(CloseReason::Agent),
                     }
                 );
             }
         }
+    }
+
+    #[test]
+    fn only_an_open_chat_quiet_since_the_cutoff_closes_for_idleness() {
+        let now = Utc::now();
+        let sweep = IdleClose {
+            idle: Duration::from_secs(60),
+        }
+        .sweep(now);
+        let quiet = now - chrono::Duration::seconds(61);
+        let recent = now - chrono::Duration::seconds(59);
+        assert!(sweep.closes(ChatStatus::Open, quiet));
+        assert!(sweep.closes(ChatStatus::Open, sweep.cutoff));
+        assert!(!sweep.closes(ChatStatus::Open, recent));
+        assert!(!sweep.closes(ChatStatus::Assigned, quiet));
+        assert!(!sweep.closes(ChatStatus::Closed, quiet));
+        assert_eq!(sweep.change.status, ChatStatus::Closed);
+        assert_eq!(sweep.change.close_reason, Some(CloseReason::Idle));
+        assert_eq!(
+            (sweep.change.updated_at, sweep.change.closed_at),
+            (now, Some(now))
+        );
+        assert_eq!(sweep.change.assigned_agent_id, None);
+    }
+
+    #[test]
+    fn an_idle_time_too_long_for_the_calendar_closes_nothing() {
+        let now = Utc::now();
+        let sweep = IdleClose {
+            idle: Duration::from_secs(u64::MAX),
+        }
+        .sweep(now);
+        assert!(!sweep.closes(ChatStatus::Open, now - chrono::Duration::days(365 * 100)));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Chats: their rows, and their transitions as `rules::transitions`
+//! Chats: their rows, their start as `rules::open_chats` bounds it, and
+//! their transitions (idle closes included) as `rules::transitions`
 //! decides them.
 
 use byrd_spec::chat::{Chat, ChatStatus};
@@ -11,18 +12,31 @@ use super::rows::time_text;
 use crate::store::rows::{
     ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
 };
-use crate::store::rules::transitions::{self, Transition};
+use crate::store::rules::open_chats;
+use crate::store::rules::transitions::{self, IdleClose, IdleSweep, Transition};
 use crate::store::{ChatFilter, NewChat, StoreError};
 
 impl SqliteStore {
-    pub async fn insert_chat(&self, new: NewChat) -> Result<Chat, StoreError> {
+    pub async fn insert_chat(&self, mut new: NewChat) -> Result<Chat, StoreError> {
+        let address = new.address.take();
         let chat = transitions::opened(new, Utc::now());
         self.writer
             .run(
                 move |connection| {
+                    // The writer runs one write at a time: nothing starts
+                    // a chat between the count and the insert.
+                    if let Some(bound) = &address {
+                        let open: i64 = connection
+                            .prepare_cached(
+                                "SELECT count(*) FROM chats WHERE client_key = ?1 AND status <> 'closed'",
+                            )?
+                            .query_row([bound.key.as_str()], |row| row.get(0))?;
+                        open_chats::admit(open, bound)?;
+                    }
                     connection
                         .prepare_cached(&format!(
-                            "INSERT INTO chats ({CHAT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                            "INSERT INTO chats ({CHAT_COLUMNS}, client_key)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                         ))?
                         .execute(params![
                             chat.id.as_bytes(),
@@ -36,6 +50,8 @@ impl SqliteStore {
                             time_text(&chat.updated_at),
                             chat.closed_at.as_ref().map(time_text),
                             chat.last_seq,
+                            chat.close_reason.map(|reason| reason.as_str()),
+                            address.as_ref().map(|bound| bound.key.as_str()),
                         ])?;
                     Ok(chat)
                 },
@@ -98,6 +114,45 @@ impl SqliteStore {
             )
             .await
     }
+
+    /// Closes open chats quiet for the idle time, a batch at a time; the
+    /// chats closed, each announced.
+    pub async fn close_idle_chats(&self, idle: IdleClose) -> Result<Vec<Chat>, StoreError> {
+        let sweep = idle.sweep(Utc::now());
+        self.writer
+            .run(
+                move |connection| close_idle(connection, &sweep),
+                |chats: &Vec<Chat>| chats.iter().flat_map(transitions::announced).collect(),
+            )
+            .await
+    }
+}
+
+/// The idle sweep's conditional update: [`IdleSweep::closes`] as SQL
+/// (times compared as instants, not as text of varying precision).
+fn close_idle(connection: &Connection, sweep: &IdleSweep) -> Result<Vec<Chat>, StoreError> {
+    let change = &sweep.change;
+    let mut statement = connection.prepare_cached(&format!(
+        "UPDATE chats SET status = ?1, updated_at = ?2, closed_at = ?3, close_reason = ?4,
+                          client_key = NULL
+         WHERE id IN (SELECT id FROM chats
+                      WHERE status = 'open' AND julianday(updated_at) <= julianday(?5)
+                      LIMIT ?6)
+         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+    ))?;
+    let mut rows = statement.query(params![
+        change.status.as_str(),
+        time_text(&change.updated_at),
+        change.closed_at.as_ref().map(time_text),
+        change.close_reason.map(|reason| reason.as_str()),
+        time_text(&sweep.cutoff),
+        sweep.batch,
+    ])?;
+    let mut closed = Vec::new();
+    while let Some(row) = rows.next()? {
+        closed.push(chat_from_row(row)?);
+    }
+    Ok(closed)
 }
 
 /// Carries out `transition` of the chat `chat_id`: reads its state, asks
@@ -115,15 +170,19 @@ fn transition(
         rows.next()?.map(transition_state_from_row).transpose()?
     };
     let change = transitions::decide(current, transition, Utc::now())?;
+    // A close clears the address key: the bound counts chats not closed.
     let mut statement = connection.prepare_cached(&format!(
-        "UPDATE chats SET status = ?1, assigned_agent_id = ?2, updated_at = ?3, closed_at = ?4
-         WHERE id = ?5 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+        "UPDATE chats SET status = ?1, assigned_agent_id = ?2, updated_at = ?3, closed_at = ?4,
+                          close_reason = ?5,
+                          client_key = CASE WHEN ?1 = 'closed' THEN NULL ELSE client_key END
+         WHERE id = ?6 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
     ))?;
     let mut rows = statement.query(params![
         change.status.as_str(),
         change.assigned_agent_id.as_ref().map(Uuid::as_bytes),
         time_text(&change.updated_at),
         change.closed_at.as_ref().map(time_text),
+        change.close_reason.map(|reason| reason.as_str()),
         chat_id.as_bytes(),
     ])?;
     rows.next()?
