@@ -44,12 +44,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             chats::messages_send::post_message
         ))
         .routes(routes!(chats::reads_list::list_reads))
+        .routes(routes!(chats::summaries::list_chat_summaries))
         .routes(routes!(me::me))
         .routes(routes!(crate::ws::handshake::upgrade))
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 17] {
+pub fn operations() -> [&'static Operation; 18] {
     [
         &health::OPERATION,
         &auth::login::OPERATION,
@@ -66,6 +67,7 @@ pub fn operations() -> [&'static Operation; 17] {
         &chats::messages_list::OPERATION,
         &chats::messages_send::OPERATION,
         &chats::reads_list::OPERATION,
+        &chats::summaries::OPERATION,
         &me::OPERATION,
         &crate::ws::handshake::OPERATION,
     ]

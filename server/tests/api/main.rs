@@ -21,6 +21,7 @@ mod helpers;
 mod logging;
 mod messages;
 mod meta;
+mod queue;
 mod read_markers;
 mod reads;
 mod spec_contract;

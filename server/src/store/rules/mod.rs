@@ -13,8 +13,11 @@
 //! - `rotation`: refresh-token rotation and what ends a session.
 //! - `reads`: where a `read` leaves a read marker, and when that is no
 //!   write at all.
+//! - `summaries`: a page of chats with their newest messages and read
+//!   markers, in one statement.
 
 pub(super) mod append;
 pub(super) mod reads;
 pub(super) mod rotation;
+pub(super) mod summaries;
 pub(super) mod transitions;
