@@ -7,6 +7,7 @@ mod auth_scope;
 mod auth_session;
 mod jwt_attacks;
 mod properties;
+mod queue;
 mod rate_limits;
 mod rest;
 mod ws_delivery;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(ws_recovery::cases());
     cases.extend(ws_lifetime::cases());
     cases.extend(ws_limits::cases());
+    cases.extend(queue::cases());
     cases.extend(properties::cases());
     cases.extend(rate_limits::cases());
     cases
