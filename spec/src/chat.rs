@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::message::Message;
+
 /// Where a chat is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -159,6 +161,44 @@ pub struct ListChatsQuery {
 pub struct ChatPage {
     /// The page, newest first.
     pub chats: Vec<Chat>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/chat-summaries` query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListChatSummariesQuery {
+    /// Only chats with this status.
+    pub status: Option<ChatStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 250; 100 when absent.
+    #[param(minimum = 1, maximum = 250)]
+    pub limit: Option<u32>,
+}
+
+/// A chat with what a queue shows of it: its newest message and how far
+/// the caller and the visitor have read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ChatSummary {
+    /// The chat.
+    pub chat: Chat,
+    /// The chat's newest message (`seq` = `chat.last_seq`), or `null`
+    /// before the first.
+    pub last_message: Option<Message>,
+    /// The calling agent's stored read position in the chat, or `null`
+    /// when it never read it.
+    pub read_seq: Option<i64>,
+    /// The visitor's stored read position, or `null` when they never read.
+    pub visitor_read_seq: Option<i64>,
+}
+
+/// A page of chat summaries, newest chat first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ChatSummaryPage {
+    /// The page, newest chat first.
+    pub summaries: Vec<ChatSummary>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }

@@ -5,33 +5,39 @@
  * with its history; and the actions (take, hand over, close, send, type,
  * mark read), on `@byrd/sdk`.
  *
- * One realtime connection follows every chat of the queue from its newest
- * message on (`subscribe` with `after_seq = last_seq - 1`), so the queue
- * stays live without reading whole histories; the conversation on screen
- * pages older messages over REST as the agent scrolls back. A new chat
- * arrives as `chat_updated` and is followed from its first message.
+ * The queue loads in a few requests whatever its length: each page of
+ * `GET /v1/chat-summaries` (250 chats) carries every chat's newest message
+ * and the read positions of this agent and of the visitor. One realtime
+ * connection then follows the whole queue (`subscribe_queue`): every
+ * chat's messages, typing and reads arrive without a `subscribe` per chat,
+ * so a queue of thousands costs no history reads and no subscription
+ * slots. A new chat arrives as `chat_updated` and its messages through
+ * the queue. Only the conversation on screen is subscribed, from the
+ * newest message this page has (a replay of what came since, if
+ * anything), so it is complete and in order; it pages older messages over
+ * REST as the agent scrolls back. After a reconnect the summaries are
+ * read again: nothing of the queue is replayed, so a chat's `last_seq`
+ * there says what came meanwhile.
  *
  * Unread counts are the chat's `last_seq` less this agent's read position,
- * which the API keeps (`GET /v1/chats/{chat_id}/reads`, read for each chat
- * as it joins the queue and again after a reconnect) and the agent's
- * `read` frames move, from this tab or another; the visitor's position,
- * from the same places, shows as "Seen".
+ * which the API keeps (in the summaries) and the agent's `read` frames
+ * move, from this tab or another; the visitor's position, from the same
+ * places, shows as "Seen".
  */
 import {
   ByrdError,
   RealtimeClient,
-  apiErrorOf,
   assignChat,
   closeChat,
   getChat,
   listAgents,
-  listChatsAll,
+  listChatSummariesAll,
   listMessages,
-  listReads,
   randomUuid,
   type Agent,
   type AgentSession,
   type Chat,
+  type ChatSummary,
   type Client,
   type ConnectionState,
   type Message,
@@ -66,6 +72,8 @@ export interface ChatEntry {
 
 const TYPING_TIMEOUT_MS = 6000;
 const PAGE = 30;
+/** The largest page of chat summaries the API gives. */
+const SUMMARY_PAGE = 250;
 
 export class Desk {
   readonly chats = new Map<string, ChatEntry>();
@@ -90,11 +98,14 @@ export class Desk {
   #typingSentAt = new Map<string, number>();
   #ended = false;
   #connectedBefore = false;
+  /** The conversation subscribed for (the one on screen), if any. */
+  #subscribed: string | null = null;
 
   constructor(session: AgentSession) {
     this.session = session;
     this.api = session.client();
     this.rt = new RealtimeClient({ client: this.api });
+    this.rt.subscribeQueue();
     this.rt.on("message", ({ message }) => this.#onMessage(message));
     this.rt.on("chat_updated", ({ chat }) => this.#onChat(chat, true));
     this.rt.on("presence", ({ agent_id, status }) => {
@@ -162,6 +173,7 @@ export class Desk {
     const entry = this.chats.get(chatId);
     if (!entry) return;
     this.selected = chatId;
+    this.#follow(entry);
     this.onChange();
     if (entry.oldest === null || (entry.hasOlder && entry.messages.size < PAGE)) await this.loadOlder(chatId);
     this.markSeen();
@@ -264,17 +276,38 @@ export class Desk {
 
   async #loadQueue(status: "open" | "assigned"): Promise<Set<string>> {
     const seen = new Set<string>();
-    for await (const chat of listChatsAll(this.api, { status })) {
-      seen.add(chat.id);
-      this.#onChat(chat, false);
+    for await (const summary of listChatSummariesAll(this.api, { status, limit: SUMMARY_PAGE })) {
+      seen.add(summary.chat.id);
+      if (!this.chats.has(summary.chat.id)) this.#onChat(summary.chat, false);
+      // The newest message before the chat's new `last_seq`: one that came while away is news.
+      this.#onSummary(summary);
+      this.#onChat(summary.chat, false);
     }
     return seen;
   }
 
+  /** What a summary says of a chat in the queue: its newest message and both read positions. */
+  #onSummary({ chat, last_message, read_seq, visitor_read_seq }: ChatSummary): void {
+    const entry = this.chats.get(chat.id);
+    if (!entry) return;
+    if (last_message) this.#onMessage(last_message);
+    entry.visitorReadSeq = Math.max(entry.visitorReadSeq, visitor_read_seq ?? 0);
+    this.#setRead(entry, read_seq ?? 0);
+  }
+
+  /** Subscribes to the conversation on screen from the newest message this page has, instead of the one before. */
+  #follow(entry: ChatEntry): void {
+    if (this.#subscribed === entry.chat.id) return;
+    if (this.#subscribed !== null) this.rt.unsubscribe(this.#subscribed);
+    this.#subscribed = entry.chat.id;
+    this.rt.subscribe(entry.chat.id, Math.max(0, ...entry.messages.keys()));
+  }
+
   /**
-   * After a reconnect: `chat_updated` frames are not replayed, so chats
-   * started, taken or closed meanwhile are read again. A chat no longer
-   * open or assigned was closed.
+   * After a reconnect: `chat_updated`, the queue's messages and `read`
+   * frames are not replayed, so the summaries are read again (chats
+   * started, taken or closed meanwhile; each chat's newest message and
+   * read positions). A chat no longer open or assigned was closed.
    */
   async #resync(): Promise<void> {
     try {
@@ -283,8 +316,6 @@ export class Desk {
         if (entry.chat.status === "closed" || open.has(entry.chat.id) || assigned.has(entry.chat.id)) continue;
         this.#onChat(await getChat(this.api, entry.chat.id), false);
       }
-      // `read` frames are not replayed either.
-      await Promise.all([...this.chats.values()].map((entry) => this.#loadReads(entry)));
     } catch (error) {
       this.#failed(error, "The queue could not be brought up to date.");
     }
@@ -308,15 +339,17 @@ export class Desk {
         activity: Date.parse(chat.updated_at) || Date.now(),
       };
       this.chats.set(chat.id, entry);
-      // Follow from the newest message: the queue shows it; the history pages on demand.
-      this.rt.subscribe(chat.id, Math.max(0, chat.last_seq - 1));
-      void this.#loadReads(entry);
+      // A chat that arrives live is new: nothing in it is read yet. A loaded one's positions come with its summary.
+      if (live) this.#setRead(entry, 0);
       if (live && chat.status === "open") this.onAttention();
     } else if (Date.parse(chat.updated_at) >= Date.parse(entry.chat.updated_at)) {
       entry.chat = { ...chat, last_seq: Math.max(chat.last_seq, entry.chat.last_seq) };
     }
     if (chat.status === "closed") {
-      this.rt.unsubscribe(chat.id);
+      if (this.#subscribed === chat.id) {
+        this.rt.unsubscribe(chat.id);
+        this.#subscribed = null;
+      }
       entry.readSeq = Math.max(entry.readSeq ?? 0, entry.chat.last_seq);
       entry.unread = 0;
       if (this.selected !== chat.id) this.chats.delete(chat.id);
@@ -363,23 +396,6 @@ export class Desk {
 
   #recount(entry: ChatEntry): void {
     entry.unread = entry.readSeq === null ? 0 : Math.max(0, entry.chat.last_seq - entry.readSeq);
-  }
-
-  /** Reads the chat's stored read positions: this agent's (for the unread count) and the visitor's. */
-  async #loadReads(entry: ChatEntry): Promise<void> {
-    try {
-      const { reads } = await listReads(this.api, entry.chat.id);
-      let mine = 0;
-      for (const read of reads) {
-        if (read.author.type === "guest") entry.visitorReadSeq = Math.max(entry.visitorReadSeq, read.seq);
-        else if (read.author.id === this.me.id) mine = read.seq;
-      }
-      this.#setRead(entry, mine);
-    } catch (error) {
-      // A chat closed meanwhile is gone from the queue anyway.
-      if (apiErrorOf(error)?.code !== "chat_not_found") this.#failed(error, "Unread counts could not be loaded.");
-    }
-    this.onChange();
   }
 
   async #act(action: () => Promise<Chat>, failure: string): Promise<void> {

@@ -8,6 +8,7 @@ mod auth_session;
 mod chat_limits;
 mod jwt_attacks;
 mod properties;
+mod queue;
 mod rate_limits;
 mod rest;
 mod ws_delivery;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(ws_recovery::cases());
     cases.extend(ws_lifetime::cases());
     cases.extend(ws_limits::cases());
+    cases.extend(queue::cases());
     cases.extend(properties::cases());
     cases.extend(chat_limits::cases());
     cases.extend(rate_limits::cases());

@@ -75,6 +75,13 @@ impl ChatStates {
         self.forget_old(now);
     }
 
+    /// Whether `chat_id` was last announced closed here.
+    pub fn is_closed(&self, chat_id: Uuid) -> bool {
+        self.known
+            .get(&chat_id)
+            .is_some_and(|known| known.status == ChatStatus::Closed)
+    }
+
     /// The chats among `stored` (states read from the database) whose
     /// state was not announced here.
     pub fn stale(&mut self, stored: &[ChatState]) -> Vec<Uuid> {

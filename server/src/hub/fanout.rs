@@ -4,8 +4,9 @@
 //! pointer to the shared rendering. Messages go to a chat's subscribers
 //! (the sender too: its client learns the `seq` from the live message as
 //! from the ack); `typing` and `read` to the chat's subscribers but their
-//! sender; `chat_updated` to every agent and to the chat's guest
-//! connections; revocations to every agent connection, each of which
+//! sender; the same three to the queue's followers (see `followers`),
+//! once per connection; `chat_updated` to every agent and to the chat's
+//! guest connections; revocations to every agent connection, each of which
 //! checks whether it is one the revocation covers.
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use byrd_spec::message::{Message, PartyType};
 use byrd_spec::ws::ServerFrame;
 use uuid::Uuid;
 
+use super::followers::{self, followers_outside};
 use super::registry::{ConnectionId, Peer};
 use super::{ChatState, Event, Hub, HubState};
 
@@ -80,7 +82,8 @@ pub(super) fn to_agents(state: &HubState, item: &Outbound) {
     }
 }
 
-/// Queues a stored message to every subscriber of its chat.
+/// Queues a stored message to every subscriber of its chat and to the
+/// queue's other followers.
 pub(super) fn deliver_message(state: &HubState, message: &Message) {
     let rendered = Arc::new(ChatMessage {
         chat_id: message.chat_id,
@@ -91,6 +94,11 @@ pub(super) fn deliver_message(state: &HubState, message: &Message) {
     });
     for peer in subscribers(state, message.chat_id) {
         peer.deliver(Outbound::ChatMessage(rendered.clone()));
+    }
+    if !state.queue_followers.is_empty() {
+        for (_, peer) in followers_outside(state, message.chat_id) {
+            peer.deliver(Outbound::ChatMessage(rendered.clone()));
+        }
     }
 }
 
@@ -123,13 +131,14 @@ impl Hub {
             },
             _ => return,
         };
-        let frame = render(&frame);
+        let frame = Outbound::Frame(render(&frame));
         let state = self.lock();
         for (id, peer) in subscribers_with_ids(&state, chat_id) {
             if Some(id) != sender {
-                peer.deliver(Outbound::Frame(frame.clone()));
+                peer.deliver(frame.clone());
             }
         }
+        followers::signal_followers(&state, chat_id, sender, &frame);
     }
 
     /// A chat was created, assigned or closed: every agent learns it, and
@@ -138,6 +147,7 @@ impl Hub {
         let frame = Outbound::Frame(render(&ServerFrame::ChatUpdated { chat: chat.clone() }));
         let mut state = self.lock();
         state.chat_states.announced(&ChatState::of(chat));
+        followers::chat_changed(&mut state, chat);
         to_agents(&state, &frame);
         for peer in subscribers(&state, chat.id).filter(|p| p.kind == PartyType::Guest) {
             peer.deliver(frame.clone());

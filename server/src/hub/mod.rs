@@ -19,11 +19,13 @@
 //! other nodes. Presence (see `presence`) is the union of this node's
 //! agents and those the cluster reports online elsewhere; recent
 //! revocations (see `revocations`) close connections that register just
-//! after one.
+//! after one. Agents may follow the whole queue rather than chat by chat
+//! (see `followers`).
 
 mod chat_states;
 mod cursors;
 mod fanout;
+mod followers;
 mod presence;
 mod queue;
 mod registry;
@@ -132,8 +134,12 @@ struct HubState {
     agents: HashSet<ConnectionId>,
     /// Connections subscribed to each chat.
     subscribers: HashMap<Uuid, HashSet<ConnectionId>>,
-    /// The delivery position of each chat in `subscribers`; dropped with
-    /// the chat's last subscriber.
+    /// Agent connections following the queue: the messages, typing and
+    /// read events of every chat that is not closed.
+    queue_followers: HashSet<ConnectionId>,
+    /// The delivery position of each chat in `subscribers`, and while
+    /// someone follows the queue of each chat with messages since; dropped
+    /// when no connection needs the chat any more.
     cursors: HashMap<Uuid, Cursor>,
     /// The state of each chat as last announced here, for the sweep to
     /// find a lost `chat_updated`.
@@ -227,8 +233,8 @@ impl Hub {
     /// delivered already, and otherwise has the gap filled.
     fn offer(&self, chat_id: Uuid, seq: i64, message: Option<&Message>) {
         let mut state = self.lock();
-        let Some(cursor) = state.cursors.get_mut(&chat_id) else {
-            // No subscriber here.
+        let Some(cursor) = followers::cursor_for(&mut state, chat_id) else {
+            // No subscriber here, and nobody follows the queue.
             return;
         };
         match cursor.offer(seq, message.is_some()) {

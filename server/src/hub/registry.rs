@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::fanout::Outbound;
 use super::queue::{ConnectionQueue, QueueSender, connection_queue};
 use super::revocations::Credentials;
-use super::{Hub, HubState, Position, cursors::Cursor, presence};
+use super::{Hub, HubState, Position, cursors::Cursor, followers, presence};
 
 pub type ConnectionId = Uuid;
 
@@ -72,6 +72,11 @@ pub(super) struct Peer {
 }
 
 impl Peer {
+    /// Whether this connection is subscribed to `chat_id`.
+    pub fn follows(&self, chat_id: Uuid) -> bool {
+        self.chats.contains(&chat_id)
+    }
+
     /// Queues `item` without waiting; a full queue means a slow consumer.
     pub fn deliver(&self, item: Outbound) {
         if self.queue.try_send(item).is_err() {
@@ -165,6 +170,7 @@ impl Hub {
         for chat_id in &peer.chats {
             remove_subscriber(&mut state, *chat_id, id);
         }
+        followers::left(&mut state, id);
         if peer.kind == PartyType::Agent {
             state.agents.remove(&id);
             if presence::agent_disconnected(&mut state, peer.principal) {
@@ -219,7 +225,10 @@ fn remove_subscriber(state: &mut HubState, chat_id: Uuid, id: ConnectionId) {
         subs.remove(&id);
         if subs.is_empty() {
             state.subscribers.remove(&chat_id);
-            state.cursors.remove(&chat_id);
+            // The queue's followers may still need the chat's position.
+            if state.queue_followers.is_empty() || state.chat_states.is_closed(chat_id) {
+                state.cursors.remove(&chat_id);
+            }
         }
     }
 }

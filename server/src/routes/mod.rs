@@ -45,6 +45,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             chats::messages_send::post_message
         ))
         .routes(routes!(chats::reads_list::list_reads))
+        .routes(routes!(chats::summaries::list_chat_summaries))
         .routes(routes!(me::me))
         .routes(routes!(crate::ws::handshake::upgrade))
 }
@@ -68,6 +69,7 @@ pub fn operations() -> [&'static Operation; 18] {
         &chats::messages_list::OPERATION,
         &chats::messages_send::OPERATION,
         &chats::reads_list::OPERATION,
+        &chats::summaries::OPERATION,
         &me::OPERATION,
         &crate::ws::handshake::OPERATION,
     ]

@@ -23,7 +23,8 @@ use anyhow::{Context, bail, ensure};
 use byrd_spec::agent::{AgentList, CreateAgentRequest};
 use byrd_spec::auth::{LoginRequest, RefreshRequest, TokenResponse};
 use byrd_spec::chat::{
-    AssignChatRequest, ChatPage, CreateChatRequest, CreateChatResponse, GuestTokenResponse,
+    AssignChatRequest, ChatPage, ChatSummaryPage, CreateChatRequest, CreateChatResponse,
+    GuestTokenResponse,
 };
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use byrd_spec::health::{Health, Readiness};
@@ -75,6 +76,7 @@ fn rest_definitions() -> anyhow::Result<Definitions> {
     defs.add::<CreateChatResponse>(Direction::ToClient)?;
     defs.add::<GuestTokenResponse>(Direction::ToClient)?;
     defs.add::<ChatPage>(Direction::ToClient)?;
+    defs.add::<ChatSummaryPage>(Direction::ToClient)?;
     defs.add::<MessagePage>(Direction::ToClient)?;
     defs.add::<ChatReads>(Direction::ToClient)?;
     defs.add::<AgentList>(Direction::ToClient)?;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use byrd_spec::agent::Agent;
-use byrd_spec::chat::Chat;
+use byrd_spec::chat::{Chat, ChatSummary};
 use byrd_spec::message::{Message, PartyType};
 use byrd_spec::read::ReadPosition;
 use chrono::{DateTime, Utc};
@@ -128,6 +128,14 @@ impl Store {
 
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
         on_backend!(self, list_chats(filter))
+    }
+
+    pub async fn chat_summaries(
+        &self,
+        filter: &ChatFilter,
+        reader: Uuid,
+    ) -> Result<Vec<ChatSummary>, StoreError> {
+        on_backend!(self, chat_summaries(filter, reader))
     }
 
     pub async fn assign_chat(&self, chat_id: Uuid, agent_id: Uuid) -> Result<Chat, StoreError> {

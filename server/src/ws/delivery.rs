@@ -59,7 +59,12 @@ impl Session {
         frame: &str,
     ) -> Result<(), Exit> {
         let Some(subscription) = self.subscriptions.get(&chat_id) else {
-            // Unsubscribed after the hub queued it.
+            // A queue follower's: the hub's position for the chat put it
+            // in order and sent it here once. Otherwise, unsubscribed
+            // after the hub queued it.
+            if self.follows_queue {
+                out.send_text(frame).await?;
+            }
             return Ok(());
         };
         match subscription.delivered.place(seq) {

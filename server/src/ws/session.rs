@@ -32,6 +32,9 @@ pub(super) struct Session {
     pub claims: Claims,
     pub token: TokenClock,
     pub subscriptions: HashMap<Uuid, Subscription>,
+    /// Whether this connection follows the queue (`subscribe_queue`): the
+    /// hub then also queues messages of chats it is not subscribed to.
+    pub follows_queue: bool,
     /// Sends queued to the store, waiting for their commits.
     pub pending: PendingSends,
     /// What the hub queued for this connection: live messages and events.
@@ -50,6 +53,7 @@ impl Session {
             token: TokenClock::of(&claims),
             claims,
             subscriptions: HashMap::new(),
+            follows_queue: false,
             pending: PendingSends::default(),
             queue,
             guest_name: None,

@@ -63,11 +63,20 @@ async fn history_reads_are_limited_per_principal_across_rest_and_websocket() {
     let app = spawn_app_with(|s| s.limits.reads_per_minute = 2).await;
     let (chat, guest_token) = chat_and_guest(&app.start_chat().await);
     let path = format!("/v1/chats/{chat}/messages");
+    // A message to replay: a subscribe that replays nothing is no read.
+    let body = json!({"client_msg_id": "m1", "body": "hello"});
+    assert_eq!(
+        app.post(&path, Some(&guest_token), Some(&body))
+            .await
+            .status(),
+        201
+    );
     assert_eq!(app.get(&path, Some(&guest_token)).await.status(), 200);
     let (mut guest, _) = WsClient::connect(&app, &guest_token).await;
     guest
         .send_json(json!({"type": "subscribe", "chat_id": chat, "ref": "s1"}))
         .await;
+    guest.expect_type("message").await;
     guest.expect_type("subscribed").await;
 
     let refused = app.get(&path, Some(&guest_token)).await;

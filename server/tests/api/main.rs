@@ -24,6 +24,7 @@ mod messages;
 mod meta;
 mod metrics;
 mod open_chats;
+mod queue;
 mod read_markers;
 mod reads;
 mod spec_contract;

@@ -10,7 +10,8 @@
 use byrd_spec::agent::{Agent, AgentList, CreateAgentRequest};
 use byrd_spec::auth::{LoginRequest, RefreshRequest, TokenResponse};
 use byrd_spec::chat::{
-    AssignChatRequest, Chat, ChatPage, CreateChatRequest, CreateChatResponse, GuestTokenResponse,
+    AssignChatRequest, Chat, ChatPage, ChatSummaryPage, CreateChatRequest, CreateChatResponse,
+    GuestTokenResponse,
 };
 use byrd_spec::error::ErrorBody;
 use byrd_spec::health::{Health, Readiness};
@@ -45,6 +46,7 @@ fn round_trip(name: &str, value: &Value) -> Result<Value, String> {
         "AssignChatRequest" => through::<AssignChatRequest>(value),
         "Chat" => through::<Chat>(value),
         "ChatPage" => through::<ChatPage>(value),
+        "ChatSummaryPage" => through::<ChatSummaryPage>(value),
         "SendMessageRequest" => through::<SendMessageRequest>(value),
         "Message" => through::<Message>(value),
         "MessagePage" => through::<MessagePage>(value),

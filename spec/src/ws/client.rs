@@ -17,6 +17,7 @@ pub enum ClientFrame {
     Read(ReadFrame),
     Ping(PingFrame),
     RefreshToken(RefreshTokenFrame),
+    SubscribeQueue(SubscribeQueueFrame),
     /// A `type` this crate does not know (a newer client's frame). It is
     /// never sent; a server answers it with `unknown_frame_type`.
     #[serde(other)]
@@ -34,6 +35,7 @@ impl ClientFrame {
         "read",
         "ping",
         "refresh_token",
+        "subscribe_queue",
     ];
 }
 
@@ -119,6 +121,18 @@ pub struct RefreshTokenFrame {
     pub reference: Option<String>,
 }
 
+/// Receive, live and without replay, the `message`, `typing` and `read`
+/// events of every chat that is not closed (agents only); answered by
+/// `queue_subscribed`. A chat also followed with `subscribe` delivers each
+/// event once. What came while disconnected is found by comparing the
+/// chat list's `last_seq` with what the client has.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SubscribeQueueFrame {
+    /// Any string; an `error` answering this frame echoes it.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +149,7 @@ mod tests {
             json!({"type": "read", "chat_id": id, "seq": 1}),
             json!({"type": "ping", "nonce": "n"}),
             json!({"type": "refresh_token", "token": "t"}),
+            json!({"type": "subscribe_queue", "ref": "q"}),
         ];
         assert_eq!(samples.len(), ClientFrame::TYPES.len());
         for (sample, ty) in samples.iter().zip(ClientFrame::TYPES) {

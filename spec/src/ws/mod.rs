@@ -14,8 +14,8 @@ mod close;
 mod server;
 
 pub use client::{
-    ClientFrame, PingFrame, ReadFrame, RefreshTokenFrame, SendFrame, SubscribeFrame, TypingFrame,
-    UnsubscribeFrame,
+    ClientFrame, PingFrame, ReadFrame, RefreshTokenFrame, SendFrame, SubscribeFrame,
+    SubscribeQueueFrame, TypingFrame, UnsubscribeFrame,
 };
 pub use close::{CloseAction, CloseCode};
 pub use server::{ConnectionLimits, PresenceStatus, Principal, ServerFrame};

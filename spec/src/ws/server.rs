@@ -129,6 +129,9 @@ pub enum ServerFrame {
         /// The `seq` live messages continue after.
         last_seq: i64,
     },
+    /// `subscribe_queue` was accepted: from now on the `message`, `typing`
+    /// and `read` events of every chat that is not closed come live.
+    QueueSubscribed {},
     /// The chat's messages are no longer delivered on this connection.
     Unsubscribed {
         /// The chat.

@@ -81,6 +81,34 @@ impl ListMessagesQuery {
     }
 }
 
+/// The query parameters of `listChatSummaries`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListChatSummariesQuery {
+    /// Only chats with this status.
+    pub status: Option<ChatStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 250; 100 when absent.
+    pub limit: Option<i32>,
+}
+
+impl ListChatSummariesQuery {
+    /// The parameters that are set, as they go in the URL.
+    pub(crate) fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(value) = &self.status {
+            pairs.push(("status", value.to_string()));
+        }
+        if let Some(value) = &self.cursor {
+            pairs.push(("cursor", value.to_string()));
+        }
+        if let Some(value) = &self.limit {
+            pairs.push(("limit", value.to_string()));
+        }
+        pairs
+    }
+}
+
 impl Client {
     /// Check that the server and its database are up.
     ///
@@ -570,6 +598,61 @@ impl Client {
             answers: &[200],
         };
         self.send(request).await?.decode()
+    }
+
+    /// List chats with their newest message and read positions, newest chat
+    /// first, a page at a time.
+    ///
+    /// The chats of a page are those `GET /v1/chats` lists with the same
+    /// `status` and `cursor`; each comes with its newest message and how far
+    /// the calling agent and the chat's visitor have read it. Each page counts
+    /// as one history read. Follow `next_cursor` until it is `null`.
+    ///
+    /// `GET /v1/chat-summaries` (`listChatSummaries`); needs an agent token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 400: `invalid_request`
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 403: `forbidden`
+    /// - 429: `rate_limited`
+    /// - other: `internal_error`
+    pub async fn list_chat_summaries(
+        &self,
+        query: &ListChatSummariesQuery,
+    ) -> Result<ChatSummaryPage, Error> {
+        let request = Request {
+            operation: "listChatSummaries",
+            method: Method::GET,
+            path: "/v1/chat-summaries".to_owned(),
+            query: query.to_pairs(),
+            body: None,
+            tokens: &[TokenKind::Agent],
+            idempotent: true,
+            replay_window: None,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
+    }
+
+    /// Every item of `listChatSummaries`, page after page, as a stream: the
+    /// cursor loop done for you. `query.cursor` is
+    /// where it starts (`None` for the first page).
+    pub fn list_chat_summaries_stream(
+        &self,
+        query: ListChatSummariesQuery,
+    ) -> impl Stream<Item = Result<ChatSummary, Error>> + Send + 'static {
+        let client = self.clone();
+        cursor_stream(
+            query,
+            move |query: ListChatSummariesQuery| {
+                let client = client.clone();
+                async move {
+                    let page = client.list_chat_summaries(&query).await?;
+                    Ok((page.summaries, page.next_cursor))
+                }
+            },
+            |query, cursor| query.cursor = Some(cursor),
+        )
     }
 
     /// Tell who the presented token's bearer is.

@@ -169,6 +169,31 @@ pub struct ChatReads {
     pub reads: Vec<ReadPosition>,
 }
 
+/// A chat with what a queue shows of it: its newest message and how far
+/// the caller and the visitor have read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSummary {
+    /// The chat.
+    pub chat: Chat,
+    /// The chat's newest message (`seq` = `chat.last_seq`), or `null`
+    /// before the first.
+    pub last_message: Option<Message>,
+    /// The calling agent's stored read position in the chat, or `null`
+    /// when it never read it.
+    pub read_seq: Option<i64>,
+    /// The visitor's stored read position, or `null` when they never read.
+    pub visitor_read_seq: Option<i64>,
+}
+
+/// A page of chat summaries, newest chat first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSummaryPage {
+    /// The page, newest chat first.
+    pub summaries: Vec<ChatSummary>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 /// Application-level liveness check; answered by `pong` with the same nonce.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPing {
@@ -224,6 +249,18 @@ pub struct ClientSubscribe {
     /// The last `seq` the client has; 0 (the default) replays from the start.
     #[serde(default)]
     pub after_seq: i64,
+    /// Any string; an `error` answering this frame echoes it.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Receive, live and without replay, the `message`, `typing` and `read`
+/// events of every chat that is not closed (agents only); answered by
+/// `queue_subscribed`. A chat also followed with `subscribe` delivers each
+/// event once. What came while disconnected is found by comparing the
+/// chat list's `last_seq` with what the client has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSubscribeQueue {
     /// Any string; an `error` answering this frame echoes it.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
@@ -548,6 +585,11 @@ pub struct ServerPresence {
     /// Online or offline.
     pub status: PresenceStatus,
 }
+
+/// `subscribe_queue` was accepted: from now on the `message`, `typing`
+/// and `read` events of every chat that is not closed come live.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerQueueSubscribed {}
 
 /// Someone in a subscribed chat read up to a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1199,6 +1241,8 @@ pub enum ClientFrame {
     Ping(ClientPing),
     /// `type: "refresh_token"`.
     RefreshToken(ClientRefreshToken),
+    /// `type: "subscribe_queue"`.
+    SubscribeQueue(ClientSubscribeQueue),
     /// A `type` this SDK does not know (a newer server's), kept whole.
     Unknown(UnknownVariant),
 }
@@ -1214,6 +1258,7 @@ impl ClientFrame {
             ClientFrame::Read(_) => "read",
             ClientFrame::Ping(_) => "ping",
             ClientFrame::RefreshToken(_) => "refresh_token",
+            ClientFrame::SubscribeQueue(_) => "subscribe_queue",
             ClientFrame::Unknown(unknown) => &unknown.tag,
         }
     }
@@ -1261,6 +1306,12 @@ impl From<ClientRefreshToken> for ClientFrame {
     }
 }
 
+impl From<ClientSubscribeQueue> for ClientFrame {
+    fn from(value: ClientSubscribeQueue) -> Self {
+        ClientFrame::SubscribeQueue(value)
+    }
+}
+
 impl Serialize for ClientFrame {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         /// The tag first, then the variant's own fields.
@@ -1292,6 +1343,11 @@ impl Serialize for ClientFrame {
             ClientFrame::Ping(value) => Tagged { tag: "ping", value }.serialize(serializer),
             ClientFrame::RefreshToken(value) => Tagged {
                 tag: "refresh_token",
+                value,
+            }
+            .serialize(serializer),
+            ClientFrame::SubscribeQueue(value) => Tagged {
+                tag: "subscribe_queue",
                 value,
             }
             .serialize(serializer),
@@ -1363,6 +1419,14 @@ impl<'de> Deserialize<'de> for ClientFrame {
                 }
                 ClientRefreshToken::deserialize(raw)
                     .map(ClientFrame::RefreshToken)
+                    .map_err(D::Error::custom)
+            }
+            "subscribe_queue" => {
+                if let Some(object) = raw.as_object_mut() {
+                    object.remove("type");
+                }
+                ClientSubscribeQueue::deserialize(raw)
+                    .map(ClientFrame::SubscribeQueue)
                     .map_err(D::Error::custom)
             }
             _ => Ok(ClientFrame::Unknown(UnknownVariant { tag, raw })),
@@ -1476,6 +1540,8 @@ pub enum ServerFrame {
     ChatUpdated(ServerChatUpdated),
     /// `type: "subscribed"`.
     Subscribed(ServerSubscribed),
+    /// `type: "queue_subscribed"`.
+    QueueSubscribed(ServerQueueSubscribed),
     /// `type: "unsubscribed"`.
     Unsubscribed(ServerUnsubscribed),
     /// `type: "error"`.
@@ -1502,6 +1568,7 @@ impl ServerFrame {
             ServerFrame::Presence(_) => "presence",
             ServerFrame::ChatUpdated(_) => "chat_updated",
             ServerFrame::Subscribed(_) => "subscribed",
+            ServerFrame::QueueSubscribed(_) => "queue_subscribed",
             ServerFrame::Unsubscribed(_) => "unsubscribed",
             ServerFrame::Error(_) => "error",
             ServerFrame::Pong(_) => "pong",
@@ -1557,6 +1624,12 @@ impl From<ServerChatUpdated> for ServerFrame {
 impl From<ServerSubscribed> for ServerFrame {
     fn from(value: ServerSubscribed) -> Self {
         ServerFrame::Subscribed(value)
+    }
+}
+
+impl From<ServerQueueSubscribed> for ServerFrame {
+    fn from(value: ServerQueueSubscribed) -> Self {
+        ServerFrame::QueueSubscribed(value)
     }
 }
 
@@ -1630,6 +1703,11 @@ impl Serialize for ServerFrame {
             .serialize(serializer),
             ServerFrame::Subscribed(value) => Tagged {
                 tag: "subscribed",
+                value,
+            }
+            .serialize(serializer),
+            ServerFrame::QueueSubscribed(value) => Tagged {
+                tag: "queue_subscribed",
                 value,
             }
             .serialize(serializer),
@@ -1730,6 +1808,14 @@ impl<'de> Deserialize<'de> for ServerFrame {
                 }
                 ServerSubscribed::deserialize(raw)
                     .map(ServerFrame::Subscribed)
+                    .map_err(D::Error::custom)
+            }
+            "queue_subscribed" => {
+                if let Some(object) = raw.as_object_mut() {
+                    object.remove("type");
+                }
+                ServerQueueSubscribed::deserialize(raw)
+                    .map(ServerFrame::QueueSubscribed)
                     .map_err(D::Error::custom)
             }
             "unsubscribed" => {

@@ -18,6 +18,7 @@ use super::delivery::Verdict;
 use super::driver::Driver;
 use super::hello::HelloLimits;
 use super::pacer::Pacer;
+use super::queue::subscribe_queue_frame;
 use super::refusals::{Deferred, PING_REF, REFRESH_REF, SUBSCRIBE_REF, UNSUBSCRIBE_REF};
 use super::socket::Socket;
 use super::{Command, Event};
@@ -109,6 +110,9 @@ impl Driver {
                 self.write(socket, subscribe(chat_id, after_seq)).await?;
             }
         }
+        if self.queue.following() {
+            self.write(socket, subscribe_queue_frame()).await?;
+        }
         self.flush(socket).await
     }
 
@@ -179,6 +183,10 @@ impl Driver {
                 });
                 self.write(socket, frame).await
             }
+            Some(Command::SubscribeQueue) if self.queue.follow() => {
+                self.write(socket, subscribe_queue_frame()).await
+            }
+            Some(Command::SubscribeQueue) => Ok(()),
             Some(Command::Frame(frame)) => self.write(socket, frame).await,
         }
     }
@@ -352,6 +360,12 @@ impl Driver {
     /// any gap before it; drops duplicates.
     async fn on_message(&mut self, message: Message) -> Result<(), Ended> {
         match self.follows.judge(message.chat_id, message.seq) {
+            // A chat not followed by `subscribe` is the queue's: passed on
+            // as it comes.
+            Verdict::NotFollowed if self.queue.following() => {
+                self.emit(Event::Message(message)).await;
+                return Ok(());
+            }
             Verdict::NotFollowed | Verdict::Duplicate => return Ok(()),
             Verdict::Gap { after, before } => {
                 self.fill(message.chat_id, after, before).await?;

@@ -31,6 +31,8 @@ pub(crate) struct Driver {
     pub events: mpsc::Sender<Event>,
     pub backoff: Backoff,
     pub follows: Follows,
+    /// Whether the queue is followed (`subscribe_queue`).
+    pub queue: super::queue::QueueFollow,
     /// A guest's chat, followed from the URL rather than by `subscribe`.
     pub guest_chat: Option<Uuid>,
     /// The application's cap on the pace of frames.
@@ -273,6 +275,9 @@ impl Driver {
                 self.follows.follow(chat_id, after_seq);
             }
             Command::Unsubscribe { chat_id } => self.follows.unfollow(chat_id),
+            Command::SubscribeQueue => {
+                self.queue.follow();
+            }
             Command::Flush | Command::Frame(_) | Command::Close => {}
         }
     }

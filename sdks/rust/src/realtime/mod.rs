@@ -33,6 +33,7 @@ mod events;
 mod hello;
 mod outbox;
 mod pacer;
+mod queue;
 mod refusals;
 mod socket;
 mod state;
@@ -133,6 +134,8 @@ pub(crate) enum Command {
     Unsubscribe {
         chat_id: Uuid,
     },
+    /// Follow the queue (`subscribe_queue`).
+    SubscribeQueue,
     /// A frame sent if connected and dropped if not (typing, read marks).
     Frame(ClientFrame),
     Close,
@@ -199,6 +202,7 @@ impl Client {
             events,
             backoff: options.backoff,
             follows,
+            queue: Default::default(),
             guest_chat,
             pace: options.pace,
             pacer: None,
@@ -253,6 +257,16 @@ impl Realtime {
     /// skipped; to move it, unsubscribe first.
     pub fn subscribe(&self, chat_id: Uuid, after_seq: i64) -> Result<(), Error> {
         self.command(Command::Subscribe { chat_id, after_seq })
+    }
+
+    /// Follows the queue (agents): the messages, typing and read events of
+    /// every chat that is not closed arrive without a `subscribe` per chat,
+    /// live and without replay, across reconnects. Find what came while
+    /// disconnected by comparing `last_seq` from
+    /// [`Client::list_chat_summaries`] with what you have; a chat also
+    /// followed with [`Realtime::subscribe`] keeps its exactly-once delivery.
+    pub fn subscribe_queue(&self) -> Result<(), Error> {
+        self.command(Command::SubscribeQueue)
     }
 
     /// Stops following a chat.

@@ -10,6 +10,7 @@ mod fault_injection;
 mod handshake;
 mod helpers;
 mod proxy;
+mod queue;
 mod readme;
 mod realtime;
 mod refusals;

@@ -34,6 +34,16 @@ export interface ListMessagesQuery {
   limit?: number | undefined;
 }
 
+/** The query parameters of `listChatSummaries`. */
+export interface ListChatSummariesQuery {
+  /** Only chats with this status. */
+  status?: T.ChatStatus | undefined;
+  /** The `next_cursor` of the previous page. */
+  cursor?: string | undefined;
+  /** Page size, 1 to 250; 100 when absent. */
+  limit?: number | undefined;
+}
+
 /**
  * Check that the server and its database are up.
  *
@@ -351,6 +361,37 @@ export function sendMessage(client: Client, chatId: string, body: T.SendMessageR
  */
 export function listReads(client: Client, chatId: string, options?: RequestOptions): Promise<T.ChatReads> {
   return request(client, { method: "GET", path: `/v1/chats/${segment(chatId)}/reads`, tokens: ["agent", "guest"], idempotent: true }, options);
+}
+
+/**
+ * List chats with their newest message and read positions, newest chat
+ * first, a page at a time.
+ *
+ * The chats of a page are those `GET /v1/chats` lists with the same
+ * `status` and `cursor`; each comes with its newest message and how far
+ * the calling agent and the chat's visitor have read it. Each page counts
+ * as one history read. Follow `next_cursor` until it is `null`.
+ *
+ * `GET /v1/chat-summaries` (`listChatSummaries`); needs an agent token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 400: `invalid_request`
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 403: `forbidden`
+ * - 429: `rate_limited`
+ * - other: `internal_error`
+ */
+export function listChatSummaries(client: Client, query: ListChatSummariesQuery = {}, options?: RequestOptions): Promise<T.ChatSummaryPage> {
+  return request(client, { method: "GET", path: "/v1/chat-summaries", query, tokens: ["agent"], idempotent: true }, options);
+}
+
+/** Every item of `listChatSummaries`, page after page, fetching each page as the loop needs it. */
+export function listChatSummariesAll(client: Client, query: Omit<ListChatSummariesQuery, "cursor"> = {}, options?: RequestOptions): AsyncGenerator<T.ChatSummary, void, undefined> {
+  return paginate(
+    (cursor) => listChatSummaries(client, cursor === undefined ? query : { ...query, cursor: cursor }, options),
+    (page) => page.summaries,
+    (page) => page.next_cursor,
+  );
 }
 
 /**

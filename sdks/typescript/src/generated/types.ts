@@ -153,6 +153,35 @@ export type ChatStatus =
   | "assigned"
   | "closed";
 
+/**
+ * A chat with what a queue shows of it: its newest message and how far
+ * the caller and the visitor have read it.
+ */
+export interface ChatSummary {
+  /** The chat. */
+  chat: Chat;
+  /**
+   * The chat's newest message (`seq` = `chat.last_seq`), or `null`
+   * before the first.
+   */
+  last_message: Message | null;
+  /**
+   * The calling agent's stored read position in the chat, or `null`
+   * when it never read it.
+   */
+  read_seq: number | null;
+  /** The visitor's stored read position, or `null` when they never read. */
+  visitor_read_seq: number | null;
+}
+
+/** A page of chat summaries, newest chat first. */
+export interface ChatSummaryPage {
+  /** The page, newest chat first. */
+  summaries: ChatSummary[];
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  next_cursor: string | null;
+}
+
 /** The claims of any Byrd token. */
 export type Claims =
   | AgentClaims
@@ -166,7 +195,8 @@ export type ClientFrame =
   | ClientTyping
   | ClientRead
   | ClientPing
-  | ClientRefreshToken;
+  | ClientRefreshToken
+  | ClientSubscribeQueue;
 
 /** Application-level liveness check; answered by `pong` with the same nonce. */
 export interface ClientPing {
@@ -220,6 +250,19 @@ export interface ClientSubscribe {
    * Absent means `0`.
    */
   after_seq?: number | undefined;
+  /** Any string; an `error` answering this frame echoes it. */
+  ref?: string | null | undefined;
+}
+
+/**
+ * Receive, live and without replay, the `message`, `typing` and `read`
+ * events of every chat that is not closed (agents only); answered by
+ * `queue_subscribed`. A chat also followed with `subscribe` delivers each
+ * event once. What came while disconnected is found by comparing the
+ * chat list's `last_seq` with what the client has.
+ */
+export interface ClientSubscribeQueue {
+  type: "subscribe_queue";
   /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null | undefined;
 }
@@ -596,6 +639,7 @@ export type ServerFrame =
   | ServerPresence
   | ServerChatUpdated
   | ServerSubscribed
+  | ServerQueueSubscribed
   | ServerUnsubscribed
   | ServerError
   | ServerPong
@@ -652,6 +696,14 @@ export interface ServerPresence {
   agent_id: string;
   /** Online or offline. */
   status: PresenceStatus;
+}
+
+/**
+ * `subscribe_queue` was accepted: from now on the `message`, `typing`
+ * and `read` events of every chat that is not closed come live.
+ */
+export interface ServerQueueSubscribed {
+  type: "queue_subscribed";
 }
 
 /** Someone in a subscribed chat read up to a message. */

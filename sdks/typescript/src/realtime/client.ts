@@ -6,7 +6,7 @@
  * frames; the parts live beside it: the connection's life in
  * `connection.ts`, the state they share about the live socket in
  * `link.ts`, followed chats in `subscriptions.ts` (delivery in
- * `delivery.ts`), sends in `sending.ts` (waiting in `outbox.ts`), the
+ * `delivery.ts`), the followed queue in `queue.ts`, sends in `sending.ts` (waiting in `outbox.ts`), the
  * token on the live socket in `live_refresh.ts`, and the options in
  * `options.ts`. Delivery and sends live across sockets; they are what
  * make every message arrive once and every send settle once.
@@ -21,6 +21,7 @@ import { parseFrame, pingFrame, readFrame, refusedFrame, typingFrame } from "./f
 import { type Closed, Link } from "./link.js";
 import { LiveRefresh } from "./live_refresh.js";
 import { type RealtimeOptions, type SendOptions, settingsOf } from "./options.js";
+import { QueueFollow } from "./queue.js";
 import { Sender } from "./sending.js";
 import type { ConnectionState } from "./state.js";
 import { Subscriptions } from "./subscriptions.js";
@@ -34,6 +35,7 @@ export class RealtimeClient {
   readonly #subscriptions: Subscriptions;
   readonly #sender: Sender;
   readonly #refresh: LiveRefresh;
+  readonly #queue: QueueFollow;
   #unwatch: (() => void) | null = null;
 
   constructor(options: RealtimeOptions) {
@@ -41,6 +43,7 @@ export class RealtimeClient {
     this.#sender = new Sender(this.#link);
     this.#subscriptions = new Subscriptions(this.#link);
     this.#refresh = new LiveRefresh(this.#link);
+    this.#queue = new QueueFollow(this.#link);
     this.#loop = new ConnectionLoop(this.#link, {
       onHello: (hello) => this.#onHello(hello),
       onFrame: (data, generation) => this.#onFrame(data, generation),
@@ -113,6 +116,18 @@ export class RealtimeClient {
     this.#subscriptions.subscribe(chatId, afterSeq ?? 0);
   }
 
+  /**
+   * Follows the queue (agents): the messages, typing and read events of
+   * every chat that is not closed arrive without a `subscribe` per chat,
+   * live and without replay, across reconnects. Find what came while
+   * disconnected by comparing `last_seq` from `listChatSummaries` with
+   * what you have; a chat also followed with `subscribe` keeps its
+   * exactly-once delivery.
+   */
+  subscribeQueue(): void {
+    this.#queue.follow();
+  }
+
   unsubscribe(chatId: string): void {
     this.#subscriptions.unsubscribe(chatId);
   }
@@ -148,6 +163,7 @@ export class RealtimeClient {
     const generation = this.#link.generation;
     this.#link.connected(hello);
     this.#subscriptions.resume(this.kind === "agent");
+    if (this.kind === "agent") this.#queue.resume();
     this.#sender.resend(generation);
   }
 
@@ -158,6 +174,8 @@ export class RealtimeClient {
     if (!frame) return;
     switch (frame.type) {
       case "message":
+        // A chat not followed by `subscribe` is the queue's: passed on as it comes.
+        if (this.#queue.following && this.#subscriptions.lastSeq(frame.message.chat_id) === undefined) return this.#link.events.emit(frame);
         return this.#subscriptions.onMessage(frame.message);
       case "subscribed":
         return this.#subscriptions.onSubscribed(frame);

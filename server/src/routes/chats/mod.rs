@@ -8,4 +8,5 @@ pub mod list;
 pub mod messages_list;
 pub mod messages_send;
 pub mod reads_list;
+pub mod summaries;
 pub mod token;

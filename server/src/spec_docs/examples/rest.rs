@@ -5,8 +5,8 @@
 use byrd_spec::agent::{AgentList, CreateAgentRequest, Role};
 use byrd_spec::auth::{LoginRequest, RefreshRequest, TokenResponse, TokenType};
 use byrd_spec::chat::{
-    AssignChatRequest, ChatPage, CreateChatRequest, CreateChatResponse, GuestTokenResponse,
-    VisitorInput,
+    AssignChatRequest, ChatPage, ChatSummary, ChatSummaryPage, CreateChatRequest,
+    CreateChatResponse, GuestTokenResponse, VisitorInput,
 };
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use byrd_spec::health::{Health, HealthStatus, Readiness, ReadinessCheck};
@@ -89,6 +89,18 @@ pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
             "last_page",
             value(ChatPage {
                 chats: vec![chat()],
+                next_cursor: None,
+            }),
+        )],
+        "ChatSummaryPage" => vec![(
+            "last_page",
+            value(ChatSummaryPage {
+                summaries: vec![ChatSummary {
+                    chat: chat(),
+                    last_message: Some(message()),
+                    read_seq: Some(1),
+                    visitor_read_seq: None,
+                }],
                 next_cursor: None,
             }),
         )],

@@ -7,7 +7,8 @@ use byrd_spec::error::ErrorCode;
 use byrd_spec::message::PartyType;
 use byrd_spec::ws::{
     ClientFrame, ConnectionLimits, PingFrame, PresenceStatus, Principal, ReadFrame,
-    RefreshTokenFrame, SendFrame, ServerFrame, SubscribeFrame, TypingFrame, UnsubscribeFrame,
+    RefreshTokenFrame, SendFrame, ServerFrame, SubscribeFrame, SubscribeQueueFrame, TypingFrame,
+    UnsubscribeFrame,
 };
 use serde_json::Value;
 
@@ -47,6 +48,9 @@ fn client_examples() -> Vec<ClientFrame> {
         ClientFrame::RefreshToken(RefreshTokenFrame {
             token: GUEST_TOKEN.into(),
             reference: Some("refresh-1".into()),
+        }),
+        ClientFrame::SubscribeQueue(SubscribeQueueFrame {
+            reference: Some("queue-1".into()),
         }),
     ]
 }
@@ -97,6 +101,7 @@ fn server_examples() -> Vec<ServerFrame> {
             last_seq: 1,
         },
         ServerFrame::Unsubscribed { chat_id: id(CHAT) },
+        ServerFrame::QueueSubscribed {},
         ServerFrame::Error {
             code: ErrorCode::ChatClosed,
             message: ErrorCode::ChatClosed.description().into(),

@@ -2,7 +2,7 @@
 //! their transitions (idle closes included) as `rules::transitions`
 //! decides them.
 
-use byrd_spec::chat::{Chat, ChatStatus};
+use byrd_spec::chat::{Chat, ChatStatus, ChatSummary};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -11,6 +11,7 @@ use crate::store::rows::{
     ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
 };
 use crate::store::rules::open_chats::{self, AddressBound};
+use crate::store::rules::summaries;
 use crate::store::rules::transitions::{self, IdleClose, IdleSweep, Transition};
 use crate::store::{ChatFilter, NewChat, StoreError};
 
@@ -76,6 +77,31 @@ impl PostgresStore {
         .await
         .map_err(store_error)?;
         rows.iter().map(chat_from_row).collect()
+    }
+
+    /// A page of chats as `list_chats` selects it, each with its newest
+    /// message and the read markers of `reader` (an agent) and of its
+    /// visitor: one query.
+    pub async fn chat_summaries(
+        &self,
+        filter: &ChatFilter,
+        reader: Uuid,
+    ) -> Result<Vec<ChatSummary>, StoreError> {
+        // A NULL parameter needs its type spelled out to PostgreSQL.
+        let statement = summaries::statement(|n| match n {
+            1 => "$1::text".to_owned(),
+            2 => "$2::uuid".to_owned(),
+            n => format!("${n}"),
+        });
+        let rows = sqlx::query(&statement)
+            .bind(filter.status.map(ChatStatus::as_str))
+            .bind(filter.before)
+            .bind(i64::from(filter.limit))
+            .bind(reader)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(summaries::summary_from_row).collect()
     }
 
     /// Gives an open or assigned chat to `agent_id`.

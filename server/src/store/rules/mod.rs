@@ -15,9 +15,12 @@
 //!   hold open, and the key it is counted by.
 //! - `reads`: where a `read` leaves a read marker, and when that is no
 //!   write at all.
+//! - `summaries`: a page of chats with their newest messages and read
+//!   markers, in one statement.
 
 pub(super) mod append;
 pub(super) mod open_chats;
 pub(super) mod reads;
 pub(super) mod rotation;
+pub(super) mod summaries;
 pub(super) mod transitions;

@@ -2,7 +2,7 @@
 //! their transitions (idle closes included) as `rules::transitions`
 //! decides them.
 
-use byrd_spec::chat::{Chat, ChatStatus};
+use byrd_spec::chat::{Chat, ChatStatus, ChatSummary};
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -13,6 +13,7 @@ use crate::store::rows::{
     ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
 };
 use crate::store::rules::open_chats;
+use crate::store::rules::summaries;
 use crate::store::rules::transitions::{self, IdleClose, IdleSweep, Transition};
 use crate::store::{ChatFilter, NewChat, StoreError};
 
@@ -82,6 +83,24 @@ impl SqliteStore {
         .fetch_all(&self.reads)
         .await?;
         rows.iter().map(chat_from_row).collect()
+    }
+
+    /// A page of chats as `list_chats` selects it, each with its newest
+    /// message and the read markers of `reader` (an agent) and of its
+    /// visitor: one query.
+    pub async fn chat_summaries(
+        &self,
+        filter: &ChatFilter,
+        reader: Uuid,
+    ) -> Result<Vec<ChatSummary>, StoreError> {
+        let rows = sqlx::query(&summaries::statement(|n| format!("?{n}")))
+            .bind(filter.status.map(ChatStatus::as_str))
+            .bind(filter.before)
+            .bind(i64::from(filter.limit))
+            .bind(reader)
+            .fetch_all(&self.reads)
+            .await?;
+        rows.iter().map(summaries::summary_from_row).collect()
     }
 
     /// Gives an open or assigned chat to `agent_id`.

@@ -9,6 +9,7 @@ mod read;
 mod refresh_token;
 mod send;
 mod subscribe;
+mod subscribe_queue;
 mod typing;
 mod unsubscribe;
 
@@ -33,6 +34,7 @@ pub(super) async fn apply(
         ClientFrame::Read(frame) => read::apply(session, frame).await,
         ClientFrame::Ping(frame) => ping::apply(out, frame).await,
         ClientFrame::RefreshToken(frame) => refresh_token::apply(session, out, frame).await,
+        ClientFrame::SubscribeQueue(_) => subscribe_queue::apply(session, out).await,
         // The enum is non-exhaustive for clients of the spec crate; a frame
         // type the spec gains before this server learns it is refused.
         #[allow(unreachable_patterns)]

@@ -37,16 +37,20 @@ pub(super) async fn apply(
         )
         .into());
     }
-    // A subscribe reads the chat's history: it counts as a read.
-    session
-        .state
-        .read_limiter
-        .check_key(&principal_of(&session.claims).id)?;
     // Read before joining: a message committed in between is above this
     // position, so the hub fills it rather than skip it.
     let Some(last_seq) = session.state.store.chat_last_seq(chat_id).await? else {
         return Err(ApiError::from_code(ErrorCode::ChatNotFound).into());
     };
+    // One that replays reads the chat's history: it counts as a read. One
+    // from the chat's end on reads none and costs only its frame, so a
+    // client can follow many chats it is up to date with.
+    if frame.after_seq < last_seq {
+        session
+            .state
+            .read_limiter
+            .check_key(&principal_of(&session.claims).id)?;
+    }
     let position = session
         .state
         .hub
