@@ -51,7 +51,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 18] {
+pub fn operations() -> [&'static Operation; 19] {
     [
         &health::OPERATION,
         &health::READY_OPERATION,
