@@ -73,7 +73,7 @@ pub(super) async fn start_chat(State(fake): State<Shared>) -> Response {
     let chat = json!({
         "id": id, "status": "open", "visitor": {"id": visitor, "name": "Visitor", "email": null},
         "subject": null, "assigned_agent_id": null, "assigned_agent_name": null, "created_at": created_at,
-        "updated_at": created_at, "closed_at": null, "last_seq": 0,
+        "updated_at": created_at, "closed_at": null, "close_reason": null, "last_seq": 0,
     });
     let now = chrono::Utc::now().timestamp();
     let token = sign(&json!({
