@@ -57,6 +57,7 @@ pub(super) const SENT_LABELS: &[&str] = &[
     "pong",
     "token_expiring",
     "token_refreshed",
+    "queue_subscribed",
     "other",
 ];
 
