@@ -188,7 +188,7 @@ impl ErrorCode {
                 "The server is overloaded or its database stayed busy; nothing was changed. Retry after the number of seconds in `Retry-After`."
             }
             ErrorCode::TooManyOpenChats => {
-                "The client's address (an IPv6 /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise."
+                "This client address (for IPv6, its /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise."
             }
             ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }

@@ -805,7 +805,7 @@ pub enum ErrorCode {
     LimitExceeded,
     /// The server is overloaded or its database stayed busy; nothing was changed. Retry after the number of seconds in `Retry-After`.
     Unavailable,
-    /// The client's address (an IPv6 /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise.
+    /// This client address (for IPv6, its /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise.
     TooManyOpenChats,
     /// A value this SDK does not know (a newer server's), as it came.
     Unknown(String),
