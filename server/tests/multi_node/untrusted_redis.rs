@@ -295,4 +295,41 @@ async fn events_not_sealed_by_a_node_or_out_of_bounds_reach_no_socket() {
             && b.log().contains("dropped an event from Redis"),
         "each node says it dropped events"
     );
+    // And each node counts what it dropped, by why (README, "Metrics");
+    // the replayed `typing` was B's own, which B passes over uncounted.
+    for (node, replays) in [(&a, 1), (&b, 0)] {
+        let exposition = http
+            .get(format!("http://{}/metrics", node.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for (reason, at_least) in [
+            ("bad_mac", 2),
+            ("replayed", replays),
+            ("too_large", 1),
+            ("malformed", 1),
+            ("mismatch", 2),
+            ("too_old", 1),
+            ("unknown_kind", 1),
+        ] {
+            let dropped = counter(&exposition, "byrd_redis_events_dropped_total", reason);
+            assert!(
+                dropped >= at_least,
+                "{reason}: {dropped} counted, at least {at_least} dropped\n{exposition}"
+            );
+        }
+    }
+}
+
+/// The value of `name{reason="..."}` in a Prometheus exposition; 0 when
+/// the series is absent.
+fn counter(exposition: &str, name: &str, reason: &str) -> u64 {
+    let series = format!("{name}{{reason=\"{reason}\"}} ");
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0, |value| value.trim().parse::<f64>().unwrap() as u64)
 }
