@@ -43,8 +43,8 @@ pub struct Agent {
 pub struct CreateAgentRequest {
     /// A valid email address, unique among agents (compared case-insensitively).
     pub email: String,
-    /// Shown to guests; 1 to 100 characters once trimmed; no control
-    /// characters, and no invisible format characters (Unicode category
+    /// Shown to guests; 1 to 100 characters once trimmed, on one line: no control
+    /// characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
     /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
     /// tags) but the zero-width joiner and non-joiner.
     pub name: String,

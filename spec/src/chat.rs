@@ -94,8 +94,8 @@ pub struct Chat {
 /// What a visitor may say about themselves when starting a chat.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct VisitorInput {
-    /// 1 to 100 characters once trimmed; no control
-    /// characters, and no invisible format characters (Unicode category
+    /// 1 to 100 characters once trimmed, on one line: no control
+    /// characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
     /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
     /// tags) but the zero-width joiner and non-joiner.
     pub name: Option<String>,
@@ -108,8 +108,8 @@ pub struct VisitorInput {
 pub struct CreateChatRequest {
     /// What the visitor says about themselves.
     pub visitor: Option<VisitorInput>,
-    /// 1 to 200 characters once trimmed; no control
-    /// characters, and no invisible format characters (Unicode category
+    /// 1 to 200 characters once trimmed, on one line: no control
+    /// characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
     /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
     /// tags) but the zero-width joiner and non-joiner.
     pub subject: Option<String>,

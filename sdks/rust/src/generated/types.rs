@@ -312,8 +312,8 @@ pub struct ConnectionLimits {
 pub struct CreateAgentRequest {
     /// A valid email address, unique among agents (compared case-insensitively).
     pub email: String,
-    /// Shown to guests; 1 to 100 characters once trimmed; no control
-    /// characters, and no invisible format characters (Unicode category
+    /// Shown to guests; 1 to 100 characters once trimmed, on one line: no control
+    /// characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
     /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
     /// tags) but the zero-width joiner and non-joiner.
     pub name: String,
@@ -329,8 +329,8 @@ pub struct CreateChatRequest {
     /// What the visitor says about themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<VisitorInput>,
-    /// 1 to 200 characters once trimmed; no control
-    /// characters, and no invisible format characters (Unicode category
+    /// 1 to 200 characters once trimmed, on one line: no control
+    /// characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
     /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
     /// tags) but the zero-width joiner and non-joiner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -676,8 +676,8 @@ pub struct Visitor {
 /// What a visitor may say about themselves when starting a chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorInput {
-    /// 1 to 100 characters once trimmed; no control
-    /// characters, and no invisible format characters (Unicode category
+    /// 1 to 100 characters once trimmed, on one line: no control
+    /// characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
     /// Cf: bidirectional overrides, isolates and marks, zero-width spaces,
     /// tags) but the zero-width joiner and non-joiner.
     #[serde(default, skip_serializing_if = "Option::is_none")]

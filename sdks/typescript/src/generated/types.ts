@@ -323,8 +323,8 @@ export interface CreateAgentRequest {
   /** A valid email address, unique among agents (compared case-insensitively). */
   email: string;
   /**
-   * Shown to guests; 1 to 100 characters once trimmed; no control
-   * characters, and no invisible format characters (Unicode category
+   * Shown to guests; 1 to 100 characters once trimmed, on one line: no control
+   * characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
    * Cf: bidirectional overrides, isolates and marks, zero-width spaces,
    * tags) but the zero-width joiner and non-joiner.
    */
@@ -340,8 +340,8 @@ export interface CreateChatRequest {
   /** What the visitor says about themselves. */
   visitor?: VisitorInput | null | undefined;
   /**
-   * 1 to 200 characters once trimmed; no control
-   * characters, and no invisible format characters (Unicode category
+   * 1 to 200 characters once trimmed, on one line: no control
+   * characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
    * Cf: bidirectional overrides, isolates and marks, zero-width spaces,
    * tags) but the zero-width joiner and non-joiner.
    */
@@ -797,8 +797,8 @@ export interface Visitor {
 /** What a visitor may say about themselves when starting a chat. */
 export interface VisitorInput {
   /**
-   * 1 to 100 characters once trimmed; no control
-   * characters, and no invisible format characters (Unicode category
+   * 1 to 100 characters once trimmed, on one line: no control
+   * characters or line separators (U+2028, U+2029), and no invisible format characters (Unicode category
    * Cf: bidirectional overrides, isolates and marks, zero-width spaces,
    * tags) but the zero-width joiner and non-joiner.
    */
