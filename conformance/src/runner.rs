@@ -1,7 +1,8 @@
 //! Running cases: a preflight that proves the runner can run at all (the
 //! server answers, with a certificate the runner trusts when it speaks
 //! https, the admin can log in, a configured key is the server's), then every selected case in order, one at a time, each with
-//! a time budget and its own record.
+//! a time budget and its own record; after each, the chats it started are
+//! closed, and after the last, the chats the cases shared.
 //!
 //! Cases run one at a time so that what one case does (a chat start, an
 //! agent coming online) never lands in another's exchange, and so that a
