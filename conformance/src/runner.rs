@@ -1,7 +1,8 @@
 //! Running cases: a preflight that proves the runner can run at all (the
 //! server answers, with a certificate the runner trusts when it speaks
 //! https, the admin can log in, a configured key is the server's), then every selected case in order, one at a time, each with
-//! a time budget and its own record.
+//! a time budget and its own record; after each, the chats it started are
+//! closed, and after the last, the chats the cases shared.
 //!
 //! Cases run one at a time so that what one case does (a chat start, an
 //! agent coming online) never lands in another's exchange, and so that a
@@ -17,7 +18,7 @@ use crate::documents::{DocumentError, Documents};
 use crate::report::{CaseReport, Report, Status};
 use crate::selection::ExpectedFailures;
 use crate::wire::tls::{TlsError, Trust, tls_failure, with_causes};
-use crate::wire::transcript::Violation;
+use crate::wire::transcript::{Recorder, Violation};
 
 /// Why the runner could not run (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,8 @@ pub async fn run(
         on_case(&report);
         reports.push(report);
     }
+    let shared = target.shared_chat_ids();
+    close_chats(&target, &shared, &Recorder::default()).await;
     Ok(Report::new(
         target.base_url.clone(),
         options.strict,
@@ -179,7 +182,8 @@ async fn run_case(target: &Arc<Target>, case: &Case, expected: &ExpectedFailures
     let body = (case.body)(ctx);
     let limit = budget(&target.config);
     // Spawned, so a panic in a case body is that case's failure only.
-    let outcome = match tokio::time::timeout(limit, tokio::spawn(body)).await {
+    let mut task = tokio::spawn(body);
+    let outcome = match tokio::time::timeout(limit, &mut task).await {
         Err(_) => Err(CaseError::Failed(Failure::new(
             "running the case",
             format!("the case to finish within {limit:?}"),
@@ -192,7 +196,13 @@ async fn run_case(target: &Arc<Target>, case: &Case, expected: &ExpectedFailures
         ))),
         Ok(Ok(outcome)) => outcome,
     };
+    // A case out of time starts nothing more behind the cleanup's back.
+    task.abort();
     let duration_ms = millis(started.elapsed());
+    let shared = target.shared_chat_ids();
+    let mut started_chats = recorder.started_chats();
+    started_chats.retain(|id| !shared.contains(id));
+    close_chats(target, &started_chats, &recorder).await;
     let violations = recorder.violations();
     let (passed, failure, skip_reason) = match outcome {
         Ok(()) if violations.is_empty() => (true, None, None),
@@ -220,6 +230,22 @@ async fn run_case(target: &Arc<Target>, case: &Case, expected: &ExpectedFailures
         violations,
         expected_failure_note: note,
         transcript: recorder.transcript(),
+    }
+}
+
+/// Closes the chats a case started, whatever its verdict: a server bounds
+/// the chats one address holds open (ten by default), and every case
+/// starts its chats from the runner's address. The closes are not part of
+/// the case's exchange; one that fails is noted in `recorder`, and the
+/// next case's starts would show it.
+async fn close_chats(target: &Arc<Target>, ids: &[String], recorder: &Recorder) {
+    let cleanup = Ctx::new(target.clone());
+    for id in ids {
+        if let Err(failure) = cleanup.close_as_admin(id).await {
+            recorder.note(format!(
+                "after the case, the runner could not close chat {id}: {failure}"
+            ));
+        }
     }
 }
 

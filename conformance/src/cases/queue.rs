@@ -1,9 +1,10 @@
 //! Following the queue and loading it (spec: "Following the queue",
 //! "Frames", "Who may do what", "Endpoints"): `subscribe_queue` delivers
 //! the messages, typing and read events of chats the connection never
-//! subscribed to, each once even where it also subscribed; a guest may
-//! not follow; `GET /v1/chat-summaries` gives each chat's newest message
-//! and both read positions in one page.
+//! subscribed to, each once even where it also subscribed, until
+//! `unsubscribe_queue`; a guest may not follow or unfollow;
+//! `GET /v1/chat-summaries` gives each chat's newest message and both
+//! read positions in one page.
 
 use serde_json::{Value, json};
 
@@ -35,9 +36,15 @@ pub fn cases() -> Vec<Case> {
             signals,
         ),
         Case::must(
+            "ws.queue.unfollow",
+            "following-the-queue",
+            "an agent's `unsubscribe_queue` is answered `queue_unsubscribed`; then only the chats it subscribed to deliver their messages",
+            unfollow,
+        ),
+        Case::must(
             "ws.queue.guest-forbidden",
             "who-may-do-what",
-            "a guest's `subscribe_queue` is answered `error forbidden` echoing its `ref`, and the connection stays open",
+            "a guest's `subscribe_queue` and `unsubscribe_queue` are each answered `error forbidden` echoing its `ref`, and the connection stays open",
             guest_forbidden,
         ),
         Case::must(
@@ -181,19 +188,52 @@ async fn signals(ctx: Ctx) -> CaseResult {
     Ok(())
 }
 
+/// A chat the follower subscribed to marks when the server is done: a
+/// message of the other chat posted before it would have come first.
+async fn unfollow(ctx: Ctx) -> CaseResult {
+    let mut ws = follower(&ctx).await?;
+    let (kept, other) = (ctx.new_chat().await?, ctx.new_chat().await?);
+    ws.send(json!({"type": "subscribe", "chat_id": kept.id, "after_seq": 0}))
+        .await?;
+    ws.expect("subscribed").await?;
+    ws.send(json!({"type": "unsubscribe_queue", "ref": "unqueue"}))
+        .await?;
+    let answer = ws.expect("queue_unsubscribed").await?;
+    checks::same(
+        "the answer to `unsubscribe_queue`",
+        &json!({"type": "queue_unsubscribed"}),
+        &answer,
+    )?;
+    post_as_guest(&ctx, &other, "u-other").await?;
+    post_as_guest(&ctx, &kept, "u-kept").await?;
+    let frames = frames_through(&mut ws, &kept, 1).await?;
+    let seqs = seqs_of(&frames, &other);
+    ensure(
+        seqs.is_empty(),
+        "the `message` frames, after `unsubscribe_queue`, of a chat not subscribed",
+        "none",
+        || format!("seq {seqs:?}"),
+    )?;
+    ws.close().await;
+    Ok(())
+}
+
 async fn guest_forbidden(ctx: Ctx) -> CaseResult {
     let chat = ctx.new_chat().await?;
     let (mut guest, _) = ctx.connect("guest", &chat.guest_token).await?;
-    guest
-        .send(json!({"type": "subscribe_queue", "ref": "r-queue"}))
-        .await?;
-    let answer = guest.next_frame().await?;
-    expect_error_frame(
-        &answer,
-        "forbidden",
-        &json!("r-queue"),
-        "a guest's `subscribe_queue`",
-    )?;
+    for frame_type in ["subscribe_queue", "unsubscribe_queue"] {
+        let reference = format!("r-{frame_type}");
+        guest
+            .send(json!({"type": frame_type, "ref": reference}))
+            .await?;
+        let answer = guest.next_frame().await?;
+        expect_error_frame(
+            &answer,
+            "forbidden",
+            &json!(reference),
+            &format!("a guest's `{frame_type}`"),
+        )?;
+    }
     guest
         .expect_quiet("the connection stays open after the refusal")
         .await?;

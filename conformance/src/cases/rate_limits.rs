@@ -57,6 +57,19 @@ async fn exhaust<'a>(
     what: &str,
     make: impl Fn() -> Request<'a>,
 ) -> Result<Reply, Failure> {
+    exhaust_with(allowance, what, || make().keep_rate_limits().send()).await
+}
+
+/// [`exhaust`] with requests sent by `send`, which may do more with
+/// each answer.
+async fn exhaust_with<Sent>(
+    allowance: u32,
+    what: &str,
+    send: impl Fn() -> Sent,
+) -> Result<Reply, Failure>
+where
+    Sent: Future<Output = Result<Reply, Failure>>,
+{
     let started = Instant::now();
     let mut sent: u64 = 0;
     loop {
@@ -72,7 +85,7 @@ async fn exhaust<'a>(
                 "none was refused",
             ));
         }
-        let reply = make().keep_rate_limits().send().await?;
+        let reply = send().await?;
         sent += 1;
         if reply.status == 429 {
             return Ok(reply);
@@ -86,7 +99,16 @@ async fn exhaust<'a>(
 async fn chat_start(ctx: Ctx) -> CaseResult {
     let allowance = ctx.config().limits.chat_starts_per_minute;
     let start = || ctx.post("/v1/chats").json(json!({"subject": "Rate limit"}));
-    let limited = exhaust(allowance, "chat starts", start).await?;
+    // Each chat is closed as soon as it started, so that a server's bound
+    // on open chats per address (below the allowance) refuses none.
+    let start_and_close = || async {
+        let reply = start().keep_rate_limits().send().await?;
+        if let Some(id) = reply.json().pointer("/chat/id").and_then(|id| id.as_str()) {
+            ctx.close_as_admin(id).await?;
+        }
+        Ok(reply)
+    };
+    let limited = exhaust_with(allowance, "chat starts", start_and_close).await?;
     let context = "the answer past the chat-start allowance";
     expect_error(&limited, 429, "rate_limited", context)?;
     let seconds = retry_after(&limited, context)?;

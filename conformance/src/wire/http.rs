@@ -247,7 +247,20 @@ impl Request<'_> {
             body: reply.recorded_body(),
         });
         self.check_documents(&reply, bytes.len());
+        self.note_started_chat(&reply);
         Ok(reply)
+    }
+
+    /// Every chat a case starts passes here, whichever way the case sent
+    /// the request, so the runner can close them all when the case ends.
+    fn note_started_chat(&self, reply: &Reply) {
+        let path = self.path.split('?').next().unwrap_or_default();
+        if self.method != Method::POST || path != "/v1/chats" || reply.status != 201 {
+            return;
+        }
+        if let Some(id) = reply.json().pointer("/chat/id").and_then(Value::as_str) {
+            self.recorder.chat_started(id.to_owned());
+        }
     }
 
     fn check_documents(&self, reply: &Reply, raw_len: usize) {

@@ -81,6 +81,8 @@ struct Log {
     omitted: usize,
     violations: Vec<Violation>,
     connections: usize,
+    /// Ids of the chats the case started, for the runner to close after it.
+    started_chats: Vec<String>,
 }
 
 /// A case's shared log; clones write to the same record.
@@ -136,6 +138,18 @@ impl Recorder {
         let mut log = self.lock();
         log.connections += 1;
         format!("ws#{} ({who})", log.connections)
+    }
+
+    /// Notes that the case started chat `id`: the runner closes it when
+    /// the case ends, so no case holds a place in the server's bound on
+    /// open chats per address after it.
+    pub fn chat_started(&self, id: String) {
+        self.lock().started_chats.push(id);
+    }
+
+    /// The chats the case started, oldest first.
+    pub fn started_chats(&self) -> Vec<String> {
+        self.lock().started_chats.clone()
     }
 
     pub fn violations(&self) -> Vec<Violation> {

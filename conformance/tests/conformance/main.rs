@@ -1,6 +1,7 @@
 //! Tests of the runner itself, from outside: the binary against a
 //! server with planted faults (`self_test`), over TLS through a proxy
-//! (`https`), and the transcripts
+//! (`https`), against a server that bounds open chats (`cleanup`), and
+//! the transcripts
 //! of representative exchanges with the real server (started by
 //! `byrd-testkit`), as snapshots (`snapshots`). One test binary, one module per concern.
 
@@ -8,6 +9,7 @@
 // unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod cleanup;
 mod fake_server;
 mod https;
 mod self_test;

@@ -23,6 +23,7 @@ const REPRESENTATIVE: &[&str] = &[
     "auth.guest.start",
     "auth.guest.renew",
     "auth.scope.other-chat.ws-send",
+    "rest.readiness",
     "rest.errors.not-found",
     "rest.messages.send",
     "ws.handshake.hello-guest",

@@ -15,6 +15,11 @@
 //! it quietly would hide a misconfiguration behind a slower node. (A Redis
 //! without TLS says nothing to a TLS greeting, so it is one that does not
 //! answer.)
+//!
+//! After start, a certificate that fails on a reconnect (Redis came back
+//! with another one, or it expired) is said at warn once per streak of
+//! failures, naming the cause ([`CertificateWarnings`]): the node goes on
+//! retrying, but an operator must hear why it stays on its sweep.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -118,6 +123,42 @@ fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e 
     None
 }
 
+/// Says at warn when reconnecting to Redis starts failing its TLS
+/// handshake, once for the whole streak rather than at every retry, and
+/// at info when a connection succeeds again. Only the cause is said,
+/// never the error's text, which may hold the URL and its password.
+#[derive(Debug, Default)]
+pub struct CertificateWarnings {
+    /// Whether the last attempts failed their TLS handshake.
+    failing: bool,
+}
+
+impl CertificateWarnings {
+    /// After a failed attempt: warns when `error` is a TLS failure that
+    /// starts a streak. Returns whether it was a TLS failure at all.
+    pub fn failed(&mut self, error: &anyhow::Error) -> bool {
+        let Some(cause) = tls_failure(error) else {
+            return false;
+        };
+        if !self.failing {
+            self.failing = true;
+            tracing::warn!(
+                cause,
+                "cannot reconnect to Redis: its TLS handshake fails; other nodes' messages \
+                 reach this node's sockets only by the sweep until it succeeds (retrying)"
+            );
+        }
+        true
+    }
+
+    /// After an attempt that connected: ends a streak.
+    pub fn connected(&mut self) {
+        if std::mem::take(&mut self.failing) {
+            tracing::info!("Redis's certificate is accepted again");
+        }
+    }
+}
+
 fn meaning(error: &rustls::Error) -> &'static str {
     match error {
         rustls::Error::InvalidCertificate(
@@ -188,6 +229,73 @@ mod tests {
             matches!(error, RedisConfigError::CaUnreadable { .. }),
             "{error}"
         );
+    }
+
+    fn certificate_error(url_with_password: &str) -> anyhow::Error {
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+        anyhow::Error::new(redis::RedisError::from(io))
+            .context(format!("connecting to {url_with_password}"))
+    }
+
+    /// The log lines `during` writes, at debug and above, as text.
+    fn logged(during: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, during);
+        let bytes = lines.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn a_certificate_failing_on_reconnect_is_a_warning_once_per_streak_naming_its_cause() {
+        let mut warnings = CertificateWarnings::default();
+        let error = certificate_error("rediss://:secret-pw@redis.example:6380");
+        let log = logged(|| {
+            assert!(warnings.failed(&error));
+            assert!(warnings.failed(&error));
+            warnings.connected();
+            assert!(warnings.failed(&error));
+        });
+        let warned: Vec<&str> = log.lines().filter(|line| line.contains("WARN")).collect();
+        assert_eq!(warned.len(), 2, "one warning a streak, two streaks: {log}");
+        assert!(
+            warned.iter().all(|line| line.contains("has expired")),
+            "{log}"
+        );
+        assert!(
+            !log.contains("secret-pw") && !log.contains("redis.example"),
+            "{log}"
+        );
+        assert!(log.contains("accepted again"), "{log}");
+    }
+
+    #[test]
+    fn a_redis_that_does_not_answer_is_no_certificate_warning() {
+        let mut warnings = CertificateWarnings::default();
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let error = anyhow::Error::new(redis::RedisError::from(refused));
+        let log = logged(|| {
+            assert!(!warnings.failed(&error));
+            warnings.connected();
+        });
+        assert!(log.is_empty(), "{log}");
     }
 
     #[test]

@@ -218,12 +218,21 @@ pub(super) async fn recheck_chats(
 const KEEP_ALIVE: Duration = Duration::from_secs(1);
 
 /// Pings a connection, which makes its manager reconnect (and, for the
-/// subscriber, subscribe again) once Redis is back.
+/// subscriber, subscribe again) once Redis is back. A reconnect refused
+/// for Redis's certificate is said once per streak; other failures are
+/// the lost subscription's to say.
 pub(super) async fn keep_alive(mut connection: ConnectionManager) {
     let mut tick = tokio::time::interval(KEEP_ALIVE);
+    let mut certificate = super::connect::CertificateWarnings::default();
     loop {
         tick.tick().await;
-        let _: redis::RedisResult<()> = redis::cmd("PING").query_async(&mut connection).await;
+        let pinged: redis::RedisResult<()> = redis::cmd("PING").query_async(&mut connection).await;
+        match pinged {
+            Ok(()) => certificate.connected(),
+            Err(error) => {
+                certificate.failed(&anyhow::Error::new(error));
+            }
+        }
     }
 }
 

@@ -291,15 +291,19 @@ impl Joining {
 
     async fn retry(&self) -> Connections {
         let mut delay = Duration::from_millis(250);
+        let mut certificate = connect::CertificateWarnings::default();
         loop {
             tokio::time::sleep(delay).await;
             match Connections::open(&self.client, &self.link).await {
                 Ok(connections) => {
+                    certificate.connected();
                     tracing::info!("Redis answers: delivery across nodes is live");
                     return connections;
                 }
                 Err(error) => {
-                    tracing::debug!(error = %format!("{error:#}"), "Redis still does not answer");
+                    if !certificate.failed(&error) {
+                        tracing::debug!(error = %format!("{error:#}"), "Redis still does not answer");
+                    }
                     delay = (delay * 2).min(MAX_RETRY_DELAY);
                 }
             }

@@ -42,6 +42,12 @@ impl Hub {
         state.queue_followers.insert(id);
         true
     }
+
+    /// Connection `id` no longer follows the queue (whether it did or
+    /// not); its subscriptions stay.
+    pub fn unfollow_queue(&self, id: ConnectionId) {
+        left(&mut self.lock(), id);
+    }
 }
 
 /// The position of `chat_id`, started for the queue's followers when the
@@ -234,5 +240,26 @@ mod tests {
         let state = hub.lock();
         assert!(state.cursors.contains_key(&kept));
         assert!(!state.cursors.contains_key(&dropped));
+    }
+
+    #[tokio::test]
+    async fn an_unfollower_keeps_its_subscriptions_and_gets_no_other_chat() {
+        let hub = Hub::new(8);
+        let (subscribed, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut agent = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
+        hub.follow_queue(agent.id);
+        hub.subscribe(agent.id, subscribed, Some(0));
+        publish(&hub, &message(other, 1));
+        hub.unfollow_queue(agent.id);
+        hub.unfollow_queue(agent.id);
+        publish(&hub, &message(other, 2));
+        publish(&hub, &message(subscribed, 1));
+        assert_eq!(
+            messages(&mut agent.queue),
+            vec![(other, 1), (subscribed, 1)]
+        );
+        let state = hub.lock();
+        assert!(state.queue_followers.is_empty());
+        assert!(!state.cursors.contains_key(&other));
     }
 }

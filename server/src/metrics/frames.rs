@@ -58,6 +58,7 @@ pub(super) const SENT_LABELS: &[&str] = &[
     "token_expiring",
     "token_refreshed",
     "queue_subscribed",
+    "queue_unsubscribed",
     "other",
 ];
 

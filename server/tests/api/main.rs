@@ -26,6 +26,7 @@ mod metrics;
 mod open_chats;
 mod queue;
 mod read_markers;
+mod readiness;
 mod reads;
 mod spec_contract;
 mod spec_documents;

@@ -1,4 +1,5 @@
-//! Following the queue and loading it: `subscribe_queue` (spec/v1/README.md,
+//! Following the queue and loading it: `subscribe_queue` and
+//! `unsubscribe_queue` (spec/v1/README.md,
 //! "WebSocket", the frame tables and "Following the queue"), `GET
 //! /v1/chat-summaries` (openapi.json `listChatSummaries`), and the
 //! `subscribe` from a chat's end that costs no history read ("Rate
@@ -142,6 +143,57 @@ async fn typing_and_read_reach_queue_followers() {
     assert_eq!(frames[2]["seq"], 1);
 }
 
+/// Sends `unsubscribe_queue` and expects `queue_unsubscribed`, after any
+/// `chat_updated`.
+async fn unfollow_queue(client: &mut WsClient) {
+    client
+        .send_json(json!({"type": "unsubscribe_queue", "ref": "uq1"}))
+        .await;
+    let answer = loop {
+        let frame = client.next_json().await;
+        if kind(&frame) != "chat_updated" {
+            break frame;
+        }
+    };
+    assert_eq!(answer, json!({"type": "queue_unsubscribed"}));
+}
+
+#[tokio::test]
+async fn after_unsubscribe_queue_only_the_chats_subscribed_to_come() {
+    let app = spawn_app().await;
+    let (_, token) = agent_token();
+    let (mut agent, _) = WsClient::connect(&app, &token).await;
+    let (kept, _, mut kept_guest) = chat_with_guest(&app).await;
+    let (other, _, mut other_guest) = chat_with_guest(&app).await;
+    follow_queue(&mut agent).await;
+    subscribe(&mut agent, &kept, 0).await;
+    guest_says(&mut other_guest, &other, "o1", "through the queue").await;
+    let frames = frames_before_pong(&mut agent).await;
+    assert_eq!(messages_of(&frames, &other), vec![1]);
+
+    unfollow_queue(&mut agent).await;
+    guest_says(&mut other_guest, &other, "o2", "nobody follows").await;
+    guest_says(&mut kept_guest, &kept, "k1", "subscribed").await;
+    let frames = frames_before_pong(&mut agent).await;
+    assert_eq!(messages_of(&frames, &other), Vec::<i64>::new());
+    assert_eq!(messages_of(&frames, &kept), vec![1]);
+
+    // Following again brings the queue back, live.
+    follow_queue(&mut agent).await;
+    guest_says(&mut other_guest, &other, "o3", "followed again").await;
+    let frames = frames_before_pong(&mut agent).await;
+    assert_eq!(messages_of(&frames, &other), vec![3]);
+}
+
+#[tokio::test]
+async fn unsubscribe_queue_without_following_is_answered_all_the_same() {
+    let app = spawn_app().await;
+    let (_, token) = agent_token();
+    let (mut agent, _) = WsClient::connect(&app, &token).await;
+    unfollow_queue(&mut agent).await;
+    unfollow_queue(&mut agent).await;
+}
+
 #[tokio::test]
 async fn a_guest_may_not_follow_the_queue() {
     let app = spawn_app().await;
@@ -153,6 +205,14 @@ async fn a_guest_may_not_follow_the_queue() {
     assert_eq!(
         (error["code"].as_str(), error["ref"].as_str()),
         (Some("forbidden"), Some("q-guest"))
+    );
+    guest
+        .send_json(json!({"type": "unsubscribe_queue", "ref": "uq-guest"}))
+        .await;
+    let error = guest.expect_type("error").await;
+    assert_eq!(
+        (error["code"].as_str(), error["ref"].as_str()),
+        (Some("forbidden"), Some("uq-guest"))
     );
     // The connection stays open and in its own chat.
     guest_says(&mut guest, &chat, "g1", "still here").await;

@@ -18,6 +18,7 @@ pub enum ClientFrame {
     Ping(PingFrame),
     RefreshToken(RefreshTokenFrame),
     SubscribeQueue(SubscribeQueueFrame),
+    UnsubscribeQueue(UnsubscribeQueueFrame),
     /// A `type` this crate does not know (a newer client's frame). It is
     /// never sent; a server answers it with `unknown_frame_type`.
     #[serde(other)]
@@ -36,6 +37,7 @@ impl ClientFrame {
         "ping",
         "refresh_token",
         "subscribe_queue",
+        "unsubscribe_queue",
     ];
 }
 
@@ -133,6 +135,16 @@ pub struct SubscribeQueueFrame {
     pub reference: Option<String>,
 }
 
+/// Stop following the queue (agents only); answered by
+/// `queue_unsubscribed`, also when the connection did not follow it. The
+/// chats subscribed with `subscribe` stay subscribed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UnsubscribeQueueFrame {
+    /// Any string; an `error` answering this frame echoes it.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +162,7 @@ mod tests {
             json!({"type": "ping", "nonce": "n"}),
             json!({"type": "refresh_token", "token": "t"}),
             json!({"type": "subscribe_queue", "ref": "q"}),
+            json!({"type": "unsubscribe_queue", "ref": "q"}),
         ];
         assert_eq!(samples.len(), ClientFrame::TYPES.len());
         for (sample, ty) in samples.iter().zip(ClientFrame::TYPES) {

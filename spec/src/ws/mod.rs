@@ -15,7 +15,7 @@ mod server;
 
 pub use client::{
     ClientFrame, PingFrame, ReadFrame, RefreshTokenFrame, SendFrame, SubscribeFrame,
-    SubscribeQueueFrame, TypingFrame, UnsubscribeFrame,
+    SubscribeQueueFrame, TypingFrame, UnsubscribeFrame, UnsubscribeQueueFrame,
 };
 pub use close::{CloseAction, CloseCode};
 pub use server::{ConnectionLimits, PresenceStatus, Principal, ServerFrame};

@@ -132,6 +132,9 @@ pub enum ServerFrame {
     /// `subscribe_queue` was accepted: from now on the `message`, `typing`
     /// and `read` events of every chat that is not closed come live.
     QueueSubscribed {},
+    /// `unsubscribe_queue` was accepted: the chats this connection did
+    /// not `subscribe` to no longer come through the queue.
+    QueueUnsubscribed {},
     /// The chat's messages are no longer delivered on this connection.
     Unsubscribed {
         /// The chat.

@@ -1,4 +1,5 @@
-//! `rest.health`, `rest.errors.*` and `rest.conventions.*`: what every
+//! `rest.health`, `rest.readiness`, `rest.errors.*` and
+//! `rest.conventions.*`: what every
 //! answer shares, its headers and its error body (spec: "Conventions",
 //! "Errors", "Endpoints").
 
@@ -17,6 +18,12 @@ pub fn cases() -> Vec<Case> {
             "endpoints",
             "`GET /healthz` answers 200 {\"status\": \"ok\"}",
             health,
+        ),
+        Case::must(
+            "rest.readiness",
+            "endpoints",
+            "`GET /readyz` without a token answers a healthy server 200 {\"status\": \"ok\", \"failing\": []}, a `Readiness` of openapi.json",
+            readiness,
         ),
         Case::must(
             "rest.errors.not-found",
@@ -61,6 +68,20 @@ async fn health(ctx: Ctx) -> CaseResult {
     let reply = ctx.get("/healthz").send().await?;
     expect_status(&reply, 200, "GET /healthz")?;
     checks::same("GET /healthz", &json!({"status": "ok"}), reply.json())?;
+    Ok(())
+}
+
+/// A server the runner can talk to is a healthy one, so ready; the shape
+/// is checked against the `Readiness` schema as every answer is, and the
+/// exact body besides, so that no check can be missing from `failing`.
+async fn readiness(ctx: Ctx) -> CaseResult {
+    let reply = ctx.get("/readyz").send().await?;
+    expect_status(&reply, 200, "GET /readyz without a token")?;
+    checks::same(
+        "GET /readyz",
+        &json!({"status": "ok", "failing": []}),
+        reply.json(),
+    )?;
     Ok(())
 }
 

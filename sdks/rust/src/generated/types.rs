@@ -288,6 +288,16 @@ pub struct ClientUnsubscribe {
     pub reference: Option<String>,
 }
 
+/// Stop following the queue (agents only); answered by
+/// `queue_unsubscribed`, also when the connection did not follow it. The
+/// chats subscribed with `subscribe` stay subscribed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientUnsubscribeQueue {
+    /// Any string; an `error` answering this frame echoes it.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
 /// What this connection may send, so clients can pace themselves instead
 /// of learning the limits from refusals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -590,6 +600,11 @@ pub struct ServerPresence {
 /// and `read` events of every chat that is not closed come live.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerQueueSubscribed {}
+
+/// `unsubscribe_queue` was accepted: the chats this connection did
+/// not `subscribe` to no longer come through the queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerQueueUnsubscribed {}
 
 /// Someone in a subscribed chat read up to a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1243,6 +1258,8 @@ pub enum ClientFrame {
     RefreshToken(ClientRefreshToken),
     /// `type: "subscribe_queue"`.
     SubscribeQueue(ClientSubscribeQueue),
+    /// `type: "unsubscribe_queue"`.
+    UnsubscribeQueue(ClientUnsubscribeQueue),
     /// A `type` this SDK does not know (a newer server's), kept whole.
     Unknown(UnknownVariant),
 }
@@ -1259,6 +1276,7 @@ impl ClientFrame {
             ClientFrame::Ping(_) => "ping",
             ClientFrame::RefreshToken(_) => "refresh_token",
             ClientFrame::SubscribeQueue(_) => "subscribe_queue",
+            ClientFrame::UnsubscribeQueue(_) => "unsubscribe_queue",
             ClientFrame::Unknown(unknown) => &unknown.tag,
         }
     }
@@ -1312,6 +1330,12 @@ impl From<ClientSubscribeQueue> for ClientFrame {
     }
 }
 
+impl From<ClientUnsubscribeQueue> for ClientFrame {
+    fn from(value: ClientUnsubscribeQueue) -> Self {
+        ClientFrame::UnsubscribeQueue(value)
+    }
+}
+
 impl Serialize for ClientFrame {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         /// The tag first, then the variant's own fields.
@@ -1348,6 +1372,11 @@ impl Serialize for ClientFrame {
             .serialize(serializer),
             ClientFrame::SubscribeQueue(value) => Tagged {
                 tag: "subscribe_queue",
+                value,
+            }
+            .serialize(serializer),
+            ClientFrame::UnsubscribeQueue(value) => Tagged {
+                tag: "unsubscribe_queue",
                 value,
             }
             .serialize(serializer),
@@ -1427,6 +1456,14 @@ impl<'de> Deserialize<'de> for ClientFrame {
                 }
                 ClientSubscribeQueue::deserialize(raw)
                     .map(ClientFrame::SubscribeQueue)
+                    .map_err(D::Error::custom)
+            }
+            "unsubscribe_queue" => {
+                if let Some(object) = raw.as_object_mut() {
+                    object.remove("type");
+                }
+                ClientUnsubscribeQueue::deserialize(raw)
+                    .map(ClientFrame::UnsubscribeQueue)
                     .map_err(D::Error::custom)
             }
             _ => Ok(ClientFrame::Unknown(UnknownVariant { tag, raw })),
@@ -1542,6 +1579,8 @@ pub enum ServerFrame {
     Subscribed(ServerSubscribed),
     /// `type: "queue_subscribed"`.
     QueueSubscribed(ServerQueueSubscribed),
+    /// `type: "queue_unsubscribed"`.
+    QueueUnsubscribed(ServerQueueUnsubscribed),
     /// `type: "unsubscribed"`.
     Unsubscribed(ServerUnsubscribed),
     /// `type: "error"`.
@@ -1569,6 +1608,7 @@ impl ServerFrame {
             ServerFrame::ChatUpdated(_) => "chat_updated",
             ServerFrame::Subscribed(_) => "subscribed",
             ServerFrame::QueueSubscribed(_) => "queue_subscribed",
+            ServerFrame::QueueUnsubscribed(_) => "queue_unsubscribed",
             ServerFrame::Unsubscribed(_) => "unsubscribed",
             ServerFrame::Error(_) => "error",
             ServerFrame::Pong(_) => "pong",
@@ -1630,6 +1670,12 @@ impl From<ServerSubscribed> for ServerFrame {
 impl From<ServerQueueSubscribed> for ServerFrame {
     fn from(value: ServerQueueSubscribed) -> Self {
         ServerFrame::QueueSubscribed(value)
+    }
+}
+
+impl From<ServerQueueUnsubscribed> for ServerFrame {
+    fn from(value: ServerQueueUnsubscribed) -> Self {
+        ServerFrame::QueueUnsubscribed(value)
     }
 }
 
@@ -1708,6 +1754,11 @@ impl Serialize for ServerFrame {
             .serialize(serializer),
             ServerFrame::QueueSubscribed(value) => Tagged {
                 tag: "queue_subscribed",
+                value,
+            }
+            .serialize(serializer),
+            ServerFrame::QueueUnsubscribed(value) => Tagged {
+                tag: "queue_unsubscribed",
                 value,
             }
             .serialize(serializer),
@@ -1816,6 +1867,14 @@ impl<'de> Deserialize<'de> for ServerFrame {
                 }
                 ServerQueueSubscribed::deserialize(raw)
                     .map(ServerFrame::QueueSubscribed)
+                    .map_err(D::Error::custom)
+            }
+            "queue_unsubscribed" => {
+                if let Some(object) = raw.as_object_mut() {
+                    object.remove("type");
+                }
+                ServerQueueUnsubscribed::deserialize(raw)
+                    .map(ServerFrame::QueueUnsubscribed)
                     .map_err(D::Error::custom)
             }
             "unsubscribed" => {

@@ -18,7 +18,7 @@ use super::delivery::Verdict;
 use super::driver::Driver;
 use super::hello::HelloLimits;
 use super::pacer::Pacer;
-use super::queue::subscribe_queue_frame;
+use super::queue::{subscribe_queue_frame, unsubscribe_queue_frame};
 use super::refusals::{Deferred, PING_REF, REFRESH_REF, SUBSCRIBE_REF, UNSUBSCRIBE_REF};
 use super::socket::Socket;
 use super::{Command, Event};
@@ -187,6 +187,10 @@ impl Driver {
                 self.write(socket, subscribe_queue_frame()).await
             }
             Some(Command::SubscribeQueue) => Ok(()),
+            Some(Command::UnsubscribeQueue) if self.queue.unfollow() => {
+                self.write(socket, unsubscribe_queue_frame()).await
+            }
+            Some(Command::UnsubscribeQueue) => Ok(()),
             Some(Command::Frame(frame)) => self.write(socket, frame).await,
         }
     }

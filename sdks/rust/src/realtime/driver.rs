@@ -278,6 +278,9 @@ impl Driver {
             Command::SubscribeQueue => {
                 self.queue.follow();
             }
+            Command::UnsubscribeQueue => {
+                self.queue.unfollow();
+            }
             Command::Flush | Command::Frame(_) | Command::Close => {}
         }
     }

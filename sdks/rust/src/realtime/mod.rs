@@ -136,6 +136,8 @@ pub(crate) enum Command {
     },
     /// Follow the queue (`subscribe_queue`).
     SubscribeQueue,
+    /// Stop following the queue (`unsubscribe_queue`).
+    UnsubscribeQueue,
     /// A frame sent if connected and dropped if not (typing, read marks).
     Frame(ClientFrame),
     Close,
@@ -267,6 +269,13 @@ impl Realtime {
     /// followed with [`Realtime::subscribe`] keeps its exactly-once delivery.
     pub fn subscribe_queue(&self) -> Result<(), Error> {
         self.command(Command::SubscribeQueue)
+    }
+
+    /// Stops following the queue: from then on only the chats followed with
+    /// [`Realtime::subscribe`] deliver their events, and the queue is not
+    /// followed again on reconnect.
+    pub fn unsubscribe_queue(&self) -> Result<(), Error> {
+        self.command(Command::UnsubscribeQueue)
     }
 
     /// Stops following a chat.

@@ -1,7 +1,8 @@
 //! Following the queue (`subscribe_queue`, agents only): the server then
 //! sends the messages, typing and read events of every chat that is not
 //! closed, without a `subscribe` per chat. The task sends it again after
-//! every `hello`, as it resumes followed chats.
+//! every `hello`, as it resumes followed chats, until the application
+//! unsubscribes from the queue (`unsubscribe_queue`).
 //!
 //! Nothing is replayed: what came while disconnected is found by comparing
 //! `last_seq` from [`Client::list_chat_summaries`](crate::Client) with what
@@ -10,10 +11,12 @@
 //! are passed on as they come (the server sends each once and in order on
 //! a connection).
 
-use crate::types::{ClientFrame, ClientSubscribeQueue};
+use crate::types::{ClientFrame, ClientSubscribeQueue, ClientUnsubscribeQueue};
 
 /// `ref` of the client's `subscribe_queue` frames.
 pub(crate) const QUEUE_REF: &str = "subscribe_queue";
+/// `ref` of the client's `unsubscribe_queue` frames.
+pub(crate) const UNQUEUE_REF: &str = "unsubscribe_queue";
 
 /// Whether the application asked to follow the queue.
 #[derive(Debug, Default)]
@@ -28,6 +31,12 @@ impl QueueFollow {
         !std::mem::replace(&mut self.following, true)
     }
 
+    /// Stops following the queue; true when it was followed, when the
+    /// frame is to be written.
+    pub fn unfollow(&mut self) -> bool {
+        std::mem::take(&mut self.following)
+    }
+
     pub fn following(&self) -> bool {
         self.following
     }
@@ -36,6 +45,12 @@ impl QueueFollow {
 pub(crate) fn subscribe_queue_frame() -> ClientFrame {
     ClientFrame::SubscribeQueue(ClientSubscribeQueue {
         reference: Some(QUEUE_REF.into()),
+    })
+}
+
+pub(crate) fn unsubscribe_queue_frame() -> ClientFrame {
+    ClientFrame::UnsubscribeQueue(ClientUnsubscribeQueue {
+        reference: Some(UNQUEUE_REF.into()),
     })
 }
 
@@ -54,6 +69,22 @@ mod tests {
         assert_eq!(
             text,
             r#"{"type":"subscribe_queue","ref":"subscribe_queue"}"#
+        );
+    }
+
+    #[test]
+    fn unfollowing_is_written_only_when_following_and_ends_it() {
+        let mut queue = QueueFollow::default();
+        assert!(!queue.unfollow());
+        queue.follow();
+        assert!(queue.unfollow());
+        assert!(!queue.following());
+        assert!(!queue.unfollow());
+        assert!(queue.follow(), "following again writes the frame again");
+        let text = serde_json::to_string(&unsubscribe_queue_frame()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"unsubscribe_queue","ref":"unsubscribe_queue"}"#
         );
     }
 }

@@ -1,6 +1,8 @@
 //! Following the queue and loading it against the real server: an agent
 //! that called `subscribe_queue` hears the messages of chats it never
-//! subscribed to, once each, again after a reconnect; `list_chat_summaries`
+//! subscribed to, once each, again after a reconnect, and after
+//! `unsubscribe_queue` only the chats it subscribed to, also after a
+//! reconnect; `list_chat_summaries`
 //! gives each chat its newest message and both read positions.
 
 use byrd_sdk::operations::ListChatSummariesQuery;
@@ -58,6 +60,68 @@ async fn a_queue_follower_hears_every_chat_without_subscribing_across_a_reconnec
         .unwrap();
     let again = next_message(&mut events).await;
     assert_eq!((again.chat_id, again.seq), (first_chat.id, 2));
+}
+
+/// Waits for `chat_id`'s `subscribed`: the server has handled every frame
+/// written before its `subscribe`.
+async fn resumed(events: &mut byrd_sdk::realtime::Events, chat_id: uuid::Uuid) {
+    next_matching(events, |event| match event {
+        Event::Resumed { chat_id: id, .. } if id == chat_id => Some(()),
+        _ => None,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_unsubscribe_queue_only_subscribed_chats_come_also_after_a_reconnect() {
+    let app = spawn_app().await;
+    let proxy = Proxy::start(app.port).await;
+    let agent = app.agent_at(&proxy.address, "unqueue@example.com").await;
+    let (rt, mut events) = agent.connect_realtime(quick_options()).unwrap();
+    rt.subscribe_queue().unwrap();
+    wait_connected(&mut events).await;
+    let (queued, queued_chat) = app.client().start_guest(&visitor("Di")).await.unwrap();
+    let (kept, kept_chat) = app.client().start_guest(&visitor("Ed")).await.unwrap();
+    queued
+        .send_message(queued_chat.id, &message("u1"))
+        .await
+        .unwrap();
+    let heard = next_message(&mut events).await;
+    assert_eq!((heard.chat_id, heard.seq), (queued_chat.id, 1));
+
+    rt.unsubscribe_queue().unwrap();
+    rt.subscribe(kept_chat.id, 0).unwrap();
+    resumed(&mut events, kept_chat.id).await;
+    let chats = [(&queued, queued_chat.id), (&kept, kept_chat.id)];
+    only_the_subscribed_chat_comes(&mut events, chats, 1).await;
+
+    proxy.cut();
+    next_matching(&mut events, |event| match event {
+        Event::State(ConnectionState::Reconnecting { .. }) => Some(()),
+        _ => None,
+    })
+    .await;
+    resumed(&mut events, kept_chat.id).await;
+    only_the_subscribed_chat_comes(&mut events, chats, 2).await;
+}
+
+/// A message in the chat not subscribed to, then one in the subscribed
+/// chat (its `seq` `n`): the next message heard is the second, which the
+/// first would have come before had the queue been followed.
+async fn only_the_subscribed_chat_comes(
+    events: &mut byrd_sdk::realtime::Events,
+    [(queued, queued_chat), (kept, kept_chat)]: [(&byrd_sdk::Client, uuid::Uuid); 2],
+    n: i64,
+) {
+    queued
+        .send_message(queued_chat, &message(&format!("u{}", n + 1)))
+        .await
+        .unwrap();
+    kept.send_message(kept_chat, &message(&format!("k{n}")))
+        .await
+        .unwrap();
+    let heard = next_message(events).await;
+    assert_eq!((heard.chat_id, heard.seq), (kept_chat, n));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -196,7 +196,8 @@ export type ClientFrame =
   | ClientRead
   | ClientPing
   | ClientRefreshToken
-  | ClientSubscribeQueue;
+  | ClientSubscribeQueue
+  | ClientUnsubscribeQueue;
 
 /** Application-level liveness check; answered by `pong` with the same nonce. */
 export interface ClientPing {
@@ -283,6 +284,17 @@ export interface ClientUnsubscribe {
   type: "unsubscribe";
   /** The chat. */
   chat_id: string;
+  /** Any string; an `error` answering this frame echoes it. */
+  ref?: string | null | undefined;
+}
+
+/**
+ * Stop following the queue (agents only); answered by
+ * `queue_unsubscribed`, also when the connection did not follow it. The
+ * chats subscribed with `subscribe` stay subscribed.
+ */
+export interface ClientUnsubscribeQueue {
+  type: "unsubscribe_queue";
   /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null | undefined;
 }
@@ -640,6 +652,7 @@ export type ServerFrame =
   | ServerChatUpdated
   | ServerSubscribed
   | ServerQueueSubscribed
+  | ServerQueueUnsubscribed
   | ServerUnsubscribed
   | ServerError
   | ServerPong
@@ -704,6 +717,14 @@ export interface ServerPresence {
  */
 export interface ServerQueueSubscribed {
   type: "queue_subscribed";
+}
+
+/**
+ * `unsubscribe_queue` was accepted: the chats this connection did
+ * not `subscribe` to no longer come through the queue.
+ */
+export interface ServerQueueUnsubscribed {
+  type: "queue_unsubscribed";
 }
 
 /** Someone in a subscribed chat read up to a message. */

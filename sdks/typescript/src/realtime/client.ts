@@ -128,6 +128,15 @@ export class RealtimeClient {
     this.#queue.follow();
   }
 
+  /**
+   * Stops following the queue: from then on only the chats followed with
+   * `subscribe` deliver their events, and the queue is not followed again
+   * on reconnect.
+   */
+  unsubscribeQueue(): void {
+    this.#queue.unfollow();
+  }
+
   unsubscribe(chatId: string): void {
     this.#subscriptions.unsubscribe(chatId);
   }

@@ -1,7 +1,9 @@
 // Following the queue and loading it, against the real server: an agent
 // that called `subscribeQueue()` hears the messages of chats it never
 // subscribed to, once each, also across a reconnect, and a chat it also
-// follows with `subscribe` still comes once; `listChatSummaries` gives
+// follows with `subscribe` still comes once; after `unsubscribeQueue()`
+// only the chats it subscribed to come, also after a reconnect;
+// `listChatSummaries` gives
 // each chat its newest message and both read positions.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -51,6 +53,56 @@ test("an agent following the queue hears every chat's messages once, without sub
       ["first", 1],
       ["second", 1],
       ["first", 2],
+    ],
+  );
+  rt.close();
+});
+
+test("after unsubscribeQueue() only the chats subscribed to come, also after a reconnect", async () => {
+  const agent = await agentSession();
+  const sockets: InstanceType<typeof NodeWebSocket>[] = [];
+  class TrackedWebSocket extends NodeWebSocket {
+    constructor(...args: ConstructorParameters<typeof NodeWebSocket>) {
+      super(...args);
+      sockets.push(this);
+    }
+  }
+  const rt = new RealtimeClient({ client: agent.client(), WebSocket: TrackedWebSocket });
+  const messages: Message[] = [];
+  const resumed: string[] = [];
+  rt.on("message", (e) => messages.push(e.message));
+  rt.on("resumed", (e) => resumed.push(e.chat_id));
+  rt.subscribeQueue();
+  rt.connect();
+  await until(() => rt.state.status === "connected", "connected");
+  const [queued, kept] = await Promise.all([guestSession(), guestSession()]);
+  const ours = () => messages.filter((m) => m.chat_id === queued.chatId || m.chat_id === kept.chatId);
+  await sendMessage(queued.client(), queued.chatId, { client_msg_id: "u-1", body: "through the queue" });
+  await until(() => ours().length === 1, "the queue's message");
+
+  rt.unsubscribeQueue();
+  // Answered after the server handled the `unsubscribe_queue` before it.
+  rt.subscribe(kept.chatId, 0);
+  await until(() => resumed.includes(kept.chatId), "the kept chat subscribed");
+  // Sent first, the queued chat's message would come first.
+  const onlyKeptComes = async (n: number) => {
+    await sendMessage(queued.client(), queued.chatId, { client_msg_id: `u-${n + 1}`, body: "unheard" });
+    await sendMessage(kept.client(), kept.chatId, { client_msg_id: `k-${n}`, body: "heard" });
+    await until(() => ours().some((m) => m.chat_id === kept.chatId && m.seq === n), `kept message ${n}`);
+    await sleep(200);
+  };
+  await onlyKeptComes(1);
+
+  resumed.length = 0;
+  sockets.at(-1)?.terminate();
+  await until(() => resumed.includes(kept.chatId), "the kept chat resumed after the reconnect");
+  await onlyKeptComes(2);
+  assert.deepEqual(
+    ours().map((m) => [m.chat_id === kept.chatId ? "kept" : "queued", m.seq]),
+    [
+      ["queued", 1],
+      ["kept", 1],
+      ["kept", 2],
     ],
   );
   rt.close();

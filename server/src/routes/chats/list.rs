@@ -15,8 +15,61 @@ use crate::operation::{Behaviour, Operation};
 use crate::state::AppState;
 use crate::store::ChatFilter;
 
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 100;
+const LIMITS: PageLimits = PageLimits {
+    default: 50,
+    max: 100,
+};
+
+/// What a paged endpoint allows for its `limit`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PageLimits {
+    /// The page size when `limit` is absent.
+    pub default: u32,
+    /// The largest `limit` accepted.
+    pub max: u32,
+}
+
+/// A page's `limit`, parsed: once you hold one, it is within the
+/// endpoint's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PageLimit(u32);
+
+impl PageLimit {
+    /// `requested` (or the default when absent), refused with
+    /// `invalid_request` outside 1 to `limits.max`.
+    pub(super) fn parse(requested: Option<u32>, limits: PageLimits) -> Result<PageLimit, ApiError> {
+        let limit = requested.unwrap_or(limits.default);
+        if (1..=limits.max).contains(&limit) {
+            Ok(PageLimit(limit))
+        } else {
+            Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("limit must be 1 to {}.", limits.max),
+            ))
+        }
+    }
+
+    /// How many items to fetch: one more than asked tells whether another
+    /// page exists.
+    pub(super) fn fetched(self) -> u32 {
+        self.0 + 1
+    }
+
+    /// Cuts `items`, fetched with [`PageLimit::fetched`], to the page and
+    /// returns the cursor of the next page, if there is one.
+    pub(super) fn next_cursor<T>(
+        self,
+        items: &mut Vec<T>,
+        id: impl Fn(&T) -> Uuid,
+    ) -> Option<String> {
+        let limit = self.0 as usize;
+        if items.len() <= limit {
+            return None;
+        }
+        items.truncate(limit);
+        items.last().map(|last| encode_cursor(id(last)))
+    }
+}
 
 /// Cursors are opaque to clients: the last chat id of a page, base64url.
 pub(super) fn encode_cursor(last: Uuid) -> String {
@@ -77,25 +130,56 @@ pub async fn list_chats(
     _agent: AgentAuth,
     ApiQuery(query): ApiQuery<ListChatsQuery>,
 ) -> Result<Json<ChatPage>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "limit must be 1 to 100.",
-        ));
-    }
+    let limit = PageLimit::parse(query.limit, LIMITS)?;
     let filter = ChatFilter {
         status: query.status,
         before: query.cursor.as_deref().map(decode_cursor).transpose()?,
-        // One more than asked tells whether another page exists.
-        limit: limit + 1,
+        limit: limit.fetched(),
     };
     let mut chats = state.store.list_chats(&filter).await?;
-    let next_cursor = if chats.len() > limit as usize {
-        chats.truncate(limit as usize);
-        chats.last().map(|c| encode_cursor(c.id))
-    } else {
-        None
-    };
+    let next_cursor = limit.next_cursor(&mut chats, |chat| chat.id);
     Ok(Json(ChatPage { chats, next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: PageLimits = PageLimits { default: 2, max: 3 };
+
+    #[test]
+    fn an_absent_limit_is_the_default_and_the_bounds_are_inclusive() {
+        assert_eq!(PageLimit::parse(None, SMALL).unwrap(), PageLimit(2));
+        assert_eq!(PageLimit::parse(Some(1), SMALL).unwrap(), PageLimit(1));
+        assert_eq!(PageLimit::parse(Some(3), SMALL).unwrap(), PageLimit(3));
+    }
+
+    #[test]
+    fn a_limit_outside_one_to_the_maximum_is_invalid_request_naming_the_bounds() {
+        for requested in [0, 4, u32::MAX] {
+            let error = PageLimit::parse(Some(requested), SMALL).unwrap_err();
+            assert_eq!(error.code(), ErrorCode::InvalidRequest, "limit {requested}");
+            assert_eq!(
+                error.message(),
+                "limit must be 1 to 3.",
+                "limit {requested}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_more_is_fetched_and_only_a_longer_fetch_has_a_next_page() {
+        let limit = PageLimit::parse(Some(2), SMALL).unwrap();
+        assert_eq!(limit.fetched(), 3);
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        let mut full = ids.clone();
+        assert_eq!(
+            limit.next_cursor(&mut full, |id| *id),
+            Some(encode_cursor(ids[1]))
+        );
+        assert_eq!(full, ids[..2]);
+        let mut last_page = ids[..2].to_vec();
+        assert_eq!(limit.next_cursor(&mut last_page, |id| *id), None);
+        assert_eq!(last_page.len(), 2);
+    }
 }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use byrd_spec::chat::{ChatSummaryPage, ListChatSummariesQuery};
 use byrd_spec::error::{ErrorBody, ErrorCode};
 
-use super::list::{decode_cursor, encode_cursor};
+use super::list::{PageLimit, PageLimits, decode_cursor};
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
@@ -16,10 +16,12 @@ use crate::operation::{Behaviour, Operation};
 use crate::state::AppState;
 use crate::store::ChatFilter;
 
-const DEFAULT_LIMIT: u32 = 100;
 /// A page carries a message body per chat: 250 keeps the largest answer
 /// to a few megabytes while 1,000 chats still load in four requests.
-const MAX_LIMIT: u32 = 250;
+const LIMITS: PageLimits = PageLimits {
+    default: 100,
+    max: 250,
+};
 
 /// What the annotation below cannot say; see `crate::operation`.
 pub const OPERATION: Operation = Operation {
@@ -67,27 +69,15 @@ pub async fn list_chat_summaries(
     AgentAuth(agent): AgentAuth,
     ApiQuery(query): ApiQuery<ListChatSummariesQuery>,
 ) -> Result<Json<ChatSummaryPage>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "limit must be 1 to 250.",
-        ));
-    }
+    let limit = PageLimit::parse(query.limit, LIMITS)?;
     let filter = ChatFilter {
         status: query.status,
         before: query.cursor.as_deref().map(decode_cursor).transpose()?,
-        // One more than asked tells whether another page exists.
-        limit: limit + 1,
+        limit: limit.fetched(),
     };
     state.read_limiter.check_key(&agent.sub)?;
     let mut summaries = state.store.chat_summaries(&filter, agent.sub).await?;
-    let next_cursor = if summaries.len() > limit as usize {
-        summaries.truncate(limit as usize);
-        summaries.last().map(|s| encode_cursor(s.chat.id))
-    } else {
-        None
-    };
+    let next_cursor = limit.next_cursor(&mut summaries, |summary| summary.chat.id);
     Ok(Json(ChatSummaryPage {
         summaries,
         next_cursor,

@@ -8,7 +8,7 @@ use byrd_spec::message::PartyType;
 use byrd_spec::ws::{
     ClientFrame, ConnectionLimits, PingFrame, PresenceStatus, Principal, ReadFrame,
     RefreshTokenFrame, SendFrame, ServerFrame, SubscribeFrame, SubscribeQueueFrame, TypingFrame,
-    UnsubscribeFrame,
+    UnsubscribeFrame, UnsubscribeQueueFrame,
 };
 use serde_json::Value;
 
@@ -51,6 +51,9 @@ fn client_examples() -> Vec<ClientFrame> {
         }),
         ClientFrame::SubscribeQueue(SubscribeQueueFrame {
             reference: Some("queue-1".into()),
+        }),
+        ClientFrame::UnsubscribeQueue(UnsubscribeQueueFrame {
+            reference: Some("queue-2".into()),
         }),
     ]
 }
@@ -102,6 +105,7 @@ fn server_examples() -> Vec<ServerFrame> {
         },
         ServerFrame::Unsubscribed { chat_id: id(CHAT) },
         ServerFrame::QueueSubscribed {},
+        ServerFrame::QueueUnsubscribed {},
         ServerFrame::Error {
             code: ErrorCode::ChatClosed,
             message: ErrorCode::ChatClosed.description().into(),

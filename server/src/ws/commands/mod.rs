@@ -12,6 +12,7 @@ mod subscribe;
 mod subscribe_queue;
 mod typing;
 mod unsubscribe;
+mod unsubscribe_queue;
 
 use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::ClientFrame;
@@ -35,6 +36,7 @@ pub(super) async fn apply(
         ClientFrame::Ping(frame) => ping::apply(out, frame).await,
         ClientFrame::RefreshToken(frame) => refresh_token::apply(session, out, frame).await,
         ClientFrame::SubscribeQueue(_) => subscribe_queue::apply(session, out).await,
+        ClientFrame::UnsubscribeQueue(_) => unsubscribe_queue::apply(session, out).await,
         // The enum is non-exhaustive for clients of the spec crate; a frame
         // type the spec gains before this server learns it is refused.
         #[allow(unreachable_patterns)]
