@@ -142,6 +142,13 @@ pub struct WsSettings {
     pub max_violations: u32,
     /// The window `max_violations` counts in.
     pub violation_window: ViolationWindow,
+    /// How long a WebSocket ticket (`POST /v1/ws/tickets`) opens a socket:
+    /// long enough to connect, short enough that one seen in a log is
+    /// already dead.
+    pub ticket_ttl: Duration,
+    /// Unspent tickets one principal may hold at once; past it asking for
+    /// another is refused with `rate_limited`.
+    pub max_unspent_tickets: u32,
 }
 
 /// How to create the first admin.
@@ -278,6 +285,8 @@ impl WsSettings {
             .context("BYRD_WS_MAX_SENDS_IN_FLIGHT must be at least 1")?,
             max_violations: number(values, &options::WS_MAX_VIOLATIONS)?,
             violation_window: bounded(values)?,
+            ticket_ttl: Duration::from_secs(30),
+            max_unspent_tickets: 20,
         })
     }
 }

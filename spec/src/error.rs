@@ -44,6 +44,7 @@ pub enum ErrorCode {
     LimitExceeded,
     Unavailable,
     TooManyOpenChats,
+    TicketInvalid,
     /// A code this version of the crate does not know (a newer server's).
     /// Never sent; handle it by the HTTP status.
     #[serde(other)]
@@ -78,6 +79,7 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Unavailable,
         ErrorCode::TooManyOpenChats,
+        ErrorCode::TicketInvalid,
     ];
 
     /// The code as it appears on the wire.
@@ -108,6 +110,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyOpenChats => "too_many_open_chats",
+            ErrorCode::TicketInvalid => "ticket_invalid",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -120,7 +123,8 @@ impl ErrorCode {
             | ErrorCode::TokenMissing
             | ErrorCode::TokenInvalid
             | ErrorCode::TokenExpired
-            | ErrorCode::TokenRevoked => 401,
+            | ErrorCode::TokenRevoked
+            | ErrorCode::TicketInvalid => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::ChatNotFound | ErrorCode::AgentNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
@@ -189,6 +193,9 @@ impl ErrorCode {
             }
             ErrorCode::TooManyOpenChats => {
                 "This client address (for IPv6, its /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise."
+            }
+            ErrorCode::TicketInvalid => {
+                "The WebSocket ticket is unknown, already used, expired, or not a ticket; ask for a new one."
             }
             ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }

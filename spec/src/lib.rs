@@ -20,6 +20,7 @@ pub mod health;
 pub mod me;
 pub mod message;
 pub mod read;
+pub mod ticket;
 pub mod ws;
 
 /// The protocol version this crate describes, as every document and the

@@ -19,6 +19,7 @@ mod ws_lifetime;
 mod ws_limits;
 mod ws_recovery;
 mod ws_steps;
+mod ws_tickets;
 
 use crate::case::Case;
 
@@ -32,6 +33,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(auth_guest::cases());
     cases.extend(rest::cases());
     cases.extend(ws_handshake::cases());
+    cases.extend(ws_tickets::cases());
     cases.extend(ws_frames::cases());
     cases.extend(ws_delivery::cases());
     cases.extend(ws_events::cases());

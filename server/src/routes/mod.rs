@@ -14,6 +14,7 @@ mod fallback;
 mod health;
 mod me;
 pub mod web;
+mod ws_tickets;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -48,10 +49,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(chats::summaries::list_chat_summaries))
         .routes(routes!(me::me))
         .routes(routes!(crate::ws::handshake::upgrade))
+        .routes(routes!(ws_tickets::create_ws_ticket))
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 19] {
+pub fn operations() -> [&'static Operation; 20] {
     [
         &health::OPERATION,
         &health::READY_OPERATION,
@@ -72,5 +74,6 @@ pub fn operations() -> [&'static Operation; 19] {
         &chats::summaries::OPERATION,
         &me::OPERATION,
         &crate::ws::handshake::OPERATION,
+        &ws_tickets::OPERATION,
     ]
 }

@@ -31,6 +31,7 @@ use byrd_spec::health::{Health, Readiness};
 use byrd_spec::me::Me;
 use byrd_spec::message::{MessagePage, SendMessageRequest};
 use byrd_spec::read::ChatReads;
+use byrd_spec::ticket::WsTicketResponse;
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
@@ -75,6 +76,7 @@ fn rest_definitions() -> anyhow::Result<Definitions> {
     defs.add::<TokenResponse>(Direction::ToClient)?;
     defs.add::<CreateChatResponse>(Direction::ToClient)?;
     defs.add::<GuestTokenResponse>(Direction::ToClient)?;
+    defs.add::<WsTicketResponse>(Direction::ToClient)?;
     defs.add::<ChatPage>(Direction::ToClient)?;
     defs.add::<ChatSummaryPage>(Direction::ToClient)?;
     defs.add::<MessagePage>(Direction::ToClient)?;

@@ -19,8 +19,8 @@ use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{
     AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, IdleClose, MessageRange,
-    MessagesAfter, NewAgent, NewChat, NewMessage, RefreshOutcome, StoreError, StoreLoad,
-    StoreSettings, Successor,
+    MessagesAfter, NewAgent, NewChat, NewMessage, NewWsTicket, RefreshOutcome, StoreError,
+    StoreLoad, StoreSettings, Successor, TicketIssue,
 };
 use crate::domain::EmailAddress;
 
@@ -257,5 +257,23 @@ impl Store {
         grace: std::time::Duration,
     ) -> Result<u64, StoreError> {
         on_backend!(self, purge_expired(leeway, grace))
+    }
+
+    /// Stores a WebSocket ticket unless its principal already holds
+    /// `max_unspent` unspent ones (`rules::tickets`); expired tickets are
+    /// swept in the same transaction.
+    pub async fn issue_ws_ticket(
+        &self,
+        ticket: NewWsTicket,
+        max_unspent: u32,
+    ) -> Result<TicketIssue, StoreError> {
+        on_backend!(self, issue_ws_ticket(ticket, max_unspent))
+    }
+
+    /// Spends the ticket with hash `hash`, atomically on every node
+    /// sharing the database: the claims it carries, once; `None` for an
+    /// unknown, spent or expired ticket.
+    pub async fn redeem_ws_ticket(&self, hash: [u8; 32]) -> Result<Option<String>, StoreError> {
+        on_backend!(self, redeem_ws_ticket(hash))
     }
 }

@@ -6,8 +6,8 @@
 //! and [`Store`] dispatches to it. The two backends are peers: each keeps
 //! its SQL in one file per table group, and both carry out the same
 //! business rules, written once as pure decisions in `rules/` (appending a
-//! message, chat transitions, refresh-token rotation) and unit-tested
-//! without a database. What a commit changed is announced, in commit
+//! message, chat transitions, refresh-token rotation, WebSocket tickets)
+//! and unit-tested without a database. What a commit changed is announced, in commit
 //! order, to a [`CommitListener`] (the hub); what a node of a cluster
 //! reads to catch up on what its broker lost is [`ClusterReads`].
 
@@ -31,7 +31,7 @@ pub use cluster_reads::{ChangedChats, ChatState, ClusterReads, Revocations};
 pub use faults::ReadFaults;
 pub use records::{
     AgentRecord, AppendTicket, Appended, ChatFilter, MessageRange, MessagesAfter, NewAgent,
-    NewChat, NewMessage, RefreshOutcome, Successor,
+    NewChat, NewMessage, NewWsTicket, RefreshOutcome, Successor, TicketIssue,
 };
 pub use rules::open_chats::{AddressBound, AddressKey};
 pub use rules::transitions::IdleClose;

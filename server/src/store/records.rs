@@ -160,3 +160,28 @@ pub enum RefreshOutcome {
         session_id: Uuid,
     },
 }
+
+/// A WebSocket ticket to store: its hash, never the ticket.
+#[derive(Debug, Clone)]
+pub struct NewWsTicket {
+    /// SHA-256 of the ticket.
+    pub hash: [u8; 32],
+    /// Whose it is (the token's `sub`): the bound on unspent tickets
+    /// counts by it.
+    pub principal: Uuid,
+    /// The verified claims of the token it was made from, as JSON.
+    pub claims: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// What asking for a ticket led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketIssue {
+    Issued,
+    /// The principal holds as many unspent tickets as it may; one frees up
+    /// within `retry_after`.
+    TooMany {
+        retry_after: std::time::Duration,
+    },
+}

@@ -1,13 +1,15 @@
 //! `GET /v1/ws`: authenticate, check the origin, then upgrade.
 //!
-//! Every refusal happens before the upgrade, as a plain HTTP answer with
-//! the JSON error body, so clients see why they were refused.
+//! A client is let in by a token (query or `Authorization`) or by a
+//! single-use ticket (see `ticket`), never both. Every refusal happens
+//! before the upgrade, as a plain HTTP answer with the JSON error body,
+//! so clients see why they were refused.
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
-use axum::http::header::{HOST, ORIGIN};
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::response::Response;
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use serde::Deserialize;
@@ -15,6 +17,7 @@ use utoipa::IntoParams;
 
 use super::connection::Connection;
 use super::session::principal_of;
+use super::ticket;
 use crate::auth::{authenticate_token, bearer_token};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientAddr};
@@ -31,19 +34,43 @@ const WRITE_BURST_BYTES: usize = 16 * 1024;
 #[into_params(parameter_in = Query)]
 pub struct WsQuery {
     /// An agent or guest JWT; alternatively send `Authorization: Bearer`.
+    /// Prefer `ticket`: a URL may be logged on its way.
     token: Option<String>,
+    /// A single-use ticket from `POST /v1/ws/tickets`, in place of a token:
+    /// the socket it opens lives by the token it was made from. Not with
+    /// `token` or `Authorization`.
+    ticket: Option<String>,
     /// Guests only: replay their chat's messages with a greater `seq` at
     /// once, as a `subscribe` would. Without it the guest's chat is live
     /// from the moment of connecting.
     after_seq: Option<i64>,
 }
 
-/// The token from the query string, else from the `Authorization` header.
-fn presented_token(query: &WsQuery, headers: &HeaderMap) -> Result<String, ApiError> {
-    if let Some(token) = query.token.as_ref().filter(|t| !t.is_empty()) {
-        return Ok(token.clone());
+/// What the handshake presents to be let in.
+#[derive(Debug)]
+enum Credential {
+    Token(String),
+    Ticket(String),
+}
+
+/// The ticket, else the token from the query string, else from the
+/// `Authorization` header. A ticket beside a token is refused rather than
+/// one of them chosen.
+fn presented(query: &WsQuery, headers: &HeaderMap) -> Result<Credential, ApiError> {
+    let token = query.token.as_ref().filter(|t| !t.is_empty());
+    if let Some(ticket) = &query.ticket {
+        if token.is_some() || headers.contains_key(AUTHORIZATION) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "Present a ticket or a token, not both.",
+            ));
+        }
+        return Ok(Credential::Ticket(ticket.clone()));
     }
-    bearer_token(headers).map(str::to_owned)
+    if let Some(token) = token {
+        return Ok(Credential::Token(token.clone()));
+    }
+    bearer_token(headers).map(|token| Credential::Token(token.to_owned()))
 }
 
 /// An `Origin` passes when it is on the allow-list, or when it is this
@@ -102,6 +129,7 @@ pub const OPERATION: Operation = Operation {
         ErrorCode::TokenInvalid,
         ErrorCode::TokenExpired,
         ErrorCode::TokenRevoked,
+        ErrorCode::TicketInvalid,
         ErrorCode::Forbidden,
         ErrorCode::LimitExceeded,
     ],
@@ -113,7 +141,9 @@ pub const OPERATION: Operation = Operation {
 /// Not a REST operation: generators of REST clients skip it
 /// (`x-byrd-websocket`). The frames, their order and recovery are in
 /// `asyncapi.yaml` and `ws.schema.json`. Every refusal happens before the
-/// upgrade, as an ordinary HTTP answer with the JSON error body.
+/// upgrade, as an ordinary HTTP answer with the JSON error body. Clients
+/// should connect with a `ticket` from `POST /v1/ws/tickets` rather than a
+/// `token`, which the URL would carry into logs for its whole life.
 #[utoipa::path(
     get,
     path = "/v1/ws",
@@ -123,8 +153,8 @@ pub const OPERATION: Operation = Operation {
     security(("agent_query_token" = []), ("guest_query_token" = []), ("agent_token" = []), ("guest_token" = [])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; the frames are in spec/v1/asyncapi.yaml and ws.schema.json."),
-        (status = 400, description = "`invalid_request`: not a WebSocket upgrade request, or an `after_seq` that is not an integer.", body = ErrorBody),
-        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked`.", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: not a WebSocket upgrade request, an `after_seq` that is not an integer, or a `ticket` beside a token.", body = ErrorBody),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`, `token_revoked` (also for the token a ticket was made from, revoked since); `ticket_invalid`: the ticket is unknown, spent, expired or malformed, one answer for all.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the `Origin` is neither on the allow-list nor this server's own.", body = ErrorBody),
         (status = 429, description = "`limit_exceeded`: this principal or this address holds as many WebSockets as it may.", body = ErrorBody),
     )
@@ -137,10 +167,20 @@ pub async fn upgrade(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     check_origin(&state, &headers)?;
-    let token = presented_token(&query, &headers)?;
-    let claims = authenticate_token(&state, &token).await?;
-    let upgrade = upgrade
-        .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))?;
+    let not_upgrade = |rejection: WebSocketUpgradeRejection| {
+        ApiError::new(ErrorCode::InvalidRequest, rejection.body_text())
+    };
+    let (claims, upgrade) = match presented(&query, &headers)? {
+        Credential::Token(token) => {
+            let claims = authenticate_token(&state, &token).await?;
+            (claims, upgrade.map_err(not_upgrade)?)
+        }
+        // A ticket is spent only by a request that can upgrade.
+        Credential::Ticket(presented) => {
+            let upgrade = upgrade.map_err(not_upgrade)?;
+            (ticket::redeem(&state, &presented).await?, upgrade)
+        }
+    };
     // Held by the connection for its whole life.
     let slot = state
         .socket_caps

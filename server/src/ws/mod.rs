@@ -9,7 +9,8 @@
 //! `delivery` writes what the hub queued in `seq` order and `replay`
 //! writes stored messages a page at a time, `token` keeps the token's
 //! clock; `session` is what commands act on, `socket` what they write
-//! through, and `exit` how a step ends.
+//! through, and `exit` how a step ends. `ticket` makes and spends the
+//! single-use tickets that may open a socket instead of a token.
 
 mod commands;
 mod connection;
@@ -22,4 +23,5 @@ mod pending;
 mod replay;
 mod session;
 mod socket;
+pub mod ticket;
 mod token;

@@ -47,3 +47,4 @@ mod ws_errors;
 mod ws_handshake;
 mod ws_recovery;
 mod ws_security;
+mod ws_tickets;

@@ -18,6 +18,7 @@ use byrd_spec::health::{Health, Readiness};
 use byrd_spec::me::Me;
 use byrd_spec::message::{Message, MessagePage, SendMessageRequest};
 use byrd_spec::read::ChatReads;
+use byrd_spec::ticket::WsTicketResponse;
 use byrd_spec::ws::{ClientFrame, ServerFrame};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -43,6 +44,7 @@ fn round_trip(name: &str, value: &Value) -> Result<Value, String> {
         "CreateChatRequest" => through::<CreateChatRequest>(value),
         "CreateChatResponse" => through::<CreateChatResponse>(value),
         "GuestTokenResponse" => through::<GuestTokenResponse>(value),
+        "WsTicketResponse" => through::<WsTicketResponse>(value),
         "AssignChatRequest" => through::<AssignChatRequest>(value),
         "Chat" => through::<Chat>(value),
         "ChatPage" => through::<ChatPage>(value),

@@ -21,7 +21,7 @@ pub const WEBSOCKET_PATH: &str = "/v1/ws";
 pub const WEBSOCKET_TOKEN_PARAM: &str = "token";
 
 /// The WebSocket handshake's other query parameters.
-pub const WEBSOCKET_QUERY_PARAMS: &[&str] = &["after_seq"];
+pub const WEBSOCKET_QUERY_PARAMS: &[&str] = &["ticket", "after_seq"];
 
 /// The token kinds that may open the WebSocket.
 pub const WEBSOCKET_TOKENS: &[TokenKind] = &[TokenKind::Agent, TokenKind::Guest];

@@ -679,4 +679,34 @@ impl Client {
         };
         self.send(request).await?.decode()
     }
+
+    /// Get a single-use ticket for the WebSocket.
+    ///
+    /// Answers a ticket that opens `GET /v1/ws?ticket=...` once, within 30
+    /// seconds, as the presented token would: the socket lives by that
+    /// token's expiry and sees what it may see. Ask for a fresh ticket before
+    /// every connect and reconnect. A principal holds at most 20 unspent
+    /// tickets at once.
+    ///
+    /// `POST /v1/ws/tickets` (`createWsTicket`); needs an agent or a guest token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 429: `rate_limited`
+    /// - 503: `unavailable`
+    /// - other: `internal_error`
+    pub async fn create_ws_ticket(&self) -> Result<WsTicketResponse, Error> {
+        let request = Request {
+            operation: "createWsTicket",
+            method: Method::POST,
+            path: "/v1/ws/tickets".to_owned(),
+            query: Vec::new(),
+            body: None,
+            tokens: &[TokenKind::Agent, TokenKind::Guest],
+            idempotent: false,
+            replay_window: None,
+            answers: &[201],
+        };
+        self.send(request).await?.decode()
+    }
 }

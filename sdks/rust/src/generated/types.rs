@@ -702,6 +702,17 @@ pub struct VisitorInput {
     pub email: Option<String>,
 }
 
+/// `POST /v1/ws/tickets` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WsTicketResponse {
+    /// Opens `GET /v1/ws?ticket=...` once, as the token it was made from
+    /// would. Opaque: `byrd_wst_` and 43 base64url characters.
+    pub ticket: String,
+    /// Seconds until the ticket expires unused: 30, or less when the token
+    /// it was made from expires sooner.
+    pub expires_in: u64,
+}
+
 /// Where a chat is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChatStatus {
@@ -822,6 +833,8 @@ pub enum ErrorCode {
     Unavailable,
     /// This client address (for IPv6, its /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise.
     TooManyOpenChats,
+    /// The WebSocket ticket is unknown, already used, expired, or not a ticket; ask for a new one.
+    TicketInvalid,
     /// A value this SDK does not know (a newer server's), as it came.
     Unknown(String),
 }
@@ -854,6 +867,7 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Unavailable,
         ErrorCode::TooManyOpenChats,
+        ErrorCode::TicketInvalid,
     ];
 
     /// The value for a string on the wire; never fails.
@@ -884,6 +898,7 @@ impl ErrorCode {
             "limit_exceeded" => ErrorCode::LimitExceeded,
             "unavailable" => ErrorCode::Unavailable,
             "too_many_open_chats" => ErrorCode::TooManyOpenChats,
+            "ticket_invalid" => ErrorCode::TicketInvalid,
             other => ErrorCode::Unknown(other.to_owned()),
         }
     }
@@ -916,6 +931,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyOpenChats => "too_many_open_chats",
+            ErrorCode::TicketInvalid => "ticket_invalid",
             ErrorCode::Unknown(wire) => wire,
         }
     }
@@ -949,6 +965,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => Some(429),
             ErrorCode::Unavailable => Some(503),
             ErrorCode::TooManyOpenChats => Some(429),
+            ErrorCode::TicketInvalid => Some(401),
             ErrorCode::Unknown(_) => None,
         }
     }

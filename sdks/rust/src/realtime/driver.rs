@@ -19,7 +19,7 @@ use super::{Command, ConnectionState, Event, Shared};
 use crate::Client;
 use crate::auth::Credential;
 use crate::close_codes::{CloseAction, CloseCode};
-use crate::error::{AuthErrorKind, Error};
+use crate::error::{ApiError, AuthErrorKind, Error};
 use crate::types::{ErrorCode, ServerHello};
 
 /// Everything the task owns.
@@ -45,6 +45,9 @@ pub(crate) struct Driver {
     /// for) the current connection has not answered with `subscribed`:
     /// what goes again when a refusal names no frame.
     pub unanswered: HashSet<Uuid>,
+    /// Whether each handshake is opened by a fresh single-use ticket; off
+    /// when the application chose the token, or the server has no tickets.
+    pub tickets: bool,
 }
 
 /// How the task ends: the final state's parts.
@@ -186,16 +189,16 @@ impl Driver {
             let after_seq = self
                 .guest_chat
                 .and_then(|chat| self.follows.delivered(chat));
-            let request = handshake(self.client.base_url(), &token, after_seq).map_err(
-                |error| match error {
-                    Error::Auth(_) => Opened::Final(auth_final(error, None)),
-                    error => Opened::Final(Final {
-                        code: None,
-                        reason: "invalid configuration".into(),
-                        error: Some(error),
-                    }),
-                },
-            )?;
+            let ticket = self.ticket().await?;
+            let request = handshake(self.client.base_url(), &token, ticket.as_deref(), after_seq)
+                .map_err(|error| match error {
+                Error::Auth(_) => Opened::Final(auth_final(error, None)),
+                error => Opened::Final(Final {
+                    code: None,
+                    reason: "invalid configuration".into(),
+                    error: Some(error),
+                }),
+            })?;
             let timeout = self.client.inner.connect_timeout;
             let opening = open(request, timeout, self.client.inner.tls.clone());
             let outcome = tokio::select! {
@@ -222,6 +225,14 @@ impl Driver {
                                 .refresh_after(&self.client, &token)
                                 .await
                                 .map_err(token_failure)?;
+                        }
+                        // Spent or expired on the way: the next attempt
+                        // takes a fresh one.
+                        (401, Some(ErrorCode::TicketInvalid)) => {
+                            return Err(Opened::Retry(Error::Transport {
+                                message: "the handshake's ticket was refused".into(),
+                                source: None,
+                            }));
                         }
                         (401, Some(ErrorCode::TokenRevoked)) => {
                             return Err(Opened::Final(auth_final(
@@ -252,6 +263,47 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// A single-use ticket for the next handshake (`createWsTicket`), made
+    /// with the client's token; `None` when tickets are off, or when the
+    /// server answers 404 (a server from before tickets), which turns
+    /// them off for this client: the token then opens the socket. Any
+    /// other failure but the token's leaves this attempt to the token,
+    /// which this client sends in a header, never in the URL: a ticket
+    /// route that fails must not keep the client offline, and an attempt
+    /// that cannot reach the server fails at the handshake as before.
+    async fn ticket(&mut self) -> Result<Option<String>, Opened> {
+        if !self.tickets {
+            return Ok(None);
+        }
+        match self.client.create_ws_ticket().await {
+            Ok(made) => Ok(Some(made.ticket)),
+            Err(
+                Error::Api(ApiError {
+                    status: Some(404), ..
+                })
+                | Error::Decode {
+                    status: Some(404), ..
+                },
+            ) => {
+                self.tickets = false;
+                Ok(None)
+            }
+            Err(Error::Api(api)) if api.status == Some(401) => {
+                let kind = if api.code == ErrorCode::TokenRevoked {
+                    AuthErrorKind::Revoked
+                } else {
+                    AuthErrorKind::Refused
+                };
+                Err(Opened::Final(auth_final(
+                    Error::auth(kind, Some(api)),
+                    None,
+                )))
+            }
+            Err(error @ Error::Auth(_)) => Err(token_failure(error)),
+            Err(_) => Ok(None),
         }
     }
 

@@ -77,6 +77,11 @@ pub struct RealtimeOptions {
     /// A pace of frames lower than the server's (default none: the
     /// client writes as fast as `hello.limits` allows, and no faster).
     pub pace: Option<Pace>,
+    /// Whether every connect and reconnect is opened by a fresh
+    /// single-use ticket (`POST /v1/ws/tickets`, default true) rather than
+    /// by the token in an `Authorization` header. A server without
+    /// tickets (404) is connected to with the token either way.
+    pub tickets: bool,
 }
 
 impl Default for RealtimeOptions {
@@ -87,6 +92,7 @@ impl Default for RealtimeOptions {
             event_buffer: 1024,
             guest_after_seq: 0,
             pace: None,
+            tickets: true,
         }
     }
 }
@@ -95,6 +101,12 @@ impl RealtimeOptions {
     /// Sets [`RealtimeOptions::backoff`].
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
+        self
+    }
+
+    /// Sets [`RealtimeOptions::tickets`].
+    pub fn tickets(mut self, tickets: bool) -> Self {
+        self.tickets = tickets;
         self
     }
 
@@ -209,6 +221,7 @@ impl Client {
             pace: options.pace,
             pacer: None,
             max_frame_bytes: usize::MAX,
+            tickets: options.tickets,
         };
         tokio::spawn(driver.run());
         Ok((

@@ -31,16 +31,29 @@ pub(crate) enum OpenError {
 }
 
 /// The handshake of `base`'s WebSocket: `ws(s)://host/v1/ws`, and for a
-/// guest `after_seq` (its chat is replayed from there), with the token in
-/// an `Authorization: Bearer` header. The spec also takes it in the query
-/// string, for browsers, which cannot set headers; a URL is what proxies
-/// and access logs record, so this client keeps the token out of it.
-pub(crate) fn handshake(base: &Url, token: &str, after_seq: Option<i64>) -> Result<Request, Error> {
-    let url = socket_url(base, after_seq)?;
+/// guest `after_seq` (its chat is replayed from there), opened by a
+/// single-use `ticket` in the query string when there is one, else by the
+/// token in an `Authorization: Bearer` header. The spec also takes the
+/// token in the query string, for browsers, which cannot set headers; a
+/// URL is what proxies and access logs record, so this client keeps the
+/// token out of it. A ticket there is spent, or dead, within seconds.
+pub(crate) fn handshake(
+    base: &Url,
+    token: &str,
+    ticket: Option<&str>,
+    after_seq: Option<i64>,
+) -> Result<Request, Error> {
+    let mut url = socket_url(base, after_seq)?;
+    if let Some(ticket) = ticket {
+        url.query_pairs_mut().append_pair("ticket", ticket);
+    }
     let mut request = url
         .as_str()
         .into_client_request()
         .map_err(|error| Error::Config(format!("WebSocket URL: {error}")))?;
+    if ticket.is_some() {
+        return Ok(request);
+    }
     let mut bearer = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| Error::auth(AuthErrorKind::Provider, None))?;
     bearer.set_sensitive(true);
@@ -190,20 +203,20 @@ mod tests {
     #[test]
     fn the_socket_url_follows_the_base_url() {
         let base = Url::parse("https://chat.example.com/byrd/").unwrap();
-        let request = handshake(&base, "a.b.c", Some(7)).unwrap();
+        let request = handshake(&base, "a.b.c", None, Some(7)).unwrap();
         assert_eq!(
             request.uri().to_string(),
             "wss://chat.example.com/byrd/v1/ws?after_seq=7"
         );
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        let request = handshake(&base, "t", None).unwrap();
+        let request = handshake(&base, "t", None, None).unwrap();
         assert_eq!(request.uri().to_string(), "ws://127.0.0.1:8080/v1/ws");
     }
 
     #[test]
     fn the_token_goes_in_a_sensitive_bearer_header_never_in_the_url() {
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        let request = handshake(&base, "a.b.c", Some(3)).unwrap();
+        let request = handshake(&base, "a.b.c", None, Some(3)).unwrap();
         assert!(!request.uri().to_string().contains("a.b.c"));
         let bearer = request.headers().get(AUTHORIZATION).unwrap();
         assert_eq!(bearer.to_str().unwrap(), "Bearer a.b.c");
@@ -211,9 +224,20 @@ mod tests {
     }
 
     #[test]
+    fn a_ticket_goes_in_the_url_and_the_token_nowhere() {
+        let base = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let request = handshake(&base, "a.b.c", Some("byrd_wst_x-y"), Some(3)).unwrap();
+        assert_eq!(
+            request.uri().to_string(),
+            "ws://127.0.0.1:8080/v1/ws?after_seq=3&ticket=byrd_wst_x-y"
+        );
+        assert!(request.headers().get(AUTHORIZATION).is_none());
+    }
+
+    #[test]
     fn a_token_no_header_can_carry_is_the_providers_fault() {
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        let refused = handshake(&base, "a.b\nc", None).map(|_| ());
+        let refused = handshake(&base, "a.b\nc", None, None).map(|_| ());
         assert!(matches!(
             refused,
             Err(Error::Auth(ref auth)) if auth.kind == AuthErrorKind::Provider

@@ -3,14 +3,17 @@
 //! `Authorization: Bearer` header; "Limits"). This client sends the header
 //! and keeps the token out of the URL, which proxies and access logs
 //! record; the real server accepting it is what every test of
-//! `realtime.rs` shows. And however slow a pace `hello` announces, the
-//! frames waiting for it are bounded.
+//! `realtime.rs` shows. A server with single-use tickets
+//! (`POST /v1/ws/tickets`) is connected to with a fresh ticket in the URL
+//! every time instead, and the token stays in no handshake at all. And
+//! however slow a pace `hello` announces, the frames waiting for it are
+//! bounded.
 
 use axum::Router;
 use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
 use axum::http::{HeaderMap, Uri, header::AUTHORIZATION};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use byrd_sdk::realtime::{ConnectionState, Events, PACED_FRAMES, Realtime, RealtimeOptions};
@@ -85,8 +88,94 @@ async fn connected(address: &str, token: &str) -> (Realtime, Events) {
     (rt, events)
 }
 
+/// A server with tickets: each `POST /v1/ws/tickets` answers the next
+/// of `byrd_wst_1`, `byrd_wst_2`, ..., and every socket is closed right
+/// after its `hello`, so the client reconnects; what each ticket request
+/// and each handshake brought.
+async fn scripted_with_tickets() -> (String, mpsc::UnboundedReceiver<Seen>) {
+    let (seen_tx, seen) = mpsc::unbounded_channel::<Seen>();
+    let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let make = move |headers: HeaderMap| {
+        let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let authorized = headers.contains_key(AUTHORIZATION);
+        async move {
+            let status = if authorized { 201 } else { 401 };
+            let body = json!({"ticket": format!("byrd_wst_{n}"), "expires_in": 30});
+            (
+                axum::http::StatusCode::from_u16(status).unwrap(),
+                axum::Json(body),
+            )
+        }
+    };
+    let upgrade = move |uri: Uri, headers: HeaderMap, ws: WebSocketUpgrade| {
+        let authorization = headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let _ = seen_tx.send((uri, authorization));
+        async move {
+            let answer: Response = ws.on_upgrade(|mut socket| async move {
+                let _ = socket.send(WsMessage::Text(hello(20, 40).into())).await;
+            });
+            answer
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route("/v1/ws", get(upgrade))
+        .route("/v1/ws/tickets", post(make));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connect_and_reconnect_takes_a_fresh_ticket_and_carries_no_token() {
+    let (address, mut seen) = scripted_with_tickets().await;
+    let token = agent_token();
+    let (rt, _events) = connected(&address, &token).await;
+
+    for n in 1..=2 {
+        let (uri, authorization) = tokio::time::timeout(TIMEOUT, seen.recv())
+            .await
+            .expect("a handshake in time")
+            .unwrap();
+        let query = uri.query().unwrap_or_default();
+        assert_eq!(
+            query,
+            format!("ticket=byrd_wst_{n}"),
+            "handshake {n}: {uri}"
+        );
+        assert_eq!(authorization, None, "handshake {n} carries no token");
+    }
+    rt.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_tickets_off_the_token_goes_in_the_header() {
+    let (address, mut seen) = scripted_with_tickets().await;
+    let token = agent_token();
+    let provided = token.clone();
+    let client = Client::new(&address).unwrap().with_token_provider(move || {
+        let token = provided.clone();
+        async move { Ok(token) }
+    });
+    let (rt, _events) = client
+        .connect_realtime(RealtimeOptions::default().tickets(false))
+        .unwrap();
+
+    let (uri, authorization) = tokio::time::timeout(TIMEOUT, seen.recv())
+        .await
+        .expect("a handshake in time")
+        .unwrap();
+    assert_eq!(uri.query(), None, "{uri}");
+    assert_eq!(authorization, Some(format!("Bearer {token}")));
+    rt.close();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_goes_in_a_bearer_header_and_never_in_the_url() {
+    // A server without tickets answers 404 to `POST /v1/ws/tickets`.
     let (address, mut seen) = scripted(hello(20, 40)).await;
     let token = agent_token();
     let (rt, _events) = connected(&address, &token).await;

@@ -66,6 +66,9 @@ fn same_component(schema: &str, what: &str, example: &Value) {
         "GuestTokenResponse" => {
             same::<sdk::GuestTokenResponse, spec::chat::GuestTokenResponse>(what, example)
         }
+        "WsTicketResponse" => {
+            same::<sdk::WsTicketResponse, spec::ticket::WsTicketResponse>(what, example)
+        }
         "AssignChatRequest" => {
             same::<sdk::AssignChatRequest, spec::chat::AssignChatRequest>(what, example)
         }

@@ -409,3 +409,24 @@ export function listChatSummariesAll(client: Client, query: Omit<ListChatSummari
 export function getMe(client: Client, options?: RequestOptions): Promise<T.Me> {
   return request(client, { method: "GET", path: "/v1/me", tokens: ["agent", "guest"], idempotent: true }, options);
 }
+
+/**
+ * Get a single-use ticket for the WebSocket.
+ *
+ * Answers a ticket that opens `GET /v1/ws?ticket=...` once, within 30
+ * seconds, as the presented token would: the socket lives by that
+ * token's expiry and sees what it may see. Ask for a fresh ticket before
+ * every connect and reconnect. A principal holds at most 20 unspent
+ * tickets at once.
+ *
+ * `POST /v1/ws/tickets` (`createWsTicket`); needs an agent or a guest token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 429: `rate_limited`
+ * - 503: `unavailable`
+ * - other: `internal_error`
+ */
+export function createWsTicket(client: Client, options?: RequestOptions): Promise<T.WsTicketResponse> {
+  return request(client, { method: "POST", path: "/v1/ws/tickets", tokens: ["agent", "guest"], idempotent: false }, options);
+}

@@ -406,6 +406,7 @@ export type ErrorCode =
   | "limit_exceeded"
   | "unavailable"
   | "too_many_open_chats"
+  | "ticket_invalid"
   // Open: a newer server may send values this SDK does not know.
   | (string & {});
 
@@ -436,6 +437,7 @@ export const ErrorCodeHttpStatus: Readonly<Record<string, number>> = {
   "limit_exceeded": 429,
   "unavailable": 503,
   "too_many_open_chats": 429,
+  "ticket_invalid": 401,
 };
 
 /** What went wrong: a stable code and a message for people. */
@@ -826,4 +828,18 @@ export interface VisitorInput {
   name?: string | null | undefined;
   /** A valid email address. */
   email?: string | null | undefined;
+}
+
+/** `POST /v1/ws/tickets` response. */
+export interface WsTicketResponse {
+  /**
+   * Opens `GET /v1/ws?ticket=...` once, as the token it was made from
+   * would. Opaque: `byrd_wst_` and 43 base64url characters.
+   */
+  ticket: string;
+  /**
+   * Seconds until the ticket expires unused: 30, or less when the token
+   * it was made from expires sooner.
+   */
+  expires_in: number;
 }

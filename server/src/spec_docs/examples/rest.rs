@@ -13,6 +13,7 @@ use byrd_spec::health::{Health, HealthStatus, Readiness, ReadinessCheck};
 use byrd_spec::me::{AgentMe, GuestMe, Me};
 use byrd_spec::message::{MessagePage, PartyType, SendMessageRequest};
 use byrd_spec::read::{ChatReads, Party, ReadPosition};
+use byrd_spec::ticket::WsTicketResponse;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -76,6 +77,13 @@ pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
             value(GuestTokenResponse {
                 guest_token: GUEST_TOKEN.into(),
                 expires_in: 86_400,
+            }),
+        )],
+        "WsTicketResponse" => vec![(
+            "ticket",
+            value(WsTicketResponse {
+                ticket: "byrd_wst_q3X0EXAMPLEonlyNotARealTicket00000000000000".into(),
+                expires_in: 30,
             }),
         )],
         "AssignChatRequest" => vec![(

@@ -27,6 +27,7 @@ mod messages;
 mod reads;
 mod rows;
 mod sessions;
+mod tickets;
 mod writer;
 
 use std::sync::Arc;

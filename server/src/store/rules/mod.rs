@@ -17,10 +17,13 @@
 //!   write at all.
 //! - `summaries`: a page of chats with their newest messages and read
 //!   markers, in one statement.
+//! - `tickets`: how many unspent WebSocket tickets a principal may hold,
+//!   and whether a spent one was still good.
 
 pub(super) mod append;
 pub(super) mod open_chats;
 pub(super) mod reads;
 pub(super) mod rotation;
 pub(super) mod summaries;
+pub(super) mod tickets;
 pub(super) mod transitions;

@@ -19,6 +19,7 @@ mod messages;
 mod reads;
 mod rows;
 mod sessions;
+mod tickets;
 mod writer;
 
 use std::str::FromStr;
