@@ -44,6 +44,8 @@ pub enum ErrorCode {
     LimitExceeded,
     Unavailable,
     TooManyOpenChats,
+    IdentityInvalid,
+    IdentityExpired,
     /// A code this version of the crate does not know (a newer server's).
     /// Never sent; handle it by the HTTP status.
     #[serde(other)]
@@ -78,6 +80,8 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Unavailable,
         ErrorCode::TooManyOpenChats,
+        ErrorCode::IdentityInvalid,
+        ErrorCode::IdentityExpired,
     ];
 
     /// The code as it appears on the wire.
@@ -108,6 +112,8 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyOpenChats => "too_many_open_chats",
+            ErrorCode::IdentityInvalid => "identity_invalid",
+            ErrorCode::IdentityExpired => "identity_expired",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -120,7 +126,9 @@ impl ErrorCode {
             | ErrorCode::TokenMissing
             | ErrorCode::TokenInvalid
             | ErrorCode::TokenExpired
-            | ErrorCode::TokenRevoked => 401,
+            | ErrorCode::TokenRevoked
+            | ErrorCode::IdentityInvalid
+            | ErrorCode::IdentityExpired => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::ChatNotFound | ErrorCode::AgentNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
@@ -189,6 +197,12 @@ impl ErrorCode {
             }
             ErrorCode::TooManyOpenChats => {
                 "This client address (for IPv6, its /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise."
+            }
+            ErrorCode::IdentityInvalid => {
+                "The visitor identity token is malformed, tampered with, not signed by a trusted issuer allowed to vouch for visitors, for another audience, not yet valid, meant to live longer than 10 minutes, or its claims break their bounds. Continue as an anonymous visitor."
+            }
+            ErrorCode::IdentityExpired => {
+                "The visitor identity token has expired; ask the site's backend for a fresh one, or continue as an anonymous visitor."
             }
             ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }

@@ -807,6 +807,10 @@ pub enum ErrorCode {
     Unavailable,
     /// This client address (for IPv6, its /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise.
     TooManyOpenChats,
+    /// The visitor identity token is malformed, tampered with, not signed by a trusted issuer allowed to vouch for visitors, for another audience, not yet valid, meant to live longer than 10 minutes, or its claims break their bounds. Continue as an anonymous visitor.
+    IdentityInvalid,
+    /// The visitor identity token has expired; ask the site's backend for a fresh one, or continue as an anonymous visitor.
+    IdentityExpired,
     /// A value this SDK does not know (a newer server's), as it came.
     Unknown(String),
 }
@@ -839,6 +843,8 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Unavailable,
         ErrorCode::TooManyOpenChats,
+        ErrorCode::IdentityInvalid,
+        ErrorCode::IdentityExpired,
     ];
 
     /// The value for a string on the wire; never fails.
@@ -869,6 +875,8 @@ impl ErrorCode {
             "limit_exceeded" => ErrorCode::LimitExceeded,
             "unavailable" => ErrorCode::Unavailable,
             "too_many_open_chats" => ErrorCode::TooManyOpenChats,
+            "identity_invalid" => ErrorCode::IdentityInvalid,
+            "identity_expired" => ErrorCode::IdentityExpired,
             other => ErrorCode::Unknown(other.to_owned()),
         }
     }
@@ -901,6 +909,8 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyOpenChats => "too_many_open_chats",
+            ErrorCode::IdentityInvalid => "identity_invalid",
+            ErrorCode::IdentityExpired => "identity_expired",
             ErrorCode::Unknown(wire) => wire,
         }
     }
@@ -934,6 +944,8 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => Some(429),
             ErrorCode::Unavailable => Some(503),
             ErrorCode::TooManyOpenChats => Some(429),
+            ErrorCode::IdentityInvalid => Some(401),
+            ErrorCode::IdentityExpired => Some(401),
             ErrorCode::Unknown(_) => None,
         }
     }

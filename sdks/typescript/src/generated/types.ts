@@ -394,6 +394,8 @@ export type ErrorCode =
   | "limit_exceeded"
   | "unavailable"
   | "too_many_open_chats"
+  | "identity_invalid"
+  | "identity_expired"
   // Open: a newer server may send values this SDK does not know.
   | (string & {});
 
@@ -424,6 +426,8 @@ export const ErrorCodeHttpStatus: Readonly<Record<string, number>> = {
   "limit_exceeded": 429,
   "unavailable": 503,
   "too_many_open_chats": 429,
+  "identity_invalid": 401,
+  "identity_expired": 401,
 };
 
 /** What went wrong: a stable code and a message for people. */
