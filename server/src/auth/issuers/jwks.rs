@@ -6,8 +6,10 @@
 //!   fetch at a time (a lock held across it), and a fetch attempted less
 //!   than `min_refresh` ago is not repeated, so a flood of made-up `kid`s
 //!   costs the issuer one request per interval;
-//! - in the background once the keys are older than the response's
-//!   `Cache-Control: max-age`, bounded to `min_refresh` .. one day.
+//! - in the background, by the first token verified after the keys grew
+//!   older than the response's `Cache-Control: max-age` (bounded to
+//!   `min_refresh` .. one day): an idle server fetches nothing, and no
+//!   token waits for a refresh while the cached keys still verify it.
 //!
 //! A failed fetch (unreachable, an error status, a body over 64 KiB or
 //! without a usable key) keeps the keys already cached: tokens signed by
