@@ -52,6 +52,9 @@ pub struct Settings {
     /// client's: 1 behind one proxy, 2 behind two. Entries further left
     /// were written by the client and are never used.
     pub forwarded_for_hops: NonZeroU16,
+    /// The TOML file listing the backends whose tokens are trusted;
+    /// `None` trusts Byrd's own tokens only.
+    pub trusted_issuers_file: Option<PathBuf>,
 }
 
 /// Token signing and lifetimes.
@@ -226,6 +229,9 @@ impl Settings {
                 &options::X_FORWARDED_FOR_HOPS,
             )?)
             .context("BYRD_X_FORWARDED_FOR_HOPS must be at least 1")?,
+            trusted_issuers_file: values
+                .optional(&options::TRUSTED_ISSUERS_FILE)
+                .map(PathBuf::from),
         })
     }
 }

@@ -22,7 +22,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-use crate::auth::{FailedLogins, PasswordSlots, TokenKeys, ensure_first_admin};
+use crate::auth::issuers::OwnTokens;
+use crate::auth::{FailedLogins, PasswordSlots, TokenKeys, TrustedIssuers, ensure_first_admin};
 use crate::cluster::Cluster;
 use crate::configuration::Settings;
 use crate::hub::Hub;
@@ -58,6 +59,7 @@ impl Application {
             None => data_dir::load_or_create_jwt_secret(&settings.data_dir)?,
         };
         let tokens = TokenKeys::new(&secret, &settings.jwt)?;
+        let trusted_issuers = trusted_issuers(&settings)?;
         let hub = Hub::new(settings.ws.outbound_queue);
         let store = Store::connect(
             &settings.database_url,
@@ -112,6 +114,7 @@ impl Application {
             readiness,
             store,
             tokens,
+            trusted_issuers,
             settings,
         });
         let router = router(state.clone())?;
@@ -206,6 +209,22 @@ impl Application {
 pub fn announce_listening(out: &mut impl std::io::Write, address: SocketAddr) {
     let line = serde_json::json!({"event": "listening", "address": address.to_string()});
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// The trusted issuers of `--trusted-issuers-file`, their JWKS fetches
+/// started.
+fn trusted_issuers(settings: &Settings) -> anyhow::Result<TrustedIssuers> {
+    let own = OwnTokens {
+        issuer: settings.jwt.issuer.clone(),
+        agent_token_ttl: settings.jwt.agent_token_ttl.get(),
+        leeway: settings.jwt.leeway.get(),
+    };
+    let issuers = TrustedIssuers::load(settings.trusted_issuers_file.as_deref(), own)?;
+    if !issuers.is_empty() {
+        tracing::info!(count = issuers.len(), "trusted issuers loaded");
+    }
+    issuers.prefetch();
+    Ok(issuers)
 }
 
 /// Refuses settings that would make several nodes misbehave quietly, and

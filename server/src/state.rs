@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::auth::{FailedLogins, PasswordSlots, TokenAuthority, TokenKeys};
+use crate::auth::{FailedLogins, PasswordSlots, TokenAuthority, TokenKeys, TrustedIssuers};
 use crate::configuration::Settings;
 use crate::hub::Hub;
 use crate::rate_limit::RateLimiter;
@@ -23,6 +23,9 @@ pub struct AppStateInner {
     pub store: Store,
     /// Signs and verifies every token; fixed at start-up.
     pub tokens: TokenKeys,
+    /// Backends whose agent and visitor identity tokens are accepted;
+    /// fixed at start-up, their JWKS refreshed as they go.
+    pub trusted_issuers: TrustedIssuers,
     /// Settings the server started with.
     pub settings: Settings,
     /// Limits chat starts per client address, against widget abuse.
@@ -62,6 +65,10 @@ impl Deref for AppState {
 impl TokenAuthority for AppState {
     fn token_keys(&self) -> &TokenKeys {
         &self.tokens
+    }
+
+    fn trusted_issuers(&self) -> &TrustedIssuers {
+        &self.trusted_issuers
     }
 
     fn store(&self) -> &Store {

@@ -1,13 +1,18 @@
-//! JWT claims of agent and guest tokens.
+//! JWT claims of agent and guest tokens, and of the visitor identity
+//! tokens a site's backend signs.
 //!
 //! The `type` claim splits the two kinds, and each kind has its own closed
 //! set of claims (RFC 8725, sections 3.11 and 3.12): an agent token must
 //! carry `role` and may not carry `chat`, a guest token must carry `chat`
 //! and may not carry `role`, and any other `type` is invalid. Unknown claims
 //! are refused, so a token of one kind can never be read as the other.
+//! A visitor identity token has no `type` and claims of its own, closed
+//! too, so it can be neither an agent's nor a guest's token.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -91,6 +96,64 @@ pub struct ChatClaim {
     pub created_at: DateTime<Utc>,
 }
 
+/// Claims of a visitor identity token: who a logged-in user of the site
+/// is, signed by the site's backend with a trusted issuer's key and
+/// presented when a chat starts. It lives at most 10 minutes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorIdentityClaims {
+    /// Issuer: the `iss` of a trusted issuer whose purposes include
+    /// `visitor_identity`.
+    pub iss: String,
+    /// Audience: that issuer's configured audience.
+    pub aud: String,
+    /// The user's id on the site, 1 to 128 characters.
+    #[schemars(length(min = 1, max = 128))]
+    pub sub: String,
+    /// The user's name as agents see it, 1 to 100 characters on one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1, max = 100))]
+    pub name: Option<String>,
+    /// The user's email address, up to 254 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 3, max = 254))]
+    pub email: Option<String>,
+    /// Up to 20 more facts for agents (a plan, an account id): keys of 1
+    /// to 40 characters `a`-`z`, `0`-`9`, `_`; values up to 200 characters.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "identity_attributes_schema")]
+    pub attributes: BTreeMap<String, String>,
+    /// Issued at, seconds since the Unix epoch.
+    pub iat: i64,
+    /// Expires at, seconds since the Unix epoch; at most 10 minutes after
+    /// `iat`.
+    pub exp: i64,
+    /// Not before, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "i64")]
+    pub nbf: Option<i64>,
+    /// Unique token id, 1 to 128 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1, max = 128))]
+    pub jti: Option<String>,
+}
+
+/// The most attributes an identity token may carry.
+pub const MAX_IDENTITY_ATTRIBUTES: usize = 20;
+/// The longest attribute key, in characters.
+pub const MAX_IDENTITY_ATTRIBUTE_KEY_CHARS: usize = 40;
+/// The longest attribute value, in characters.
+pub const MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS: usize = 200;
+
+fn identity_attributes_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "maxProperties": MAX_IDENTITY_ATTRIBUTES,
+        "propertyNames": {"pattern": "^[a-z0-9_]{1,40}$"},
+        "additionalProperties": {"type": "string", "maxLength": MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS},
+    })
+}
+
 impl Claims {
     pub fn jti(&self) -> &str {
         match self {
@@ -145,6 +208,26 @@ mod tests {
         let mut v = agent_json();
         v["type"] = json!("guest");
         assert!(serde_json::from_value::<Claims>(v).is_err());
+    }
+
+    fn identity_json() -> serde_json::Value {
+        json!({
+            "iss": "https://shop.example", "aud": "byrd", "sub": "user-42",
+            "name": "Ada", "email": "ada@shop.example",
+            "attributes": {"plan": "pro"}, "iat": 1, "exp": 2
+        })
+    }
+
+    #[test]
+    fn identity_claims_parse_and_are_closed() {
+        let claims: VisitorIdentityClaims = serde_json::from_value(identity_json()).unwrap();
+        assert_eq!(claims.sub, "user-42");
+        assert_eq!(claims.attributes["plan"], "pro");
+        let mut typed = identity_json();
+        typed["type"] = json!("agent");
+        assert!(serde_json::from_value::<VisitorIdentityClaims>(typed).is_err());
+        // An identity is no agent or guest token: it has no `type`.
+        assert!(serde_json::from_value::<Claims>(identity_json()).is_err());
     }
 
     #[test]

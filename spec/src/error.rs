@@ -45,6 +45,8 @@ pub enum ErrorCode {
     Unavailable,
     TooManyOpenChats,
     TicketInvalid,
+    IdentityInvalid,
+    IdentityExpired,
     /// A code this version of the crate does not know (a newer server's).
     /// Never sent; handle it by the HTTP status.
     #[serde(other)]
@@ -80,6 +82,8 @@ impl ErrorCode {
         ErrorCode::Unavailable,
         ErrorCode::TooManyOpenChats,
         ErrorCode::TicketInvalid,
+        ErrorCode::IdentityInvalid,
+        ErrorCode::IdentityExpired,
     ];
 
     /// The code as it appears on the wire.
@@ -111,6 +115,8 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyOpenChats => "too_many_open_chats",
             ErrorCode::TicketInvalid => "ticket_invalid",
+            ErrorCode::IdentityInvalid => "identity_invalid",
+            ErrorCode::IdentityExpired => "identity_expired",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -124,7 +130,9 @@ impl ErrorCode {
             | ErrorCode::TokenInvalid
             | ErrorCode::TokenExpired
             | ErrorCode::TokenRevoked
-            | ErrorCode::TicketInvalid => 401,
+            | ErrorCode::TicketInvalid
+            | ErrorCode::IdentityInvalid
+            | ErrorCode::IdentityExpired => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::ChatNotFound | ErrorCode::AgentNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
@@ -196,6 +204,12 @@ impl ErrorCode {
             }
             ErrorCode::TicketInvalid => {
                 "The WebSocket ticket is unknown, already used, expired, or not a ticket; ask for a new one."
+            }
+            ErrorCode::IdentityInvalid => {
+                "The visitor identity token is malformed, tampered with, not signed by a trusted issuer allowed to vouch for visitors, for another audience, not yet valid, meant to live longer than 10 minutes, or its claims break their bounds. Continue as an anonymous visitor."
+            }
+            ErrorCode::IdentityExpired => {
+                "The visitor identity token has expired; ask the site's backend for a fresh one, or continue as an anonymous visitor."
             }
             ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }

@@ -1,8 +1,10 @@
-//! Authentication: token issuing and verification, passwords, refresh
-//! tokens, and the extractors that turn a request into a verified caller.
+//! Authentication: token issuing and verification, trusted issuers'
+//! tokens, passwords, refresh tokens, and the extractors that turn a
+//! request into a verified caller.
 
 mod bootstrap;
 mod failed_logins;
+pub mod issuers;
 pub(crate) mod passwords;
 mod principal;
 mod refresh;
@@ -10,6 +12,7 @@ mod tokens;
 
 pub use bootstrap::ensure_first_admin;
 pub use failed_logins::FailedLogins;
+pub use issuers::TrustedIssuers;
 pub use passwords::{PasswordSlots, hash_password, hash_password_in, verify_password};
 pub use principal::{
     AdminAuth, AgentAuth, Authenticated, GuestAuth, LoggingOut, TokenAuthority, authenticate_token,

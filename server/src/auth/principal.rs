@@ -3,6 +3,12 @@
 //! [`Authenticated`] accepts any valid, unrevoked token; the others narrow it
 //! to one kind of caller and answer `403 forbidden` to the other kind. The
 //! kinds are decided by the token's `type` claim alone.
+//!
+//! A token is Byrd's own unless its `iss` names a trusted issuer
+//! (`issuers`): then that issuer's keys verify it, and the agent it names
+//! must exist, with the role and name the database gives it, whatever the
+//! token says. The WebSocket handshake and its `refresh_token` frame
+//! authenticate through [`authenticate_token`] too.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -13,23 +19,27 @@ use byrd_spec::claims::{AgentClaims, Claims, GuestClaims};
 use byrd_spec::error::ErrorCode;
 
 use super::TokenKeys;
+use super::issuers::{IssuerTokenError, TrustedIssuers};
 use crate::error::ApiError;
 use crate::store::Store;
 
-/// What authenticating a request needs: the keys that verify tokens and the
-/// store that knows revocations. The server's shared state provides them,
-/// which keeps `auth` below the state rather than beside it.
+/// What authenticating a request needs: the keys that verify tokens, the
+/// trusted issuers, and the store that knows agents and revocations. The
+/// server's shared state provides them, which keeps `auth` below the state
+/// rather than beside it.
 pub trait TokenAuthority: Send + Sync {
     fn token_keys(&self) -> &TokenKeys;
+    fn trusted_issuers(&self) -> &TrustedIssuers;
     fn store(&self) -> &Store;
 }
 
-/// Verifies `token` and checks it has not been revoked.
+/// Verifies `token`, Byrd's own or a trusted issuer's, and checks it has
+/// not been revoked.
 pub async fn authenticate_token(
     state: &impl TokenAuthority,
     token: &str,
 ) -> Result<Claims, ApiError> {
-    let claims = state.token_keys().verify(token)?;
+    let claims = verify_token(state, token).await?;
     if state.store().is_token_revoked(claims.jti()).await? {
         return Err(ApiError::new(
             ErrorCode::TokenRevoked,
@@ -49,6 +59,40 @@ pub async fn authenticate_token(
         ));
     }
     Ok(claims)
+}
+
+/// Verifies `token`'s signature and claims, revocation aside.
+async fn verify_token(state: &impl TokenAuthority, token: &str) -> Result<Claims, ApiError> {
+    let issuers = state.trusted_issuers();
+    if !issuers.names_issuer_of(token) {
+        return Ok(state.token_keys().verify(token)?);
+    }
+    let claims = issuers.verify_agent(token).await.map_err(refused)?;
+    // The backend vouches for who the agent is; what the agent may do
+    // and is called is Byrd's to say.
+    let Some(agent) = state.store().agent_by_id(claims.sub).await? else {
+        return Err(refused(IssuerTokenError::Invalid("no such agent")));
+    };
+    Ok(Claims::Agent(AgentClaims {
+        role: agent.role,
+        name: agent.name,
+        ..claims
+    }))
+}
+
+/// A trusted issuer's token refused, answered as Byrd's own would be.
+fn refused(error: IssuerTokenError) -> ApiError {
+    match error {
+        IssuerTokenError::Expired => {
+            ApiError::new(ErrorCode::TokenExpired, "The token has expired.")
+        }
+        // The reason stays in the logs: telling an attacker which check
+        // failed helps them, not the integrator.
+        IssuerTokenError::Invalid(reason) => {
+            tracing::debug!(reason, "trusted issuer's token refused");
+            ApiError::new(ErrorCode::TokenInvalid, "The token is not valid.")
+        }
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -117,7 +161,7 @@ impl<S: TokenAuthority> FromRequestParts<S> for LoggingOut {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)?;
-        match state.token_keys().verify(token)? {
+        match verify_token(state, token).await? {
             Claims::Agent(claims) => Ok(LoggingOut(claims)),
             Claims::Guest(_) => Err(ApiError::new(
                 ErrorCode::Forbidden,

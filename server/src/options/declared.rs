@@ -14,6 +14,7 @@ pub const OPTIONS: &[&Setting] = &[
     &JWT_AUDIENCE,
     &AGENT_TOKEN_TTL_SECS,
     &JWT_LEEWAY_SECS,
+    &TRUSTED_ISSUERS_FILE,
     &ADMIN_EMAIL,
     &ADMIN_PASSWORD,
     &CHAT_STARTS_PER_MINUTE,
@@ -139,6 +140,16 @@ pub const JWT_LEEWAY_SECS: Setting = Setting {
         unit: Unit::Seconds,
     },
     about: "Clock skew allowed on `exp`, `nbf` and `iat`, 0 to 300 seconds. A WebSocket closes with 4001 at its token's `exp` plus this.",
+};
+
+pub const TRUSTED_ISSUERS_FILE: Setting = Setting {
+    flag: Some("trusted-issuers-file"),
+    env: "BYRD_TRUSTED_ISSUERS_FILE",
+    kind: Kind::Optional {
+        unset: "none: only Byrd's own tokens",
+        sensitive: false,
+    },
+    about: "TOML file of the backends trusted to mint agent tokens and visitor identity tokens with keys of their own (public keys in a file or a JWKS URL); a mistake in it stops the start. See [Trusted issuers](#trusted-issuers).",
 };
 
 pub const ADMIN_EMAIL: Setting = Setting {

@@ -12,6 +12,7 @@ mod asyncapi;
 mod claims;
 mod client;
 mod examples;
+mod identity;
 mod openapi;
 mod schemas;
 mod security;
@@ -31,6 +32,7 @@ pub use claims::claims_schema;
 pub use client::client_behaviour;
 pub use examples::rest::bodies as rest_examples;
 pub use examples::ws::{Sender, frames as frame_examples};
+pub use identity::identity_schema;
 pub use openapi::openapi;
 pub use ws::ws_schema;
 
@@ -72,6 +74,11 @@ pub fn documents() -> anyhow::Result<Vec<SpecDocument>> {
             file: "claims.schema.json",
             content_type: "application/schema+json",
             contents: pretty(&claims_schema()?)?,
+        },
+        SpecDocument {
+            file: identity::FILE,
+            content_type: "application/schema+json",
+            contents: pretty(&identity_schema()?)?,
         },
         SpecDocument {
             file: ws::FILE,

@@ -36,6 +36,7 @@ mod spec_schemas;
 mod startup;
 mod token_properties;
 mod token_rejection;
+mod trusted_issuers;
 mod visitor_text;
 mod web;
 mod ws_abuse;

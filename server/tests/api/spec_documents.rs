@@ -46,6 +46,7 @@ fn drift_check_covers_every_generated_document() {
         [
             "openapi.json",
             "claims.schema.json",
+            "visitor-identity.schema.json",
             "ws.schema.json",
             "client.json",
             "asyncapi.yaml"

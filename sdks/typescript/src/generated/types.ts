@@ -196,8 +196,7 @@ export type ClientFrame =
   | ClientRead
   | ClientPing
   | ClientRefreshToken
-  | ClientSubscribeQueue
-  | ClientUnsubscribeQueue;
+  | ClientSubscribeQueue;
 
 /** Application-level liveness check; answered by `pong` with the same nonce. */
 export interface ClientPing {
@@ -284,17 +283,6 @@ export interface ClientUnsubscribe {
   type: "unsubscribe";
   /** The chat. */
   chat_id: string;
-  /** Any string; an `error` answering this frame echoes it. */
-  ref?: string | null | undefined;
-}
-
-/**
- * Stop following the queue (agents only); answered by
- * `queue_unsubscribed`, also when the connection did not follow it. The
- * chats subscribed with `subscribe` stay subscribed.
- */
-export interface ClientUnsubscribeQueue {
-  type: "unsubscribe_queue";
   /** Any string; an `error` answering this frame echoes it. */
   ref?: string | null | undefined;
 }
@@ -406,7 +394,8 @@ export type ErrorCode =
   | "limit_exceeded"
   | "unavailable"
   | "too_many_open_chats"
-  | "ticket_invalid"
+  | "identity_invalid"
+  | "identity_expired"
   // Open: a newer server may send values this SDK does not know.
   | (string & {});
 
@@ -437,7 +426,8 @@ export const ErrorCodeHttpStatus: Readonly<Record<string, number>> = {
   "limit_exceeded": 429,
   "unavailable": 503,
   "too_many_open_chats": 429,
-  "ticket_invalid": 401,
+  "identity_invalid": 401,
+  "identity_expired": 401,
 };
 
 /** What went wrong: a stable code and a message for people. */
@@ -654,7 +644,6 @@ export type ServerFrame =
   | ServerChatUpdated
   | ServerSubscribed
   | ServerQueueSubscribed
-  | ServerQueueUnsubscribed
   | ServerUnsubscribed
   | ServerError
   | ServerPong
@@ -719,14 +708,6 @@ export interface ServerPresence {
  */
 export interface ServerQueueSubscribed {
   type: "queue_subscribed";
-}
-
-/**
- * `unsubscribe_queue` was accepted: the chats this connection did
- * not `subscribe` to no longer come through the queue.
- */
-export interface ServerQueueUnsubscribed {
-  type: "queue_unsubscribed";
 }
 
 /** Someone in a subscribed chat read up to a message. */
@@ -828,18 +809,4 @@ export interface VisitorInput {
   name?: string | null | undefined;
   /** A valid email address. */
   email?: string | null | undefined;
-}
-
-/** `POST /v1/ws/tickets` response. */
-export interface WsTicketResponse {
-  /**
-   * Opens `GET /v1/ws?ticket=...` once, as the token it was made from
-   * would. Opaque: `byrd_wst_` and 43 base64url characters.
-   */
-  ticket: string;
-  /**
-   * Seconds until the ticket expires unused: 30, or less when the token
-   * it was made from expires sooner.
-   */
-  expires_in: number;
 }
