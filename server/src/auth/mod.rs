@@ -1,8 +1,10 @@
-//! Authentication: token issuing and verification, passwords, refresh
-//! tokens, and the extractors that turn a request into a verified caller.
+//! Authentication: token issuing and verification, the keyring of signing
+//! keys, passwords, refresh tokens, and the extractors that turn a request
+//! into a verified caller.
 
 mod bootstrap;
 mod failed_logins;
+pub mod keyring;
 pub(crate) mod passwords;
 mod principal;
 mod refresh;
@@ -16,4 +18,4 @@ pub use principal::{
     bearer_token,
 };
 pub use refresh::RefreshToken;
-pub use tokens::{IssuedToken, TokenError, TokenKeys};
+pub use tokens::{IssuedToken, TokenError, TokenKeys, check_secret};
