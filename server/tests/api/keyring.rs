@@ -139,9 +139,14 @@ async fn a_rotation_closes_no_socket_and_keeps_every_token_valid() {
     let old = kid(&admin);
 
     let new = rotate(&app).await;
-    // Published at once (after one reload), but not signing yet.
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    // Published at once (after one reload), but not signing yet: the
+    // key it supersedes still does.
+    tokio::time::sleep(REFRESH + Duration::from_millis(50)).await;
     assert_eq!(kids(&jwks(&app).await), vec![old.clone(), new.clone()]);
+    let during = app.start_chat().await;
+    let during = kid(during["guest_token"].as_str().unwrap());
+    assert!(during == old || during == new, "{during}");
+    agent_socket.expect_type("chat_updated").await;
 
     tokio::time::sleep(REFRESH * 2).await;
     agent_socket.assert_alive("after the rotation").await;

@@ -52,8 +52,9 @@ impl KeyringSource {
                     self.secret.expose_secret().as_bytes(),
                     false,
                 )),
-                // A superseded key signs no more: its private part stays sealed.
-                _ => LoadedKey::from_row(row, &self.sealing, row.verify_until.is_none()),
+                // A superseded key still signs until its successor is
+                // active, so every private part that verifies is opened.
+                _ => LoadedKey::from_row(row, &self.sealing, true),
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Keyring::loaded(rows, keys))
