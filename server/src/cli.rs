@@ -36,6 +36,9 @@ enum Command {
     /// Manage agents.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Manage the keys tokens are signed with.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Write or check the generated protocol documents in spec/v1/.
     #[command(subcommand)]
     Spec(SpecCommand),
@@ -217,11 +220,15 @@ macro_rules! declared_args {
 declared_args!(StorageArgs, STORAGE);
 declared_args!(ServeArgs, options::OPTIONS);
 
+// After the macro, which it uses too.
+mod keys;
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(args) => serve(args).await,
             Command::Agent(AgentCommand::Create(args)) => create_agent(args).await,
+            Command::Keys(command) => keys::run(command).await,
             Command::Backup(args) => {
                 let url = args.storage.database_url()?;
                 let backup = backup::run(url.expose_secret(), &args.storage.data_dir()?, &args.to)?;
@@ -285,6 +292,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "set BYRD_CLUSTER_KEY or --cluster-key-file, not both"
         );
         cluster.key = Some(key.expose_secret().as_bytes().to_vec().into());
+    }
+    if let Some(key) = env_secret(options::KEYRING_KEY.env) {
+        anyhow::ensure!(
+            settings.jwt.keyring_key.is_none(),
+            "set BYRD_KEYRING_KEY or --keyring-key-file, not both"
+        );
+        settings.jwt.keyring_key = Some(key.expose_secret().as_bytes().to_vec().into());
     }
     // Fault injection for the multi-node tests only: no flag, only in a
     // binary built with the `fault-injection` feature (which only this

@@ -18,11 +18,11 @@ use secrecy::{SecretSlice, SecretString};
 
 pub use crate::cluster::ClusterSettings;
 use crate::options::bounded::{
-    AgentTokenTtl, Bounded, DurationOption, HeartbeatInterval, Leeway, RefreshGrace,
-    ViolationWindow,
+    AgentTokenTtl, Bounded, DurationOption, HeartbeatInterval, KeyringRefresh, Leeway,
+    RefreshGrace, ViolationWindow,
 };
 use crate::options::{self, Values};
-pub use crate::store::StoreSettings;
+pub use crate::store::{KeyAlgorithm, StoreSettings};
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -76,6 +76,23 @@ pub struct JwtSettings {
     /// again for the same successor (the answer was lost) instead of
     /// counting as a reuse.
     pub refresh_grace: RefreshGrace,
+    /// How tokens are signed: with the keyring's keys of this algorithm,
+    /// or (`Hs256`) with the secret alone, as before the keyring.
+    pub algorithm: KeyAlgorithm,
+    /// The key the keyring's private parts are sealed under, when the
+    /// deployment gives one; `None` derives it from the secret.
+    pub keyring_key: Option<SecretSlice<u8>>,
+    /// How often a node reloads the keyring; a rotated key signs two of
+    /// these after it is published.
+    pub keyring_refresh: KeyringRefresh,
+}
+
+impl JwtSettings {
+    /// The longest any token Byrd issues lives, plus the leeway: how long
+    /// a key must keep verifying after it last signed.
+    pub fn verification_window(&self) -> Duration {
+        self.agent_token_ttl.get().max(self.guest_token_ttl) + self.leeway.get()
+    }
 }
 
 /// Request limits.
@@ -184,7 +201,7 @@ impl Settings {
         let listen = values.text(&options::LISTEN)?;
         let cluster = match values.optional(&options::REDIS_URL) {
             Some(url) => Some(ClusterSettings {
-                key: cluster_key_file(values)?,
+                key: key_file(values, &options::CLUSTER_KEY_FILE)?,
                 redis_ca_file: values.optional(&options::REDIS_CA_FILE).map(PathBuf::from),
                 sweep_interval: bounded(values)?,
                 presence_ttl: bounded(values)?,
@@ -248,6 +265,9 @@ impl JwtSettings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             leeway: bounded(values)?,
             refresh_grace: bounded(values)?,
+            algorithm: KeyAlgorithm::from_option(&values.text(&options::JWT_ALGORITHM)?)?,
+            keyring_key: key_file(values, &options::KEYRING_KEY_FILE)?,
+            keyring_refresh: bounded(values)?,
         })
     }
 }
@@ -308,15 +328,19 @@ fn number<T: TryFrom<u64>>(values: &Values, setting: &options::Setting) -> anyho
     T::try_from(number).map_err(|_| anyhow::anyhow!("{}: {number} is too large", setting.env))
 }
 
-/// The cluster key in `--cluster-key-file`, if given: the file's bytes
-/// less one final newline, which editors add. Its length is checked where
-/// the key is made (`cluster::ClusterKey::given`).
-fn cluster_key_file(values: &Values) -> anyhow::Result<Option<SecretSlice<u8>>> {
-    let Some(path) = values.optional(&options::CLUSTER_KEY_FILE) else {
+/// The key in the file option `setting` names (`--cluster-key-file`,
+/// `--keyring-key-file`), if given: the file's bytes less one final
+/// newline, which editors add. Its length is checked where the key is
+/// made (`cluster::ClusterKey::given`, `auth::keyring::KeyringKey`).
+pub fn key_file(
+    values: &Values,
+    setting: &options::Setting,
+) -> anyhow::Result<Option<SecretSlice<u8>>> {
+    let Some(path) = values.optional(setting) else {
         return Ok(None);
     };
-    let mut key =
-        std::fs::read(&path).with_context(|| format!("--cluster-key-file: cannot read {path}"))?;
+    let flag = setting.flag.unwrap_or(setting.env);
+    let mut key = std::fs::read(&path).with_context(|| format!("--{flag}: cannot read {path}"))?;
     if key.ends_with(b"\n") {
         key.pop();
         if key.ends_with(b"\r") {

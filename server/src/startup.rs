@@ -23,7 +23,8 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::auth::issuers::OwnTokens;
-use crate::auth::{FailedLogins, PasswordSlots, TokenKeys, TrustedIssuers, ensure_first_admin};
+use crate::auth::keyring::RefreshTask;
+use crate::auth::{FailedLogins, PasswordSlots, TrustedIssuers, ensure_first_admin};
 use crate::cluster::Cluster;
 use crate::configuration::Settings;
 use crate::hub::Hub;
@@ -45,6 +46,8 @@ pub struct Application {
     state: AppState,
     /// This node's link to the others, if any; lives as long as the server.
     cluster: Option<Cluster>,
+    /// Reloads the keyring (none for `hs256`); stops when dropped.
+    keyring_refresh: Option<RefreshTask>,
 }
 
 impl Application {
@@ -58,7 +61,6 @@ impl Application {
             Some(secret) => secret.clone(),
             None => data_dir::load_or_create_jwt_secret(&settings.data_dir)?,
         };
-        let tokens = TokenKeys::new(&secret, &settings.jwt)?;
         let trusted_issuers = trusted_issuers(&settings)?;
         let hub = Hub::new(settings.ws.outbound_queue);
         let store = Store::connect(
@@ -68,6 +70,10 @@ impl Application {
         )
         .await?;
         hub.start_filler(store.clone());
+        // Before the first admin is made: an empty database is a new
+        // deployment, whose keyring owes nothing to the shared secret.
+        let (tokens, keyring_refresh) =
+            auth::keyring::start(&settings.jwt, &store, &secret).await?;
         let cluster = match (&settings.cluster, store.postgres()) {
             (Some(cluster), Some(postgres)) => {
                 Some(Cluster::start(cluster, &hub, postgres.clone(), &secret).await?)
@@ -124,6 +130,7 @@ impl Application {
             router,
             state,
             cluster,
+            keyring_refresh,
         })
     }
 
@@ -194,6 +201,7 @@ impl Application {
         }
         idle_close.abort();
         drop(self.cluster);
+        drop(self.keyring_refresh);
         self.state.store.close().await;
         served.context("server failed")
     }
@@ -276,6 +284,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(metrics)
         .merge(crate::spec_docs::router(documents))
         .merge(routes::docs::router())
+        .merge(routes::jwks::router())
         .merge(routes::web::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

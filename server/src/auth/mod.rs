@@ -1,10 +1,11 @@
-//! Authentication: token issuing and verification, trusted issuers'
-//! tokens, passwords, refresh tokens, and the extractors that turn a
-//! request into a verified caller.
+//! Authentication: token issuing and verification, the keyring of signing
+//! keys, trusted issuers' tokens, passwords, refresh tokens, and the
+//! extractors that turn a request into a verified caller.
 
 mod bootstrap;
 mod failed_logins;
 pub mod issuers;
+pub mod keyring;
 pub(crate) mod passwords;
 mod principal;
 mod refresh;
@@ -19,4 +20,4 @@ pub use principal::{
     bearer_token,
 };
 pub use refresh::RefreshToken;
-pub use tokens::{IssuedToken, TokenError, TokenKeys};
+pub use tokens::{IssuedToken, TokenError, TokenKeys, check_secret};

@@ -1,11 +1,15 @@
 //! Issuing and verifying Byrd JWTs.
 //!
-//! Tokens are HS256 with a `kid` header. Verification pins the algorithm
-//! and `kid` before looking at the signature, requires every claim the
-//! server relies on, checks `iss`, `aud`, `exp`, `nbf` and `iat` with a
-//! small leeway, and then lets the closed claim types of `byrd_spec::claims`
-//! refuse anything that is neither a well-formed agent nor guest token.
+//! Tokens are signed by the keyring's current key (see `keyring`) and
+//! carry its `kid`. Verification finds the key by `kid`, pins the
+//! algorithm to that key's own before looking at the signature (an HS256
+//! token under an Ed25519 key's `kid` is refused, whatever its signature),
+//! requires every claim the server relies on, checks `iss`, `aud`, `exp`,
+//! `nbf` and `iat` with a small leeway, and then lets the closed claim
+//! types of `byrd_spec::claims` refuse anything that is neither a
+//! well-formed agent nor guest token.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,13 +17,15 @@ use byrd_spec::agent::Agent;
 use byrd_spec::chat::Chat;
 use byrd_spec::claims::{AgentClaims, ChatClaim, Claims, GuestClaims};
 use byrd_spec::error::ErrorCode;
+use jsonwebtoken::Validation;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
+use super::keyring::{JwkSet, Keyring, KeyringHandle, jwt_algorithm};
 use crate::configuration::{JwtSettings, MIN_JWT_SECRET_BYTES};
 use crate::error::ApiError;
+use crate::store::KeyAlgorithm;
 
 /// Why a token was refused. The reason is for logs only; clients see the
 /// code (`token_invalid` or `token_expired`).
@@ -58,12 +64,12 @@ pub struct IssuedToken<C> {
 /// Longest token the server will try to parse; real ones are under 1 KiB.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// The signing key and the rules tokens are checked against.
+/// The keys tokens are signed and verified with, and the rules tokens are
+/// checked against.
 pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    header: Header,
+    keyring: Arc<KeyringHandle>,
+    /// One per algorithm, each allowing that algorithm alone.
+    validations: [(KeyAlgorithm, Validation); 3],
     issuer: String,
     audience: String,
     agent_ttl: Duration,
@@ -74,7 +80,7 @@ pub struct TokenKeys {
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenKeys")
-            .field("kid", &self.header.kid)
+            .field("kids", &self.keyring.current().kids().collect::<Vec<_>>())
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -82,35 +88,53 @@ impl std::fmt::Debug for TokenKeys {
 }
 
 impl TokenKeys {
-    /// Builds the keys from the HS256 secret exactly as configured.
+    /// Builds the keys from the HS256 secret exactly as configured: the
+    /// `hs256` deployment, whose keyring is the secret alone.
     pub fn new(secret: &SecretString, settings: &JwtSettings) -> anyhow::Result<Self> {
-        let bytes = secret.expose_secret().as_bytes();
-        anyhow::ensure!(
-            bytes.len() >= MIN_JWT_SECRET_BYTES,
-            "BYRD_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (it is {})",
-            bytes.len()
-        );
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = settings.leeway.as_secs();
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = true;
-        validation.set_issuer(&[&settings.issuer]);
-        validation.set_audience(&[&settings.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(settings.kid.clone());
-        Ok(TokenKeys {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-            validation,
-            header,
+        check_secret(secret)?;
+        let keyring = Keyring::shared_secret(&settings.kid, secret.expose_secret().as_bytes());
+        Ok(TokenKeys::with_keyring(
+            Arc::new(KeyringHandle::new(keyring)),
+            settings,
+        ))
+    }
+
+    /// Keys that sign and verify with whatever `keyring` holds when asked.
+    pub fn with_keyring(keyring: Arc<KeyringHandle>, settings: &JwtSettings) -> Self {
+        let validation = |alg: KeyAlgorithm| {
+            let mut validation = Validation::new(jwt_algorithm(alg));
+            validation.leeway = settings.leeway.as_secs();
+            validation.validate_exp = true;
+            validation.validate_nbf = true;
+            validation.validate_aud = true;
+            validation.set_issuer(&[&settings.issuer]);
+            validation.set_audience(&[&settings.audience]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            (alg, validation)
+        };
+        TokenKeys {
+            keyring,
+            validations: [
+                validation(KeyAlgorithm::EdDsa),
+                validation(KeyAlgorithm::Es256),
+                validation(KeyAlgorithm::Hs256),
+            ],
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             agent_ttl: settings.agent_token_ttl.get(),
             guest_ttl: settings.guest_token_ttl,
             leeway: settings.leeway.get(),
-        })
+        }
+    }
+
+    /// The keyring this node signs and verifies with.
+    pub fn keyring(&self) -> &Arc<KeyringHandle> {
+        &self.keyring
+    }
+
+    /// The public keys that verify now: empty for `hs256`.
+    pub fn jwks(&self) -> JwkSet {
+        self.keyring.current().jwks(chrono::Utc::now())
     }
 
     pub fn agent_token_ttl(&self) -> Duration {
@@ -164,8 +188,16 @@ impl TokenKeys {
     }
 
     fn sign<C>(&self, all: Claims, claims: C, ttl: Duration) -> anyhow::Result<IssuedToken<C>> {
-        let token = jsonwebtoken::encode(&self.header, &all, &self.encoding)
-            .context("cannot sign a token")?;
+        let keyring = self.keyring.current();
+        let key = keyring
+            .signer(chrono::Utc::now())
+            .context("the keyring has no key that signs now")?;
+        let encoding = key
+            .encoding
+            .as_ref()
+            .context("the signing key is not loaded")?;
+        let token =
+            jsonwebtoken::encode(&key.header, &all, encoding).context("cannot sign a token")?;
         Ok(IssuedToken {
             token,
             claims,
@@ -185,23 +217,43 @@ impl TokenKeys {
         // among them, fails to parse here.
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| TokenError::Invalid("malformed header"))?;
-        if header.alg != Algorithm::HS256 {
+        let Some(kid) = header.kid.as_deref() else {
+            return Err(TokenError::Invalid("unknown kid"));
+        };
+        let keyring = self.keyring.current();
+        let (alg, key) = match keyring.verifier(kid, chrono::Utc::now()) {
+            Ok(found) => found,
+            Err(known) => {
+                if !known {
+                    self.keyring.saw_unknown_kid();
+                }
+                return Err(TokenError::Invalid("unknown or retired kid"));
+            }
+        };
+        // The key's algorithm, not the token's, decides how it is checked.
+        if header.alg != jwt_algorithm(alg) {
             return Err(TokenError::Invalid("algorithm not allowed"));
         }
-        if header.kid != self.header.kid {
-            return Err(TokenError::Invalid("unknown kid"));
-        }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|error| match error.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                ErrorKind::InvalidSignature => TokenError::Invalid("bad signature"),
-                ErrorKind::ImmatureSignature => TokenError::Invalid("not valid yet"),
-                ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer"),
-                ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience"),
-                ErrorKind::MissingRequiredClaim(_) => TokenError::Invalid("missing claim"),
-                ErrorKind::InvalidClaimFormat(_) => TokenError::Invalid("wrongly typed claim"),
-                ErrorKind::Json(_) => TokenError::Invalid("claims break the rules of their type"),
-                _ => TokenError::Invalid("malformed token"),
+        let validation = self
+            .validations
+            .iter()
+            .find_map(|(each, validation)| (*each == alg).then_some(validation))
+            .ok_or(TokenError::Invalid("algorithm not allowed"))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key.decoding, validation).map_err(|error| {
+                match error.kind() {
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    ErrorKind::InvalidSignature => TokenError::Invalid("bad signature"),
+                    ErrorKind::ImmatureSignature => TokenError::Invalid("not valid yet"),
+                    ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer"),
+                    ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience"),
+                    ErrorKind::MissingRequiredClaim(_) => TokenError::Invalid("missing claim"),
+                    ErrorKind::InvalidClaimFormat(_) => TokenError::Invalid("wrongly typed claim"),
+                    ErrorKind::Json(_) => {
+                        TokenError::Invalid("claims break the rules of their type")
+                    }
+                    _ => TokenError::Invalid("malformed token"),
+                }
             })?;
         let claims = data.claims;
         let (iat, issuer, audience) = match &claims {
@@ -234,4 +286,15 @@ impl TokenKeys {
         }
         Ok(claims)
     }
+}
+
+/// Refuses a shared secret too short to sign with.
+pub fn check_secret(secret: &SecretString) -> anyhow::Result<()> {
+    let bytes = secret.expose_secret().as_bytes();
+    anyhow::ensure!(
+        bytes.len() >= MIN_JWT_SECRET_BYTES,
+        "BYRD_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (it is {})",
+        bytes.len()
+    );
+    Ok(())
 }

@@ -79,9 +79,10 @@ impl ClusterKey {
     /// The default key: HMAC-SHA256 of a fixed label under the signing
     /// secret, so nodes sharing the secret share it with nothing to set.
     pub fn derived(signing_secret: &[u8]) -> ClusterKey {
-        let mut mac = keyed(signing_secret);
-        mac.update(DERIVATION_LABEL);
-        ClusterKey(keyed(&mac.finalize().into_bytes()))
+        ClusterKey(keyed(&crate::auth::keyring::derive_key(
+            signing_secret,
+            DERIVATION_LABEL,
+        )))
     }
 
     /// A key of the deployment's own.

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use super::Setting;
 use super::declared::{
-    AGENT_TOKEN_TTL_SECS, JWT_LEEWAY_SECS, PRESENCE_TTL_SECS, REFRESH_GRACE_SECS,
-    SWEEP_INTERVAL_MS, WS_HEARTBEAT_SECS, WS_VIOLATION_WINDOW_SECS,
+    AGENT_TOKEN_TTL_SECS, JWT_LEEWAY_SECS, KEYRING_REFRESH_SECS, PRESENCE_TTL_SECS,
+    REFRESH_GRACE_SECS, SWEEP_INTERVAL_MS, WS_HEARTBEAT_SECS, WS_VIOLATION_WINDOW_SECS,
 };
 
 /// A duration option, as a type: what a [`Bounded`] field is checked
@@ -177,6 +177,8 @@ duration_options! {
     HeartbeatInterval: HeartbeatIntervalOption = WS_HEARTBEAT_SECS;
     /// `BYRD_WS_VIOLATION_WINDOW_SECS`.
     ViolationWindow: ViolationWindowOption = WS_VIOLATION_WINDOW_SECS;
+    /// `BYRD_KEYRING_REFRESH_SECS`.
+    KeyringRefresh: KeyringRefreshOption = KEYRING_REFRESH_SECS;
 }
 
 #[cfg(test)]

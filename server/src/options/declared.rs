@@ -8,6 +8,7 @@ pub const OPTIONS: &[&Setting] = &[
     &METRICS_LISTEN,
     &DATABASE_URL,
     &DATA_DIR,
+    &JWT_ALGORITHM,
     &JWT_SECRET,
     &JWT_KID,
     &JWT_ISSUER,
@@ -46,6 +47,9 @@ pub const OPTIONS: &[&Setting] = &[
     &PRESENCE_TTL_SECS,
     &CLUSTER_KEY,
     &CLUSTER_KEY_FILE,
+    &KEYRING_KEY,
+    &KEYRING_KEY_FILE,
+    &KEYRING_REFRESH_SECS,
     &RUST_LOG,
     &LOG_FORMAT,
 ];
@@ -86,6 +90,13 @@ pub const DATA_DIR: Setting = Setting {
         default: "byrd-data",
     },
     about: "Folder (created owner-only) for the default database, the generated signing key and the first admin's password.",
+};
+
+pub const JWT_ALGORITHM: Setting = Setting {
+    flag: Some("jwt-algorithm"),
+    env: "BYRD_JWT_ALGORITHM",
+    kind: Kind::Text { default: "eddsa" },
+    about: "How Byrd signs its tokens: `eddsa` (Ed25519) or `es256` (P-256) with keys from its keyring, kept in the database and rotated without logging anyone out (see [Signing keys and rotation](#signing-keys-and-rotation)); or `hs256`, the shared `BYRD_JWT_SECRET` as the only key, for deployments whose backend mints tokens with it.",
 };
 
 pub const JWT_SECRET: Setting = Setting {
@@ -505,6 +516,35 @@ pub const CLUSTER_KEY_FILE: Setting = Setting {
         sensitive: false,
     },
     about: "A file holding the cluster key instead of `BYRD_CLUSTER_KEY` (its bytes, less one final newline).",
+};
+
+pub const KEYRING_KEY: Setting = Setting {
+    flag: None,
+    env: "BYRD_KEYRING_KEY",
+    kind: Kind::EnvOnly { default: "derived" },
+    about: "The key the keyring's private keys are encrypted under in the database; at least 32 bytes, the same on every node. When unset (and no `--keyring-key-file`), it is derived from `BYRD_JWT_SECRET` (or the generated key).",
+};
+
+pub const KEYRING_KEY_FILE: Setting = Setting {
+    flag: Some("keyring-key-file"),
+    env: "BYRD_KEYRING_KEY_FILE",
+    kind: Kind::Optional {
+        unset: "none",
+        sensitive: false,
+    },
+    about: "A file holding the keyring key instead of `BYRD_KEYRING_KEY` (its bytes, less one final newline).",
+};
+
+pub const KEYRING_REFRESH_SECS: Setting = Setting {
+    flag: Some("keyring-refresh-secs"),
+    env: "BYRD_KEYRING_REFRESH_SECS",
+    kind: Kind::Number {
+        default: 60,
+        min: 1,
+        max: 3600,
+        unit: Unit::Seconds,
+    },
+    about: "How often a node reloads the keyring from the database (1 to 3600): a retired key stops verifying on every node within it, and a rotated key starts signing two of it after it is published. Give every node the same value.",
 };
 
 pub const RUST_LOG: Setting = Setting {

@@ -12,6 +12,7 @@ mod chats;
 pub mod docs;
 mod fallback;
 mod health;
+pub mod jwks;
 mod me;
 pub mod web;
 mod ws_tickets;

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
+use super::keys::{KeyChange, SigningKeyRow};
 use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{
@@ -93,6 +94,22 @@ impl Store {
 
     pub async fn close(&self) {
         on_backend!(self, close())
+    }
+
+    /// Every key of the keyring, retired ones too, oldest first.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>, StoreError> {
+        on_backend!(self, signing_keys())
+    }
+
+    /// Reads the keyring, asks `decide` (a rule of `key_rules`) what to
+    /// change, and changes it, in one transaction no other writer of the
+    /// keyring can interleave with.
+    pub async fn change_signing_keys<T, F>(&self, decide: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&[SigningKeyRow]) -> (T, Vec<KeyChange>) + Send + 'static,
+    {
+        on_backend!(self, change_signing_keys(decide))
     }
 
     pub async fn insert_agent(&self, new: NewAgent) -> Result<Agent, StoreError> {

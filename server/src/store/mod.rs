@@ -14,6 +14,7 @@
 mod backend;
 mod cluster_reads;
 mod faults;
+pub mod keys;
 pub mod postgres;
 mod records;
 mod rows;
@@ -29,10 +30,13 @@ use uuid::Uuid;
 pub use backend::Store;
 pub use cluster_reads::{ChangedChats, ChatState, ClusterReads, Revocations};
 pub use faults::ReadFaults;
+pub use keys::{KeyChange, SigningKeyRow};
 pub use records::{
     AgentRecord, AppendTicket, Appended, ChatFilter, MessageRange, MessagesAfter, NewAgent,
     NewChat, NewMessage, NewWsTicket, RefreshOutcome, Successor, TicketIssue,
 };
+pub use rules::keys as key_rules;
+pub use rules::keys::{KeyAlgorithm, KeyState, Retired};
 pub use rules::open_chats::{AddressBound, AddressKey};
 pub use rules::transitions::IdleClose;
 

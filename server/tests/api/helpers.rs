@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use byrd_server::configuration::{BootstrapAdmin, Settings};
+use byrd_server::configuration::{BootstrapAdmin, KeyAlgorithm, Settings};
 use byrd_server::startup::Application;
 use byrd_server::state::AppState;
 use byrd_testkit::limits::LIFTED;
@@ -48,11 +48,15 @@ impl Drop for TestApp {
 }
 
 /// Settings every test starts from: a fresh data folder, a known key and
-/// admin, generous rate limits.
+/// admin, generous rate limits, tokens signed with the known key.
 pub fn test_settings(data_dir: &TempDir) -> Settings {
     let mut settings = Settings::with_data_dir(data_dir.path().to_path_buf());
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.jwt.secret = Some(SecretString::from(JWT_SECRET));
+    // The suites mint and forge tokens with the test key (`mint`,
+    // `ws_client::agent_token`), which only an `hs256` server accepts; the
+    // keyring's own tests (`keyring.rs`) run the default, `eddsa`.
+    hs256(&mut settings);
     settings.limits.chat_starts_per_minute = LIFTED.chat_starts_per_minute;
     settings.limits.open_chats_per_address = LIFTED.open_chats_per_address;
     settings.limits.logins_per_minute = LIFTED.logins_per_minute;
@@ -71,6 +75,16 @@ pub fn test_settings(data_dir: &TempDir) -> Settings {
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// Signs with the shared secret alone, as `BYRD_JWT_ALGORITHM=hs256`.
+pub fn hs256(settings: &mut Settings) {
+    settings.jwt.algorithm = KeyAlgorithm::Hs256;
+}
+
+/// Signs with the keyring, Ed25519: the production default.
+pub fn keyring_default(settings: &mut Settings) {
+    settings.jwt.algorithm = KeyAlgorithm::EdDsa;
 }
 
 /// Which database the tests run against: `BYRD_TEST_DATABASE=postgres`

@@ -19,6 +19,7 @@ mod guest_auth;
 mod hardening;
 mod helpers;
 mod idle_close;
+mod keyring;
 mod logging;
 mod messages;
 mod meta;

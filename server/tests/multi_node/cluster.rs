@@ -255,7 +255,10 @@ impl Node {
         let mut builder = ServerBuilder::new(env!("CARGO_BIN_EXE_byrd"))
             .env("DATABASE_URL", database_url)
             .env("BYRD_REDIS_URL", redis_url)
-            .env("BYRD_SWEEP_INTERVAL_MS", "500");
+            .env("BYRD_SWEEP_INTERVAL_MS", "500")
+            // The tests mint agent tokens with the shared key, as a
+            // backend of an `hs256` deployment does.
+            .env("BYRD_JWT_ALGORITHM", "hs256");
         if redis_url.starts_with("rediss://")
             && let Ok(ca) = std::env::var("BYRD_TEST_REDIS_CA_FILE")
         {

@@ -23,6 +23,7 @@ mod append;
 mod chats;
 mod cluster_reads;
 pub mod connect;
+mod keys;
 mod messages;
 mod reads;
 mod rows;

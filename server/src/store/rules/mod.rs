@@ -15,12 +15,15 @@
 //!   hold open, and the key it is counted by.
 //! - `reads`: where a `read` leaves a read marker, and when that is no
 //!   write at all.
+//! - `keys`: which key of the keyring signs, which verify, which are
+//!   published, and what rotating and retiring change.
 //! - `summaries`: a page of chats with their newest messages and read
 //!   markers, in one statement.
 //! - `tickets`: how many unspent WebSocket tickets a principal may hold,
 //!   and whether a spent one was still good.
 
 pub(super) mod append;
+pub mod keys;
 pub(super) mod open_chats;
 pub(super) mod reads;
 pub(super) mod rotation;

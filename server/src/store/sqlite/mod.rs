@@ -15,6 +15,7 @@ mod append;
 mod backup;
 mod chats;
 mod checkpoint;
+mod keys;
 mod messages;
 mod reads;
 mod rows;
