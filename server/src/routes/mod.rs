@@ -13,6 +13,7 @@ pub mod docs;
 mod fallback;
 mod health;
 mod me;
+mod visitors;
 pub mod web;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -46,12 +47,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(chats::reads_list::list_reads))
         .routes(routes!(chats::summaries::list_chat_summaries))
+        .routes(routes!(visitors::chats::list_visitor_chats))
+        .routes(routes!(visitors::own_chats::list_own_chats))
+        .routes(routes!(visitors::own_token::issue_own_chat_token))
         .routes(routes!(me::me))
         .routes(routes!(crate::ws::handshake::upgrade))
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 19] {
+pub fn operations() -> [&'static Operation; 22] {
     [
         &health::OPERATION,
         &health::READY_OPERATION,
@@ -70,6 +74,9 @@ pub fn operations() -> [&'static Operation; 19] {
         &chats::messages_send::OPERATION,
         &chats::reads_list::OPERATION,
         &chats::summaries::OPERATION,
+        &visitors::chats::OPERATION,
+        &visitors::own_chats::OPERATION,
+        &visitors::own_token::OPERATION,
         &me::OPERATION,
         &crate::ws::handshake::OPERATION,
     ]

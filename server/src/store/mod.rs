@@ -30,8 +30,8 @@ pub use backend::Store;
 pub use cluster_reads::{ChangedChats, ChatState, ClusterReads, Revocations};
 pub use faults::ReadFaults;
 pub use records::{
-    AgentRecord, AppendTicket, Appended, ChatFilter, MessageRange, MessagesAfter, NewAgent,
-    NewChat, NewMessage, RefreshOutcome, Successor,
+    AgentRecord, AppendTicket, Appended, ChatFilter, ChatVisitor, MessageRange, MessagesAfter,
+    NewAgent, NewChat, NewMessage, RefreshOutcome, StartedChat, Successor, VisitorFound,
 };
 pub use rules::open_chats::{AddressBound, AddressKey};
 pub use rules::transitions::IdleClose;

@@ -36,6 +36,7 @@ mod startup;
 mod token_properties;
 mod token_rejection;
 mod visitor_text;
+mod visitors;
 mod web;
 mod ws_abuse;
 mod ws_client;

@@ -27,6 +27,7 @@ mod messages;
 mod reads;
 mod rows;
 mod sessions;
+mod visitors;
 mod writer;
 
 use std::sync::Arc;

@@ -17,6 +17,8 @@
 //!   write at all.
 //! - `summaries`: a page of chats with their newest messages and read
 //!   markers, in one statement.
+//! - `visitors`: which visitor a chat start is for (a returning one, a
+//!   new one, a verified one), and the statements that find them.
 
 pub(super) mod append;
 pub(super) mod open_chats;
@@ -24,3 +26,4 @@ pub(super) mod reads;
 pub(super) mod rotation;
 pub(super) mod summaries;
 pub(super) mod transitions;
+pub(super) mod visitors;

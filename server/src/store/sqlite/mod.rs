@@ -19,6 +19,7 @@ mod messages;
 mod reads;
 mod rows;
 mod sessions;
+mod visitors;
 mod writer;
 
 use std::str::FromStr;
