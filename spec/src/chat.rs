@@ -199,13 +199,16 @@ pub struct CreateChatRequest {
     /// then the same visitor's. A token that is unknown, expired or
     /// malformed is no error: the chat starts for a new visitor, whose
     /// token the answer carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor_token: Option<String>,
     /// Where the visitor is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<ChatContextInput>,
     /// A visitor identity token the site's backend signed with a trusted
     /// issuer's key: the chat is then that verified visitor's, on any
     /// device. A server that trusts no issuer refuses it with
     /// `422 validation_failed` (field `identity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
 }
 
