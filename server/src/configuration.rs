@@ -124,6 +124,9 @@ pub struct LimitSettings {
     /// How long an open chat no agent took may stay quiet before the
     /// server closes it; `None`: never.
     pub chat_idle_close: Option<Duration>,
+    /// How long an anonymous visitor's continuity token stays valid after
+    /// its last use; each chat start with it begins the time again.
+    pub visitor_token_ttl: Duration,
 }
 
 /// WebSocket and messaging limits.
@@ -287,6 +290,9 @@ impl LimitSettings {
             open_chats_per_address: number(values, &options::OPEN_CHATS_PER_ADDRESS)?,
             chat_idle_close: Some(values.duration(&options::CHAT_IDLE_CLOSE_SECS)?)
                 .filter(|idle| !idle.is_zero()),
+            // 180 days: a visitor who comes back within half a year, as
+            // customers of a shop or a service do, is still recognised.
+            visitor_token_ttl: Duration::from_secs(180 * 24 * 60 * 60),
         })
     }
 }

@@ -91,12 +91,18 @@ pub fn url(path: &str) -> String {
     format!("{base}?{}", query.join("&"))
 }
 
-/// One string: a refresh token goes whole, a JWT loses its signature.
+/// Prefixes of Byrd's opaque tokens: refresh tokens and visitors'
+/// continuity tokens.
+const OPAQUE_TOKENS: [&str; 2] = ["byrd_rt_", "byrd_vt_"];
+
+/// One string: an opaque token goes whole, a JWT loses its signature.
 pub fn text_value(text: &str) -> String {
-    if let Some(rest) = text.strip_prefix("byrd_rt_")
-        && !rest.is_empty()
-    {
-        return format!("byrd_rt_{REDACTED}");
+    for prefix in OPAQUE_TOKENS {
+        if let Some(rest) = text.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            return format!("{prefix}{REDACTED}");
+        }
     }
     match jwt_parts(text) {
         Some((header, claims, signature)) if !signature.is_empty() => {
@@ -133,6 +139,7 @@ mod tests {
         let mut body = json!({
             "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
             "refresh_token": "byrd_rt_abcdef",
+            "visitor_token": "byrd_vt_abcdef",
             "password": "hunter2hunter2",
             "note": "a sentence. with dots. here",
         });
@@ -142,6 +149,7 @@ mod tests {
             json!({
                 "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]",
                 "refresh_token": "byrd_rt_[redacted]",
+                "visitor_token": "byrd_vt_[redacted]",
                 "password": "[redacted]",
                 "note": "a sentence. with dots. here",
             })

@@ -23,6 +23,7 @@ async fn main() -> Result<(), byrd_sdk::Error> {
             email: None,
         }),
         subject: Some("A question from the example".into()),
+        ..CreateChatRequest::default()
     };
     let (guest, chat) = byrd.start_guest(&request).await?;
     println!(

@@ -54,8 +54,8 @@ fn is_hidden_format(c: char) -> bool {
 
 /// Trims `raw` and checks it is 1 to `max` characters with no control
 /// characters and no hidden format characters; shared by the short
-/// free-text fields below.
-fn parse_line(
+/// free-text fields below and by a visitor's context and attributes.
+pub(super) fn parse_line(
     field: &'static str,
     raw: &str,
     max: usize,

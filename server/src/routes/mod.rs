@@ -14,6 +14,7 @@ mod fallback;
 mod health;
 pub mod jwks;
 mod me;
+mod visitors;
 pub mod web;
 mod ws_tickets;
 
@@ -48,13 +49,16 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(chats::reads_list::list_reads))
         .routes(routes!(chats::summaries::list_chat_summaries))
+        .routes(routes!(visitors::chats::list_visitor_chats))
+        .routes(routes!(visitors::own_chats::list_own_chats))
+        .routes(routes!(visitors::own_token::issue_own_chat_token))
         .routes(routes!(me::me))
         .routes(routes!(crate::ws::handshake::upgrade))
         .routes(routes!(ws_tickets::create_ws_ticket))
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 20] {
+pub fn operations() -> [&'static Operation; 23] {
     [
         &health::OPERATION,
         &health::READY_OPERATION,
@@ -73,6 +77,9 @@ pub fn operations() -> [&'static Operation; 20] {
         &chats::messages_send::OPERATION,
         &chats::reads_list::OPERATION,
         &chats::summaries::OPERATION,
+        &visitors::chats::OPERATION,
+        &visitors::own_chats::OPERATION,
+        &visitors::own_token::OPERATION,
         &me::OPERATION,
         &crate::ws::handshake::OPERATION,
         &ws_tickets::OPERATION,

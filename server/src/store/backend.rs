@@ -20,8 +20,7 @@ use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{
     AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, IdleClose, MessageRange,
-    MessagesAfter, NewAgent, NewChat, NewMessage, NewWsTicket, RefreshOutcome, StoreError,
-    StoreLoad, StoreSettings, Successor, TicketIssue,
+    MessagesAfter, NewAgent, NewChat, NewMessage, NewWsTicket, RefreshOutcome, StartedChat, StoreError, StoreLoad, StoreSettings, Successor, TicketIssue,
 };
 use crate::domain::EmailAddress;
 
@@ -135,8 +134,29 @@ impl Store {
         on_backend!(self, list_agents())
     }
 
-    pub async fn insert_chat(&self, new: NewChat) -> Result<Chat, StoreError> {
+    /// Starts a chat, with its visitor found or created in the same
+    /// write: the one a valid continuity token names, a new anonymous one,
+    /// or the verified one by issuer and subject (created once however
+    /// many starts race for it, its name, email and attributes brought up
+    /// to date).
+    pub async fn insert_chat(&self, new: NewChat) -> Result<StartedChat, StoreError> {
         on_backend!(self, insert_chat(new))
+    }
+
+    /// The chats of one visitor, newest first, strictly older than
+    /// `before`.
+    pub async fn visitor_chats(
+        &self,
+        visitor_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Chat>, StoreError> {
+        on_backend!(self, visitor_chats(visitor_id, before, limit))
+    }
+
+    /// Whether a trusted issuer vouched for the visitor `visitor_id`.
+    pub async fn is_visitor_verified(&self, visitor_id: Uuid) -> Result<bool, StoreError> {
+        on_backend!(self, is_visitor_verified(visitor_id))
     }
 
     pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {

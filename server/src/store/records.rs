@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use byrd_spec::agent::{Agent, Role};
-use byrd_spec::chat::ChatStatus;
+use byrd_spec::chat::{Chat, ChatContext, ChatStatus};
 use byrd_spec::message::{Message, PartyType};
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::rules::open_chats::AddressBound;
-use crate::domain::{ClientMsgId, DisplayName, EmailAddress, MessageBody, Subject};
+use crate::domain::{
+    ClientMsgId, DisplayName, EmailAddress, MessageBody, Subject, VerifiedIdentity,
+};
 
 /// An agent to insert; the password is already hashed.
 pub struct NewAgent {
@@ -30,14 +32,53 @@ pub struct AgentRecord {
 }
 
 /// A chat a visitor starts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct NewChat {
+    /// Who starts it: found or created with the chat, in its transaction.
+    pub visitor: ChatVisitor,
     pub visitor_name: Option<DisplayName>,
     pub visitor_email: Option<EmailAddress>,
     pub subject: Option<Subject>,
+    /// What the widget reported and the server read of the browser.
+    pub context: ChatContext,
     /// The bound on open chats of the visitor's address; `None` for a
     /// chat started without one (tools, tests).
     pub address: Option<AddressBound>,
+}
+
+/// Who starts a chat.
+#[derive(Debug)]
+pub enum ChatVisitor {
+    /// An anonymous visitor: the one whose continuity token hashes to
+    /// `presented` while it is valid, or else a new one holding `fresh`.
+    /// Either way the token then lapses `ttl` after this chat start.
+    Anonymous {
+        presented: Option<[u8; 32]>,
+        fresh: [u8; 32],
+        ttl: std::time::Duration,
+    },
+    /// The visitor a trusted issuer vouched for: found by issuer and
+    /// subject (on any device), or created; their name, email and
+    /// attributes become the identity's.
+    Verified(VerifiedIdentity),
+}
+
+/// Which visitor a chat start found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitorFound {
+    /// The visitor whose continuity token was presented.
+    Returning,
+    /// A new anonymous visitor, holding the fresh token.
+    New,
+    /// The verified visitor, found or created.
+    Verified,
+}
+
+/// A chat just started, and how its visitor was found.
+#[derive(Debug)]
+pub struct StartedChat {
+    pub chat: Chat,
+    pub visitor: VisitorFound,
 }
 
 /// Which chats a list returns: newest first, optionally by status, strictly

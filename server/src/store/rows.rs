@@ -7,7 +7,7 @@
 //! backends cannot drift apart in what they answer.
 
 use byrd_spec::agent::{Agent, Role};
-use byrd_spec::chat::{Chat, ChatStatus, CloseReason, Visitor};
+use byrd_spec::chat::{Chat, ChatContext, ChatStatus, CloseReason, Visitor, VisitorAttribute};
 use byrd_spec::message::{Author, Message, PartyType};
 use byrd_spec::read::{Party, ReadPosition};
 use chrono::{DateTime, Utc};
@@ -20,12 +20,16 @@ pub(super) const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
 
 pub(super) const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, \
                                        subject, assigned_agent_id, created_at, updated_at, \
-                                       closed_at, last_seq, close_reason";
+                                       closed_at, last_seq, close_reason, context";
 
-/// The name of a chat's agent, read with it: a scalar subquery rather
-/// than a join, so that `RETURNING` can carry it too.
-pub(super) const ASSIGNED_AGENT_NAME: &str =
-    "(SELECT name FROM agents WHERE agents.id = chats.assigned_agent_id) AS assigned_agent_name";
+/// What a chat is read with from other tables: its agent's name and who
+/// vouched for its visitor. Scalar subqueries by primary key rather than
+/// joins, so that `RETURNING` can carry them too.
+pub(super) const CHAT_LOOKUPS: &str = "(SELECT name FROM agents WHERE agents.id = chats.assigned_agent_id) AS assigned_agent_name, \
+     (SELECT issuer FROM visitors WHERE visitors.id = chats.visitor_id) AS visitor_issuer, \
+     (SELECT external_id FROM visitors WHERE visitors.id = chats.visitor_id) \
+        AS visitor_external_id, \
+     (SELECT attributes FROM visitors WHERE visitors.id = chats.visitor_id) AS visitor_attributes";
 
 /// What a chat's `chat_updated` announces a change of; see [`ChatState`].
 pub(super) const CHAT_STATE_COLUMNS: &str = "id, status, assigned_agent_id, updated_at";
@@ -117,9 +121,23 @@ pub(super) fn agent_from_row(row: &impl Columns) -> Result<Agent, StoreError> {
     })
 }
 
-/// A chat, from [`CHAT_COLUMNS`] and [`ASSIGNED_AGENT_NAME`].
+/// A JSON text column as `T`; NULL is `T`'s default (rows written
+/// before the column was).
+fn json_or_default<T: serde::de::DeserializeOwned + Default>(
+    row: &impl Columns,
+    column: &str,
+) -> Result<T, StoreError> {
+    row.opt_text(column)?
+        .map(|text| serde_json::from_str(&text).map_err(|e| undecodable(column, e)))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// A chat, from [`CHAT_COLUMNS`] and [`CHAT_LOOKUPS`].
 pub(super) fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
     let status = status_from_str(&row.text("status")?)?;
+    let issuer = row.opt_text("visitor_issuer")?;
+    let attributes: Vec<VisitorAttribute> = json_or_default(row, "visitor_attributes")?;
     Ok(Chat {
         id: row.uuid("id")?,
         status,
@@ -127,6 +145,10 @@ pub(super) fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
             id: row.uuid("visitor_id")?,
             name: row.opt_text("visitor_name")?,
             email: row.opt_text("visitor_email")?,
+            verified: issuer.is_some(),
+            issuer,
+            external_id: row.opt_text("visitor_external_id")?,
+            attributes,
         },
         subject: row.opt_text("subject")?,
         assigned_agent_id: row.opt_uuid("assigned_agent_id")?,
@@ -136,6 +158,7 @@ pub(super) fn chat_from_row(row: &impl Columns) -> Result<Chat, StoreError> {
         closed_at: row.opt_time("closed_at")?,
         close_reason: close_reason(status, row.opt_text("close_reason")?)?,
         last_seq: row.i64("last_seq")?,
+        context: Box::new(json_or_default::<ChatContext>(row, "context")?),
     })
 }
 

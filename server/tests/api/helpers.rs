@@ -256,7 +256,8 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// insta settings that hide every id, time and token of a response body,
 /// after checking each has the right shape (a UUID, an RFC 3339 time, a
-/// JWT, a `byrd_rt_` refresh token). `null` stays visible.
+/// JWT, a `byrd_rt_` refresh token, a `byrd_vt_` visitor token). `null`
+/// stays visible.
 pub fn snapshot_settings() -> insta::Settings {
     fn checked(
         check: fn(&str) -> bool,
@@ -292,6 +293,8 @@ pub fn snapshot_settings() -> insta::Settings {
         settings.add_dynamic_redaction(&format!(".**.{key}"), checked(jwt, "jwt"));
     }
     settings.add_dynamic_redaction(".**.refresh_token", checked(refresh, "refresh_token"));
+    let visitor = |s: &str| s.starts_with("byrd_vt_") && s.len() == 51;
+    settings.add_dynamic_redaction(".**.visitor_token", checked(visitor, "visitor_token"));
     settings.add_dynamic_redaction(".**.next_cursor", checked(cursor, "cursor"));
     settings
 }

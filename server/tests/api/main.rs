@@ -39,6 +39,7 @@ mod token_properties;
 mod token_rejection;
 mod trusted_issuers;
 mod visitor_text;
+mod visitors;
 mod web;
 mod ws_abuse;
 mod ws_client;

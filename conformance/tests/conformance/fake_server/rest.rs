@@ -71,9 +71,13 @@ pub(super) async fn start_chat(State(fake): State<Shared>) -> Response {
     let visitor = Uuid::new_v4().to_string();
     let created_at = now_rfc3339();
     let chat = json!({
-        "id": id, "status": "open", "visitor": {"id": visitor, "name": "Visitor", "email": null},
+        "id": id, "status": "open",
+        "visitor": {"id": visitor, "name": "Visitor", "email": null, "verified": false,
+                    "issuer": null, "external_id": null, "attributes": []},
         "subject": null, "assigned_agent_id": null, "assigned_agent_name": null, "created_at": created_at,
         "updated_at": created_at, "closed_at": null, "close_reason": null, "last_seq": 0,
+        "context": {"page_url": null, "page_title": null, "referrer": null, "locale": null,
+                    "time_zone": null, "browser": null, "os": null},
     });
     let now = chrono::Utc::now().timestamp();
     let token = sign(&json!({
@@ -84,7 +88,7 @@ pub(super) async fn start_chat(State(fake): State<Shared>) -> Response {
     fake.lock().chats.insert(id, chat.clone());
     (
         StatusCode::CREATED,
-        Json(json!({"chat": chat, "guest_token": token, "expires_in": 86_400})),
+        Json(json!({"chat": chat, "guest_token": token, "expires_in": 86_400, "visitor_token": null})),
     )
         .into_response()
 }

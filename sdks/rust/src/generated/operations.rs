@@ -109,6 +109,52 @@ impl ListChatSummariesQuery {
     }
 }
 
+/// The query parameters of `listVisitorChats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListVisitorChatsQuery {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100; 50 when absent.
+    pub limit: Option<i32>,
+}
+
+impl ListVisitorChatsQuery {
+    /// The parameters that are set, as they go in the URL.
+    pub(crate) fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(value) = &self.cursor {
+            pairs.push(("cursor", value.to_string()));
+        }
+        if let Some(value) = &self.limit {
+            pairs.push(("limit", value.to_string()));
+        }
+        pairs
+    }
+}
+
+/// The query parameters of `listOwnChats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOwnChatsQuery {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100; 50 when absent.
+    pub limit: Option<i32>,
+}
+
+impl ListOwnChatsQuery {
+    /// The parameters that are set, as they go in the URL.
+    pub(crate) fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(value) = &self.cursor {
+            pairs.push(("cursor", value.to_string()));
+        }
+        if let Some(value) = &self.limit {
+            pairs.push(("limit", value.to_string()));
+        }
+        pairs
+    }
+}
+
 impl Client {
     /// Check that the server and its database are up.
     ///
@@ -302,6 +348,12 @@ impl Client {
     /// and nothing else. Rate limited per client address, which may also hold
     /// only so many open chats at once (`--open-chats-per-address`; an IPv6
     /// client counts by its /64).
+    ///
+    /// A `visitor_token` from an earlier answer makes the chat the same
+    /// visitor's (agents then see their earlier chats); an unknown, expired or
+    /// malformed one starts a new visitor instead of failing. The `context`
+    /// and the `User-Agent` header tell agents where the visitor is and what
+    /// browser they use.
     ///
     /// `POST /v1/chats` (`startChat`); needs no token.
     ///
@@ -653,6 +705,139 @@ impl Client {
             },
             |query, cursor| query.cursor = Some(cursor),
         )
+    }
+
+    /// List one visitor's chats, newest first, a page at a time.
+    ///
+    /// `visitor_id` is a chat's `visitor.id`; an id no visitor has lists no
+    /// chats. Follow `next_cursor` for the next page until it is `null`.
+    ///
+    /// `GET /v1/visitors/{visitor_id}/chats` (`listVisitorChats`); needs an agent token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 400: `invalid_request`
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 403: `forbidden`
+    /// - other: `internal_error`
+    pub async fn list_visitor_chats(
+        &self,
+        visitor_id: Uuid,
+        query: &ListVisitorChatsQuery,
+    ) -> Result<ChatPage, Error> {
+        let request = Request {
+            operation: "listVisitorChats",
+            method: Method::GET,
+            path: format!("/v1/visitors/{}/chats", path_segment(&visitor_id)),
+            query: query.to_pairs(),
+            body: None,
+            tokens: &[TokenKind::Agent],
+            idempotent: true,
+            replay_window: None,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
+    }
+
+    /// Every item of `listVisitorChats`, page after page, as a stream: the
+    /// cursor loop done for you. `query.cursor` is
+    /// where it starts (`None` for the first page).
+    pub fn list_visitor_chats_stream(
+        &self,
+        visitor_id: Uuid,
+        query: ListVisitorChatsQuery,
+    ) -> impl Stream<Item = Result<Chat, Error>> + Send + 'static {
+        let client = self.clone();
+        cursor_stream(
+            query,
+            move |query: ListVisitorChatsQuery| {
+                let client = client.clone();
+                async move {
+                    let page = client.list_visitor_chats(visitor_id, &query).await?;
+                    Ok((page.chats, page.next_cursor))
+                }
+            },
+            |query, cursor| query.cursor = Some(cursor),
+        )
+    }
+
+    /// List the calling visitor's chats, newest first, a page at a time.
+    ///
+    /// For the guest token of a verified visitor: every chat that visitor
+    /// started, on any device. An anonymous visitor's guest token is refused.
+    ///
+    /// `GET /v1/visitor/chats` (`listOwnChats`); needs a guest token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 400: `invalid_request`
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 403: `forbidden`
+    /// - other: `internal_error`
+    pub async fn list_own_chats(&self, query: &ListOwnChatsQuery) -> Result<ChatPage, Error> {
+        let request = Request {
+            operation: "listOwnChats",
+            method: Method::GET,
+            path: "/v1/visitor/chats".to_owned(),
+            query: query.to_pairs(),
+            body: None,
+            tokens: &[TokenKind::Guest],
+            idempotent: true,
+            replay_window: None,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
+    }
+
+    /// Every item of `listOwnChats`, page after page, as a stream: the
+    /// cursor loop done for you. `query.cursor` is
+    /// where it starts (`None` for the first page).
+    pub fn list_own_chats_stream(
+        &self,
+        query: ListOwnChatsQuery,
+    ) -> impl Stream<Item = Result<Chat, Error>> + Send + 'static {
+        let client = self.clone();
+        cursor_stream(
+            query,
+            move |query: ListOwnChatsQuery| {
+                let client = client.clone();
+                async move {
+                    let page = client.list_own_chats(&query).await?;
+                    Ok((page.chats, page.next_cursor))
+                }
+            },
+            |query, cursor| query.cursor = Some(cursor),
+        )
+    }
+
+    /// Get a guest token for another chat of the calling verified visitor.
+    ///
+    /// For the guest token of a verified visitor; answers a guest token for
+    /// `chat_id` when that chat is the same visitor's. Another visitor's chat
+    /// is `chat_not_found`, as a chat that does not exist, so nothing tells
+    /// whether it does. Closed chats get no new tokens, as with
+    /// `POST /v1/chats/{chat_id}/token`.
+    ///
+    /// `POST /v1/visitor/chats/{chat_id}/token` (`issueOwnChatToken`); needs a guest token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 400: `invalid_request`
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 403: `forbidden`
+    /// - 404: `chat_not_found`
+    /// - 409: `chat_closed`
+    /// - other: `internal_error`
+    pub async fn issue_own_chat_token(&self, chat_id: Uuid) -> Result<GuestTokenResponse, Error> {
+        let request = Request {
+            operation: "issueOwnChatToken",
+            method: Method::POST,
+            path: format!("/v1/visitor/chats/{}/token", path_segment(&chat_id)),
+            query: Vec::new(),
+            body: None,
+            tokens: &[TokenKind::Guest],
+            idempotent: false,
+            replay_window: None,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
     }
 
     /// Tell who the presented token's bearer is.

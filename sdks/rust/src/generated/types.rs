@@ -139,6 +139,11 @@ pub struct Chat {
     pub close_reason: Option<CloseReason>,
     /// `seq` of the chat's newest message; 0 before the first.
     pub last_seq: i64,
+    /// Where the visitor was when they started it; kept per chat, since a
+    /// returning visitor comes from another page each time. (Boxed: most
+    /// frames and events that may carry a chat carry a message instead,
+    /// and should not be the size of seven strings more.)
+    pub context: ChatContext,
 }
 
 /// The chat a guest token belongs to, carried in the token so the server
@@ -150,6 +155,58 @@ pub struct ChatClaim {
     pub id: Uuid,
     /// When the chat was started.
     pub created_at: DateTime<Utc>,
+}
+
+/// Where the visitor was and what they used when they started a chat: what
+/// the widget reported, and the browser and operating system the server
+/// read from the `User-Agent` header. Every field is plain text (never
+/// markup) or `null` when unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatContext {
+    /// The page the chat was started from (`http` or `https`).
+    pub page_url: Option<String>,
+    /// That page's title.
+    pub page_title: Option<String>,
+    /// The page that led to it (`http` or `https`).
+    pub referrer: Option<String>,
+    /// The browser's language, a BCP 47 tag such as `en-GB`.
+    pub locale: Option<String>,
+    /// The browser's IANA time zone, such as `Europe/Paris`.
+    pub time_zone: Option<String>,
+    /// The browser's family and major version, such as `Firefox 128`, or
+    /// `Other`.
+    pub browser: Option<String>,
+    /// The operating system's family, such as `Android` or `Windows`, or
+    /// `Other`.
+    pub os: Option<String>,
+}
+
+/// What the widget reports of where the visitor is; every field is
+/// optional, and an empty string counts as absent (a page without a
+/// referrer). No field may hold control characters, line or paragraph
+/// separators, or invisible format characters (as a name); a field that
+/// breaks its rules is refused with `422 validation_failed` naming it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatContextInput {
+    /// An absolute `http` or `https` URL without spaces, at most 2048
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+    /// At most 300 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
+    /// An absolute `http` or `https` URL without spaces, at most 2048
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    /// A BCP 47 language tag (ASCII letters, digits, `-`, `_`), at most 35
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// An IANA time zone name (ASCII letters, digits, `/`, `_`, `+`, `-`),
+    /// at most 64 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A page of chats, newest first.
@@ -335,6 +392,21 @@ pub struct CreateChatRequest {
     /// tags) but the zero-width joiner and non-joiner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The `visitor_token` an earlier chat start answered: the new chat is
+    /// then the same visitor's. A token that is unknown, expired or
+    /// malformed is no error: the chat starts for a new visitor, whose
+    /// token the answer carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_token: Option<String>,
+    /// Where the visitor is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<ChatContextInput>,
+    /// A visitor identity token the site's backend signed with a trusted
+    /// issuer's key: the chat is then that verified visitor's, on any
+    /// device. A server that trusts no issuer refuses it with
+    /// `422 validation_failed` (field `identity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// `POST /v1/chats` response: the chat and the guest token that opens it.
@@ -347,6 +419,13 @@ pub struct CreateChatResponse {
     pub guest_token: String,
     /// Seconds until `guest_token` expires.
     pub expires_in: u64,
+    /// The anonymous visitor's continuity token: present it as
+    /// `visitor_token` at the next chat start to be the same visitor. It is
+    /// the token presented when that one was still valid (its expiry then
+    /// moves on, so two tabs never replace each other's), or a new one.
+    /// `null` for a verified visitor, whose identity token already says who
+    /// they are: a browser shared after logging out must not keep it.
+    pub visitor_token: Option<String>,
 }
 
 /// The body of every REST error response.
@@ -663,14 +742,44 @@ pub struct TokenResponse {
 }
 
 /// The website visitor behind a chat.
+///
+/// One visitor may start many chats: an anonymous visitor whose widget
+/// presents its `visitor_token`, or a visitor whose identity a trusted
+/// issuer vouched for (`verified`), on any device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visitor {
-    /// The `sub` of the chat's guest tokens.
+    /// The visitor's id: the `sub` of the guest tokens of every chat they
+    /// start. `GET /v1/visitors/{visitor_id}/chats` lists those chats.
     pub id: Uuid,
-    /// The visitor's name, or `null` when they gave none.
+    /// The visitor's name as given for this chat, or `null` when they gave
+    /// none.
     pub name: Option<String>,
-    /// The visitor's email, or `null` when they gave none.
+    /// The visitor's email as given for this chat, or `null` when they gave
+    /// none.
     pub email: Option<String>,
+    /// True when a trusted issuer vouched for who the visitor is (an
+    /// identity token at the chat start); false for an anonymous visitor,
+    /// whose name and email are only what they typed.
+    pub verified: bool,
+    /// The issuer (`iss`) that vouched for the visitor, or `null` for an
+    /// anonymous visitor.
+    pub issuer: Option<String>,
+    /// The visitor's user id at that issuer, or `null` for an anonymous
+    /// visitor.
+    pub external_id: Option<String>,
+    /// What the issuer said of the visitor besides (a plan, an account
+    /// number), by name; empty for an anonymous visitor. Plain text, never
+    /// markup.
+    pub attributes: Vec<VisitorAttribute>,
+}
+
+/// One attribute an issuer gave of a verified visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorAttribute {
+    /// 1 to 40 characters: ASCII letters, digits, `_`, `-` and `.`.
+    pub name: String,
+    /// 1 to 200 characters on one line, as the visitor's name.
+    pub value: String,
 }
 
 /// What a visitor may say about themselves when starting a chat.

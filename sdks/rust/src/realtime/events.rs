@@ -12,6 +12,10 @@ use crate::ApiError;
 use crate::types::{Chat, Message, ServerPresence, ServerRead, ServerTyping};
 
 /// One thing that happened.
+// A chat carries its visitor's context inline, as the generated frames do
+// (`types` allows the same lint): events go to the application one at a
+// time, so their size costs little.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Event {

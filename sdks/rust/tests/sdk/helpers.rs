@@ -134,6 +134,7 @@ pub fn visitor(name: &str) -> CreateChatRequest {
             email: None,
         }),
         subject: Some("Help".into()),
+        ..CreateChatRequest::default()
     }
 }
 

@@ -44,6 +44,22 @@ export interface ListChatSummariesQuery {
   limit?: number | undefined;
 }
 
+/** The query parameters of `listVisitorChats`. */
+export interface ListVisitorChatsQuery {
+  /** The `next_cursor` of the previous page. */
+  cursor?: string | undefined;
+  /** Page size, 1 to 100; 50 when absent. */
+  limit?: number | undefined;
+}
+
+/** The query parameters of `listOwnChats`. */
+export interface ListOwnChatsQuery {
+  /** The `next_cursor` of the previous page. */
+  cursor?: string | undefined;
+  /** Page size, 1 to 100; 50 when absent. */
+  limit?: number | undefined;
+}
+
 /**
  * Check that the server and its database are up.
  *
@@ -171,6 +187,12 @@ export function listChatsAll(client: Client, query: Omit<ListChatsQuery, "cursor
  * and nothing else. Rate limited per client address, which may also hold
  * only so many open chats at once (`--open-chats-per-address`; an IPv6
  * client counts by its /64).
+ *
+ * A `visitor_token` from an earlier answer makes the chat the same
+ * visitor's (agents then see their earlier chats); an unknown, expired or
+ * malformed one starts a new visitor instead of failing. The `context`
+ * and the `User-Agent` header tell agents where the visitor is and what
+ * browser they use.
  *
  * `POST /v1/chats` (`startChat`); needs no token.
  *
@@ -392,6 +414,83 @@ export function listChatSummariesAll(client: Client, query: Omit<ListChatSummari
     (page) => page.summaries,
     (page) => page.next_cursor,
   );
+}
+
+/**
+ * List one visitor's chats, newest first, a page at a time.
+ *
+ * `visitor_id` is a chat's `visitor.id`; an id no visitor has lists no
+ * chats. Follow `next_cursor` for the next page until it is `null`.
+ *
+ * `GET /v1/visitors/{visitor_id}/chats` (`listVisitorChats`); needs an agent token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 400: `invalid_request`
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 403: `forbidden`
+ * - other: `internal_error`
+ */
+export function listVisitorChats(client: Client, visitorId: string, query: ListVisitorChatsQuery = {}, options?: RequestOptions): Promise<T.ChatPage> {
+  return request(client, { method: "GET", path: `/v1/visitors/${segment(visitorId)}/chats`, query, tokens: ["agent"], idempotent: true }, options);
+}
+
+/** Every item of `listVisitorChats`, page after page, fetching each page as the loop needs it. */
+export function listVisitorChatsAll(client: Client, visitorId: string, query: Omit<ListVisitorChatsQuery, "cursor"> = {}, options?: RequestOptions): AsyncGenerator<T.Chat, void, undefined> {
+  return paginate(
+    (cursor) => listVisitorChats(client, visitorId, cursor === undefined ? query : { ...query, cursor: cursor }, options),
+    (page) => page.chats,
+    (page) => page.next_cursor,
+  );
+}
+
+/**
+ * List the calling visitor's chats, newest first, a page at a time.
+ *
+ * For the guest token of a verified visitor: every chat that visitor
+ * started, on any device. An anonymous visitor's guest token is refused.
+ *
+ * `GET /v1/visitor/chats` (`listOwnChats`); needs a guest token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 400: `invalid_request`
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 403: `forbidden`
+ * - other: `internal_error`
+ */
+export function listOwnChats(client: Client, query: ListOwnChatsQuery = {}, options?: RequestOptions): Promise<T.ChatPage> {
+  return request(client, { method: "GET", path: "/v1/visitor/chats", query, tokens: ["guest"], idempotent: true }, options);
+}
+
+/** Every item of `listOwnChats`, page after page, fetching each page as the loop needs it. */
+export function listOwnChatsAll(client: Client, query: Omit<ListOwnChatsQuery, "cursor"> = {}, options?: RequestOptions): AsyncGenerator<T.Chat, void, undefined> {
+  return paginate(
+    (cursor) => listOwnChats(client, cursor === undefined ? query : { ...query, cursor: cursor }, options),
+    (page) => page.chats,
+    (page) => page.next_cursor,
+  );
+}
+
+/**
+ * Get a guest token for another chat of the calling verified visitor.
+ *
+ * For the guest token of a verified visitor; answers a guest token for
+ * `chat_id` when that chat is the same visitor's. Another visitor's chat
+ * is `chat_not_found`, as a chat that does not exist, so nothing tells
+ * whether it does. Closed chats get no new tokens, as with
+ * `POST /v1/chats/{chat_id}/token`.
+ *
+ * `POST /v1/visitor/chats/{chat_id}/token` (`issueOwnChatToken`); needs a guest token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 400: `invalid_request`
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 403: `forbidden`
+ * - 404: `chat_not_found`
+ * - 409: `chat_closed`
+ * - other: `internal_error`
+ */
+export function issueOwnChatToken(client: Client, chatId: string, options?: RequestOptions): Promise<T.GuestTokenResponse> {
+  return request(client, { method: "POST", path: `/v1/visitor/chats/${segment(chatId)}/token`, tokens: ["guest"], idempotent: false }, options);
 }
 
 /**

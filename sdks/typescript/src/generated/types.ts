@@ -117,6 +117,13 @@ export interface Chat {
   close_reason: CloseReason | null;
   /** `seq` of the chat's newest message; 0 before the first. */
   last_seq: number;
+  /**
+   * Where the visitor was when they started it; kept per chat, since a
+   * returning visitor comes from another page each time. (Boxed: most
+   * frames and events that may carry a chat carry a message instead,
+   * and should not be the size of seven strings more.)
+   */
+  context: ChatContext;
 }
 
 /**
@@ -128,6 +135,67 @@ export interface ChatClaim {
   id: string;
   /** When the chat was started. */
   created_at: string;
+}
+
+/**
+ * Where the visitor was and what they used when they started a chat: what
+ * the widget reported, and the browser and operating system the server
+ * read from the `User-Agent` header. Every field is plain text (never
+ * markup) or `null` when unknown.
+ */
+export interface ChatContext {
+  /** The page the chat was started from (`http` or `https`). */
+  page_url: string | null;
+  /** That page's title. */
+  page_title: string | null;
+  /** The page that led to it (`http` or `https`). */
+  referrer: string | null;
+  /** The browser's language, a BCP 47 tag such as `en-GB`. */
+  locale: string | null;
+  /** The browser's IANA time zone, such as `Europe/Paris`. */
+  time_zone: string | null;
+  /**
+   * The browser's family and major version, such as `Firefox 128`, or
+   * `Other`.
+   */
+  browser: string | null;
+  /**
+   * The operating system's family, such as `Android` or `Windows`, or
+   * `Other`.
+   */
+  os: string | null;
+}
+
+/**
+ * What the widget reports of where the visitor is; every field is
+ * optional, and an empty string counts as absent (a page without a
+ * referrer). No field may hold control characters, line or paragraph
+ * separators, or invisible format characters (as a name); a field that
+ * breaks its rules is refused with `422 validation_failed` naming it.
+ */
+export interface ChatContextInput {
+  /**
+   * An absolute `http` or `https` URL without spaces, at most 2048
+   * characters.
+   */
+  page_url?: string | null | undefined;
+  /** At most 300 characters. */
+  page_title?: string | null | undefined;
+  /**
+   * An absolute `http` or `https` URL without spaces, at most 2048
+   * characters.
+   */
+  referrer?: string | null | undefined;
+  /**
+   * A BCP 47 language tag (ASCII letters, digits, `-`, `_`), at most 35
+   * characters.
+   */
+  locale?: string | null | undefined;
+  /**
+   * An IANA time zone name (ASCII letters, digits, `/`, `_`, `+`, `-`),
+   * at most 64 characters.
+   */
+  time_zone?: string | null | undefined;
 }
 
 /** A page of chats, newest first. */
@@ -346,6 +414,22 @@ export interface CreateChatRequest {
    * tags) but the zero-width joiner and non-joiner.
    */
   subject?: string | null | undefined;
+  /**
+   * The `visitor_token` an earlier chat start answered: the new chat is
+   * then the same visitor's. A token that is unknown, expired or
+   * malformed is no error: the chat starts for a new visitor, whose
+   * token the answer carries.
+   */
+  visitor_token?: string | null | undefined;
+  /** Where the visitor is. */
+  context?: ChatContextInput | null | undefined;
+  /**
+   * A visitor identity token the site's backend signed with a trusted
+   * issuer's key: the chat is then that verified visitor's, on any
+   * device. A server that trusts no issuer refuses it with
+   * `422 validation_failed` (field `identity`).
+   */
+  identity?: string | null | undefined;
 }
 
 /** `POST /v1/chats` response: the chat and the guest token that opens it. */
@@ -359,6 +443,15 @@ export interface CreateChatResponse {
   guest_token: string;
   /** Seconds until `guest_token` expires. */
   expires_in: number;
+  /**
+   * The anonymous visitor's continuity token: present it as
+   * `visitor_token` at the next chat start to be the same visitor. It is
+   * the token presented when that one was still valid (its expiry then
+   * moves on, so two tabs never replace each other's), or a new one.
+   * `null` for a verified visitor, whose identity token already says who
+   * they are: a browser shared after logging out must not keep it.
+   */
+  visitor_token: string | null;
 }
 
 /** The body of every REST error response. */
@@ -788,14 +881,59 @@ export interface TokenResponse {
 export type TokenType =
   | "Bearer";
 
-/** The website visitor behind a chat. */
+/**
+ * The website visitor behind a chat.
+ *
+ * One visitor may start many chats: an anonymous visitor whose widget
+ * presents its `visitor_token`, or a visitor whose identity a trusted
+ * issuer vouched for (`verified`), on any device.
+ */
 export interface Visitor {
-  /** The `sub` of the chat's guest tokens. */
+  /**
+   * The visitor's id: the `sub` of the guest tokens of every chat they
+   * start. `GET /v1/visitors/{visitor_id}/chats` lists those chats.
+   */
   id: string;
-  /** The visitor's name, or `null` when they gave none. */
+  /**
+   * The visitor's name as given for this chat, or `null` when they gave
+   * none.
+   */
   name: string | null;
-  /** The visitor's email, or `null` when they gave none. */
+  /**
+   * The visitor's email as given for this chat, or `null` when they gave
+   * none.
+   */
   email: string | null;
+  /**
+   * True when a trusted issuer vouched for who the visitor is (an
+   * identity token at the chat start); false for an anonymous visitor,
+   * whose name and email are only what they typed.
+   */
+  verified: boolean;
+  /**
+   * The issuer (`iss`) that vouched for the visitor, or `null` for an
+   * anonymous visitor.
+   */
+  issuer: string | null;
+  /**
+   * The visitor's user id at that issuer, or `null` for an anonymous
+   * visitor.
+   */
+  external_id: string | null;
+  /**
+   * What the issuer said of the visitor besides (a plan, an account
+   * number), by name; empty for an anonymous visitor. Plain text, never
+   * markup.
+   */
+  attributes: VisitorAttribute[];
+}
+
+/** One attribute an issuer gave of a verified visitor. */
+export interface VisitorAttribute {
+  /** 1 to 40 characters: ASCII letters, digits, `_`, `-` and `.`. */
+  name: string;
+  /** 1 to 200 characters on one line, as the visitor's name. */
+  value: string;
 }
 
 /** What a visitor may say about themselves when starting a chat. */

@@ -13,7 +13,13 @@ import { Client } from "../../src/rest/client.js";
 
 // Compile-time: every optional field of a request body, a query and a
 // client frame accepts an explicit `undefined`.
-const chatRequest: Required<CreateChatRequest> = { visitor: { name: undefined, email: undefined }, subject: undefined };
+const chatRequest: Required<CreateChatRequest> = {
+  visitor: { name: undefined, email: undefined },
+  subject: undefined,
+  visitor_token: undefined,
+  context: { page_url: undefined, page_title: undefined, referrer: undefined, locale: undefined, time_zone: undefined },
+  identity: undefined,
+};
 const messagesQuery: Required<ListMessagesQuery> = { after_seq: undefined, before_seq: undefined, limit: undefined };
 const subscribeFrame: Required<ClientSubscribe> = { type: "subscribe", chat_id: "c", after_seq: undefined, ref: undefined };
 const sendFrame: Required<ClientSend> = { type: "send", chat_id: "c", client_msg_id: "m", body: "hi", ref: undefined };

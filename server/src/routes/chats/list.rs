@@ -72,11 +72,11 @@ impl PageLimit {
 }
 
 /// Cursors are opaque to clients: the last chat id of a page, base64url.
-pub(super) fn encode_cursor(last: Uuid) -> String {
+pub(crate) fn encode_cursor(last: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(last.as_bytes())
 }
 
-pub(super) fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

@@ -4,6 +4,7 @@ pub mod assign;
 pub mod close;
 pub mod create;
 pub mod get;
+pub mod identity;
 pub mod list;
 pub mod messages_list;
 pub mod messages_send;

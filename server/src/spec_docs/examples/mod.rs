@@ -6,7 +6,7 @@ pub mod rest;
 pub mod ws;
 
 use byrd_spec::agent::{Agent, Role};
-use byrd_spec::chat::{Chat, ChatStatus, Visitor};
+use byrd_spec::chat::{Chat, ChatContext, ChatStatus, Visitor};
 use byrd_spec::message::{Author, Message, PartyType};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -31,6 +31,7 @@ const GUEST_TOKEN: &str =
 const AGENT_TOKEN: &str =
     "eyJhbGciOiJIUzI1NiIsImtpZCI6ImJ5cmQtMSJ9.eyJ0eXBlIjoiYWdlbnQifQ.c2lnbmF0dXJl";
 const REFRESH_TOKEN: &str = "byrd_rt_3q2-7wEXAMPLEonlyNotARealToken0000000000";
+const VISITOR_TOKEN: &str = "byrd_vt_9xY-2kEXAMPLEonlyNotARealToken000000000000";
 
 fn guest_author() -> Author {
     Author {
@@ -78,6 +79,10 @@ fn open_chat() -> Chat {
             id: id(VISITOR),
             name: Some("Sam".into()),
             email: None,
+            verified: false,
+            issuer: None,
+            external_id: None,
+            attributes: Vec::new(),
         },
         subject: Some("Billing question".into()),
         assigned_agent_id: None,
@@ -87,6 +92,15 @@ fn open_chat() -> Chat {
         closed_at: None,
         close_reason: None,
         last_seq: 0,
+        context: Box::new(ChatContext {
+            page_url: Some("https://shop.example/billing".into()),
+            page_title: Some("Billing — Shop".into()),
+            referrer: Some("https://search.example/".into()),
+            locale: Some("en-GB".into()),
+            time_zone: Some("Europe/London".into()),
+            browser: Some("Firefox 128".into()),
+            os: Some("Windows".into()),
+        }),
     }
 }
 

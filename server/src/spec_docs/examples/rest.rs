@@ -5,7 +5,7 @@
 use byrd_spec::agent::{AgentList, CreateAgentRequest, Role};
 use byrd_spec::auth::{LoginRequest, RefreshRequest, TokenResponse, TokenType};
 use byrd_spec::chat::{
-    AssignChatRequest, ChatPage, ChatSummary, ChatSummaryPage, CreateChatRequest,
+    AssignChatRequest, ChatContextInput, ChatPage, ChatSummary, ChatSummaryPage, CreateChatRequest,
     CreateChatResponse, GuestTokenResponse, VisitorInput,
 };
 use byrd_spec::error::{ErrorBody, ErrorCode};
@@ -18,8 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    AGENT, AGENT_TOKEN, CHAT, GUEST_TOKEN, REFRESH_TOKEN, VISITOR, agent, at, chat, id, message,
-    open_chat,
+    AGENT, AGENT_TOKEN, CHAT, GUEST_TOKEN, REFRESH_TOKEN, VISITOR, VISITOR_TOKEN, agent, at, chat,
+    id, message, open_chat,
 };
 
 fn value(body: impl Serialize) -> Value {
@@ -62,6 +62,15 @@ pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
                     email: Some("sam@example.org".into()),
                 }),
                 subject: Some("Billing question".into()),
+                visitor_token: Some(VISITOR_TOKEN.into()),
+                context: Some(ChatContextInput {
+                    page_url: Some("https://shop.example/billing".into()),
+                    page_title: Some("Billing — Shop".into()),
+                    referrer: Some("https://search.example/".into()),
+                    locale: Some("en-GB".into()),
+                    time_zone: Some("Europe/London".into()),
+                }),
+                identity: None,
             }),
         )],
         "CreateChatResponse" => vec![(
@@ -70,6 +79,7 @@ pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
                 chat: open_chat(),
                 guest_token: GUEST_TOKEN.into(),
                 expires_in: 86_400,
+                visitor_token: Some(VISITOR_TOKEN.into()),
             }),
         )],
         "GuestTokenResponse" => vec![(

@@ -6,56 +6,43 @@ use byrd_spec::chat::{Chat, ChatStatus, ChatSummary};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{PostgresStore, now, store_error};
-use crate::store::rows::{
-    ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
-};
+use super::{PostgresStore, now, store_error, visitors};
+use crate::store::rows::{CHAT_COLUMNS, CHAT_LOOKUPS, chat_from_row, transition_state_from_row};
 use crate::store::rules::open_chats::{self, AddressBound};
 use crate::store::rules::summaries;
 use crate::store::rules::transitions::{self, IdleClose, IdleSweep, Transition};
-use crate::store::{ChatFilter, NewChat, StoreError};
+use crate::store::rules::visitors::{chat_visitor, context_text};
+use crate::store::{ChatFilter, NewChat, StartedChat, StoreError};
 
 impl PostgresStore {
-    pub async fn insert_chat(&self, mut new: NewChat) -> Result<Chat, StoreError> {
+    /// Starts a chat for the visitor `new` names, found or created in the
+    /// same transaction (see `rules::visitors`).
+    pub async fn insert_chat(&self, mut new: NewChat) -> Result<StartedChat, StoreError> {
         let address = new.address.take();
-        let chat = transitions::opened(new, now());
         self.write(
             move |transaction| {
                 Box::pin(async move {
                     if let Some(bound) = &address {
                         admit(transaction, bound).await?;
                     }
-                    sqlx::query(&format!(
-                        "INSERT INTO chats ({CHAT_COLUMNS}, client_key)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-                    ))
-                    .bind(chat.id)
-                    .bind(chat.status.as_str())
-                    .bind(chat.visitor.id)
-                    .bind(&chat.visitor.name)
-                    .bind(&chat.visitor.email)
-                    .bind(&chat.subject)
-                    .bind(chat.assigned_agent_id)
-                    .bind(chat.created_at)
-                    .bind(chat.updated_at)
-                    .bind(chat.closed_at)
-                    .bind(chat.last_seq)
-                    .bind(chat.close_reason.map(|reason| reason.as_str()))
-                    .bind(address.as_ref().map(|bound| bound.key.as_str()))
-                    .execute(&mut **transaction)
-                    .await
-                    .map_err(store_error)?;
-                    Ok(chat)
+                    let now = now();
+                    let (visitor_id, found) = visitors::resolve(transaction, &new, now).await?;
+                    let chat = transitions::opened(&new, chat_visitor(&new, visitor_id), now);
+                    insert(transaction, &chat, address.as_ref()).await?;
+                    Ok(StartedChat {
+                        chat,
+                        visitor: found,
+                    })
                 })
             },
-            transitions::announced,
+            |started: &StartedChat| transitions::announced(&started.chat),
         )
         .await
     }
 
     pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats WHERE id = $1"
+            "SELECT {CHAT_COLUMNS}, {CHAT_LOOKUPS} FROM chats WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -66,7 +53,7 @@ impl PostgresStore {
 
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats
+            "SELECT {CHAT_COLUMNS}, {CHAT_LOOKUPS} FROM chats
              WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR id < $2)
              ORDER BY id DESC LIMIT $3"
         ))
@@ -150,6 +137,36 @@ impl PostgresStore {
     }
 }
 
+/// Inserts a chat just opened, counted under its address key.
+async fn insert(
+    connection: &mut PgConnection,
+    chat: &Chat,
+    address: Option<&AddressBound>,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO chats ({CHAT_COLUMNS}, client_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(chat.id)
+    .bind(chat.status.as_str())
+    .bind(chat.visitor.id)
+    .bind(&chat.visitor.name)
+    .bind(&chat.visitor.email)
+    .bind(&chat.subject)
+    .bind(chat.assigned_agent_id)
+    .bind(chat.created_at)
+    .bind(chat.updated_at)
+    .bind(chat.closed_at)
+    .bind(chat.last_seq)
+    .bind(chat.close_reason.map(|reason| reason.as_str()))
+    .bind(context_text(&chat.context))
+    .bind(address.map(|bound| bound.key.as_str()))
+    .execute(connection)
+    .await
+    .map_err(store_error)?;
+    Ok(())
+}
+
 /// Counts the chats not closed under the bound's key, after taking the
 /// key's advisory lock for the transaction: two nodes starting chats from
 /// one address take turns, so they cannot both admit the last place.
@@ -182,7 +199,7 @@ async fn close_idle(
          WHERE id IN (SELECT id FROM chats WHERE status = 'open' AND updated_at <= $5
                       ORDER BY updated_at LIMIT $6 FOR UPDATE SKIP LOCKED)
            AND status = 'open' AND updated_at <= $5
-         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+         RETURNING {CHAT_COLUMNS}, {CHAT_LOOKUPS}"
     ))
     .bind(change.status.as_str())
     .bind(change.updated_at)
@@ -217,7 +234,7 @@ async fn transition(
         "UPDATE chats SET status = $1, assigned_agent_id = $2, updated_at = $3, closed_at = $4,
                           close_reason = $5,
                           client_key = CASE WHEN $1 = 'closed' THEN NULL ELSE client_key END
-         WHERE id = $6 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+         WHERE id = $6 RETURNING {CHAT_COLUMNS}, {CHAT_LOOKUPS}"
     ))
     .bind(change.status.as_str())
     .bind(change.assigned_agent_id)

@@ -28,6 +28,7 @@ mod messages;
 mod reads;
 mod rows;
 mod sessions;
+mod visitors;
 mod tickets;
 mod writer;
 

@@ -19,6 +19,8 @@
 //!   published, and what rotating and retiring change.
 //! - `summaries`: a page of chats with their newest messages and read
 //!   markers, in one statement.
+//! - `visitors`: which visitor a chat start is for (a returning one, a
+//!   new one, a verified one), and the statements that find them.
 //! - `tickets`: how many unspent WebSocket tickets a principal may hold,
 //!   and whether a spent one was still good.
 
@@ -30,3 +32,4 @@ pub(super) mod rotation;
 pub(super) mod summaries;
 pub(super) mod tickets;
 pub(super) mod transitions;
+pub(super) mod visitors;

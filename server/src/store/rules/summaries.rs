@@ -12,9 +12,7 @@
 use byrd_spec::chat::ChatSummary;
 
 use crate::store::StoreError;
-use crate::store::rows::{
-    ASSIGNED_AGENT_NAME, CHAT_COLUMNS, Columns, chat_from_row, message_from_row,
-};
+use crate::store::rows::{CHAT_COLUMNS, CHAT_LOOKUPS, Columns, chat_from_row, message_from_row};
 
 /// The message columns, each read under its name with this prefix, so
 /// that they do not collide with the chat's.
@@ -32,7 +30,7 @@ pub(in crate::store) fn statement(param: impl Fn(u8) -> String) -> String {
                 m.author_name AS m_author_name, m.body AS m_body,
                 m.client_msg_id AS m_client_msg_id, m.created_at AS m_created_at,
                 mine.seq AS read_seq, visitor.seq AS visitor_read_seq
-         FROM (SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats
+         FROM (SELECT {CHAT_COLUMNS}, {CHAT_LOOKUPS} FROM chats
                WHERE ({status} IS NULL OR status = {status}) AND ({before} IS NULL OR id < {before})
                ORDER BY id DESC LIMIT {limit}) AS page
          LEFT JOIN messages m ON m.chat_id = page.id AND m.seq = page.last_seq

@@ -145,16 +145,12 @@ impl IdleSweep {
 }
 
 /// The chat a visitor starts at `now`: open, unassigned, without messages.
-pub(in crate::store) fn opened(new: NewChat, now: DateTime<Utc>) -> Chat {
+pub(in crate::store) fn opened(new: &NewChat, visitor: Visitor, now: DateTime<Utc>) -> Chat {
     Chat {
         id: Uuid::now_v7(),
         status: ChatStatus::Open,
-        visitor: Visitor {
-            id: Uuid::now_v7(),
-            name: new.visitor_name.map(|n| n.as_str().to_owned()),
-            email: new.visitor_email.map(|e| e.as_str().to_owned()),
-        },
-        subject: new.subject.map(|s| s.as_str().to_owned()),
+        visitor,
+        subject: new.subject.as_ref().map(|s| s.as_str().to_owned()),
         assigned_agent_id: None,
         assigned_agent_name: None,
         created_at: now,
@@ -162,6 +158,7 @@ pub(in crate::store) fn opened(new: NewChat, now: DateTime<Utc>) -> Chat {
         closed_at: None,
         close_reason: None,
         last_seq: 0,
+        context: Box::new(new.context.clone()),
     }
 }
 
@@ -305,7 +302,21 @@ mod tests {
     #[test]
     fn a_chat_starts_open_and_every_change_announces_the_whole_chat() {
         let now = Utc::now();
-        let chat = opened(NewChat::default(), now);
+        let new = NewChat {
+            visitor: crate::store::ChatVisitor::Anonymous {
+                presented: None,
+                fresh: [0; 32],
+                ttl: Duration::from_secs(60),
+            },
+            visitor_name: None,
+            visitor_email: None,
+            subject: None,
+            context: Default::default(),
+            address: None,
+        };
+        let visitor = crate::store::rules::visitors::chat_visitor(&new, Uuid::from_u128(9));
+        let chat = opened(&new, visitor, now);
+        assert_eq!(chat.visitor.id, Uuid::from_u128(9));
         assert_eq!(chat.status, ChatStatus::Open);
         assert_eq!((chat.assigned_agent_id, chat.closed_at), (None, None));
         assert_eq!(

@@ -9,18 +9,19 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::rows::time_text;
-use crate::store::rows::{
-    ASSIGNED_AGENT_NAME, CHAT_COLUMNS, chat_from_row, transition_state_from_row,
-};
-use crate::store::rules::open_chats;
+use super::visitors;
+use crate::store::rows::{CHAT_COLUMNS, CHAT_LOOKUPS, chat_from_row, transition_state_from_row};
+use crate::store::rules::open_chats::{self, AddressBound};
 use crate::store::rules::summaries;
 use crate::store::rules::transitions::{self, IdleClose, IdleSweep, Transition};
-use crate::store::{ChatFilter, NewChat, StoreError};
+use crate::store::rules::visitors::{chat_visitor, context_text};
+use crate::store::{ChatFilter, NewChat, StartedChat, StoreError};
 
 impl SqliteStore {
-    pub async fn insert_chat(&self, mut new: NewChat) -> Result<Chat, StoreError> {
+    /// Starts a chat for the visitor `new` names, found or created in the
+    /// same write (see `rules::visitors`).
+    pub async fn insert_chat(&self, mut new: NewChat) -> Result<StartedChat, StoreError> {
         let address = new.address.take();
-        let chat = transitions::opened(new, Utc::now());
         self.writer
             .run(
                 move |connection| {
@@ -34,36 +35,20 @@ impl SqliteStore {
                             .query_row([bound.key.as_str()], |row| row.get(0))?;
                         open_chats::admit(open, bound)?;
                     }
-                    connection
-                        .prepare_cached(&format!(
-                            "INSERT INTO chats ({CHAT_COLUMNS}, client_key)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-                        ))?
-                        .execute(params![
-                            chat.id.as_bytes(),
-                            chat.status.as_str(),
-                            chat.visitor.id.as_bytes(),
-                            chat.visitor.name,
-                            chat.visitor.email,
-                            chat.subject,
-                            chat.assigned_agent_id.as_ref().map(Uuid::as_bytes),
-                            time_text(&chat.created_at),
-                            time_text(&chat.updated_at),
-                            chat.closed_at.as_ref().map(time_text),
-                            chat.last_seq,
-                            chat.close_reason.map(|reason| reason.as_str()),
-                            address.as_ref().map(|bound| bound.key.as_str()),
-                        ])?;
-                    Ok(chat)
+                    let now = Utc::now();
+                    let (visitor_id, found) = visitors::resolve(connection, &new, now)?;
+                    let chat = transitions::opened(&new, chat_visitor(&new, visitor_id), now);
+                    insert(connection, &chat, address.as_ref())?;
+                    Ok(StartedChat { chat, visitor: found })
                 },
-                transitions::announced,
+                |started: &StartedChat| transitions::announced(&started.chat),
             )
             .await
     }
 
     pub async fn chat_by_id(&self, id: Uuid) -> Result<Option<Chat>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats WHERE id = ?"
+            "SELECT {CHAT_COLUMNS}, {CHAT_LOOKUPS} FROM chats WHERE id = ?"
         ))
         .bind(id)
         .fetch_optional(&self.reads)
@@ -73,7 +58,7 @@ impl SqliteStore {
 
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME} FROM chats
+            "SELECT {CHAT_COLUMNS}, {CHAT_LOOKUPS} FROM chats
              WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2)
              ORDER BY id DESC LIMIT ?3"
         ))
@@ -147,6 +132,36 @@ impl SqliteStore {
     }
 }
 
+/// Inserts a chat just opened, counted under its address key.
+fn insert(
+    connection: &Connection,
+    chat: &Chat,
+    address: Option<&AddressBound>,
+) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(&format!(
+            "INSERT INTO chats ({CHAT_COLUMNS}, client_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        ))?
+        .execute(params![
+            chat.id.as_bytes(),
+            chat.status.as_str(),
+            chat.visitor.id.as_bytes(),
+            chat.visitor.name,
+            chat.visitor.email,
+            chat.subject,
+            chat.assigned_agent_id.as_ref().map(Uuid::as_bytes),
+            time_text(&chat.created_at),
+            time_text(&chat.updated_at),
+            chat.closed_at.as_ref().map(time_text),
+            chat.last_seq,
+            chat.close_reason.map(|reason| reason.as_str()),
+            context_text(&chat.context),
+            address.map(|bound| bound.key.as_str()),
+        ])?;
+    Ok(())
+}
+
 /// The idle sweep's conditional update: [`IdleSweep::closes`] as SQL
 /// (times compared as instants, not as text of varying precision).
 fn close_idle(connection: &Connection, sweep: &IdleSweep) -> Result<Vec<Chat>, StoreError> {
@@ -157,7 +172,7 @@ fn close_idle(connection: &Connection, sweep: &IdleSweep) -> Result<Vec<Chat>, S
          WHERE id IN (SELECT id FROM chats
                       WHERE status = 'open' AND julianday(updated_at) <= julianday(?5)
                       LIMIT ?6)
-         RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+         RETURNING {CHAT_COLUMNS}, {CHAT_LOOKUPS}"
     ))?;
     let mut rows = statement.query(params![
         change.status.as_str(),
@@ -194,7 +209,7 @@ fn transition(
         "UPDATE chats SET status = ?1, assigned_agent_id = ?2, updated_at = ?3, closed_at = ?4,
                           close_reason = ?5,
                           client_key = CASE WHEN ?1 = 'closed' THEN NULL ELSE client_key END
-         WHERE id = ?6 RETURNING {CHAT_COLUMNS}, {ASSIGNED_AGENT_NAME}"
+         WHERE id = ?6 RETURNING {CHAT_COLUMNS}, {CHAT_LOOKUPS}"
     ))?;
     let mut rows = statement.query(params![
         change.status.as_str(),

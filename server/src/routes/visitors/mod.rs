@@ -1,0 +1,63 @@
+//! Visitors across their chats: an agent's view of one visitor's chats
+//! (`/v1/visitors/*`) and a verified visitor's own (`/v1/visitor/*`).
+//!
+//! An anonymous visitor's guest session sees only its chat: its
+//! continuity token only says "the same browser", which a shared computer
+//! also is. A verified visitor's identity was vouched for by the site, so
+//! their guest session may list their chats and open any of them.
+
+pub mod chats;
+pub mod own_chats;
+pub mod own_token;
+
+use byrd_spec::chat::{ChatPage, ListVisitorChatsQuery};
+use byrd_spec::error::ErrorCode;
+use uuid::Uuid;
+
+use super::chats::list::{decode_cursor, encode_cursor};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
+
+/// One page of `visitor_id`'s chats, newest first, paged as `GET
+/// /v1/chats` is.
+async fn page(
+    state: &AppState,
+    visitor_id: Uuid,
+    query: &ListVisitorChatsQuery,
+) -> Result<ChatPage, ApiError> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "limit must be 1 to 100.",
+        ));
+    }
+    let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    // One more than asked tells whether another page exists.
+    let mut chats = state
+        .store
+        .visitor_chats(visitor_id, before, limit + 1)
+        .await?;
+    let next_cursor = if chats.len() > limit as usize {
+        chats.truncate(limit as usize);
+        chats.last().map(|c| encode_cursor(c.id))
+    } else {
+        None
+    };
+    Ok(ChatPage { chats, next_cursor })
+}
+
+/// Refuses the guest session of an anonymous visitor.
+async fn require_verified(state: &AppState, visitor_id: Uuid) -> Result<(), ApiError> {
+    if state.store.is_visitor_verified(visitor_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "Only a verified visitor's guest token reaches the visitor's other chats.",
+        ))
+    }
+}
