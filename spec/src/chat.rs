@@ -206,8 +206,10 @@ pub struct CreateChatRequest {
     pub context: Option<ChatContextInput>,
     /// A visitor identity token the site's backend signed with a trusted
     /// issuer's key: the chat is then that verified visitor's, on any
-    /// device. A server that trusts no issuer refuses it with
-    /// `422 validation_failed` (field `identity`).
+    /// device. A forged, foreign or out-of-bounds one is refused with
+    /// `401 identity_invalid` (a server that trusts no issuer refuses
+    /// every one), an expired one with `401 identity_expired`; the widget
+    /// then starts the chat without it, as an anonymous visitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
 }

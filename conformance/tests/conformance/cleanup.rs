@@ -27,7 +27,11 @@ impl Environment for Nothing {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_of_more_chats_than_the_open_bound_passes_and_leaves_every_chat_closed() {
     let bound = OPEN_CHATS_PER_ADDRESS.to_string();
-    let server = ByrdServer::start(&[("BYRD_OPEN_CHATS_PER_ADDRESS", bound.as_str())]);
+    // HS256: the runner forges tokens with the shared secret.
+    let server = ByrdServer::start(&[
+        ("BYRD_OPEN_CHATS_PER_ADDRESS", bound.as_str()),
+        ("BYRD_JWT_ALGORITHM", "hs256"),
+    ]);
     let config = Config::from_toml(
         &format!(
             "admin_email = \"{ADMIN_EMAIL}\"\nadmin_password = \"{ADMIN_PASSWORD}\"\njwt_secret = \"{JWT_SECRET}\"\nopen_chats_per_address = {OPEN_CHATS_PER_ADDRESS}\n"

@@ -46,7 +46,9 @@ impl Environment for Nothing {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn representative_exchanges_match_their_snapshots() {
-    let server = ByrdServer::start(&[]);
+    // The runner forges tokens with the shared secret (`jwt_secret`),
+    // which only an HS256 server verifies.
+    let server = ByrdServer::start(&[("BYRD_JWT_ALGORITHM", "hs256")]);
     let config = Config::from_toml(
         &format!(
             "admin_email = \"{ADMIN_EMAIL}\"\nadmin_password = \"{ADMIN_PASSWORD}\"\njwt_secret = \"{JWT_SECRET}\"\n"

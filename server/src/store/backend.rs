@@ -20,7 +20,8 @@ use super::postgres::{self, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{
     AgentRecord, AppendTicket, Appended, ChatFilter, CommitListener, IdleClose, MessageRange,
-    MessagesAfter, NewAgent, NewChat, NewMessage, NewWsTicket, RefreshOutcome, StartedChat, StoreError, StoreLoad, StoreSettings, Successor, TicketIssue,
+    MessagesAfter, NewAgent, NewChat, NewMessage, NewWsTicket, RefreshOutcome, StartedChat,
+    StoreError, StoreLoad, StoreSettings, Successor, TicketIssue,
 };
 use crate::domain::EmailAddress;
 

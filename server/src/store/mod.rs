@@ -32,7 +32,9 @@ pub use cluster_reads::{ChangedChats, ChatState, ClusterReads, Revocations};
 pub use faults::ReadFaults;
 pub use keys::{KeyChange, SigningKeyRow};
 pub use records::{
-    AgentRecord, AppendTicket, Appended, ChatFilter, ChatVisitor, MessageRange, MessagesAfter, NewAgent, NewChat, NewMessage, NewWsTicket, RefreshOutcome, StartedChat, Successor, TicketIssue, VisitorFound,
+    AgentRecord, AppendTicket, Appended, ChatFilter, ChatVisitor, MessageRange, MessagesAfter,
+    NewAgent, NewChat, NewMessage, NewWsTicket, RefreshOutcome, StartedChat, Successor,
+    TicketIssue, VisitorFound,
 };
 pub use rules::keys as key_rules;
 pub use rules::keys::{KeyAlgorithm, KeyState, Retired};

@@ -408,3 +408,79 @@ async fn a_flood_of_unknown_kids_fetches_the_jwks_at_most_once_per_interval() {
         "{fetches} fetches for 500 unknown kids in {elapsed:?}"
     );
 }
+
+fn identity_claims(iss: &str, user: &str, lifetime: i64) -> Value {
+    json!({
+        "iss": iss, "aud": "byrd-visitors", "sub": user, "name": "Ada Shopper",
+        "email": "ada@shop.example", "attributes": {"plan": "pro"},
+        "iat": now() - 5, "exp": now() + lifetime
+    })
+}
+
+#[tokio::test]
+async fn a_verified_visitor_is_one_visitor_on_every_chat_and_forgeries_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = BackendKey::ed25519();
+    let path = dir.path().join("shop.pem");
+    std::fs::write(&path, shop.public_pem()).unwrap();
+    let table = format!(
+        "[[issuer]]\niss = \"https://shop.example\"\naudience = \"byrd-visitors\"\n\
+         algorithms = [\"EdDSA\"]\npurposes = [\"visitor_identity\"]\nkeys_file = {:?}\n",
+        path.display().to_string()
+    );
+    let app = spawn_trusting(dir.path(), &table).await;
+    let start = |identity: String| {
+        let app = &app;
+        async move {
+            let body = json!({"identity": identity, "visitor": {"name": "typed name"}});
+            app.post("/v1/chats", None, Some(&body)).await
+        }
+    };
+    let claims = identity_claims("https://shop.example", "user-42", 300);
+    let laptop: Value = json_body(start(shop.sign(None, &claims)).await, 201).await;
+    let phone: Value = json_body(start(shop.sign(None, &claims)).await, 201).await;
+    let visitor = &laptop["chat"]["visitor"];
+    assert_eq!(visitor["verified"], true);
+    assert_eq!(visitor["external_id"], "user-42");
+    assert_eq!(visitor["issuer"], "https://shop.example");
+    assert_eq!(visitor["name"], "Ada Shopper");
+    assert_eq!(phone["chat"]["visitor"]["id"], visitor["id"]);
+    assert_ne!(phone["chat"]["id"], laptop["chat"]["id"]);
+
+    // The verified visitor's guest session sees both chats.
+    let guest = phone["guest_token"].as_str().unwrap();
+    let own: Value = json_body(app.get("/v1/visitor/chats", Some(guest)).await, 200).await;
+    assert_eq!(own["chats"].as_array().unwrap().len(), 2, "{own}");
+
+    // Signed by a key the issuer does not hold, expired, or another
+    // audience: refused, and no chat starts.
+    let forger = BackendKey::ed25519();
+    let refusals = [
+        (forger.sign(None, &claims), "identity_invalid"),
+        (
+            shop.sign(
+                None,
+                &identity_claims("https://shop.example", "user-42", -120),
+            ),
+            "identity_expired",
+        ),
+        (
+            shop.sign(None, &{
+                let mut other = claims.clone();
+                other["aud"] = json!("someone-else");
+                other
+            }),
+            "identity_invalid",
+        ),
+        (
+            shop.sign(
+                None,
+                &identity_claims("https://shop.example", "user-42", 3600),
+            ),
+            "identity_invalid",
+        ),
+    ];
+    for (token, code) in refusals {
+        assert_eq!(error_code(start(token).await, 401).await, code);
+    }
+}

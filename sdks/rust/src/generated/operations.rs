@@ -353,12 +353,14 @@ impl Client {
     /// visitor's (agents then see their earlier chats); an unknown, expired or
     /// malformed one starts a new visitor instead of failing. The `context`
     /// and the `User-Agent` header tell agents where the visitor is and what
-    /// browser they use.
+    /// browser they use. An `identity` token from a trusted issuer makes the
+    /// chat that verified visitor's, on any device.
     ///
     /// `POST /v1/chats` (`startChat`); needs no token.
     ///
     /// Errors ([`Error::Api`](crate::Error::Api)):
     /// - 400: `invalid_request`
+    /// - 401: `identity_invalid`, `identity_expired`
     /// - 422: `validation_failed`
     /// - 429: `rate_limited`, `too_many_open_chats`
     /// - 503: `unavailable`

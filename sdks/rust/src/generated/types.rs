@@ -345,6 +345,16 @@ pub struct ClientUnsubscribe {
     pub reference: Option<String>,
 }
 
+/// Stop following the queue (agents only); answered by
+/// `queue_unsubscribed`, also when the connection did not follow it. The
+/// chats subscribed with `subscribe` stay subscribed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientUnsubscribeQueue {
+    /// Any string; an `error` answering this frame echoes it.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
 /// What this connection may send, so clients can pace themselves instead
 /// of learning the limits from refusals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -403,8 +413,10 @@ pub struct CreateChatRequest {
     pub context: Option<ChatContextInput>,
     /// A visitor identity token the site's backend signed with a trusted
     /// issuer's key: the chat is then that verified visitor's, on any
-    /// device. A server that trusts no issuer refuses it with
-    /// `422 validation_failed` (field `identity`).
+    /// device. A forged, foreign or out-of-bounds one is refused with
+    /// `401 identity_invalid` (a server that trusts no issuer refuses
+    /// every one), an expired one with `401 identity_expired`; the widget
+    /// then starts the chat without it, as an anonymous visitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
 }
@@ -670,6 +682,11 @@ pub struct ServerPresence {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerQueueSubscribed {}
 
+/// `unsubscribe_queue` was accepted: the chats this connection did
+/// not `subscribe` to no longer come through the queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerQueueUnsubscribed {}
+
 /// Someone in a subscribed chat read up to a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRead {
@@ -796,6 +813,17 @@ pub struct VisitorInput {
     pub email: Option<String>,
 }
 
+/// `POST /v1/ws/tickets` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WsTicketResponse {
+    /// Opens `GET /v1/ws?ticket=...` once, as the token it was made from
+    /// would. Opaque: `byrd_wst_` and 43 base64url characters.
+    pub ticket: String,
+    /// Seconds until the ticket expires unused: 30, or less when the token
+    /// it was made from expires sooner.
+    pub expires_in: u64,
+}
+
 /// Where a chat is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChatStatus {
@@ -916,6 +944,8 @@ pub enum ErrorCode {
     Unavailable,
     /// This client address (for IPv6, its /64) already holds as many open chats as the server allows; a place frees when one of them closes (an agent's close, or the idle close). `Retry-After` is a hint, not a promise.
     TooManyOpenChats,
+    /// The WebSocket ticket is unknown, already used, expired, or not a ticket; ask for a new one.
+    TicketInvalid,
     /// The visitor identity token is malformed, tampered with, not signed by a trusted issuer allowed to vouch for visitors, for another audience, not yet valid, meant to live longer than 10 minutes, or its claims break their bounds. Continue as an anonymous visitor.
     IdentityInvalid,
     /// The visitor identity token has expired; ask the site's backend for a fresh one, or continue as an anonymous visitor.
@@ -952,6 +982,7 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Unavailable,
         ErrorCode::TooManyOpenChats,
+        ErrorCode::TicketInvalid,
         ErrorCode::IdentityInvalid,
         ErrorCode::IdentityExpired,
     ];
@@ -984,6 +1015,7 @@ impl ErrorCode {
             "limit_exceeded" => ErrorCode::LimitExceeded,
             "unavailable" => ErrorCode::Unavailable,
             "too_many_open_chats" => ErrorCode::TooManyOpenChats,
+            "ticket_invalid" => ErrorCode::TicketInvalid,
             "identity_invalid" => ErrorCode::IdentityInvalid,
             "identity_expired" => ErrorCode::IdentityExpired,
             other => ErrorCode::Unknown(other.to_owned()),
@@ -1018,6 +1050,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyOpenChats => "too_many_open_chats",
+            ErrorCode::TicketInvalid => "ticket_invalid",
             ErrorCode::IdentityInvalid => "identity_invalid",
             ErrorCode::IdentityExpired => "identity_expired",
             ErrorCode::Unknown(wire) => wire,
@@ -1053,6 +1086,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => Some(429),
             ErrorCode::Unavailable => Some(503),
             ErrorCode::TooManyOpenChats => Some(429),
+            ErrorCode::TicketInvalid => Some(401),
             ErrorCode::IdentityInvalid => Some(401),
             ErrorCode::IdentityExpired => Some(401),
             ErrorCode::Unknown(_) => None,
@@ -1364,6 +1398,8 @@ pub enum ClientFrame {
     RefreshToken(ClientRefreshToken),
     /// `type: "subscribe_queue"`.
     SubscribeQueue(ClientSubscribeQueue),
+    /// `type: "unsubscribe_queue"`.
+    UnsubscribeQueue(ClientUnsubscribeQueue),
     /// A `type` this SDK does not know (a newer server's), kept whole.
     Unknown(UnknownVariant),
 }
@@ -1380,6 +1416,7 @@ impl ClientFrame {
             ClientFrame::Ping(_) => "ping",
             ClientFrame::RefreshToken(_) => "refresh_token",
             ClientFrame::SubscribeQueue(_) => "subscribe_queue",
+            ClientFrame::UnsubscribeQueue(_) => "unsubscribe_queue",
             ClientFrame::Unknown(unknown) => &unknown.tag,
         }
     }
@@ -1433,6 +1470,12 @@ impl From<ClientSubscribeQueue> for ClientFrame {
     }
 }
 
+impl From<ClientUnsubscribeQueue> for ClientFrame {
+    fn from(value: ClientUnsubscribeQueue) -> Self {
+        ClientFrame::UnsubscribeQueue(value)
+    }
+}
+
 impl Serialize for ClientFrame {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         /// The tag first, then the variant's own fields.
@@ -1469,6 +1512,11 @@ impl Serialize for ClientFrame {
             .serialize(serializer),
             ClientFrame::SubscribeQueue(value) => Tagged {
                 tag: "subscribe_queue",
+                value,
+            }
+            .serialize(serializer),
+            ClientFrame::UnsubscribeQueue(value) => Tagged {
+                tag: "unsubscribe_queue",
                 value,
             }
             .serialize(serializer),
@@ -1548,6 +1596,14 @@ impl<'de> Deserialize<'de> for ClientFrame {
                 }
                 ClientSubscribeQueue::deserialize(raw)
                     .map(ClientFrame::SubscribeQueue)
+                    .map_err(D::Error::custom)
+            }
+            "unsubscribe_queue" => {
+                if let Some(object) = raw.as_object_mut() {
+                    object.remove("type");
+                }
+                ClientUnsubscribeQueue::deserialize(raw)
+                    .map(ClientFrame::UnsubscribeQueue)
                     .map_err(D::Error::custom)
             }
             _ => Ok(ClientFrame::Unknown(UnknownVariant { tag, raw })),
@@ -1663,6 +1719,8 @@ pub enum ServerFrame {
     Subscribed(ServerSubscribed),
     /// `type: "queue_subscribed"`.
     QueueSubscribed(ServerQueueSubscribed),
+    /// `type: "queue_unsubscribed"`.
+    QueueUnsubscribed(ServerQueueUnsubscribed),
     /// `type: "unsubscribed"`.
     Unsubscribed(ServerUnsubscribed),
     /// `type: "error"`.
@@ -1690,6 +1748,7 @@ impl ServerFrame {
             ServerFrame::ChatUpdated(_) => "chat_updated",
             ServerFrame::Subscribed(_) => "subscribed",
             ServerFrame::QueueSubscribed(_) => "queue_subscribed",
+            ServerFrame::QueueUnsubscribed(_) => "queue_unsubscribed",
             ServerFrame::Unsubscribed(_) => "unsubscribed",
             ServerFrame::Error(_) => "error",
             ServerFrame::Pong(_) => "pong",
@@ -1751,6 +1810,12 @@ impl From<ServerSubscribed> for ServerFrame {
 impl From<ServerQueueSubscribed> for ServerFrame {
     fn from(value: ServerQueueSubscribed) -> Self {
         ServerFrame::QueueSubscribed(value)
+    }
+}
+
+impl From<ServerQueueUnsubscribed> for ServerFrame {
+    fn from(value: ServerQueueUnsubscribed) -> Self {
+        ServerFrame::QueueUnsubscribed(value)
     }
 }
 
@@ -1829,6 +1894,11 @@ impl Serialize for ServerFrame {
             .serialize(serializer),
             ServerFrame::QueueSubscribed(value) => Tagged {
                 tag: "queue_subscribed",
+                value,
+            }
+            .serialize(serializer),
+            ServerFrame::QueueUnsubscribed(value) => Tagged {
+                tag: "queue_unsubscribed",
                 value,
             }
             .serialize(serializer),
@@ -1937,6 +2007,14 @@ impl<'de> Deserialize<'de> for ServerFrame {
                 }
                 ServerQueueSubscribed::deserialize(raw)
                     .map(ServerFrame::QueueSubscribed)
+                    .map_err(D::Error::custom)
+            }
+            "queue_unsubscribed" => {
+                if let Some(object) = raw.as_object_mut() {
+                    object.remove("type");
+                }
+                ServerQueueUnsubscribed::deserialize(raw)
+                    .map(ServerFrame::QueueUnsubscribed)
                     .map_err(D::Error::custom)
             }
             "unsubscribed" => {

@@ -264,7 +264,8 @@ export type ClientFrame =
   | ClientRead
   | ClientPing
   | ClientRefreshToken
-  | ClientSubscribeQueue;
+  | ClientSubscribeQueue
+  | ClientUnsubscribeQueue;
 
 /** Application-level liveness check; answered by `pong` with the same nonce. */
 export interface ClientPing {
@@ -355,6 +356,17 @@ export interface ClientUnsubscribe {
   ref?: string | null | undefined;
 }
 
+/**
+ * Stop following the queue (agents only); answered by
+ * `queue_unsubscribed`, also when the connection did not follow it. The
+ * chats subscribed with `subscribe` stay subscribed.
+ */
+export interface ClientUnsubscribeQueue {
+  type: "unsubscribe_queue";
+  /** Any string; an `error` answering this frame echoes it. */
+  ref?: string | null | undefined;
+}
+
 /** Why a chat was closed. */
 export type CloseReason =
   | "agent"
@@ -426,8 +438,10 @@ export interface CreateChatRequest {
   /**
    * A visitor identity token the site's backend signed with a trusted
    * issuer's key: the chat is then that verified visitor's, on any
-   * device. A server that trusts no issuer refuses it with
-   * `422 validation_failed` (field `identity`).
+   * device. A forged, foreign or out-of-bounds one is refused with
+   * `401 identity_invalid` (a server that trusts no issuer refuses
+   * every one), an expired one with `401 identity_expired`; the widget
+   * then starts the chat without it, as an anonymous visitor.
    */
   identity?: string | null | undefined;
 }
@@ -487,6 +501,7 @@ export type ErrorCode =
   | "limit_exceeded"
   | "unavailable"
   | "too_many_open_chats"
+  | "ticket_invalid"
   | "identity_invalid"
   | "identity_expired"
   // Open: a newer server may send values this SDK does not know.
@@ -519,6 +534,7 @@ export const ErrorCodeHttpStatus: Readonly<Record<string, number>> = {
   "limit_exceeded": 429,
   "unavailable": 503,
   "too_many_open_chats": 429,
+  "ticket_invalid": 401,
   "identity_invalid": 401,
   "identity_expired": 401,
 };
@@ -737,6 +753,7 @@ export type ServerFrame =
   | ServerChatUpdated
   | ServerSubscribed
   | ServerQueueSubscribed
+  | ServerQueueUnsubscribed
   | ServerUnsubscribed
   | ServerError
   | ServerPong
@@ -801,6 +818,14 @@ export interface ServerPresence {
  */
 export interface ServerQueueSubscribed {
   type: "queue_subscribed";
+}
+
+/**
+ * `unsubscribe_queue` was accepted: the chats this connection did
+ * not `subscribe` to no longer come through the queue.
+ */
+export interface ServerQueueUnsubscribed {
+  type: "queue_unsubscribed";
 }
 
 /** Someone in a subscribed chat read up to a message. */
@@ -947,4 +972,18 @@ export interface VisitorInput {
   name?: string | null | undefined;
   /** A valid email address. */
   email?: string | null | undefined;
+}
+
+/** `POST /v1/ws/tickets` response. */
+export interface WsTicketResponse {
+  /**
+   * Opens `GET /v1/ws?ticket=...` once, as the token it was made from
+   * would. Opaque: `byrd_wst_` and 43 base64url characters.
+   */
+  ticket: string;
+  /**
+   * Seconds until the ticket expires unused: 30, or less when the token
+   * it was made from expires sooner.
+   */
+  expires_in: number;
 }

@@ -34,6 +34,8 @@ pub const OPERATION: Operation = Operation {
     errors: &[
         ErrorCode::InvalidRequest,
         ErrorCode::ValidationFailed,
+        ErrorCode::IdentityInvalid,
+        ErrorCode::IdentityExpired,
         ErrorCode::RateLimited,
         ErrorCode::TooManyOpenChats,
         ErrorCode::Unavailable,
@@ -52,7 +54,8 @@ pub const OPERATION: Operation = Operation {
 /// visitor's (agents then see their earlier chats); an unknown, expired or
 /// malformed one starts a new visitor instead of failing. The `context`
 /// and the `User-Agent` header tell agents where the visitor is and what
-/// browser they use.
+/// browser they use. An `identity` token from a trusted issuer makes the
+/// chat that verified visitor's, on any device.
 #[utoipa::path(
     post,
     path = "/v1/chats",
@@ -62,7 +65,8 @@ pub const OPERATION: Operation = Operation {
     responses(
         (status = 201, description = "The chat, a guest token that opens it and nothing else, and the visitor's continuity token.", body = CreateChatResponse),
         (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: a field breaks its rules (the message names it), or an `identity` the server cannot verify.", body = ErrorBody),
+        (status = 401, description = "`identity_invalid`: the `identity` token is forged, not from a trusted issuer that vouches for visitors, for another audience, or breaks its bounds (a server trusting no issuer refuses every one); `identity_expired`: it has expired. Start the chat again without it, as an anonymous visitor.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a field breaks its rules (the message names it).", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many chats started from this address; see `Retry-After`. `too_many_open_chats`: this address (an IPv6 /64) holds as many open chats as the server allows until one closes; `Retry-After` is a hint.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the server is overloaded or its database busy; nothing was changed; retry after `Retry-After`.", body = ErrorBody),
     )

@@ -22,7 +22,7 @@ const LIMITS: PageLimits = PageLimits {
 
 /// What a paged endpoint allows for its `limit`.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct PageLimits {
+pub(crate) struct PageLimits {
     /// The page size when `limit` is absent.
     pub default: u32,
     /// The largest `limit` accepted.
@@ -32,12 +32,12 @@ pub(super) struct PageLimits {
 /// A page's `limit`, parsed: once you hold one, it is within the
 /// endpoint's bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct PageLimit(u32);
+pub(crate) struct PageLimit(u32);
 
 impl PageLimit {
     /// `requested` (or the default when absent), refused with
     /// `invalid_request` outside 1 to `limits.max`.
-    pub(super) fn parse(requested: Option<u32>, limits: PageLimits) -> Result<PageLimit, ApiError> {
+    pub(crate) fn parse(requested: Option<u32>, limits: PageLimits) -> Result<PageLimit, ApiError> {
         let limit = requested.unwrap_or(limits.default);
         if (1..=limits.max).contains(&limit) {
             Ok(PageLimit(limit))
@@ -51,13 +51,13 @@ impl PageLimit {
 
     /// How many items to fetch: one more than asked tells whether another
     /// page exists.
-    pub(super) fn fetched(self) -> u32 {
+    pub(crate) fn fetched(self) -> u32 {
         self.0 + 1
     }
 
     /// Cuts `items`, fetched with [`PageLimit::fetched`], to the page and
     /// returns the cursor of the next page, if there is one.
-    pub(super) fn next_cursor<T>(
+    pub(crate) fn next_cursor<T>(
         self,
         items: &mut Vec<T>,
         id: impl Fn(&T) -> Uuid,

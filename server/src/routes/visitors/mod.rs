@@ -14,12 +14,14 @@ use byrd_spec::chat::{ChatPage, ListVisitorChatsQuery};
 use byrd_spec::error::ErrorCode;
 use uuid::Uuid;
 
-use super::chats::list::{decode_cursor, encode_cursor};
+use super::chats::list::{PageLimit, PageLimits, decode_cursor};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 100;
+const LIMITS: PageLimits = PageLimits {
+    default: 50,
+    max: 100,
+};
 
 /// One page of `visitor_id`'s chats, newest first, paged as `GET
 /// /v1/chats` is.
@@ -28,25 +30,13 @@ async fn page(
     visitor_id: Uuid,
     query: &ListVisitorChatsQuery,
 ) -> Result<ChatPage, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "limit must be 1 to 100.",
-        ));
-    }
+    let limit = PageLimit::parse(query.limit, LIMITS)?;
     let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    // One more than asked tells whether another page exists.
     let mut chats = state
         .store
-        .visitor_chats(visitor_id, before, limit + 1)
+        .visitor_chats(visitor_id, before, limit.fetched())
         .await?;
-    let next_cursor = if chats.len() > limit as usize {
-        chats.truncate(limit as usize);
-        chats.last().map(|c| encode_cursor(c.id))
-    } else {
-        None
-    };
+    let next_cursor = limit.next_cursor(&mut chats, |chat| chat.id);
     Ok(ChatPage { chats, next_cursor })
 }
 

@@ -28,8 +28,8 @@ mod messages;
 mod reads;
 mod rows;
 mod sessions;
-mod visitors;
 mod tickets;
+mod visitors;
 mod writer;
 
 use std::sync::Arc;

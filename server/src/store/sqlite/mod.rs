@@ -20,8 +20,8 @@ mod messages;
 mod reads;
 mod rows;
 mod sessions;
-mod visitors;
 mod tickets;
+mod visitors;
 mod writer;
 
 use std::str::FromStr;
