@@ -48,11 +48,11 @@ export function ackOnly(frame: ServerFrame): string | undefined {
 }
 
 // Fields the server always sends are required, `null` when empty.
-// @ts-expect-error: assigned_agent_id and closed_at are missing.
+// @ts-expect-error: assigned_agent_id, closed_at and context are missing.
 export const partialChat: Chat = {
   id: chatId,
   status: "open",
-  visitor: { id: chatId, name: null, email: null },
+  visitor: { id: chatId, name: null, email: null, verified: false, issuer: null, external_id: null, attributes: [] },
   subject: null,
   created_at: "2026-01-01T12:00:00Z",
   updated_at: "2026-01-01T12:00:00Z",
