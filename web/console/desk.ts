@@ -179,6 +179,12 @@ export class Desk {
     this.markSeen();
   }
 
+  /** Shows a chat the queue may not hold (a visitor's earlier one, closed perhaps), as `select` does. */
+  async open(chat: Chat): Promise<void> {
+    if (!this.chats.has(chat.id)) this.chats.set(chat.id, newEntry(chat));
+    await this.select(chat.id);
+  }
+
   /** Pages the history back from the oldest message loaded. */
   async loadOlder(chatId: string): Promise<void> {
     const entry = this.chats.get(chatId);
@@ -326,18 +332,7 @@ export class Desk {
     let entry = this.chats.get(chat.id);
     if (!entry) {
       if (chat.status === "closed") return;
-      entry = {
-        chat,
-        messages: new Map(),
-        outgoing: [],
-        unread: 0,
-        readSeq: null,
-        oldest: null,
-        hasOlder: chat.last_seq > 0,
-        visitorTyping: false,
-        visitorReadSeq: 0,
-        activity: Date.parse(chat.updated_at) || Date.now(),
-      };
+      entry = newEntry(chat);
       this.chats.set(chat.id, entry);
       // A chat that arrives live is new: nothing in it is read yet. A loaded one's positions come with its summary.
       if (live) this.#setRead(entry, 0);
@@ -412,6 +407,22 @@ export class Desk {
     if (error instanceof ByrdError && error.kind === "auth") return this.end(error);
     this.problem = message;
   }
+}
+
+/** A chat's entry before anything but the chat is known. */
+function newEntry(chat: Chat): ChatEntry {
+  return {
+    chat,
+    messages: new Map(),
+    outgoing: [],
+    unread: 0,
+    readSeq: null,
+    oldest: null,
+    hasOlder: chat.last_seq > 0,
+    visitorTyping: false,
+    visitorReadSeq: 0,
+    activity: Date.parse(chat.updated_at) || Date.now(),
+  };
 }
 
 /** How a chat's visitor is named in the console: the name they gave, else a short id. */

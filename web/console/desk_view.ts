@@ -1,6 +1,7 @@
 /**
  * The desk's screen: a top bar (connection, sound, the agent, log out), the
- * queue and the team on the side, the conversation in the middle.
+ * queue and the team on the side, the conversation in the middle, and the
+ * visitor on the right (`visitor_view.ts`).
  *
  * Parts holding focus or input (queue items, the conversation's buttons,
  * the composer) are built once and updated in place, so a live update
@@ -11,6 +12,7 @@
 import { clock, h } from "../dom.js";
 import { type ChatEntry, type Desk, visitorName } from "./desk.js";
 import { setSoundEnabled, soundEnabled } from "./notify.js";
+import { visitorView } from "./visitor_view.js";
 
 const CONNECTION_TEXT: Record<string, string> = {
   idle: "Starting…",
@@ -36,9 +38,10 @@ export function deskView(desk: Desk, logout: () => void): { element: HTMLElement
   );
 
   const conversation = conversationView(desk);
+  const visitor = visitorView(desk);
   const announcer = h("p", { class: "sr-only", "aria-live": "polite" });
   const problem = h("p", { class: "problem", role: "alert", hidden: true });
-  const element = h("div", { class: "desk" }, top, side, h("div", { class: "main" }, problem, conversation.element), announcer);
+  const element = h("div", { class: "desk" }, top, side, h("div", { class: "main" }, problem, conversation.element), visitor.element, announcer);
   desk.onAnnounce = (text) => (announcer.textContent = text);
 
   const renderQueue = queueRenderer(desk, queue, queueEmpty);
@@ -50,6 +53,7 @@ export function deskView(desk: Desk, logout: () => void): { element: HTMLElement
     renderQueue();
     renderTeam(desk, team);
     conversation.render();
+    visitor.render();
   };
   return { element, render };
 }

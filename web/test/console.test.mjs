@@ -43,7 +43,7 @@ async function visitor(text) {
   await opened.page.getByRole("button", { name: /chat: Example shop/ }).click();
   await write(opened.page, text);
   await opened.page.locator(".line.mine.sent", { hasText: text }).waitFor();
-  const token = await opened.page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).token);
+  const token = await opened.page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith("byrd-widget:")))).token);
   return { ...opened, token, chatId: JSON.parse(Buffer.from(token.split(".")[1], "base64url")).chat.id };
 }
 

@@ -7,7 +7,9 @@
  *         data-color="#2f5bea" data-text-color="#ffffff" data-position="right"></script>
  * ```
  *
- * Every attribute is optional. The Byrd server defaults to the origin the
+ * Every attribute is optional. `data-identity-token` vouches for a
+ * logged-in user of the site (a visitor identity token its backend
+ * signed); `Byrd.identify` (`page_api.ts`) gives one later. The Byrd server defaults to the origin the
  * script was loaded from, so the tag names the server once, in `src`;
  * `data-server` points elsewhere (a script served from a CDN, say).
  * Values that do not parse fall back to the defaults rather than break
@@ -25,6 +27,8 @@ export interface WidgetConfig {
   position: "left" | "right";
   /** The subject of chats this page starts, shown to agents. */
   subject: string | null;
+  /** The visitor identity token the page rendered into the tag, or null. */
+  identityToken: string | null;
 }
 
 const DEFAULTS = {
@@ -47,6 +51,7 @@ export function readConfig(script: HTMLScriptElement | null): WidgetConfig {
     textColor: colour(attr("text-color")) ?? DEFAULTS.textColor,
     position: attr("position") === "left" ? "left" : "right",
     subject: attr("subject")?.slice(0, 200) ?? null,
+    identityToken: attr("identity-token"),
   };
 }
 

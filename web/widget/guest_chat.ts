@@ -10,7 +10,8 @@
  * chat's history on connect and delivers each message once, in `seq`
  * order; lines are keyed by `client_msg_id` while pending and by `seq`
  * once stored, so a message acknowledged and delivered (in either order,
- * in this tab or another) is shown once.
+ * in this tab or another) is shown once. Who starts each chat, and what
+ * the start carries, is the `Visitor`'s (`visitor.ts`).
  */
 import {
   ByrdError,
@@ -27,7 +28,9 @@ import {
   type Message,
 } from "@byrd/sdk";
 
+import { closedSentence, describe } from "./sentences.js";
 import { ChatStorage, type PendingSend } from "./storage.js";
+import type { Visitor } from "./visitor.js";
 
 /** pending: not acknowledged yet; sent: stored; read: the agent read it; failed: refused, may be retried. */
 export type Delivery = "pending" | "sent" | "read" | "failed";
@@ -71,7 +74,7 @@ export class GuestChat {
 
   readonly #client: Client;
   readonly #storage: ChatStorage;
-  readonly #subject: string | null;
+  readonly #visitor: Visitor;
   #session: GuestSession | null = null;
   #rt: RealtimeClient | null = null;
   #starting: Promise<GuestSession> | null = null;
@@ -86,10 +89,13 @@ export class GuestChat {
   #typingSentAt = 0;
   #typingStop: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(server: string, subject: string | null) {
+  constructor(server: string, visitor: Visitor) {
     this.#client = new Client({ baseUrl: server });
     this.#storage = new ChatStorage(server);
-    this.#subject = subject;
+    this.#visitor = visitor;
+    visitor.onLogout = (chatId) => {
+      if (chatId === this.chatId) this.#end("You are logged out, so your chat is no longer shown here. Write below to start a new one.");
+    };
     // The browser knows first when the network goes; the socket notices at its next heartbeat.
     window.addEventListener("offline", () => {
       if (this.connection === "online") this.connection = "reconnecting";
@@ -124,6 +130,19 @@ export class GuestChat {
     this.#open(GuestSession.resume(this.#client, saved.token));
     void this.#checkStillOpen();
     for (const pending of saved.pending) this.#submit(this.#addLine(pending.clientMsgId, pending.body));
+  }
+
+  /** Continues another open chat of the verified visitor's here, as a reload resumes one. */
+  async reopen(chatId: string): Promise<void> {
+    try {
+      const token = await this.#visitor.tokenFor(chatId);
+      if (!token || chatId === this.chatId) return;
+      this.#storage.save({ token, pending: [], readSeq: 0 });
+      this.#adoptStored();
+    } catch {
+      this.notice = "That chat could not be continued.";
+      this.onChange();
+    }
   }
 
   /** Sends a message, starting a chat first when there is none. */
@@ -211,7 +230,9 @@ export class GuestChat {
     const session = this.#session;
     if (!session) return;
     try {
-      this.#onChat(await getChat(session.client(), session.chatId), false);
+      const chat = await getChat(session.client(), session.chatId);
+      this.#onChat(chat, false);
+      void this.#visitor.learn(session, chat);
       const { reads } = await listReads(session.client(), session.chatId);
       if (session !== this.#session) return;
       for (const read of reads) this.#onRead(read.author.type, read.seq);
@@ -380,8 +401,8 @@ export class GuestChat {
     this.#agentReadSeq = 0;
     this.#readSeq = 0;
     this.notice = null;
-    const starting = GuestSession.start(this.#client, this.#subject ? { subject: this.#subject } : {}).then(
-      ({ session }) => {
+    const starting = this.#visitor.start(this.#client).then(
+      (session) => {
         this.#starting = null;
         this.#open(session);
         return session;
@@ -462,23 +483,4 @@ export class GuestChat {
 function chatIdOf(token: string): string | null {
   const chat = readClaims(token)?.chat as { id?: unknown } | undefined;
   return typeof chat?.id === "string" ? chat.id : null;
-}
-
-/** Why the chat ended, for the visitor: an idle close says that nobody answered in time, not that someone ended it. */
-function closedSentence(chat: Chat): string {
-  if (chat.close_reason === "idle") {
-    return "No one was free to answer, so this chat closed after a quiet while. Write below to start a new one.";
-  }
-  return "This chat was closed. Write below to start a new one.";
-}
-
-/** A sentence for a failed send. */
-function describe(error: unknown): string {
-  const api = apiErrorOf(error);
-  if (api?.code === "too_many_open_chats") return "Too many chats are open from your network. Continue in one of them, or try again later.";
-  if (api?.code === "body_too_long") return "Too long to send.";
-  if (api?.code === "rate_limited") return "Too many messages at once. Try again in a moment.";
-  if (api?.code === "chat_closed") return "The chat was closed.";
-  if (error instanceof ByrdError && error.kind === "transport") return "No connection.";
-  return "Not sent.";
 }

@@ -4,7 +4,8 @@
  * with the page's, and the bundle adds no globals. The root is open: the
  * page's scripts share the origin (and its storage) anyway, so closing it
  * would protect nothing, while assistive and testing tools read open roots. A launcher button opens a small panel (a non-modal dialog):
- * header, connection banner, the message log (an ARIA live region that
+ * header, connection banner, a verified visitor's earlier chats
+ * (`earlier_view.ts`), the message log (an ARIA live region that
  * announces new messages), the typing line and the composer.
  *
  * Rendering is keyed: each line keeps its element, which moves only when
@@ -13,8 +14,10 @@
  */
 import { type Child, clock, h } from "../dom.js";
 import type { WidgetConfig } from "./config.js";
+import { earlierChats } from "./earlier_view.js";
 import type { GuestChat, Line } from "./guest_chat.js";
 import css from "./style.css";
+import type { Visitor } from "./visitor.js";
 
 const STATUS_TEXT: Record<Line["delivery"], string> = {
   pending: "Sending…",
@@ -40,7 +43,7 @@ interface Parts {
   composer: HTMLFormElement;
 }
 
-export function mountWidget(config: WidgetConfig, chat: GuestChat): HTMLElement {
+export function mountWidget(config: WidgetConfig, chat: GuestChat, visitor: Visitor): HTMLElement {
   const host = h("div", { "data-byrd-widget": "" });
   host.style.setProperty("--byrd-accent", config.color);
   host.style.setProperty("--byrd-on-accent", config.textColor);
@@ -51,12 +54,16 @@ export function mountWidget(config: WidgetConfig, chat: GuestChat): HTMLElement 
   const { frame, parts } = build(config);
   root.append(frame);
   listen(parts, chat);
+  const earlier = earlierChats((chatId) => void chat.reopen(chatId));
+  parts.notice.after(earlier.element);
   const renderLog = logRenderer(parts, chat);
   const render = () => {
     renderHeader(parts, chat, config);
+    earlier.render(visitor.earlier, chat.chatId);
     renderLog();
   };
   chat.onChange = render;
+  visitor.onChange = render;
   render();
   return host;
 }
