@@ -52,7 +52,7 @@ function url(value: string, shortenable: boolean): string | null {
 }
 
 /** Text on one line, without invisible characters, at most `max` code points. */
-export function oneLine(value: string, max: number): string {
+function oneLine(value: string, max: number): string {
   const clean = value.replace(UNSAFE, " ").replace(/\s+/g, " ").trim();
   const points = Array.from(clean);
   return points.length <= max ? clean : points.slice(0, max).join("").trim();

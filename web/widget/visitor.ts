@@ -76,7 +76,7 @@ export class Visitor {
     } catch (error) {
       const code = apiErrorOf(error)?.code;
       if (!identity || (code !== "identity_invalid" && code !== "identity_expired")) throw error;
-      // Once: the next start, and the next page's, go anonymous until the page gives another token.
+      // Warned once: this page's later starts go anonymous too, until it gives another token.
       if (this.#identity === identity) this.#identity = null;
       console.warn(`Byrd: the visitor's identity token was refused (${code}); chatting as an anonymous visitor.`);
       delete request.identity;
