@@ -17,7 +17,10 @@ import { agentLogin, api, startWorld } from "./support/server.mjs";
 
 const ISSUER = "https://shop.example";
 const AUDIENCE = "byrd-visitors";
-const HOSTILE_TITLE = `<img src=x onerror="window.__owned=1"> Cart`;
+// Markup, and a right-to-left override the server would refuse (422): the
+// widget takes the override out, and the console shows the markup as text.
+const HOSTILE_TITLE = `<img src=x onerror="window.__owned=1">\u202e Cart`;
+const SHOWN_TITLE = `<img src=x onerror="window.__owned=1"> Cart`;
 
 let world;
 let browser;
@@ -128,7 +131,7 @@ test("a returning visitor is the same visitor; the console shows their context a
     await desk.locator(".chat-item", { hasText: "Back again" }).click();
     await desk.locator(".visitor .earlier-chat").waitFor();
     const shown = await facts(desk);
-    assert.equal(shown.Page, HOSTILE_TITLE);
+    assert.equal(shown.Page, SHOWN_TITLE);
     assert.equal(shown["Page URL"], `${world.shop}/${TAG}`);
     assert.equal(shown.Referrer, "https://search.example/?q=parcel");
     assert.match(shown.Browser, /Chrom/);
