@@ -55,7 +55,8 @@ enum Command {
     ///
     /// At each rate, send `n` starts at `start + n / rate` whatever earlier
     /// sends did, from guests (and agents) taking turns, over a keep-alive
-    /// pool with a connection per send in flight. Reports per rate the
+    /// pool of `--connections`; a send waits for a free connection, and
+    /// the wait counts in its latency. Reports per rate the
     /// sends stored (201) within the measured window a second, latency from
     /// the scheduled start to the answer (p50, p90, p99, max), refusals by
     /// status and code, sends unfinished after the drain, and the server's
@@ -120,6 +121,9 @@ pub struct RestSendsArgs {
     /// Characters in each message body.
     #[arg(long, default_value_t = 40)]
     body_chars: usize,
+    /// Keep-alive connections at most; a send waits for a free one.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
+    connections: u16,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -219,6 +223,7 @@ mod tests {
         assert_eq!(args.rates, [2000, 5000]);
         assert_eq!((args.steps.duration, args.steps.warmup), (5, 2));
         assert_eq!((args.chats, args.agents), (100, 4));
+        assert_eq!(args.connections, 256);
     }
 
     #[test]
@@ -239,9 +244,10 @@ mod tests {
     }
 
     #[test]
-    fn handshakes_refuse_no_sources_and_more_than_a_byte() {
+    fn counts_out_of_range_are_refused() {
         assert!(parse(&["handshakes", "--sources", "0"]).is_err());
         assert!(parse(&["handshakes", "--sources", "300"]).is_err());
         assert!(parse(&["rest-sends", "--rates", "fast"]).is_err());
+        assert!(parse(&["rest-sends", "--connections", "0"]).is_err());
     }
 }

@@ -5,7 +5,9 @@
 //! earlier calls have ended: a server that falls behind meets more calls in
 //! flight, not fewer calls, and every latency counts from the scheduled
 //! moment. After a warm-up, the window is measured (see `outcomes`); after
-//! it, calls still in flight get the drain time to end.
+//! it, calls still in flight get the drain time to end, and then are
+//! dropped, so that a step the server could not keep up with does not
+//! load the next one.
 
 mod outcomes;
 mod report;
@@ -102,10 +104,12 @@ where
     };
     let schedule = Schedule::new(start, window.end, f64::from(rate.max(1)));
     let tally = Arc::new(Mutex::new(StepTally::new(window)));
+    let (over, over_seen) = tokio::sync::watch::channel(false);
     let launch = Launch {
         runtime: tokio::runtime::Handle::current(),
         call,
         tally: tally.clone(),
+        over: over_seen,
     };
     let pacer = pacer::start(schedule, launch);
     if let Err(error) = &pacer {
@@ -122,6 +126,8 @@ where
     while Instant::now() < drain_until && lock(&tally).in_flight > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The calls still in flight end now, unfinished.
+    let _ = over.send(true);
     let tally = lock(&tally);
     let secs = window.length().as_secs_f64();
     StepResult {
@@ -155,6 +161,8 @@ struct Launch<F> {
     runtime: tokio::runtime::Handle,
     call: Arc<F>,
     tally: Arc<Mutex<StepTally>>,
+    /// Turns true when the step is over: calls still running are dropped.
+    over: tokio::sync::watch::Receiver<bool>,
 }
 
 impl<F, Fut> pacer::Sender for Launch<F>
@@ -166,10 +174,15 @@ where
         lock(&self.tally).started(due);
         let call = (self.call)(n);
         let tally = self.tally.clone();
+        let mut over = self.over.clone();
         self.runtime.spawn(async move {
-            let outcome = call.await;
-            let ended = Instant::now();
-            lock(&tally).ended(due, ended, outcome);
+            tokio::select! {
+                outcome = call => {
+                    let ended = Instant::now();
+                    lock(&tally).ended(due, ended, outcome);
+                }
+                _ = over.wait_for(|over| *over) => {}
+            }
         });
     }
 }
