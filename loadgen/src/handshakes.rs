@@ -23,6 +23,7 @@ use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
 
@@ -32,6 +33,9 @@ use crate::open_loop::{self, Outcome, Run};
 use crate::rest_sends::status_failure;
 use crate::target::Target;
 use crate::ws::{self, Socket, string_field};
+
+/// Keep-alive connections at most for `POST /v1/ws/tickets`.
+const TICKET_CONNECTIONS: usize = 256;
 
 /// What every handshake of a run shares.
 struct Handshakes {
@@ -49,6 +53,10 @@ struct Handshakes {
     ticket: bool,
     /// For the tickets, over keep-alive connections.
     client: reqwest::Client,
+    /// One permit per ticket connection: as in `rest_sends`, a connection
+    /// per request in flight would bury the server in new connections once
+    /// it falls behind.
+    ticket_connections: Semaphore,
 }
 
 pub async fn run(target: &Target, args: &HandshakesArgs) -> anyhow::Result<()> {
@@ -71,8 +79,10 @@ pub async fn run(target: &Target, args: &HandshakesArgs) -> anyhow::Result<()> {
         ticket: args.ticket,
         client: reqwest::Client::builder()
             .tcp_nodelay(true)
+            .pool_max_idle_per_host(TICKET_CONNECTIONS)
             .timeout(Duration::from_secs(30))
             .build()?,
+        ticket_connections: Semaphore::new(TICKET_CONNECTIONS),
     });
     let setting = format!(
         "WebSocket handshakes of {} guests and {} agents with the {} in the URL, from {} source addresses, each closed at its hello",
@@ -149,6 +159,9 @@ impl Handshakes {
 
     /// A ticket for `token`, or why not.
     async fn take_ticket(&self, token: &str) -> Result<String, String> {
+        let Ok(_connection) = self.ticket_connections.acquire().await else {
+            return Err("no ticket connection".into());
+        };
         let answer = self
             .client
             .post(&self.tickets_url)
