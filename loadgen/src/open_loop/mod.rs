@@ -36,6 +36,11 @@ pub struct StepArgs {
     /// Seconds to wait after the last call for calls still in flight.
     #[arg(long, default_value_t = 10)]
     pub drain: u64,
+    /// Calls in flight at most: a call due beyond that fails at once,
+    /// counted as not started, rather than exhaust this process's file
+    /// descriptors.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_in_flight: u64,
 }
 
 /// One rate's result.
@@ -103,7 +108,7 @@ where
         end: window_start + Duration::from_secs(run.steps.duration),
     };
     let schedule = Schedule::new(start, window.end, f64::from(rate.max(1)));
-    let tally = Arc::new(Mutex::new(StepTally::new(window)));
+    let tally = Arc::new(Mutex::new(StepTally::new(window, run.steps.max_in_flight)));
     let (over, over_seen) = tokio::sync::watch::channel(false);
     let launch = Launch {
         runtime: tokio::runtime::Handle::current(),
@@ -171,7 +176,9 @@ where
     Fut: Future<Output = Outcome> + Send + 'static,
 {
     fn send(&mut self, n: u64, due: Instant) {
-        lock(&self.tally).started(due);
+        if !lock(&self.tally).start(due) {
+            return;
+        }
         let call = (self.call)(n);
         let tally = self.tally.clone();
         let mut over = self.over.clone();

@@ -42,6 +42,8 @@ impl Window {
 /// The counts of one step's calls, as they end.
 pub struct StepTally {
     window: Window,
+    /// Calls in flight at most; a call due beyond that is not started.
+    limit: u64,
     /// Calls started and not yet ended.
     pub in_flight: u64,
     /// The most calls in flight at once.
@@ -57,9 +59,10 @@ pub struct StepTally {
 }
 
 impl StepTally {
-    pub fn new(window: Window) -> Self {
+    pub fn new(window: Window, limit: u64) -> Self {
         StepTally {
             window,
+            limit,
             in_flight: 0,
             most_in_flight: 0,
             measured: 0,
@@ -69,36 +72,50 @@ impl StepTally {
         }
     }
 
-    /// A call due at `due` starts.
-    pub fn started(&mut self, due: Instant) {
-        self.in_flight += 1;
-        self.most_in_flight = self.most_in_flight.max(self.in_flight);
+    /// A call due at `due` starts, unless `limit` calls are in flight
+    /// already: then it fails at once, as the load generator's own, and
+    /// `false` says not to start it. Past that many open sockets the load
+    /// generator would run out of file descriptors, and fail in ways
+    /// (reading /proc among them) that hide what it measures.
+    pub fn start(&mut self, due: Instant) -> bool {
         if self.window.holds(due) {
             self.measured += 1;
         }
+        if self.in_flight >= self.limit {
+            let kind = format!("not started: {} in flight", self.limit);
+            self.count_failure(due, kind);
+            return false;
+        }
+        self.in_flight += 1;
+        self.most_in_flight = self.most_in_flight.max(self.in_flight);
+        true
     }
 
     /// The call due at `due` ended at `ended` with `outcome`.
     pub fn ended(&mut self, due: Instant, ended: Instant, outcome: Outcome) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        let measured = self.window.holds(due);
         match outcome {
             Outcome::Done => {
                 if self.window.holds(ended) {
                     self.done_in_window += 1;
                 }
-                if measured {
+                if self.window.holds(due) {
                     let late = ended.saturating_duration_since(due).as_micros() as u64;
                     self.latency.saturating_record(late.max(1));
                 }
             }
-            Outcome::Failed(kind) if measured => {
-                match self.failures.iter_mut().find(|(k, _)| *k == kind) {
-                    Some((_, count)) => *count += 1,
-                    None => self.failures.push((kind, 1)),
-                }
-            }
-            Outcome::Failed(_) => {}
+            Outcome::Failed(kind) => self.count_failure(due, kind),
+        }
+    }
+
+    /// Counts a failure of the call due at `due`, if it is measured.
+    fn count_failure(&mut self, due: Instant, kind: String) {
+        if !self.window.holds(due) {
+            return;
+        }
+        match self.failures.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, count)) => *count += 1,
+            None => self.failures.push((kind, 1)),
         }
     }
 
@@ -127,15 +144,15 @@ mod tests {
     #[test]
     fn latency_counts_from_the_scheduled_time_and_only_for_calls_scheduled_in_the_window() {
         let epoch = Instant::now();
-        let mut tally = StepTally::new(window(epoch));
+        let mut tally = StepTally::new(window(epoch), 100);
         // Warm-up call, late into the window: counts towards the rate only.
-        tally.started(secs(epoch, 1.9));
+        assert!(tally.start(secs(epoch, 1.9)));
         tally.ended(secs(epoch, 1.9), secs(epoch, 2.5), Outcome::Done);
         // Measured call that took 250 ms from its due time.
-        tally.started(secs(epoch, 3.0));
+        assert!(tally.start(secs(epoch, 3.0)));
         tally.ended(secs(epoch, 3.0), secs(epoch, 3.25), Outcome::Done);
         // Measured call that ends after the window: latency, not rate.
-        tally.started(secs(epoch, 3.9));
+        assert!(tally.start(secs(epoch, 3.9)));
         tally.ended(secs(epoch, 3.9), secs(epoch, 4.5), Outcome::Done);
 
         assert_eq!(tally.measured, 2);
@@ -149,9 +166,9 @@ mod tests {
     #[test]
     fn failures_are_counted_by_kind_and_the_rest_are_unfinished() {
         let epoch = Instant::now();
-        let mut tally = StepTally::new(window(epoch));
+        let mut tally = StepTally::new(window(epoch), 100);
         for s in [2.1, 2.2, 2.3, 2.4, 2.5] {
-            tally.started(secs(epoch, s));
+            assert!(tally.start(secs(epoch, s)));
         }
         assert_eq!((tally.in_flight, tally.most_in_flight), (5, 5));
         let limited = || Outcome::Failed("429 rate_limited".into());
@@ -163,7 +180,7 @@ mod tests {
         );
         tally.ended(secs(epoch, 2.3), secs(epoch, 2.4), limited());
         // A warm-up call's failure is not the window's.
-        tally.started(secs(epoch, 1.0));
+        assert!(tally.start(secs(epoch, 1.0)));
         tally.ended(secs(epoch, 1.0), secs(epoch, 2.5), limited());
 
         assert_eq!(
@@ -176,5 +193,26 @@ mod tests {
         assert_eq!(tally.done_in_window, 0);
         assert_eq!(tally.unfinished(), 2);
         assert_eq!((tally.in_flight, tally.most_in_flight), (2, 5));
+    }
+
+    #[test]
+    fn a_call_due_with_the_limit_in_flight_fails_without_starting() {
+        let epoch = Instant::now();
+        let mut tally = StepTally::new(window(epoch), 2);
+        assert!(tally.start(secs(epoch, 2.1)));
+        assert!(tally.start(secs(epoch, 2.2)));
+        assert!(!tally.start(secs(epoch, 2.3)));
+        // Beyond the limit in the warm-up: not started, not counted.
+        assert!(!tally.start(secs(epoch, 1.0)));
+        assert_eq!((tally.in_flight, tally.most_in_flight), (2, 2));
+        tally.ended(secs(epoch, 2.1), secs(epoch, 2.4), Outcome::Done);
+        assert!(tally.start(secs(epoch, 2.5)));
+
+        assert_eq!(
+            tally.failures,
+            vec![("not started: 2 in flight".to_owned(), 1)]
+        );
+        assert_eq!(tally.measured, 4);
+        assert_eq!(tally.unfinished(), 2);
     }
 }
