@@ -107,8 +107,9 @@ pub struct VisitorIdentityClaims {
     pub iss: String,
     /// Audience: that issuer's configured audience.
     pub aud: String,
-    /// The user's id on the site, 1 to 128 characters.
-    #[schemars(length(min = 1, max = 128))]
+    /// The user's id on the site, 1 to 255 characters on one line once
+    /// trimmed.
+    #[schemars(length(min = 1, max = 255))]
     pub sub: String,
     /// The user's name as agents see it, 1 to 100 characters on one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,7 +120,8 @@ pub struct VisitorIdentityClaims {
     #[schemars(with = "String", length(min = 3, max = 254))]
     pub email: Option<String>,
     /// Up to 20 more facts for agents (a plan, an account id): keys of 1
-    /// to 40 characters `a`-`z`, `0`-`9`, `_`; values up to 200 characters.
+    /// to 40 ASCII letters, digits, `_`, `-` or `.`, each key once; values
+    /// of 1 to 200 characters on one line once trimmed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(schema_with = "identity_attributes_schema")]
     pub attributes: BTreeMap<String, String>,
@@ -138,6 +140,8 @@ pub struct VisitorIdentityClaims {
     pub jti: Option<String>,
 }
 
+/// The longest user id (`sub`) an identity token may carry, in characters.
+pub const MAX_IDENTITY_SUBJECT_CHARS: usize = 255;
 /// The most attributes an identity token may carry.
 pub const MAX_IDENTITY_ATTRIBUTES: usize = 20;
 /// The longest attribute key, in characters.
@@ -149,8 +153,12 @@ fn identity_attributes_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "object",
         "maxProperties": MAX_IDENTITY_ATTRIBUTES,
-        "propertyNames": {"pattern": "^[a-z0-9_]{1,40}$"},
-        "additionalProperties": {"type": "string", "maxLength": MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS},
+        "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,40}$"},
+        "additionalProperties": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS,
+        },
     })
 }
 

@@ -9,6 +9,7 @@ pub mod keyring;
 pub(crate) mod passwords;
 mod principal;
 mod refresh;
+mod revocation;
 mod tokens;
 
 pub use bootstrap::ensure_first_admin;
@@ -20,4 +21,5 @@ pub use principal::{
     bearer_token,
 };
 pub use refresh::RefreshToken;
+pub use revocation::ensure_not_revoked;
 pub use tokens::{IssuedToken, TokenError, TokenKeys, check_secret};

@@ -20,6 +20,7 @@ use byrd_spec::error::ErrorCode;
 
 use super::TokenKeys;
 use super::issuers::{IssuerTokenError, TrustedIssuers};
+use super::revocation::ensure_not_revoked;
 use crate::error::ApiError;
 use crate::store::Store;
 
@@ -40,24 +41,7 @@ pub async fn authenticate_token(
     token: &str,
 ) -> Result<Claims, ApiError> {
     let claims = verify_token(state, token).await?;
-    if state.store().is_token_revoked(claims.jti()).await? {
-        return Err(ApiError::new(
-            ErrorCode::TokenRevoked,
-            "The token has been revoked.",
-        ));
-    }
-    // A session ends at logout or when its refresh token is reused; its
-    // access tokens end with it, not 15 minutes later.
-    if let Claims::Agent(AgentClaims {
-        sid: Some(session), ..
-    }) = &claims
-        && state.store().is_session_revoked(*session).await?
-    {
-        return Err(ApiError::new(
-            ErrorCode::TokenRevoked,
-            "The token's session has ended.",
-        ));
-    }
+    ensure_not_revoked(state.store(), &claims).await?;
     Ok(claims)
 }
 

@@ -16,6 +16,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use byrd_spec::chat::VisitorAttribute;
+use byrd_spec::claims::{
+    MAX_IDENTITY_ATTRIBUTE_KEY_CHARS, MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS, MAX_IDENTITY_ATTRIBUTES,
+    MAX_IDENTITY_SUBJECT_CHARS,
+};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -65,19 +69,14 @@ impl std::fmt::Debug for VisitorToken {
     }
 }
 
-/// Most attributes one identity may carry: what an agent can take in at a
-/// glance, not a profile.
-pub const MAX_ATTRIBUTES: usize = 20;
-const MAX_ATTRIBUTE_NAME: usize = 40;
-const MAX_ATTRIBUTE_VALUE: usize = 200;
-/// Issuers are URLs or short names; ids at an issuer are whatever its user
-/// table keys by, which 255 characters hold.
+/// Issuers are URLs or short names, and must equal a configured one.
 const MAX_ISSUER: usize = 255;
-const MAX_SUBJECT: usize = 255;
 
 /// A visitor's identity as a trusted issuer vouched for it: who they are
 /// there (`issuer`, `subject`), what the issuer calls them, and a few
-/// attributes, each parsed and bounded.
+/// attributes, each parsed and bounded. These are the bounds
+/// `v1/visitor-identity.schema.json` states, from the same constants: the
+/// one rule for an identity's claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
     issuer: String,
@@ -100,7 +99,12 @@ impl VerifiedIdentity {
     ) -> Result<Self, ValidationError> {
         let one_line = "must be 1 to 255 characters on one line, without control characters";
         let issuer = parse_line("identity.iss", issuer, MAX_ISSUER, one_line)?;
-        let subject = parse_line("identity.sub", subject, MAX_SUBJECT, one_line)?;
+        let subject = parse_line(
+            "identity.sub",
+            subject,
+            MAX_IDENTITY_SUBJECT_CHARS,
+            one_line,
+        )?;
         let name = name
             .map(|name| DisplayName::parse("identity.name", name))
             .transpose()?;
@@ -111,7 +115,7 @@ impl VerifiedIdentity {
             .into_iter()
             .map(|(name, value)| attribute(&name, &value))
             .collect::<Result<Vec<_>, _>>()?;
-        if parsed.len() > MAX_ATTRIBUTES {
+        if parsed.len() > MAX_IDENTITY_ATTRIBUTES {
             return Err(ValidationError::new(
                 "identity.attributes",
                 "must hold at most 20 attributes",
@@ -159,7 +163,7 @@ impl VerifiedIdentity {
 
 /// One attribute: a short ASCII name, a one-line value.
 fn attribute(name: &str, value: &str) -> Result<VisitorAttribute, ValidationError> {
-    let name_ok = (1..=MAX_ATTRIBUTE_NAME).contains(&name.len())
+    let name_ok = (1..=MAX_IDENTITY_ATTRIBUTE_KEY_CHARS).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
@@ -172,7 +176,7 @@ fn attribute(name: &str, value: &str) -> Result<VisitorAttribute, ValidationErro
     let value = parse_line(
         "identity.attributes",
         value,
-        MAX_ATTRIBUTE_VALUE,
+        MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS,
         "values must be 1 to 200 characters on one line, without control characters",
     )?;
     Ok(VisitorAttribute {
@@ -239,7 +243,7 @@ mod tests {
                 .reason
                 .contains("twice")
         );
-        let many: Vec<(String, String)> = (0..=MAX_ATTRIBUTES)
+        let many: Vec<(String, String)> = (0..=MAX_IDENTITY_ATTRIBUTES)
             .map(|n| (format!("a{n}"), "v".to_owned()))
             .collect();
         assert!(VerifiedIdentity::parse("i", "u", None, None, many).is_err());

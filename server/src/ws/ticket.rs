@@ -19,7 +19,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use byrd_spec::claims::{AgentClaims, Claims};
+use byrd_spec::claims::Claims;
 use byrd_spec::error::ErrorCode;
 use byrd_spec::ticket::WsTicketResponse;
 use chrono::Utc;
@@ -27,6 +27,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::session::principal_of;
+use crate::auth::ensure_not_revoked;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{NewWsTicket, TicketIssue};
@@ -124,30 +125,8 @@ pub async fn redeem(state: &AppState, presented: &str) -> Result<Claims, ApiErro
         tracing::warn!(%error, "a stored WebSocket ticket has unreadable claims");
         invalid()
     })?;
-    ensure_not_revoked(state, &claims).await?;
+    ensure_not_revoked(&state.store, &claims).await?;
     Ok(claims)
-}
-
-/// The revocation checks `auth::authenticate_token` makes of a token: its
-/// `jti`, and for an agent its login session.
-async fn ensure_not_revoked(state: &AppState, claims: &Claims) -> Result<(), ApiError> {
-    if state.store.is_token_revoked(claims.jti()).await? {
-        return Err(ApiError::new(
-            ErrorCode::TokenRevoked,
-            "The token has been revoked.",
-        ));
-    }
-    if let Claims::Agent(AgentClaims {
-        sid: Some(session), ..
-    }) = claims
-        && state.store.is_session_revoked(*session).await?
-    {
-        return Err(ApiError::new(
-            ErrorCode::TokenRevoked,
-            "The token's session has ended.",
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

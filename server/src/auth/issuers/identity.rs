@@ -1,20 +1,18 @@
 //! Visitor identity tokens: who a logged-in user of the site is, signed
-//! by the site's backend and read into bounded fields.
+//! by the site's backend.
 //!
 //! The claims' closed shape is `byrd_spec::claims::VisitorIdentityClaims`;
-//! here each field is held to its bounds, so a [`VerifiedIdentity`] only
-//! ever holds what its schema allows. Every refusal is `identity_invalid`
-//! or `identity_expired`; which check failed stays in the logs.
+//! once the token's signature, issuer, audience and lifetime are checked,
+//! the claims become a [`crate::domain::VerifiedIdentity`], which holds
+//! every field to the bounds the schema states: the rule is written once,
+//! there. Every refusal is `identity_invalid` or `identity_expired`; which
+//! check failed stays in the logs.
 
-use std::collections::BTreeMap;
-
-use byrd_spec::claims::{
-    MAX_IDENTITY_ATTRIBUTE_KEY_CHARS, MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS, MAX_IDENTITY_ATTRIBUTES,
-    VisitorIdentityClaims,
-};
+use byrd_spec::claims::VisitorIdentityClaims;
 use byrd_spec::error::ErrorCode;
 
 use super::verify::{IssuerTokenError, TimedClaims};
+use crate::domain::{ValidationError, VerifiedIdentity};
 use crate::error::ApiError;
 
 /// Why an identity token was refused. The reason is for logs only.
@@ -22,6 +20,10 @@ use crate::error::ApiError;
 pub enum IdentityError {
     #[error("identity token is invalid: {0}")]
     Invalid(&'static str),
+    /// The signer vouched for claims that break their bounds: the token
+    /// is at fault, not the visitor's input.
+    #[error("identity claims out of bounds: {0}")]
+    OutOfBounds(ValidationError),
     #[error("identity token has expired")]
     Expired,
 }
@@ -42,8 +44,8 @@ impl From<IdentityError> for ApiError {
                 ErrorCode::IdentityExpired,
                 "The visitor identity token has expired.",
             ),
-            IdentityError::Invalid(reason) => {
-                tracing::debug!(reason, "identity token refused");
+            IdentityError::Invalid(_) | IdentityError::OutOfBounds(_) => {
+                tracing::debug!(%error, "identity token refused");
                 ApiError::new(
                     ErrorCode::IdentityInvalid,
                     "The visitor identity token is not valid.",
@@ -53,115 +55,26 @@ impl From<IdentityError> for ApiError {
     }
 }
 
-/// A user of the site, as its backend vouched for them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedIdentity {
-    issuer: String,
-    user_id: String,
-    name: Option<String>,
-    email: Option<String>,
-    attributes: BTreeMap<String, String>,
-    expires_at: i64,
-}
-
-impl VerifiedIdentity {
-    /// The trusted issuer that signed it (its `iss`).
-    pub fn issuer(&self) -> &str {
-        &self.issuer
+/// The identity verified `claims` vouch for, each field parsed.
+pub(super) fn identity_of(
+    claims: VisitorIdentityClaims,
+) -> Result<VerifiedIdentity, IdentityError> {
+    // The `jti` is no part of the identity, but the schema bounds it as
+    // every token's, and it may reach the logs.
+    let jti_ok = claims.jti.as_deref().is_none_or(|jti| {
+        (1..=128).contains(&jti.chars().count()) && !jti.chars().any(char::is_control)
+    });
+    if !jti_ok {
+        return Err(IdentityError::Invalid("jti must be 1 to 128 characters"));
     }
-
-    /// The user's id on the site (`sub`), 1 to 128 characters.
-    pub fn user_id(&self) -> &str {
-        &self.user_id
-    }
-
-    /// 1 to 100 characters on one line.
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// Up to 254 characters, with an `@`.
-    pub fn email(&self) -> Option<&str> {
-        self.email.as_deref()
-    }
-
-    /// At most 20; keys `[a-z0-9_]{1,40}`, values up to 200 characters.
-    pub fn attributes(&self) -> &BTreeMap<String, String> {
-        &self.attributes
-    }
-
-    /// When the token expires, seconds since the Unix epoch.
-    pub fn expires_at(&self) -> i64 {
-        self.expires_at
-    }
-
-    /// The claims' fields, each held to its bounds.
-    pub fn parse(claims: VisitorIdentityClaims) -> Result<Self, IdentityError> {
-        use IdentityError::Invalid;
-        if !within(&claims.sub, 1, 128) {
-            return Err(Invalid("sub must be 1 to 128 characters"));
-        }
-        if claims
-            .name
-            .as_deref()
-            .is_some_and(|name| !within(name, 1, 100))
-        {
-            return Err(Invalid("name must be 1 to 100 characters on one line"));
-        }
-        if claims.email.as_deref().is_some_and(|email| {
-            !within(email, 3, 254) || !email.contains('@') || email.contains(char::is_whitespace)
-        }) {
-            return Err(Invalid("email must be an address of up to 254 characters"));
-        }
-        if claims
-            .jti
-            .as_deref()
-            .is_some_and(|jti| !within(jti, 1, 128))
-        {
-            return Err(Invalid("jti must be 1 to 128 characters"));
-        }
-        check_attributes(&claims.attributes)?;
-        Ok(VerifiedIdentity {
-            issuer: claims.iss,
-            user_id: claims.sub,
-            name: claims.name,
-            email: claims.email,
-            attributes: claims.attributes,
-            expires_at: claims.exp,
-        })
-    }
-}
-
-fn check_attributes(attributes: &BTreeMap<String, String>) -> Result<(), IdentityError> {
-    use IdentityError::Invalid;
-    if attributes.len() > MAX_IDENTITY_ATTRIBUTES {
-        return Err(Invalid("more than 20 attributes"));
-    }
-    for (key, value) in attributes {
-        let key_ok = (1..=MAX_IDENTITY_ATTRIBUTE_KEY_CHARS).contains(&key.len())
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !key_ok {
-            return Err(Invalid("attribute keys are 1 to 40 of [a-z0-9_]"));
-        }
-        if !within(value, 0, MAX_IDENTITY_ATTRIBUTE_VALUE_CHARS) {
-            return Err(Invalid(
-                "attribute values are up to 200 characters on one line",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `min..=max` characters, none of them a control character or a line
-/// or paragraph separator: each is shown to agents on one line.
-fn within(text: &str, min: usize, max: usize) -> bool {
-    let count = text.chars().count();
-    (min..=max).contains(&count)
-        && !text
-            .chars()
-            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+    VerifiedIdentity::parse(
+        &claims.iss,
+        &claims.sub,
+        claims.name.as_deref(),
+        claims.email.as_deref(),
+        claims.attributes,
+    )
+    .map_err(IdentityError::OutOfBounds)
 }
 
 impl TimedClaims for VisitorIdentityClaims {

@@ -30,13 +30,15 @@ use byrd_spec::claims::{AgentClaims, Claims, VisitorIdentityClaims};
 use serde::Deserialize;
 
 pub use config::{ConfigError, Problem};
-pub use identity::{IdentityError, VerifiedIdentity};
+pub use identity::IdentityError;
 pub use jwks::JWKS_FETCHES;
 pub use verify::IssuerTokenError;
 
 use config::{IssuerConfig, KeySource};
 use jwks::JwksCache;
 use verify::{Issuer, IssuerKeys, MAX_TOKEN_BYTES, Rules, TimedClaims};
+
+use crate::domain::VerifiedIdentity;
 
 /// The longest a visitor identity token may live: it is minted for one
 /// page view's chat start, not kept.
@@ -202,7 +204,7 @@ impl TrustedIssuers {
             max_lifetime: IDENTITY_TOKEN_LIFETIME,
         };
         let claims = issuer.verify::<VisitorIdentityClaims>(token, rules).await?;
-        VerifiedIdentity::parse(claims)
+        identity::identity_of(claims)
     }
 }
 

@@ -30,10 +30,30 @@ async fn a_valid_identity_is_read_into_its_fields() {
         .await
         .unwrap();
     assert_eq!(identity.issuer(), "shop");
-    assert_eq!(identity.user_id(), "user-42");
-    assert_eq!(identity.name(), Some("Ada Lovelace"));
-    assert_eq!(identity.email(), Some("ada@shop.example"));
-    assert_eq!(identity.attributes()["plan"], "pro");
+    assert_eq!(identity.subject(), "user-42");
+    assert_eq!(identity.name().unwrap().as_str(), "Ada Lovelace");
+    assert_eq!(identity.email().unwrap().as_str(), "ada@shop.example");
+    assert_eq!(identity.attributes()[0].name, "plan");
+    assert_eq!(identity.attributes()[0].value, "pro");
+}
+
+/// The schema allows attribute keys of ASCII letters, digits, `_`, `-`
+/// and `.`, and values of at least one character: a token within those
+/// bounds is accepted, as a chat start's identity.
+#[tokio::test]
+async fn attributes_within_the_schema_bounds_are_accepted() {
+    let (issuers, key, _dir) = shop();
+    let mut claims = identity_claims("shop");
+    claims["sub"] = json!("u".repeat(255));
+    claims["attributes"] = json!({"account.id": "A-7", "Plan": "pro", "sign-up": "2026"});
+    let identity = issuers.verify_identity(&mint(&key, &claims)).await.unwrap();
+    let names: Vec<_> = identity
+        .attributes()
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["Plan", "account.id", "sign-up"]);
+    assert_eq!(identity.subject().len(), 255);
 }
 
 #[tokio::test]
@@ -43,14 +63,16 @@ async fn fields_out_of_their_bounds_are_refused() {
         (0..21).map(|i| (format!("k{i}"), json!("v"))).collect();
     for (claim, value) in [
         ("sub", json!("")),
-        ("sub", json!("u".repeat(129))),
+        ("sub", json!("u".repeat(256))),
+        ("sub", json!("u\u{202E}")),
         ("name", json!("Ada\nLovelace")),
         ("name", json!("")),
         ("email", json!("not an address")),
         ("attributes", Value::Object(many)),
-        ("attributes", json!({"Plan": "pro"})),
+        ("attributes", json!({"plan code": "pro"})),
         ("attributes", json!({"k".repeat(41): "v"})),
         ("attributes", json!({"plan": "p".repeat(201)})),
+        ("attributes", json!({"plan": ""})),
         ("attributes", json!({"plan": 3})),
         ("jti", json!("")),
         ("role", json!("admin")),
@@ -59,7 +81,10 @@ async fn fields_out_of_their_bounds_are_refused() {
         claims[claim] = value;
         let refusal = issuers.verify_identity(&mint(&key, &claims)).await;
         assert!(
-            matches!(refusal, Err(IdentityError::Invalid(_))),
+            matches!(
+                refusal,
+                Err(IdentityError::Invalid(_) | IdentityError::OutOfBounds(_))
+            ),
             "{claims}"
         );
     }
