@@ -43,6 +43,10 @@ pub enum Capability {
     AllowedOrigins,
     /// `ws_replay_cap` small enough to store more messages than it.
     SmallReplayCap,
+    /// `test_issuer`, trusted by the server for visitor identity tokens.
+    IdentityIssuer,
+    /// `test_issuer`, trusted by the server for agent tokens.
+    AgentIssuer,
 }
 
 /// The largest `ws_replay_cap` the replay-cap case will fill up.
@@ -57,6 +61,14 @@ impl Capability {
             }
             Capability::AllowedOrigins => {
                 "needs `ws_allowed_origins` in the config, naming the server's WebSocket origin allow-list"
+                    .to_owned()
+            }
+            Capability::IdentityIssuer => {
+                "needs a test issuer in the config (`test_issuer`, `test_issuer_audience`, `test_issuer_key_file`) that the server trusts for `visitor_identity`"
+                    .to_owned()
+            }
+            Capability::AgentIssuer => {
+                "needs a test issuer in the config (`test_issuer`, `test_issuer_audience`, `test_issuer_key_file`) that the server trusts for `agent_tokens`"
                     .to_owned()
             }
             Capability::SmallReplayCap => format!(

@@ -9,6 +9,11 @@
 //! other value defaults to the server's default. Secrets are held as
 //! [`SecretString`] and never printed.
 //!
+//! A test issuer (`test_issuer`, `test_issuer_audience`,
+//! `test_issuer_key_file`, optionally `test_issuer_kid` and
+//! `test_issuer_purposes`) names a backend the server trusts and the file
+//! of its private key, read once at load and never printed.
+//!
 //! A malformed file is reported by line number and what is wrong with it,
 //! never by quoting the line or the value: the line may be the password
 //! or the signing key, and the report goes to a terminal or a CI log.
@@ -18,6 +23,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::issuer::{IssuerConfigError, IssuerKeys, TestIssuer};
 
 /// The file as written; every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -45,6 +52,11 @@ struct ConfigFile {
     property_seed: Option<u64>,
     timeout_secs: Option<u64>,
     ca_file: Option<PathBuf>,
+    test_issuer: Option<String>,
+    test_issuer_audience: Option<String>,
+    test_issuer_key_file: Option<PathBuf>,
+    test_issuer_kid: Option<String>,
+    test_issuer_purposes: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +74,8 @@ pub enum ConfigError {
     MissingAdminPassword,
     #[error("`{key}` must be at least {min}")]
     TooSmall { key: &'static str, min: u64 },
+    #[error("the test issuer: {0}")]
+    TestIssuer(#[from] IssuerConfigError),
 }
 
 /// The admin the runner logs in as, to create the agents and chats the
@@ -129,6 +143,9 @@ pub struct Config {
     /// A PEM file of the CAs that certify an `https://` server, instead
     /// of the public roots.
     pub ca_file: Option<PathBuf>,
+    /// A backend the server trusts, whose key signs identity and agent
+    /// tokens; `None` skips the cases that need one.
+    pub test_issuer: Option<TestIssuer>,
 }
 
 /// Where secrets come from when the file does not name them.
@@ -192,7 +209,16 @@ impl Config {
                 min: 1,
             });
         }
+        let test_issuer = IssuerKeys {
+            iss: file.test_issuer,
+            audience: file.test_issuer_audience,
+            key_file: file.test_issuer_key_file,
+            kid: file.test_issuer_kid,
+            purposes: file.test_issuer_purposes,
+        }
+        .load()?;
         Ok(Config {
+            test_issuer,
             admin: Admin {
                 email: file
                     .admin_email

@@ -290,6 +290,13 @@ impl Ctx {
         }
     }
 
+    /// The test issuer, when the config names one.
+    pub fn test_issuer(&self) -> Result<&crate::issuer::TestIssuer, CaseError> {
+        self.config().test_issuer.as_ref().ok_or_else(|| {
+            CaseError::Skipped(crate::case::Capability::IdentityIssuer.missing_reason())
+        })
+    }
+
     /// Adds a line to the transcript.
     pub fn note(&self, text: impl Into<String>) {
         self.recorder.note(text);

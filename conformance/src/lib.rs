@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod documents;
+pub mod issuer;
 pub mod jwt;
 pub mod report;
 pub mod runner;

@@ -255,6 +255,14 @@ fn has(config: &Config, capability: crate::case::Capability) -> bool {
         Capability::JwtSecret => config.jwt.secret.is_some(),
         Capability::AllowedOrigins => config.ws_allowed_origins.is_some(),
         Capability::SmallReplayCap => config.limits.ws_replay_cap <= MAX_TESTED_REPLAY_CAP,
+        Capability::IdentityIssuer => config
+            .test_issuer
+            .as_ref()
+            .is_some_and(|issuer| issuer.purposes.visitor_identity),
+        Capability::AgentIssuer => config
+            .test_issuer
+            .as_ref()
+            .is_some_and(|issuer| issuer.purposes.agent_tokens),
     }
 }
 

@@ -167,6 +167,7 @@ async fn present(ctx: &Ctx, presentation: Presentation, forged: &[Forged]) -> Re
                 let handshake = Handshake {
                     who: "forger",
                     token,
+                    ticket: None,
                     after_seq: None,
                     origin: None,
                 };
@@ -291,6 +292,7 @@ async fn token_missing(ctx: Ctx) -> CaseResult {
     let handshake = Handshake {
         who: "anonymous",
         token: TokenPlace::None,
+        ticket: None,
         after_seq: None,
         origin: None,
     };

@@ -41,7 +41,12 @@ pub fn cases() -> Vec<Case> {
 
 /// Runs `property` over `strategy`'s inputs; a counterexample becomes the
 /// case's failure, its minimal input shown.
-fn check_property<S, F, Fut>(ctx: &Ctx, what: &str, strategy: S, property: F) -> CaseResult
+pub(crate) fn check_property<S, F, Fut>(
+    ctx: &Ctx,
+    what: &str,
+    strategy: S,
+    property: F,
+) -> CaseResult
 where
     S: Strategy,
     S::Value: std::fmt::Debug,

@@ -142,6 +142,7 @@ async fn bad_after_seq(ctx: Ctx) -> CaseResult {
         let handshake = Handshake {
             who: "guest",
             token,
+            ticket: None,
             after_seq: Some("two".to_owned()),
             origin: None,
         };

@@ -5,17 +5,15 @@
 //! spent, unknown or malformed ticket is `401 ticket_invalid`, one answer
 //! for all; a ticket beside a token is `400 invalid_request`.
 //!
-//! The runner's handshakes carry tokens only, so a ticket rides in the base
-//! URL's query, ahead of the path the runner appends, which the server
-//! reads as a parameter it ignores. The transcript names the connection;
-//! the ticket itself shows only in the answer that made it.
+//! Transcripts show a ticket, in the answer that made it and in the
+//! handshake that spends it, only as `byrd_wst_[redacted]`.
 
 use serde_json::{Value, json};
 
 use crate::case::{Case, CaseResult, Failure};
 use crate::checks::{self, ensure, expect_error_frame, expect_refused, str_at};
 use crate::context::Ctx;
-use crate::wire::ws::{Handshake, Refusal, TokenPlace, Ws, percent_encode};
+use crate::wire::ws::{Handshake, Refusal, Ws};
 
 const SECTION: &str = "handshake";
 
@@ -85,27 +83,11 @@ async fn open_with_ticket(
     ticket: &str,
     token: Option<&str>,
 ) -> Result<Result<Ws, Refusal>, Failure> {
-    let token = token.map_or(String::new(), |t| format!("&token={}", percent_encode(t)));
-    let base = format!(
-        "{}/v1/ws?ticket={}{token}&_=",
-        ctx.target.base_url,
-        percent_encode(ticket)
-    );
-    let handshake = Handshake {
-        who,
-        token: TokenPlace::None,
-        after_seq: None,
-        origin: None,
+    let handshake = match token {
+        Some(token) => Handshake::query(who, token).with_ticket(ticket),
+        None => Handshake::ticket(who, ticket),
     };
-    Ws::connect(
-        &base,
-        ctx.target.documents.clone(),
-        &ctx.recorder,
-        ctx.config().timeout,
-        ctx.target.tls.clone(),
-        handshake,
-    )
-    .await
+    ctx.ws(handshake).await
 }
 
 /// The `hello` of a socket a ticket opened.

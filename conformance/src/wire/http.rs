@@ -18,8 +18,9 @@ use crate::documents::Documents;
 
 /// Response headers worth keeping in a transcript: those the spec
 /// mentions. Others (dates, lengths) only add noise.
-const RECORDED_RESPONSE_HEADERS: [&str; 7] = [
+const RECORDED_RESPONSE_HEADERS: [&str; 8] = [
     "content-type",
+    "etag",
     "www-authenticate",
     "retry-after",
     "cache-control",
@@ -27,7 +28,8 @@ const RECORDED_RESPONSE_HEADERS: [&str; 7] = [
     "x-content-type-options",
     "location",
 ];
-const RECORDED_REQUEST_HEADERS: [&str; 3] = ["authorization", "content-type", "origin"];
+const RECORDED_REQUEST_HEADERS: [&str; 4] =
+    ["authorization", "content-type", "if-none-match", "origin"];
 
 /// The longest a request waits out rate limits, in total, before giving
 /// the 429 to the case.

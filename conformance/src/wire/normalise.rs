@@ -3,6 +3,9 @@
 //! conforming server give the same text and a change of behaviour shows
 //! as a reviewable diff.
 //!
+//! A JWK's `kid`, `x` and `y` become their shape (`[base64url, 43
+//! chars]`): the key changes, its encoding must not.
+//!
 //! Ids become `[uuid-1]`, `[uuid-2]`, ... numbered by first appearance, so
 //! the snapshot still shows which ids are the same (the chat in a message
 //! is the chat that was started). Ambient frames (`presence`,
@@ -18,7 +21,10 @@ use super::transcript::{Entry, Transcript};
 use super::ws::{AMBIENT, kind};
 
 /// Headers whose values change between runs.
-const VOLATILE_HEADERS: [&str; 1] = ["retry-after"];
+const VOLATILE_HEADERS: [&str; 3] = ["retry-after", "etag", "if-none-match"];
+
+/// Members of a JWK that differ with every key: shown by their shape.
+const KEY_MEMBERS: [&str; 3] = ["kid", "x", "y"];
 
 pub fn transcript(transcript: &Transcript) -> Value {
     let exchanged = Transcript {
@@ -58,12 +64,27 @@ fn walk(value: &mut Value, key: Option<&str>, ids: &mut Ids) {
         }
         Value::Array(items) => items.iter_mut().for_each(|item| walk(item, None, ids)),
         Value::Object(map) => {
+            let jwk = map.contains_key("kty");
             for (key, item) in map.iter_mut() {
-                walk(item, Some(key), ids);
+                match item {
+                    Value::String(text) if jwk && KEY_MEMBERS.contains(&key.as_str()) => {
+                        *text = shape(text);
+                    }
+                    _ => walk(item, Some(key), ids),
+                }
             }
         }
         _ => {}
     }
+}
+
+/// A key's member by its shape: how long, and whether base64url.
+fn shape(text: &str) -> String {
+    let base64url = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let kind = if base64url { "base64url" } else { "text" };
+    format!("[{kind}, {} chars]", text.len())
 }
 
 /// A JWT, whole or with its signature already redacted.
@@ -157,6 +178,7 @@ mod tests {
                         "created_at": "2026-01-01T12:00:00.123Z",
                         "visitor": {"id": "0193a5f2-7001-7abc-8def-0123456789ab"},
                         "email": format!("qa-{chat}@example.com"),
+                        "keys": [{"kty": "OKP", "kid": "k-1", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],
                     })),
                 },
             ],
@@ -170,7 +192,9 @@ mod tests {
                  "headers": {"authorization": "Bearer [jwt]"}},
                 {"kind": "response", "status": 200, "headers": {"retry-after": "[volatile]"},
                  "body": {"id": "[uuid-1]", "created_at": "[time]",
-                          "visitor": {"id": "[uuid-2]"}, "email": "qa-[uuid-1]@example.com"}}
+                          "visitor": {"id": "[uuid-2]"}, "email": "qa-[uuid-1]@example.com",
+                          "keys": [{"kty": "OKP", "kid": "[base64url, 3 chars]",
+                                    "x": "[base64url, 43 chars]"}]}}
             ]})
         );
     }

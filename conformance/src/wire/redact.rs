@@ -2,8 +2,9 @@
 //!
 //! A JWT keeps its header and claims (they say what was sent, which is the
 //! point of a transcript) but loses its signature, which makes it useless
-//! to anyone reading a report. Refresh tokens and passwords are removed
-//! whole. The same rule applies to bodies, frames, headers and URLs.
+//! to anyone reading a report. Refresh tokens, visitor tokens, socket
+//! tickets and passwords are removed whole. The same rule applies to
+//! bodies, frames, headers and URLs.
 
 use serde_json::Value;
 
@@ -91,9 +92,9 @@ pub fn url(path: &str) -> String {
     format!("{base}?{}", query.join("&"))
 }
 
-/// Prefixes of Byrd's opaque tokens: refresh tokens and visitors'
-/// continuity tokens.
-const OPAQUE_TOKENS: [&str; 2] = ["byrd_rt_", "byrd_vt_"];
+/// Prefixes of Byrd's opaque tokens: refresh tokens, visitors'
+/// continuity tokens and WebSocket tickets.
+const OPAQUE_TOKENS: [&str; 3] = ["byrd_rt_", "byrd_vt_", "byrd_wst_"];
 
 /// One string: an opaque token goes whole, a JWT loses its signature.
 pub fn text_value(text: &str) -> String {
@@ -140,6 +141,7 @@ mod tests {
             "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
             "refresh_token": "byrd_rt_abcdef",
             "visitor_token": "byrd_vt_abcdef",
+            "ticket": "byrd_wst_abcdef",
             "password": "hunter2hunter2",
             "note": "a sentence. with dots. here",
         });
@@ -150,6 +152,7 @@ mod tests {
                 "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.[redacted]",
                 "refresh_token": "byrd_rt_[redacted]",
                 "visitor_token": "byrd_vt_[redacted]",
+                "ticket": "byrd_wst_[redacted]",
                 "password": "[redacted]",
                 "note": "a sentence. with dots. here",
             })
@@ -161,6 +164,10 @@ mod tests {
         assert_eq!(
             url("/v1/ws?token=eyJhbGci.eyJzdWIi.c2ln&after_seq=2"),
             "/v1/ws?token=eyJhbGci.eyJzdWIi.[redacted]&after_seq=2"
+        );
+        assert_eq!(
+            url("/v1/ws?ticket=byrd_wst_c2VjcmV0&token=byrd_vt_c2VjcmV0"),
+            "/v1/ws?ticket=byrd_wst_[redacted]&token=byrd_vt_[redacted]"
         );
         assert_eq!(
             header("Bearer eyJhbGci.eyJzdWIi.c2ln"),

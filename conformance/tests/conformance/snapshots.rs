@@ -27,6 +27,7 @@ const REPRESENTATIVE: &[&str] = &[
     "rest.errors.not-found",
     "rest.messages.send",
     "ws.handshake.hello-guest",
+    "ws.ticket.once",
     "ws.frames.error-ref",
     "ws.resume.after-seq",
     "ws.typing.relay",

@@ -1,5 +1,6 @@
 //! Opening a socket: the upgrade request a [`Handshake`] describes (the
-//! token in the query, in a header, or nowhere; `after_seq`; `Origin`),
+//! token in the query, in a header, or nowhere; a ticket; `after_seq`;
+//! `Origin`),
 //! and a handshake the server refuses, recorded and checked against
 //! `openapi.json` like any REST answer.
 
@@ -38,6 +39,8 @@ pub struct Handshake {
     /// Who connects, for the transcript (`guest`, `agent`).
     pub who: &'static str,
     pub token: TokenPlace,
+    /// A socket ticket for `?ticket=`, beside whatever `token` says.
+    pub ticket: Option<String>,
     /// The raw `after_seq` query value, when any.
     pub after_seq: Option<String>,
     pub origin: Option<String>,
@@ -48,9 +51,25 @@ impl Handshake {
         Handshake {
             who,
             token: TokenPlace::Query(token.to_owned()),
+            ticket: None,
             after_seq: None,
             origin: None,
         }
+    }
+
+    /// `?ticket=<ticket>` and no token.
+    pub fn ticket(who: &'static str, ticket: &str) -> Handshake {
+        Handshake {
+            token: TokenPlace::None,
+            ..Handshake::query(who, "")
+        }
+        .with_ticket(ticket)
+    }
+
+    /// This handshake with `?ticket=<ticket>` too.
+    pub fn with_ticket(mut self, ticket: &str) -> Handshake {
+        self.ticket = Some(ticket.to_owned());
+        self
     }
 
     pub fn header(who: &'static str, token: &str) -> Handshake {
@@ -184,6 +203,9 @@ impl Handshake {
     /// `/v1/ws` with the query this handshake carries, if any.
     fn path(&self) -> String {
         let mut query = Vec::new();
+        if let Some(ticket) = &self.ticket {
+            query.push(format!("ticket={}", percent_encode(ticket)));
+        }
         if let TokenPlace::Query(token) = &self.token {
             query.push(format!("token={}", percent_encode(token)));
         }
