@@ -19,5 +19,6 @@ mod redis_late;
 mod redis_restart;
 mod revocation;
 mod socket;
+mod tickets;
 mod tls;
 mod untrusted_redis;
