@@ -42,6 +42,7 @@ mod token_properties;
 mod token_rejection;
 mod trusted_issuers;
 mod visitor_text;
+mod visitor_tokens;
 mod visitors;
 mod web;
 mod ws_abuse;
