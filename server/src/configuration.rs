@@ -290,9 +290,7 @@ impl LimitSettings {
             open_chats_per_address: number(values, &options::OPEN_CHATS_PER_ADDRESS)?,
             chat_idle_close: Some(values.duration(&options::CHAT_IDLE_CLOSE_SECS)?)
                 .filter(|idle| !idle.is_zero()),
-            // 180 days: a visitor who comes back within half a year, as
-            // customers of a shop or a service do, is still recognised.
-            visitor_token_ttl: Duration::from_secs(180 * 24 * 60 * 60),
+            visitor_token_ttl: values.duration(&options::VISITOR_TOKEN_TTL_SECS)?,
         })
     }
 }

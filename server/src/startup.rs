@@ -34,7 +34,7 @@ use crate::readiness::Readiness;
 use crate::routes;
 use crate::socket_caps::SocketCaps;
 use crate::state::{AppState, AppStateInner};
-use crate::store::Store;
+use crate::store::{KeyAlgorithm, Store};
 use crate::{auth, data_dir};
 
 pub struct Application {
@@ -239,11 +239,20 @@ fn trusted_issuers(settings: &Settings) -> anyhow::Result<TrustedIssuers> {
 /// says what a lone PostgreSQL node assumes.
 fn check_deployment(settings: &Settings) -> anyhow::Result<()> {
     let shared = crate::store::postgres::handles(settings.database_url.expose_secret());
-    if shared && settings.jwt.secret.is_none() {
+    if shared && settings.jwt.algorithm == KeyAlgorithm::Hs256 && settings.jwt.secret.is_none() {
         anyhow::bail!(
             "a PostgreSQL database is meant to be shared by several nodes, which must all sign \
              and check tokens with one key: set BYRD_JWT_SECRET (at least 32 bytes) to the same \
              value on every node"
+        );
+    }
+    let unshared = unshared_keys(settings);
+    if shared && !unshared.is_empty() {
+        anyhow::bail!(
+            "a PostgreSQL database is meant to be shared by several nodes, which must all hold \
+             the same keys: set BYRD_JWT_SECRET (at least 32 bytes) to the same value on every \
+             node, or else {}, which are derived from it by default",
+            unshared.join(" and ")
         );
     }
     if settings.cluster.is_some() && !shared {
@@ -267,6 +276,24 @@ fn check_deployment(settings: &Settings) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The keys every node must share that a node without `BYRD_JWT_SECRET`
+/// would make up on its own: by default the keyring key and the cluster
+/// key are derived from the secret, so a keyring deployment that gives
+/// both its own (or has no cluster) needs no secret at all.
+fn unshared_keys(settings: &Settings) -> Vec<&'static str> {
+    if settings.jwt.secret.is_some() {
+        return Vec::new();
+    }
+    let mut unshared = Vec::new();
+    if settings.jwt.keyring_key.is_none() {
+        unshared.push("BYRD_KEYRING_KEY (or --keyring-key-file)");
+    }
+    if settings.cluster.as_ref().is_some_and(|c| c.key.is_none()) {
+        unshared.push("BYRD_CLUSTER_KEY (or --cluster-key-file)");
+    }
+    unshared
 }
 
 /// The full router: documented API, protocol documents, docs UI,
@@ -389,4 +416,69 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::{SecretSlice, SecretString};
+
+    use super::*;
+    use crate::cluster::ClusterSettings;
+
+    /// A node on PostgreSQL with `algorithm` and neither the secret nor
+    /// any key of its own.
+    fn on_postgres(algorithm: KeyAlgorithm) -> Settings {
+        let mut settings = Settings::with_data_dir("/nonexistent".into());
+        settings.database_url = SecretString::from("postgres://byrd@db.example/byrd");
+        settings.jwt.algorithm = algorithm;
+        settings
+    }
+
+    fn key() -> Option<SecretSlice<u8>> {
+        Some(vec![7; 32].into())
+    }
+
+    fn refusal(settings: &Settings) -> String {
+        format!("{:#}", check_deployment(settings).unwrap_err())
+    }
+
+    #[test]
+    fn hs256_on_postgres_needs_the_shared_secret() {
+        let mut settings = on_postgres(KeyAlgorithm::Hs256);
+        settings.jwt.keyring_key = key();
+        assert!(refusal(&settings).contains("set BYRD_JWT_SECRET"));
+        settings.jwt.secret = Some(SecretString::from("s".repeat(32)));
+        assert!(check_deployment(&settings).is_ok());
+    }
+
+    #[test]
+    fn a_keyring_with_its_own_key_needs_no_secret_on_postgres() {
+        let mut settings = on_postgres(KeyAlgorithm::EdDsa);
+        let error = refusal(&settings);
+        assert!(
+            error.contains("BYRD_JWT_SECRET") && error.contains("BYRD_KEYRING_KEY"),
+            "{error}"
+        );
+        assert!(!error.contains("BYRD_CLUSTER_KEY"), "no cluster: {error}");
+        settings.jwt.keyring_key = key();
+        assert!(check_deployment(&settings).is_ok());
+    }
+
+    #[test]
+    fn a_cluster_without_the_secret_needs_its_own_cluster_key() {
+        let mut settings = on_postgres(KeyAlgorithm::Es256);
+        settings.jwt.keyring_key = key();
+        let mut cluster = ClusterSettings::new(SecretString::from("redis://r/"));
+        settings.cluster = Some(cluster.clone());
+        let error = refusal(&settings);
+        assert!(
+            error.contains("BYRD_CLUSTER_KEY") && !error.contains("BYRD_KEYRING_KEY ("),
+            "{error}"
+        );
+        cluster.key = key();
+        settings.cluster = Some(cluster);
+        assert!(check_deployment(&settings).is_ok());
+        settings.jwt.keyring_key = None;
+        assert!(refusal(&settings).contains("BYRD_KEYRING_KEY"));
+    }
 }

@@ -114,4 +114,23 @@ fn describe() {
         DB_POOL_WAITING,
         "Tasks waiting for a pooled database connection (0 where the driver does not tell)."
     );
+    describe_counter!(
+        crate::auth::issuers::JWKS_FETCHES,
+        "Fetches of trusted issuers' JWKS URLs, by issuer and outcome (ok, unreachable, bad_status, too_large, invalid)."
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_jwks_fetch_counter_has_its_help_line() {
+        let handle = super::install();
+        let labels = [("issuer", "https://idp.example"), ("outcome", "ok")];
+        metrics::counter!(crate::auth::issuers::JWKS_FETCHES, &labels).increment(1);
+        let text = handle.render();
+        assert!(
+            text.contains("# HELP byrd_jwks_fetches_total Fetches of trusted issuers' JWKS URLs"),
+            "{text}"
+        );
+    }
 }

@@ -21,6 +21,7 @@ pub const OPTIONS: &[&Setting] = &[
     &CHAT_STARTS_PER_MINUTE,
     &OPEN_CHATS_PER_ADDRESS,
     &CHAT_IDLE_CLOSE_SECS,
+    &VISITOR_TOKEN_TTL_SECS,
     &LOGINS_PER_MINUTE,
     &TRUST_X_FORWARDED_FOR,
     &X_FORWARDED_FOR_HOPS,
@@ -223,6 +224,18 @@ pub const CHAT_IDLE_CLOSE_SECS: Setting = Setting {
         unit: Unit::Seconds,
     },
     about: "Seconds an open chat no agent took may go without a message before the server closes it (`close_reason: idle`). 0: never.",
+};
+
+pub const VISITOR_TOKEN_TTL_SECS: Setting = Setting {
+    flag: Some("visitor-token-ttl-secs"),
+    env: "BYRD_VISITOR_TOKEN_TTL_SECS",
+    kind: Kind::Number {
+        default: 180 * 24 * 60 * 60,
+        min: 60,
+        max: 10 * 365 * 24 * 60 * 60,
+        unit: Unit::Seconds,
+    },
+    about: "Seconds an anonymous visitor's `visitor_token` stays valid after its last use (default 180 days); each chat start with it begins the time again, and an expired one is forgotten (the visitor and their chats stay).",
 };
 
 pub const LOGINS_PER_MINUTE: Setting = Setting {

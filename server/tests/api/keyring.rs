@@ -23,11 +23,11 @@ use crate::ws_client::WsClient;
 
 /// The refresh interval of these tests: a rotated key signs two of it
 /// after it is published.
-const REFRESH: Duration = Duration::from_millis(200);
+pub(crate) const REFRESH: Duration = Duration::from_millis(200);
 
 /// The keyring with the default algorithm (the suites' servers sign with
 /// the test key), reloaded every [`REFRESH`].
-fn quick_refresh(settings: &mut Settings) {
+pub(crate) fn quick_refresh(settings: &mut Settings) {
     keyring_default(settings);
     settings.jwt.keyring_refresh = KeyringRefresh::below_floor_for_tests(REFRESH).unwrap();
 }
@@ -39,7 +39,7 @@ fn source(store: &Store, settings: &Settings) -> KeyringSource {
     KeyringSource::new(store.clone(), sealing, secret)
 }
 
-async fn rotate(app: &TestApp) -> String {
+pub(crate) async fn rotate(app: &TestApp) -> String {
     let jwt = &app.state.settings.jwt;
     let (kid, _) = keyring::rotate(
         &source(&app.state.store, &app.state.settings),
@@ -58,15 +58,15 @@ fn header(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(encoded).unwrap()).unwrap()
 }
 
-fn kid(token: &str) -> String {
+pub(crate) fn kid(token: &str) -> String {
     header(token)["kid"].as_str().unwrap().to_owned()
 }
 
-async fn jwks(app: &TestApp) -> Value {
+pub(crate) async fn jwks(app: &TestApp) -> Value {
     json_body(app.get("/.well-known/jwks.json", None).await, 200).await
 }
 
-fn kids(set: &Value) -> Vec<String> {
+pub(crate) fn kids(set: &Value) -> Vec<String> {
     set["keys"]
         .as_array()
         .unwrap()
@@ -75,7 +75,7 @@ fn kids(set: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn me_status(app: &TestApp, token: &str) -> u16 {
+pub(crate) async fn me_status(app: &TestApp, token: &str) -> u16 {
     app.get("/v1/me", Some(token)).await.status().as_u16()
 }
 

@@ -13,11 +13,15 @@
 mod cluster;
 mod delivery;
 mod hub_events;
+mod keyring;
 mod observer;
 mod readiness;
 mod redis_late;
 mod redis_restart;
 mod revocation;
+#[path = "../api/sdk_chat.rs"]
+mod sdk_chat;
 mod socket;
+mod tickets;
 mod tls;
 mod untrusted_redis;

@@ -154,7 +154,8 @@ impl PostgresStore {
                     .execute(&mut **transaction)
                     .await
                     .map_err(store_error)?;
-                    Ok(revoked.rows_affected() + refresh.rows_affected())
+                    let visitors = super::visitors::forget_lapsed_tokens(transaction, now).await?;
+                    Ok(revoked.rows_affected() + refresh.rows_affected() + visitors)
                 })
             },
             |_| Vec::new(),

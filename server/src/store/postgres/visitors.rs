@@ -97,6 +97,23 @@ async fn held(connection: &mut PgConnection, hash: &[u8; 32]) -> Result<Option<H
     .transpose()
 }
 
+/// Forgets the continuity tokens that lapsed before `now`; see the SQLite
+/// store's function.
+pub(super) async fn forget_lapsed_tokens(
+    connection: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let forgotten = sqlx::query(
+        "UPDATE visitors SET secret_hash = NULL, secret_expires_at = NULL
+         WHERE secret_expires_at < $1",
+    )
+    .bind(now)
+    .execute(connection)
+    .await
+    .map_err(store_error)?;
+    Ok(forgotten.rows_affected())
+}
+
 impl PostgresStore {
     /// The chats of `visitor_id`, newest first, older than `before`.
     pub async fn visitor_chats(

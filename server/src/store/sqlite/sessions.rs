@@ -112,8 +112,8 @@ impl SqliteStore {
     }
 
     /// Drops what can no longer matter: revocations of tokens that even
-    /// the clock leeway no longer admits, expired refresh tokens, and
-    /// sealed successors past their grace window.
+    /// the clock leeway no longer admits, expired refresh tokens, sealed
+    /// successors past their grace window, and lapsed visitor tokens.
     pub async fn purge_expired(
         &self,
         leeway: Duration,
@@ -137,7 +137,8 @@ impl SqliteStore {
                              WHERE successor_sealed IS NOT NULL AND used_at < ?1",
                         )?
                         .execute([time_text(&(now - grace))])?;
-                    Ok((revoked + refresh) as u64)
+                    let visitors = super::visitors::forget_lapsed_tokens(connection, &now)?;
+                    Ok((revoked + refresh + visitors) as u64)
                 },
                 |_| Vec::new(),
             )

@@ -96,6 +96,21 @@ fn held(connection: &Connection, hash: &[u8; 32]) -> Result<Option<Held>, StoreE
     }))
 }
 
+/// Forgets the continuity tokens that lapsed before `now`: the hash and
+/// its expiry go, the visitor and their chats stay (a lapsed token is no
+/// different from an unknown one, and its hash need not be kept).
+pub(super) fn forget_lapsed_tokens(
+    connection: &Connection,
+    now: &DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(connection
+        .prepare_cached(
+            "UPDATE visitors SET secret_hash = NULL, secret_expires_at = NULL
+             WHERE secret_expires_at < ?1",
+        )?
+        .execute([time_text(now)])?)
+}
+
 impl SqliteStore {
     /// The chats of `visitor_id`, newest first, older than `before`.
     pub async fn visitor_chats(
