@@ -196,6 +196,36 @@ fn is_untrusted(error: &tungstenite::Error) -> bool {
     )
 }
 
+/// Whether a REST call failed on a refused certificate, as [`is_untrusted`]
+/// tells for the handshake: rustls's error, anywhere in the chain or
+/// inside an I/O error of it.
+pub(crate) fn untrusted_certificate(error: &Error) -> bool {
+    let Error::Transport {
+        source: Some(source),
+        ..
+    } = error
+    else {
+        return false;
+    };
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&**source);
+    while let Some(error) = next {
+        let rustls = error.downcast_ref::<rustls::Error>().or_else(|| {
+            error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if matches!(
+            rustls,
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        ) {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
