@@ -197,8 +197,8 @@ fn is_untrusted(error: &tungstenite::Error) -> bool {
 }
 
 /// Whether a REST call failed on a refused certificate, as [`is_untrusted`]
-/// tells for the handshake: rustls's error, anywhere in the chain or
-/// inside an I/O error of it.
+/// tells for the handshake: rustls's error, anywhere in the chain,
+/// I/O errors' inner errors included.
 pub(crate) fn untrusted_certificate(error: &Error) -> bool {
     let Error::Transport {
         source: Some(source),
@@ -209,19 +209,21 @@ pub(crate) fn untrusted_certificate(error: &Error) -> bool {
     };
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&**source);
     while let Some(error) = next {
-        let rustls = error.downcast_ref::<rustls::Error>().or_else(|| {
-            error
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
         if matches!(
-            rustls,
+            error.downcast_ref::<rustls::Error>(),
             Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
         ) {
             return true;
         }
-        next = error.source();
+        // An I/O error's `source` is its inner error's source, which
+        // would skip the inner error itself: step into it instead.
+        next = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => error.source(),
+        };
     }
     false
 }
