@@ -17,7 +17,8 @@
 //! - the WebSocket endpoint (path, query, token kinds) and the close-code
 //!   table with the client's action for each code;
 //! - the client behaviour table of `client.json` (retries, backoffs,
-//!   pacing, fallback limits), read as it is written.
+//!   pacing, fallback limits, how a socket is opened), read as it is
+//!   written.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -298,6 +299,7 @@ pub struct ClientBehaviour {
     pub subscribe_again: String,
     pub send_queue: u32,
     pub gap_page: u32,
+    pub socket_auth: SocketAuth,
 }
 
 /// Full-jitter backoff: before retry `n`, a random wait in
@@ -437,4 +439,68 @@ pub struct Bound {
 pub struct Sessions {
     pub refresh_margin_ms: u64,
     pub send_refreshed_token_on_socket: bool,
+}
+
+/// How a client opens its WebSocket, and what a failed ticket does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocketAuth {
+    /// What opens a socket unless the application chooses the other.
+    pub default: SocketCredential,
+    /// `before_every_connect`: a ticket is never kept for a later connect.
+    pub fetch: String,
+    pub why: String,
+    /// A failed ticket request: the first matching rule decides.
+    pub ticket_failures: Vec<TicketRule>,
+    /// Any other failed ticket request.
+    pub otherwise: TicketOtherwise,
+    /// A handshake refused with `ticket_invalid`.
+    pub ticket_invalid: TicketInvalid,
+}
+
+/// What a handshake presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocketCredential {
+    Ticket,
+    Token,
+}
+
+/// A failed ticket request a rule matches, and what it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRule {
+    pub on: Failure,
+    pub action: TicketAction,
+    pub why: String,
+}
+
+/// What any other failed ticket request does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketOtherwise {
+    pub action: TicketAction,
+    pub why: String,
+}
+
+/// What a client does when it could not get a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketAction {
+    /// The server has no tickets: the token from now on.
+    UseToken,
+    /// As a handshake refusing the token: refresh an expired one, else end.
+    TokenRefused,
+    /// The attempt fails; the next waits the reconnect backoff.
+    FailAttempt,
+}
+
+/// A handshake refused with `ticket_invalid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketInvalid {
+    /// Fresh tickets fetched and tried at once, in a row, before the
+    /// attempt fails.
+    pub fresh_tickets_at_once: u32,
+    pub why: String,
 }

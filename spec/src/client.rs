@@ -10,6 +10,9 @@
 //! each SDK, whose hand-written realtime and REST code read only the
 //! generated copy, so the SDKs cannot drift apart. What the close codes
 //! mean for a client stays with them (`CloseCode` in `ws.schema.json`).
+//! How a client opens its WebSocket (a single-use ticket by default, and
+//! what a failed ticket does to the attempt) is here too, for the same
+//! reason.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +41,7 @@ pub struct ClientBehaviour {
     pub send_queue: u32,
     /// The largest page of a gap fill (`listMessages` `limit`).
     pub gap_page: u32,
+    pub socket_auth: SocketAuth,
 }
 
 /// Exponential backoff with full jitter: before retry `n` (1, 2, ...), a
@@ -231,6 +235,84 @@ pub enum SubscribeAgain {
     KeepPosition,
 }
 
+/// How a client opens its WebSocket, and what a ticket that fails does to
+/// the attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketAuth {
+    /// What opens a socket unless the application chooses the other.
+    pub default: SocketCredential,
+    /// When a ticket is fetched.
+    pub fetch: TicketFetch,
+    pub why: String,
+    /// A ticket request (`createWsTicket`) that failed after its own REST
+    /// retries: the first rule that matches decides.
+    pub ticket_failures: Vec<TicketRule>,
+    /// What any other failed ticket request does.
+    pub otherwise: TicketOtherwise,
+    /// A handshake refused with `ticket_invalid`.
+    pub ticket_invalid: TicketInvalid,
+}
+
+/// What a handshake presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocketCredential {
+    /// A single-use ticket from `POST /v1/ws/tickets`, as `ticket=`.
+    Ticket,
+    /// The token: as `token=`, or in an `Authorization` header where the
+    /// client can set one.
+    Token,
+}
+
+/// When a ticket is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketFetch {
+    /// Right before every connect and reconnect; never kept for later.
+    BeforeEveryConnect,
+}
+
+/// A failed ticket request and what it does to the attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRule {
+    pub on: Failure,
+    pub action: TicketAction,
+    pub why: String,
+}
+
+/// What a failed ticket request does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketOtherwise {
+    pub action: TicketAction,
+    pub why: String,
+}
+
+/// What a client does when it could not get a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketAction {
+    /// The server has no tickets: the token opens this socket and every
+    /// later one of this client.
+    UseToken,
+    /// What a handshake that refused the token gets: an expired token is
+    /// refreshed once and the attempt goes on with a new ticket; a token
+    /// refused otherwise ends the client with an authentication error.
+    TokenRefused,
+    /// The connect attempt fails, and the next one waits the reconnect
+    /// backoff; the token is not sent instead.
+    FailAttempt,
+}
+
+/// A handshake refused with `ticket_invalid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketInvalid {
+    /// How many times in a row a fresh ticket is fetched and the
+    /// handshake made again at once, within the same attempt; past them
+    /// the attempt fails and the next waits the backoff.
+    pub fresh_tickets_at_once: u32,
+    pub why: String,
+}
+
 const RETRY_AFTER: &str = "nothing was done; the server says when to come back";
 
 /// The table every SDK follows.
@@ -387,6 +469,36 @@ pub fn behaviour() -> ClientBehaviour {
         subscribe_again: SubscribeAgain::KeepPosition,
         send_queue: 100,
         gap_page: 200,
+        socket_auth: socket_auth(),
+    }
+}
+
+/// Tickets by default, fetched before every connect.
+fn socket_auth() -> SocketAuth {
+    SocketAuth {
+        default: SocketCredential::Ticket,
+        fetch: TicketFetch::BeforeEveryConnect,
+        why: "a URL is what reverse proxies and browser consoles record, and a token there stays good for its whole life; a ticket there is spent by the handshake or dead within 30 seconds. Being single-use and short-lived, a ticket is fetched right before each connect and reconnect, never kept for the next".into(),
+        ticket_failures: vec![
+            TicketRule {
+                on: Failure::Status(404),
+                action: TicketAction::UseToken,
+                why: "a server from before tickets: the token opens the socket as it always did, rather than no socket at all".into(),
+            },
+            TicketRule {
+                on: Failure::Status(401),
+                action: TicketAction::TokenRefused,
+                why: "the ticket was refused for its token, which the handshake would refuse too: the token's own path (refresh an expired one, end on any other)".into(),
+            },
+        ],
+        otherwise: TicketOtherwise {
+            action: TicketAction::FailAttempt,
+            why: "the server could not make a ticket now (no answer, busy, too many unspent tickets): the attempt fails like a handshake that got no answer and the reconnect backoff spaces the next; sending the token instead would put it in the URL whenever the ticket route has a bad moment".into(),
+        },
+        ticket_invalid: TicketInvalid {
+            fresh_tickets_at_once: 1,
+            why: "a ticket fetched a moment ago is refused only for something that befell that one ticket (spent by a proxy that replayed the upgrade, or dead with a token about to expire): one fresh ticket at once mends that without a wait; a server refusing two fresh tickets in a row has a cause another ticket will not mend, so the attempt fails into the backoff and the client never loops".into(),
+        },
     }
 }
 
@@ -443,6 +555,24 @@ mod tests {
             reconnect.connect_timeout_ms < reconnect.backoff.cap_ms,
             "{reconnect:?}"
         );
+    }
+
+    #[test]
+    fn a_failed_ticket_never_loops_and_a_token_refusal_is_the_tokens_path() {
+        let auth = behaviour().socket_auth;
+        assert_eq!(auth.default, SocketCredential::Ticket);
+        // No rule falls back to the token unless the server has no
+        // tickets at all.
+        for rule in &auth.ticket_failures {
+            if rule.action == TicketAction::UseToken {
+                assert_eq!(rule.on, Failure::Status(404), "{rule:?}");
+            }
+            if rule.on == Failure::Status(401) {
+                assert_eq!(rule.action, TicketAction::TokenRefused, "{rule:?}");
+            }
+        }
+        assert_eq!(auth.otherwise.action, TicketAction::FailAttempt);
+        assert!(auth.ticket_invalid.fresh_tickets_at_once <= 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::model::{
     Backoff, ClientBehaviour, Failure, FrameAction, HelloBounds, RuleOperations, RuleWait,
+    SocketCredential, TicketAction,
 };
 
 /// How one language writes the table's values.
@@ -22,6 +23,10 @@ pub trait Syntax {
     /// An error code.
     fn code(wire: &str) -> String;
     fn action(action: FrameAction) -> &'static str;
+    /// What opens a socket.
+    fn socket_credential(credential: SocketCredential) -> &'static str;
+    /// What a failed ticket request does.
+    fn ticket_action(action: TicketAction) -> &'static str;
 }
 
 #[derive(Serialize)]
@@ -47,6 +52,26 @@ pub struct ClientView {
     gap_page: u32,
     rest_rules: Vec<RuleView>,
     frames: Vec<FrameView>,
+    socket_auth: SocketAuthView,
+}
+
+#[derive(Serialize)]
+struct SocketAuthView {
+    default: &'static str,
+    why: String,
+    /// The rules, then the `otherwise` action with no condition.
+    ticket_failures: Vec<TicketRuleView>,
+    otherwise: TicketRuleView,
+    fresh_tickets_at_once: u32,
+    ticket_invalid_why: String,
+}
+
+#[derive(Serialize)]
+struct TicketRuleView {
+    why: String,
+    /// The condition on the failure; empty for `otherwise`.
+    on: String,
+    action: &'static str,
 }
 
 #[derive(Serialize)]
@@ -110,6 +135,31 @@ impl ClientView {
             gap_page: table.gap_page,
             rest_rules,
             frames,
+            socket_auth: socket_auth_view::<S>(table),
         }
+    }
+}
+
+fn socket_auth_view<S: Syntax>(table: &ClientBehaviour) -> SocketAuthView {
+    let auth = &table.socket_auth;
+    SocketAuthView {
+        default: S::socket_credential(auth.default),
+        why: auth.why.clone(),
+        ticket_failures: auth
+            .ticket_failures
+            .iter()
+            .map(|rule| TicketRuleView {
+                why: rule.why.clone(),
+                on: S::failure(&rule.on),
+                action: S::ticket_action(rule.action),
+            })
+            .collect(),
+        otherwise: TicketRuleView {
+            why: auth.otherwise.why.clone(),
+            on: String::new(),
+            action: S::ticket_action(auth.otherwise.action),
+        },
+        fresh_tickets_at_once: auth.ticket_invalid.fresh_tickets_at_once,
+        ticket_invalid_why: auth.ticket_invalid.why.clone(),
     }
 }

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 
 use crate::model::{
     Backoff, ClientBehaviour, Failure, FrameAction, RestRule, RuleOperations, RuleWait,
+    SocketCredential, TicketAction,
 };
 use crate::output::GeneratedFile;
 
@@ -65,6 +66,7 @@ fn backoff(b: &Backoff) -> String {
 fn section(t: &ClientBehaviour) -> String {
     let mut lines = vec!["what | both SDKs".to_owned(), "--- | ---".to_owned()];
     lines.extend(reconnect_lines(t));
+    lines.extend(socket_auth_lines(t));
     lines.extend(rest_lines(t));
     lines.extend(frame_lines(t));
     lines.extend(session_lines(t));
@@ -87,6 +89,46 @@ fn reconnect_lines(t: &ClientBehaviour) -> Vec<String> {
             duration(t.reconnect.connect_timeout_ms)
         ),
     ]
+}
+
+/// How a socket is opened, and what a failed ticket does to the attempt.
+fn socket_auth_lines(t: &ClientBehaviour) -> Vec<String> {
+    let auth = &t.socket_auth;
+    let default = match auth.default {
+        SocketCredential::Ticket => {
+            "a fresh single-use ticket (`POST /v1/ws/tickets`, then `ticket=`), fetched right before every connect and reconnect"
+        }
+        SocketCredential::Token => "the token",
+    };
+    let action = |action: TicketAction| match action {
+        TicketAction::UseToken => "the token opens this socket and every later one",
+        TicketAction::TokenRefused => {
+            "as a handshake refusing the token: an expired one is refreshed once, any other refusal ends the client"
+        }
+        TicketAction::FailAttempt => "the attempt fails and the next waits the reconnect backoff",
+    };
+    let mut lines = vec![format!(
+        "opening a socket | by default {default}: {}",
+        auth.why
+    )];
+    for rule in &auth.ticket_failures {
+        let on = match &rule.on {
+            Failure::Code(code) => format!("ticket request answered `{code}`"),
+            Failure::Status(status) => format!("ticket request answered {status}"),
+            Failure::Transport => "ticket request without an answer".to_owned(),
+        };
+        lines.push(format!("{on} | {}: {}", action(rule.action), rule.why));
+    }
+    lines.push(format!(
+        "any other failed ticket request (after its REST retries) | {}: {}",
+        action(auth.otherwise.action),
+        auth.otherwise.why
+    ));
+    lines.push(format!(
+        "handshake refused `ticket_invalid` | a fresh ticket and the handshake again at once, {} time(s) in a row, then the attempt fails into the backoff: {}",
+        auth.ticket_invalid.fresh_tickets_at_once, auth.ticket_invalid.why
+    ));
+    lines
 }
 
 /// The REST retry rules, the retry limits and the safe operations.

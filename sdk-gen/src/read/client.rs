@@ -43,12 +43,25 @@ pub fn read_client(dir: &Path, operations: &mut [Operation]) -> anyhow::Result<C
         };
         operation.replay_window_ms = Some(replayable.within_ms);
     }
-    for rule in &table.rest.rules {
-        if let Failure::Status(status) = rule.on
-            && !(400..=599).contains(&status)
+    let failures = table.rest.rules.iter().map(|rule| &rule.on).chain(
+        table
+            .socket_auth
+            .ticket_failures
+            .iter()
+            .map(|rule| &rule.on),
+    );
+    for on in failures {
+        if let Failure::Status(status) = on
+            && !(400..=599).contains(status)
         {
-            bail!("{FILE} retries status {status}, which is no error");
+            bail!("{FILE} has a rule for status {status}, which is no error");
         }
+    }
+    if table.socket_auth.fetch != "before_every_connect" {
+        bail!(
+            "{FILE}: socket_auth.fetch {:?} is not a behaviour the SDKs know",
+            table.socket_auth.fetch
+        );
     }
     if table.subscribe_again != "keep_position" {
         bail!(

@@ -3,7 +3,9 @@
 
 use crate::emit::client_table::Syntax;
 use crate::emit::pascal_case;
-use crate::model::{Backoff, Failure, FrameAction, RuleOperations, RuleWait};
+use crate::model::{
+    Backoff, Failure, FrameAction, RuleOperations, RuleWait, SocketCredential, TicketAction,
+};
 
 pub struct Rust;
 
@@ -55,6 +57,21 @@ impl Syntax for Rust {
         match action {
             FrameAction::SendAgain => "SendAgain",
             FrameAction::ResendUnanswered => "ResendUnanswered",
+        }
+    }
+
+    fn socket_credential(credential: SocketCredential) -> &'static str {
+        match credential {
+            SocketCredential::Ticket => "Ticket",
+            SocketCredential::Token => "Token",
+        }
+    }
+
+    fn ticket_action(action: TicketAction) -> &'static str {
+        match action {
+            TicketAction::UseToken => "UseToken",
+            TicketAction::TokenRefused => "TokenRefused",
+            TicketAction::FailAttempt => "FailAttempt",
         }
     }
 }

@@ -2,7 +2,9 @@
 //! constants and two decision functions over the shared view.
 
 use crate::emit::client_table::Syntax;
-use crate::model::{Backoff, Failure, FrameAction, RuleOperations, RuleWait};
+use crate::model::{
+    Backoff, Failure, FrameAction, RuleOperations, RuleWait, SocketCredential, TicketAction,
+};
 
 pub struct TypeScript;
 
@@ -68,6 +70,21 @@ impl Syntax for TypeScript {
         match action {
             FrameAction::SendAgain => "send_again",
             FrameAction::ResendUnanswered => "resend_unanswered",
+        }
+    }
+
+    fn socket_credential(credential: SocketCredential) -> &'static str {
+        match credential {
+            SocketCredential::Ticket => "ticket",
+            SocketCredential::Token => "token",
+        }
+    }
+
+    fn ticket_action(action: TicketAction) -> &'static str {
+        match action {
+            TicketAction::UseToken => "use_token",
+            TicketAction::TokenRefused => "token_refused",
+            TicketAction::FailAttempt => "fail_attempt",
         }
     }
 }

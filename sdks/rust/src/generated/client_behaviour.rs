@@ -235,3 +235,51 @@ pub fn frame_action(frame: Option<&str>, code: &ErrorCode) -> Option<FrameAction
         _ => None,
     }
 }
+
+/// What a handshake presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketAuth {
+    /// A single-use ticket from `POST /v1/ws/tickets`, fetched right
+    /// before every connect and reconnect and never kept for the next.
+    Ticket,
+    /// The token, in an `Authorization` header.
+    Token,
+}
+
+/// What opens a socket unless the application chooses the other: a URL is what reverse proxies and browser consoles record, and a token there stays good for its whole life; a ticket there is spent by the handshake or dead within 30 seconds. Being single-use and short-lived, a ticket is fetched right before each connect and reconnect, never kept for the next.
+pub const SOCKET_AUTH_DEFAULT: SocketAuth = SocketAuth::Ticket;
+
+/// What a client does when it could not get a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketAction {
+    /// The server has no tickets: the token opens this socket and every
+    /// later one of this client.
+    UseToken,
+    /// What a handshake refusing the token gets: an expired token is
+    /// refreshed once and the attempt goes on; any other refusal ends the
+    /// client with an authentication error.
+    TokenRefused,
+    /// The attempt fails and the next waits the reconnect backoff; the
+    /// token is not sent instead.
+    FailAttempt,
+}
+
+/// What a ticket request that failed after its own REST retries does to
+/// the connect attempt.
+pub fn ticket_action(failed: Failed<'_>) -> TicketAction {
+    // a server from before tickets: the token opens the socket as it always did, rather than no socket at all
+    if matches!(failed, Failed::Refused { status: 404, .. }) {
+        return TicketAction::UseToken;
+    }
+    // the ticket was refused for its token, which the handshake would refuse too: the token's own path (refresh an expired one, end on any other)
+    if matches!(failed, Failed::Refused { status: 401, .. }) {
+        return TicketAction::TokenRefused;
+    }
+    // the server could not make a ticket now (no answer, busy, too many unspent tickets): the attempt fails like a handshake that got no answer and the reconnect backoff spaces the next; sending the token instead would put it in the URL whenever the ticket route has a bad moment
+    TicketAction::FailAttempt
+}
+
+/// How many times in a row a handshake refused with `ticket_invalid` is
+/// made again at once with a fresh ticket, within the same attempt; past
+/// them the attempt fails into the backoff: a ticket fetched a moment ago is refused only for something that befell that one ticket (spent by a proxy that replayed the upgrade, or dead with a token about to expire): one fresh ticket at once mends that without a wait; a server refusing two fresh tickets in a row has a cause another ticket will not mend, so the attempt fails into the backoff and the client never loops.
+pub const FRESH_TICKETS_AT_ONCE: u32 = 1;

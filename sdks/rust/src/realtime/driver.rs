@@ -13,13 +13,18 @@ use uuid::Uuid;
 use super::backoff::Backoff;
 use super::connection::Ended;
 use super::delivery::Follows;
+use super::opening::{
+    Final, Opened, Opener, Refused, Step, Tries, after_refusal, auth_final, closed_by_application,
+    token_failure,
+};
 use super::pacer::{Pace, Pacer};
-use super::socket::{OpenError, Socket, handshake, open};
+use super::socket::{OpenError, Socket, handshake, open, untrusted_certificate};
 use super::{Command, ConnectionState, Event, Shared};
 use crate::Client;
 use crate::auth::Credential;
 use crate::close_codes::{CloseAction, CloseCode};
-use crate::error::{ApiError, AuthErrorKind, Error};
+use crate::error::{AuthErrorKind, Error};
+use crate::generated::client_behaviour::{Failed, TicketAction, ticket_action};
 use crate::types::{ErrorCode, ServerHello};
 
 /// Everything the task owns.
@@ -48,13 +53,6 @@ pub(crate) struct Driver {
     /// Whether each handshake is opened by a fresh single-use ticket; off
     /// when the application chose the token, or the server has no tickets.
     pub tickets: bool,
-}
-
-/// How the task ends: the final state's parts.
-struct Final {
-    code: Option<CloseCode>,
-    reason: String,
-    error: Option<Error>,
 }
 
 impl Driver {
@@ -176,134 +174,133 @@ impl Driver {
         }
     }
 
-    /// A fresh token, the socket and its `hello`. A handshake refused as
-    /// `token_expired` gets one refresh and one more try.
+    /// A fresh token, then the socket and its `hello`, by the steps the
+    /// refusals on the way call for ([`after_refusal`]).
     async fn open(&mut self) -> Result<(Socket, ServerHello, String), Opened> {
-        let mut refreshed = false;
         let mut token = self
             .credential
             .token(&self.client)
             .await
             .map_err(token_failure)?;
+        let mut tries = Tries::default();
         loop {
-            let after_seq = self
-                .guest_chat
-                .and_then(|chat| self.follows.delivered(chat));
-            let ticket = self.ticket().await?;
-            let request = handshake(self.client.base_url(), &token, ticket.as_deref(), after_seq)
-                .map_err(|error| match error {
+            let connected = match self.opener().await? {
+                Opener::Refused(refused) => Err(refused),
+                Opener::Ticket(ticket) => self.connect(&token, Some(&ticket)).await?,
+                Opener::Token => self.connect(&token, None).await?,
+            };
+            let refused = match connected {
+                Ok((socket, hello)) => return Ok((socket, hello, token)),
+                Err(refused) => refused,
+            };
+            match after_refusal(refused, &mut tries) {
+                Step::RefreshToken => {
+                    token = self
+                        .credential
+                        .refresh_after(&self.client, &token)
+                        .await
+                        .map_err(token_failure)?;
+                }
+                Step::FreshTicket => {}
+                Step::Give(opened) => return Err(opened),
+            }
+        }
+    }
+
+    /// What opens the next handshake: a single-use ticket made right now
+    /// (`createWsTicket`; a ticket is never kept for a later connect), or
+    /// the token when tickets are off. A ticket request that failed does
+    /// what the client behaviour table's [`ticket_action`] says: a server
+    /// without tickets (404) gets the token from now on, in a header; a
+    /// refusal of the token is the token's (as a refused handshake); any
+    /// other failure fails the attempt, so the token never stands in.
+    /// The application closing the client meanwhile ends the wait.
+    async fn opener(&mut self) -> Result<Opener, Opened> {
+        if !self.tickets {
+            return Ok(Opener::Token);
+        }
+        // A request waiting out a `Retry-After` still yields to `close`.
+        let client = self.client.clone();
+        let made = tokio::select! {
+            made = client.create_ws_ticket() => made,
+            () = self.wait_for_close() => return Err(Opened::Final(closed_by_application())),
+        };
+        let error = match made {
+            Ok(made) => return Ok(Opener::Ticket(made.ticket)),
+            Err(error) => error,
+        };
+        let (status, api) = match &error {
+            Error::Api(api) => (api.status, Some(api)),
+            Error::Decode { status, .. } => (*status, None),
+            Error::Auth(_) => return Err(token_failure(error)),
+            _ => (None, None),
+        };
+        // An answer without the spec's body (a proxy's 404, say) has no code.
+        let no_code = ErrorCode::Unknown(String::new());
+        let failed = match (status, api) {
+            (Some(status), api) => Failed::Refused {
+                code: api.map_or(&no_code, |api| &api.code),
+                status,
+            },
+            (None, _) => Failed::Transport,
+        };
+        match ticket_action(failed) {
+            TicketAction::UseToken => {
+                self.tickets = false;
+                Ok(Opener::Token)
+            }
+            TicketAction::TokenRefused => Ok(Opener::Refused(Refused {
+                status: status.unwrap_or(401),
+                api: api.cloned(),
+            })),
+            // A refused certificate: every retry would meet the same.
+            TicketAction::FailAttempt if untrusted_certificate(&error) => {
+                Err(Opened::Final(Final {
+                    code: None,
+                    reason: "the server's certificate is not trusted".into(),
+                    error: Some(error),
+                }))
+            }
+            TicketAction::FailAttempt => Err(Opened::Retry(error)),
+        }
+    }
+
+    /// Opens the socket with `ticket`, else with `token` in a header, and
+    /// waits for its `hello`, unless the application closes the client
+    /// meanwhile; a refused handshake is handed back to be read.
+    async fn connect(
+        &mut self,
+        token: &str,
+        ticket: Option<&str>,
+    ) -> Result<Result<(Socket, ServerHello), Refused>, Opened> {
+        let after_seq = self
+            .guest_chat
+            .and_then(|chat| self.follows.delivered(chat));
+        let request = handshake(self.client.base_url(), token, ticket, after_seq).map_err(
+            |error| match error {
                 Error::Auth(_) => Opened::Final(auth_final(error, None)),
                 error => Opened::Final(Final {
                     code: None,
                     reason: "invalid configuration".into(),
                     error: Some(error),
                 }),
-            })?;
-            let timeout = self.client.inner.connect_timeout;
-            let opening = open(request, timeout, self.client.inner.tls.clone());
-            let outcome = tokio::select! {
-                outcome = opening => outcome,
-                () = self.wait_for_close() => return Err(Opened::Final(closed_by_application())),
-            };
-            match outcome {
-                Ok((socket, hello)) => return Ok((socket, hello, token)),
-                Err(OpenError::Failed(error)) => return Err(Opened::Retry(error)),
-                Err(OpenError::Untrusted(error)) => {
-                    return Err(Opened::Final(Final {
-                        code: None,
-                        reason: "the server's certificate is not trusted".into(),
-                        error: Some(error),
-                    }));
-                }
-                Err(OpenError::Refused { status, api }) => {
-                    let code = api.as_ref().map(|api| api.code.clone());
-                    match (status, code) {
-                        (401, Some(ErrorCode::TokenExpired)) if !refreshed => {
-                            refreshed = true;
-                            token = self
-                                .credential
-                                .refresh_after(&self.client, &token)
-                                .await
-                                .map_err(token_failure)?;
-                        }
-                        // Spent or expired on the way: the next attempt
-                        // takes a fresh one.
-                        (401, Some(ErrorCode::TicketInvalid)) => {
-                            return Err(Opened::Retry(Error::Transport {
-                                message: "the handshake's ticket was refused".into(),
-                                source: None,
-                            }));
-                        }
-                        (401, Some(ErrorCode::TokenRevoked)) => {
-                            return Err(Opened::Final(auth_final(
-                                Error::auth(AuthErrorKind::Revoked, api),
-                                None,
-                            )));
-                        }
-                        (401, _) => {
-                            return Err(Opened::Final(auth_final(
-                                Error::auth(AuthErrorKind::Refused, api),
-                                None,
-                            )));
-                        }
-                        (403, _) => {
-                            return Err(Opened::Final(auth_final(
-                                Error::auth(AuthErrorKind::Forbidden, api),
-                                None,
-                            )));
-                        }
-                        (status, api) => {
-                            return Err(Opened::Retry(Error::Transport {
-                                message: format!(
-                                    "the handshake was refused with {status} ({api:?})"
-                                ),
-                                source: None,
-                            }));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// A single-use ticket for the next handshake (`createWsTicket`), made
-    /// with the client's token; `None` when tickets are off, or when the
-    /// server answers 404 (a server from before tickets), which turns
-    /// them off for this client: the token then opens the socket. Any
-    /// other failure but the token's leaves this attempt to the token,
-    /// which this client sends in a header, never in the URL: a ticket
-    /// route that fails must not keep the client offline, and an attempt
-    /// that cannot reach the server fails at the handshake as before.
-    async fn ticket(&mut self) -> Result<Option<String>, Opened> {
-        if !self.tickets {
-            return Ok(None);
-        }
-        match self.client.create_ws_ticket().await {
-            Ok(made) => Ok(Some(made.ticket)),
-            Err(
-                Error::Api(ApiError {
-                    status: Some(404), ..
-                })
-                | Error::Decode {
-                    status: Some(404), ..
-                },
-            ) => {
-                self.tickets = false;
-                Ok(None)
-            }
-            Err(Error::Api(api)) if api.status == Some(401) => {
-                let kind = if api.code == ErrorCode::TokenRevoked {
-                    AuthErrorKind::Revoked
-                } else {
-                    AuthErrorKind::Refused
-                };
-                Err(Opened::Final(auth_final(
-                    Error::auth(kind, Some(api)),
-                    None,
-                )))
-            }
-            Err(error @ Error::Auth(_)) => Err(token_failure(error)),
-            Err(_) => Ok(None),
+            },
+        )?;
+        let timeout = self.client.inner.connect_timeout;
+        let opening = open(request, timeout, self.client.inner.tls.clone());
+        let outcome = tokio::select! {
+            outcome = opening => outcome,
+            () = self.wait_for_close() => return Err(Opened::Final(closed_by_application())),
+        };
+        match outcome {
+            Ok(opened) => Ok(Ok(opened)),
+            Err(OpenError::Refused { status, api }) => Ok(Err(Refused { status, api })),
+            Err(OpenError::Failed(error)) => Err(Opened::Retry(error)),
+            Err(OpenError::Untrusted(error)) => Err(Opened::Final(Final {
+                code: None,
+                reason: "the server's certificate is not trusted".into(),
+                error: Some(error),
+            })),
         }
     }
 
@@ -346,36 +343,5 @@ impl Driver {
     /// event is dropped too and the client carries on.
     pub(super) async fn emit(&mut self, event: Event) {
         let _ = self.events.send(event).await;
-    }
-}
-
-/// Why `open` gave no connection.
-enum Opened {
-    /// Try again after a backoff.
-    Retry(Error),
-    /// Stop for good.
-    Final(Final),
-}
-
-fn token_failure(error: Error) -> Opened {
-    match error {
-        Error::Auth(_) => Opened::Final(auth_final(error, None)),
-        other => Opened::Retry(other),
-    }
-}
-
-fn auth_final(error: Error, code: Option<CloseCode>) -> Final {
-    Final {
-        code,
-        reason: "authentication ended".into(),
-        error: Some(error),
-    }
-}
-
-fn closed_by_application() -> Final {
-    Final {
-        code: Some(CloseCode::Normal),
-        reason: "closed by the application".into(),
-        error: None,
     }
 }

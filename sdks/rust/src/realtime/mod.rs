@@ -19,7 +19,11 @@
 //!   again after a reconnect with the same `client_msg_id`;
 //! - a `token_expiring` is answered with a fresh token on the live socket,
 //!   and so is a token a REST call refreshed;
-//! - silence for twice the heartbeat interval counts as a dead socket.
+//! - silence for twice the heartbeat interval counts as a dead socket;
+//! - every connect and reconnect opens with a fresh single-use ticket
+//!   (unless [`RealtimeOptions::tickets`] is off), so the token is in no
+//!   URL, and a failed ticket never puts it there (the table's
+//!   `socket_auth`, carried out in `driver` and `opening`).
 //!
 //! The handle and the task share the send queue (so a full queue refuses
 //! a send at once) and talk otherwise through a command channel, whose
@@ -31,6 +35,7 @@ mod delivery;
 mod driver;
 mod events;
 mod hello;
+mod opening;
 mod outbox;
 mod pacer;
 mod queue;
@@ -56,7 +61,7 @@ use self::outbox::Outbox;
 use self::refusals::{READ_REF, TYPING_REF};
 use crate::Client;
 use crate::error::{AuthErrorKind, Error};
-use crate::generated::client_behaviour::SEND_QUEUE;
+use crate::generated::client_behaviour::{SEND_QUEUE, SOCKET_AUTH_DEFAULT, SocketAuth};
 use crate::types::{ClientFrame, ClientRead, ClientTyping};
 
 /// Options of the realtime client.
@@ -78,9 +83,12 @@ pub struct RealtimeOptions {
     /// client writes as fast as `hello.limits` allows, and no faster).
     pub pace: Option<Pace>,
     /// Whether every connect and reconnect is opened by a fresh
-    /// single-use ticket (`POST /v1/ws/tickets`, default true) rather than
-    /// by the token in an `Authorization` header. A server without
-    /// tickets (404) is connected to with the token either way.
+    /// single-use ticket (`POST /v1/ws/tickets`; by default, as the spec's
+    /// client behaviour table says) rather than by the token in an
+    /// `Authorization` header. A server without tickets (404) is
+    /// connected to with the token either way; a ticket request that
+    /// fails otherwise fails the attempt, which the reconnect backoff
+    /// spaces, and the token does not stand in.
     pub tickets: bool,
 }
 
@@ -92,7 +100,7 @@ impl Default for RealtimeOptions {
             event_buffer: 1024,
             guest_after_seq: 0,
             pace: None,
-            tickets: true,
+            tickets: SOCKET_AUTH_DEFAULT == SocketAuth::Ticket,
         }
     }
 }

@@ -196,6 +196,38 @@ fn is_untrusted(error: &tungstenite::Error) -> bool {
     )
 }
 
+/// Whether a REST call failed on a refused certificate, as [`is_untrusted`]
+/// tells for the handshake: rustls's error, anywhere in the chain,
+/// I/O errors' inner errors included.
+pub(crate) fn untrusted_certificate(error: &Error) -> bool {
+    let Error::Transport {
+        source: Some(source),
+        ..
+    } = error
+    else {
+        return false;
+    };
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&**source);
+    while let Some(error) = next {
+        if matches!(
+            error.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        ) {
+            return true;
+        }
+        // An I/O error's `source` is its inner error's source, which
+        // would skip the inner error itself: step into it instead.
+        next = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => error.source(),
+        };
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

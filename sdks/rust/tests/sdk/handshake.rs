@@ -5,7 +5,8 @@
 //! record; the real server accepting it is what every test of
 //! `realtime.rs` shows. A server with single-use tickets
 //! (`POST /v1/ws/tickets`) is connected to with a fresh ticket in the URL
-//! every time instead, and the token stays in no handshake at all. And
+//! every time instead, and the token stays in no handshake at all, even
+//! when a ticket request fails; a refused ticket is replaced at once. And
 //! however slow a pace `hello` announces, the frames waiting for it are
 //! bounded.
 
@@ -16,13 +17,13 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use byrd_sdk::realtime::{ConnectionState, Events, PACED_FRAMES, Realtime, RealtimeOptions};
+use byrd_sdk::realtime::{ConnectionState, Event, Events, PACED_FRAMES, Realtime, RealtimeOptions};
 use byrd_sdk::{Client, Error};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::helpers::TIMEOUT;
+use crate::helpers::{TIMEOUT, next_matching, quick_options};
 
 /// An unsigned agent token; the SDK reads its claims, never its signature.
 fn agent_token() -> String {
@@ -93,27 +94,56 @@ async fn connected(address: &str, token: &str) -> (Realtime, Events) {
 /// after its `hello`, so the client reconnects; what each ticket request
 /// and each handshake brought.
 async fn scripted_with_tickets() -> (String, mpsc::UnboundedReceiver<Seen>) {
+    ticket_script(&[], 0).await
+}
+
+/// [`scripted_with_tickets`], where the first ticket requests are
+/// answered with `failures` (statuses, the spec's error body) instead, and
+/// the first `refusals` handshakes with `401 ticket_invalid`.
+async fn ticket_script(
+    failures: &'static [u16],
+    refusals: usize,
+) -> (String, mpsc::UnboundedReceiver<Seen>) {
     let (seen_tx, seen) = mpsc::unbounded_channel::<Seen>();
     let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let make = move |headers: HeaderMap| {
         let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let authorized = headers.contains_key(AUTHORIZATION);
         async move {
-            let status = if authorized { 201 } else { 401 };
-            let body = json!({"ticket": format!("byrd_wst_{n}"), "expires_in": 30});
+            let (status, body) = match failures.get(n - 1) {
+                _ if !authorized => (
+                    401,
+                    json!({"error": {"code": "token_missing", "message": "no"}}),
+                ),
+                Some(&status) => (
+                    status,
+                    json!({"error": {"code": "internal_error", "message": "no"}}),
+                ),
+                None => (
+                    201,
+                    json!({"ticket": format!("byrd_wst_{n}"), "expires_in": 30}),
+                ),
+            };
             (
                 axum::http::StatusCode::from_u16(status).unwrap(),
                 axum::Json(body),
             )
         }
     };
+    let handshakes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let upgrade = move |uri: Uri, headers: HeaderMap, ws: WebSocketUpgrade| {
         let authorization = headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         let _ = seen_tx.send((uri, authorization));
+        let n = handshakes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         async move {
+            if n <= refusals {
+                let body = json!({"error": {"code": "ticket_invalid", "message": "no"}});
+                let refusal = (axum::http::StatusCode::UNAUTHORIZED, axum::Json(body));
+                return axum::response::IntoResponse::into_response(refusal);
+            }
             let answer: Response = ws.on_upgrade(|mut socket| async move {
                 let _ = socket.send(WsMessage::Text(hello(20, 40).into())).await;
             });
@@ -127,6 +157,70 @@ async fn scripted_with_tickets() -> (String, mpsc::UnboundedReceiver<Seen>) {
         .route("/v1/ws/tickets", post(make));
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{address}"), seen)
+}
+
+/// The states up to the first `Connected`, as words.
+async fn states_until_connected(events: &mut Events) -> Vec<String> {
+    let mut states = Vec::new();
+    next_matching(events, |event| match event {
+        Event::State(ConnectionState::Connected) => Some(()),
+        Event::State(state) => {
+            states.push(format!("{state:?}"));
+            None
+        }
+        _ => None,
+    })
+    .await;
+    states
+}
+
+/// The client behaviour table (`socket_auth`): a ticket request that
+/// fails, here with a 500, fails the attempt into the reconnect backoff;
+/// the token does not stand in for the ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_ticket_request_fails_the_attempt_instead_of_sending_the_token() {
+    let (address, mut seen) = ticket_script(&[500], 0).await;
+    let (rt, mut events) = ticketed(&address)
+        .connect_realtime(quick_options())
+        .unwrap();
+
+    let states = states_until_connected(&mut events).await;
+    assert!(
+        states.iter().any(|s| s.starts_with("Reconnecting")),
+        "{states:?}"
+    );
+    let (uri, authorization) = seen.recv().await.unwrap();
+    assert_eq!(uri.query(), Some("ticket=byrd_wst_2"), "{uri}");
+    assert_eq!(authorization, None, "the first handshake carries no token");
+    rt.close();
+}
+
+/// The client behaviour table (`socket_auth.ticket_invalid`): a handshake
+/// refused for its ticket is made again at once with a fresh one, within
+/// the same attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_ticket_is_replaced_at_once_without_a_backoff() {
+    let (address, mut seen) = ticket_script(&[], 1).await;
+    let (rt, mut events) = ticketed(&address)
+        .connect_realtime(quick_options())
+        .unwrap();
+
+    let states = states_until_connected(&mut events).await;
+    assert_eq!(states, ["Connecting { attempt: 1 }"]);
+    for n in 1..=2 {
+        let (uri, _) = seen.recv().await.unwrap();
+        assert_eq!(uri.query(), Some(format!("ticket=byrd_wst_{n}").as_str()));
+    }
+    rt.close();
+}
+
+/// A client of `address` with a fixed agent token.
+fn ticketed(address: &str) -> Client {
+    let token = agent_token();
+    Client::new(address).unwrap().with_token_provider(move || {
+        let token = token.clone();
+        async move { Ok(token) }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -148,7 +148,9 @@ impl Run {
         }
         Run {
             client,
-            options: RealtimeOptions::default().backoff(backoff),
+            // The scenarios play sockets, not ticket requests: the token
+            // opens them, as in the TypeScript runner.
+            options: RealtimeOptions::default().backoff(backoff).tickets(false),
             accepted,
             expire_next_me,
             rt: None,

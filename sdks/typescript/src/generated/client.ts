@@ -128,3 +128,49 @@ export const FRAME_RETRIES: readonly FrameRetry[] = [
 export function frameAction(frame: string | null, code: string): FrameRetry["action"] | undefined {
   return FRAME_RETRIES.find((f) => f.frame === frame && f.code === code)?.action;
 }
+
+/** What a handshake presents: a single-use ticket (`ticket=`), or the token (`token=`). */
+export type SocketAuth = "ticket" | "token";
+
+/**
+ * What opens a socket unless the application chooses the other: a URL is what reverse proxies and browser consoles record, and a token there stays good for its whole life; a ticket there is spent by the handshake or dead within 30 seconds. Being single-use and short-lived, a ticket is fetched right before each connect and reconnect, never kept for the next.
+ */
+export const SOCKET_AUTH_DEFAULT: SocketAuth = "ticket";
+
+/**
+ * What a client does when it could not get a ticket: `use_token` (the
+ * server has no tickets: the token from now on), `token_refused` (as a
+ * handshake refusing the token: refresh an expired one once, end on any
+ * other), `fail_attempt` (the next attempt waits the reconnect backoff;
+ * the token is not sent instead).
+ */
+export type TicketAction = "use_token" | "token_refused" | "fail_attempt";
+
+/** A failed ticket request and what it does; the first that matches decides. */
+export interface TicketRule {
+  readonly on: { readonly code: string } | { readonly status: number } | "transport";
+  readonly action: TicketAction;
+}
+
+export const TICKET_FAILURES: readonly TicketRule[] = [
+  /** a server from before tickets: the token opens the socket as it always did, rather than no socket at all */
+  { on: { status: 404 }, action: "use_token" },
+  /** the ticket was refused for its token, which the handshake would refuse too: the token's own path (refresh an expired one, end on any other) */
+  { on: { status: 401 }, action: "token_refused" },
+];
+
+/** What a ticket request that failed after its own REST retries with `code` and `status` (both null: no answer) does to the attempt. */
+export function ticketAction(code: string | null, status: number | null): TicketAction {
+  const rule = TICKET_FAILURES.find(({ on }) =>
+    on === "transport" ? code === null && status === null : "code" in on ? on.code === code : on.status === status,
+  );
+  // the server could not make a ticket now (no answer, busy, too many unspent tickets): the attempt fails like a handshake that got no answer and the reconnect backoff spaces the next; sending the token instead would put it in the URL whenever the ticket route has a bad moment
+  return rule?.action ?? "fail_attempt";
+}
+
+/**
+ * How many times in a row a handshake refused for its ticket is made again
+ * at once with a fresh ticket, within the same attempt; past them the
+ * attempt fails into the backoff: a ticket fetched a moment ago is refused only for something that befell that one ticket (spent by a proxy that replayed the upgrade, or dead with a token about to expire): one fresh ticket at once mends that without a wait; a server refusing two fresh tickets in a row has a cause another ticket will not mend, so the attempt fails into the backoff and the client never loops.
+ */
+export const FRESH_TICKETS_AT_ONCE = 1;

@@ -1,15 +1,18 @@
 /**
  * The connection's life: one loop (`run`) owns it. Each turn takes a
- * token, opens a socket, waits for `hello`, serves frames until the socket
- * ends, then reads the end: the close code's action from the spec's table
- * decides between reconnecting (after a full-jitter backoff), refreshing
- * the token first, and stopping for good. A handshake the server refused
- * is read through `GET /v1/me`, since browsers do not show its answer.
+ * token, and by default a fresh single-use ticket made with it (the
+ * `socket_auth` rule of the spec's client behaviour table), opens a
+ * socket, waits for `hello`, serves frames until the socket ends, then
+ * reads the end: the close code's action from the spec's table decides
+ * between reconnecting (after a full-jitter backoff), refreshing the
+ * token first, and stopping for good. A handshake the server refused is
+ * read through `GET /v1/me`, since browsers do not show its answer.
  */
 import { type TokenKind, staticToken } from "../auth/credential.js";
 import { ByrdError, apiErrorOf } from "../errors.js";
+import { FRESH_TICKETS_AT_ONCE, ticketAction } from "../generated/client.js";
+import { createWsTicket, getMe } from "../generated/operations.js";
 import { CLOSE_CODES, closeAction } from "../generated/protocol.js";
-import { getMe } from "../generated/operations.js";
 import type { ServerHello } from "../generated/types.js";
 import { fullJitter } from "./backoff.js";
 import { parseFrame, pingFrame } from "./frames.js";
@@ -34,13 +37,24 @@ type Next = { kind: "retry"; uptime: number; refresh: string | null } | { kind: 
 /** How opening a socket went. */
 type Opened = { kind: "hello"; end: Promise<End> } | { kind: "refused" } | { kind: "lost" } | { kind: "closed"; end: End };
 
+/** The URL of the next socket, or why there is none. */
+type Opening = { kind: "url"; url: string; ticket: boolean } | { kind: "refused"; verdict: Verdict } | { kind: "failed" };
+
+/** What the server thinks of a token. */
+type Verdict = "valid" | "expired" | "refused" | "unknown";
+
 const RETRY_AT_ONCE: Next = { kind: "retry", uptime: 0, refresh: null };
 
 export class ConnectionLoop {
+  /** Whether sockets open with tickets: the option, until a server without them (404) says otherwise. */
+  #tickets: boolean;
+
   constructor(
     private readonly link: Link,
     private readonly hooks: ConnectionHooks,
-  ) {}
+  ) {
+    this.#tickets = link.settings.socketAuth === "ticket";
+  }
 
   get #kind(): TokenKind {
     return this.link.settings.credential.kind;
@@ -72,7 +86,7 @@ export class ConnectionLoop {
     }
   }
 
-  /** One attempt: a token, a socket, `hello`, then frames until the socket ends. */
+  /** One attempt: a token, a ticket, a socket, `hello`, then frames until the socket ends. */
   async #attempt(): Promise<Next> {
     const credential = this.link.settings.credential;
     let token: string;
@@ -83,22 +97,39 @@ export class ConnectionLoop {
       this.link.emitError(error, "no token to connect with");
       return RETRY_AT_ONCE;
     }
-    for (let refreshed = false; ; refreshed = true) {
-      const opened = await this.#open(token);
-      if (this.link.closed) return RETRY_AT_ONCE;
-      if (opened.kind === "hello") return this.#serve(opened.end);
-      if (opened.kind === "lost") return RETRY_AT_ONCE;
-      if (opened.kind === "closed") return this.#afterClose(opened.end, 0);
-      // The handshake was refused or the network failed before the upgrade.
-      // Browsers do not show the HTTP answer of a refused handshake, so ask
-      // the REST API what it thinks of the token.
-      const verdict = await this.#probe(token);
+    let refreshed = false;
+    let freshTickets = 0;
+    for (;;) {
+      const opening = await this.#opening(token);
+      if (this.link.closed || opening.kind === "failed") return RETRY_AT_ONCE;
+      let verdict: Verdict;
+      if (opening.kind === "refused") {
+        verdict = opening.verdict;
+      } else {
+        const opened = await this.#open(opening.url, token);
+        if (this.link.closed) return RETRY_AT_ONCE;
+        if (opened.kind === "hello") return this.#serve(opened.end);
+        if (opened.kind === "lost") return RETRY_AT_ONCE;
+        if (opened.kind === "closed") return this.#afterClose(opened.end, 0);
+        // The handshake was refused or the network failed before the
+        // upgrade. Browsers do not show the HTTP answer of a refused
+        // handshake, so ask the REST API what it thinks of the token.
+        verdict = await this.#probe(token);
+        // A good token: what was refused is the ticket, spent or dead on
+        // the way, which a fresh one mends at once (the table says how
+        // many times in a row).
+        if (verdict === "valid" && opening.ticket && freshTickets < FRESH_TICKETS_AT_ONCE) {
+          freshTickets++;
+          continue;
+        }
+      }
       if (verdict === "refused") {
         return { kind: "final", state: authClosed(new ByrdError("auth", "the server refused the token"), null) };
       }
       if (verdict !== "expired" || refreshed) return RETRY_AT_ONCE;
       try {
         token = await credential.refresh(token);
+        refreshed = true;
       } catch (error) {
         if (isAuthFailure(error)) return { kind: "final", state: authClosed(error, null) };
         return RETRY_AT_ONCE;
@@ -106,16 +137,46 @@ export class ConnectionLoop {
     }
   }
 
-  /** Opens a socket and waits for `hello`, a close, or the timeout. */
-  #open(token: string): Promise<Opened> {
-    const link = this.link;
+  /**
+   * The URL of the next socket: with a fresh ticket made with `token`
+   * right now (never one kept from before: a ticket opens one socket,
+   * within seconds), or with the token when tickets are off. A failed
+   * ticket request does what the table's `ticketAction` says: the token
+   * from now on (a server without tickets), the token's own refusal path,
+   * or a failed attempt; never the token in the URL instead.
+   */
+  async #opening(token: string): Promise<Opening> {
     // `close()` may have come while the token was on its way.
+    if (this.link.closed) return { kind: "failed" };
+    const baseUrl = this.link.settings.client.baseUrl;
+    const afterSeq = this.#kind === "guest" ? this.hooks.guestAfterSeq(token) : null;
+    if (!this.#tickets) return { kind: "url", url: socketUrl(baseUrl, { token }, afterSeq), ticket: false };
+    try {
+      // Made with exactly this token, so a refusal of it is this token's.
+      const client = this.link.settings.client.withCredential(staticToken(this.#kind, token));
+      const { ticket } = await createWsTicket(client, { refreshOnExpiry: false, signal: this.link.closing });
+      return { kind: "url", url: socketUrl(baseUrl, { ticket }, afterSeq), ticket: true };
+    } catch (error) {
+      const status = error instanceof ByrdError ? error.status : null;
+      const action = ticketAction(apiErrorOf(error)?.code ?? null, status);
+      if (action === "use_token") {
+        this.#tickets = false;
+        return { kind: "url", url: socketUrl(baseUrl, { token }, afterSeq), ticket: false };
+      }
+      if (action === "token_refused") return { kind: "refused", verdict: verdictOf(error) };
+      return { kind: "failed" };
+    }
+  }
+
+  /** Opens the socket of `url`, the `token`'s, and waits for `hello`, a close, or the timeout. */
+  #open(url: string, token: string): Promise<Opened> {
+    const link = this.link;
+    // `close()` may have come while the token or the ticket was on its way.
     if (link.closed) return Promise.resolve({ kind: "lost" });
     const generation = ++link.generation;
-    const afterSeq = this.#kind === "guest" ? this.hooks.guestAfterSeq(token) : null;
     let socket: WebSocketLike;
     try {
-      socket = new link.settings.WebSocket(socketUrl(link.settings.client.baseUrl, token, afterSeq));
+      socket = new link.settings.WebSocket(url);
     } catch (error) {
       link.emitError(error, "the WebSocket could not be created");
       return Promise.resolve({ kind: "lost" });
@@ -203,7 +264,7 @@ export class ConnectionLoop {
   }
 
   /** What `GET /v1/me` says of a token the handshake may have refused. */
-  async #probe(token: string): Promise<"valid" | "expired" | "refused" | "unknown"> {
+  async #probe(token: string): Promise<Verdict> {
     try {
       await getMe(this.link.settings.client.withCredential(staticToken(this.#kind, token)), {
         maxRetries: 0,
@@ -211,12 +272,17 @@ export class ConnectionLoop {
       });
       return "valid";
     } catch (error) {
-      const api = apiErrorOf(error);
-      if (api?.code === "token_expired") return "expired";
-      if (api && (api.status === 401 || api.status === 403)) return "refused";
-      return "unknown";
+      return verdictOf(error);
     }
   }
+}
+
+/** What a refused REST call says of the token it carried. */
+function verdictOf(error: unknown): Verdict {
+  const api = apiErrorOf(error);
+  if (api?.code === "token_expired") return "expired";
+  if (api && (api.status === 401 || api.status === 403)) return "refused";
+  return "unknown";
 }
 
 function isAuthFailure(error: unknown): error is ByrdError {

@@ -44,12 +44,19 @@ export class Link {
   #pacer: Pacer | null = null;
   /** Refusals of the current socket's `subscribe` and `refresh_token` frames; each wait is longer. */
   #frameRefusals = 0;
+  /** Aborted when the client closes for good: cuts short a request on the way to a connect (a ticket). */
+  readonly #closing = new AbortController();
   /** Cuts a pending backoff short. */
   #wakeUp: (() => void) | null = null;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(readonly settings: Settings) {
     this.limits = initialLimits(settings);
+  }
+
+  /** Aborted once the client is closed for good. */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
   }
 
   /** Read through a getter: the state changes across every `await`. */
@@ -134,6 +141,7 @@ export class Link {
     this.generation++;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    this.#closing.abort();
     this.#wakeUp?.();
   }
 

@@ -6,7 +6,15 @@
  * (`limitsOf`), unless an option fixed them.
  */
 import type { Credential } from "../auth/credential.js";
-import { CONNECT_TIMEOUT_MS, FALLBACK_LIMITS, HELLO_BOUNDS, PACING_MARGIN, SEND_QUEUE } from "../generated/client.js";
+import {
+  CONNECT_TIMEOUT_MS,
+  FALLBACK_LIMITS,
+  HELLO_BOUNDS,
+  PACING_MARGIN,
+  SEND_QUEUE,
+  SOCKET_AUTH_DEFAULT,
+  type SocketAuth,
+} from "../generated/client.js";
 import type { ServerHello } from "../generated/types.js";
 import type { Client } from "../rest/client.js";
 import { type BackoffOptions, type BackoffOverrides, backoffWith } from "./backoff.js";
@@ -19,6 +27,15 @@ export interface RealtimeOptions {
   credential?: Credential | undefined;
   /** A WebSocket implementation; the global `WebSocket` by default. */
   WebSocket?: WebSocketConstructor | undefined;
+  /**
+   * What opens each socket. `"ticket"` (the default, the spec's client
+   * behaviour table): a fresh single-use ticket from `POST /v1/ws/tickets`
+   * right before every connect and reconnect, so the token never rides in
+   * a URL, which proxies and browser consoles record; a server without
+   * tickets (404) gets the token. `"token"`: the token in the URL
+   * (`?token=`), one request fewer per connect, for simple clients.
+   */
+  socketAuth?: SocketAuth | undefined;
   /** Reconnect delays in ms; defaults (the spec's client behaviour table) base 500, floor 100, cap 30 000, reset after 2 000 up. */
   backoff?: BackoffOverrides | undefined;
   /** Sends that may wait for an ack at once (default 100, the spec's client behaviour table). */
@@ -60,6 +77,7 @@ export interface Settings {
   readonly client: Client;
   readonly credential: Credential;
   readonly WebSocket: WebSocketConstructor;
+  readonly socketAuth: SocketAuth;
   readonly backoff: BackoffOptions;
   readonly connectTimeout: number;
   readonly maxQueuedSends: number;
@@ -79,6 +97,7 @@ export function settingsOf(options: RealtimeOptions): Settings {
     client: options.client,
     credential,
     WebSocket: resolveWebSocket(options.WebSocket),
+    socketAuth: socketAuthOf(options.socketAuth),
     backoff: backoffWith(options.backoff),
     connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     maxQueuedSends: options.maxQueuedSends ?? SEND_QUEUE,
@@ -88,6 +107,13 @@ export function settingsOf(options: RealtimeOptions): Settings {
     frameBurst: ownLimit("frameBurst", options.frameBurst, HELLO_BOUNDS.frame_burst),
     resumeFrom: options.resumeFrom ?? {},
   };
+}
+
+/** The option, checked: a JavaScript caller may pass anything. */
+function socketAuthOf(value: SocketAuth | undefined): SocketAuth {
+  if (value === undefined) return SOCKET_AUTH_DEFAULT;
+  if (value !== "ticket" && value !== "token") throw new RangeError(`socketAuth must be "ticket" or "token", not ${String(value)}`);
+  return value;
 }
 
 /**

@@ -7,6 +7,9 @@
 import { ByrdError } from "../errors.js";
 import { WEBSOCKET_PATH, WEBSOCKET_TOKEN_PARAM } from "../generated/protocol.js";
 
+/** The query parameter that carries a ticket from `POST /v1/ws/tickets`. */
+const WEBSOCKET_TICKET_PARAM = "ticket";
+
 /** A handler the client sets on a socket; `null` removes it. */
 export type SocketHandler<E> = ((event: E) => void) | null;
 
@@ -56,11 +59,20 @@ export function resolveWebSocket(given?: WebSocketConstructor): WebSocketConstru
   return found;
 }
 
-/** `wss://host/v1/ws?token=...` from an `https://host` base URL. */
-export function socketUrl(baseUrl: string, token: string, afterSeq: number | null): string {
+/** What opens a socket: a single-use ticket, or the token itself. */
+export type Opener = { readonly ticket: string } | { readonly token: string };
+
+/**
+ * `wss://host/v1/ws?ticket=...` (or `?token=...`) from an `https://host`
+ * base URL. A browser's WebSocket cannot carry a header, so whichever
+ * opens the socket rides in the URL; that is why a ticket, spent by the
+ * handshake, is the default.
+ */
+export function socketUrl(baseUrl: string, opener: Opener, afterSeq: number | null): string {
   const url = new URL(`${baseUrl.replace(/\/+$/, "")}${WEBSOCKET_PATH}`);
   url.protocol = url.protocol === "https:" ? "wss:" : url.protocol === "http:" ? "ws:" : url.protocol;
-  url.searchParams.set(WEBSOCKET_TOKEN_PARAM, token);
+  if ("ticket" in opener) url.searchParams.set(WEBSOCKET_TICKET_PARAM, opener.ticket);
+  else url.searchParams.set(WEBSOCKET_TOKEN_PARAM, opener.token);
   if (afterSeq !== null) url.searchParams.set("after_seq", String(afterSeq));
   return url.toString();
 }

@@ -28,7 +28,7 @@ function client(): Client {
 /** A client connected to a fake socket that said `hello` with `heartbeatMs` and `limits`. */
 async function connected(heartbeatMs: number, limits: Record<string, number>) {
   const sockets = fakeSockets();
-  const rt = new RealtimeClient({ client: client(), WebSocket: sockets.WebSocket, watchPage: false });
+  const rt = new RealtimeClient({ client: client(), WebSocket: sockets.WebSocket, watchPage: false, socketAuth: "token" });
   rt.connect();
   const socket = await sockets.next();
   socket.hello(heartbeatMs, limits);

@@ -56,7 +56,7 @@ async function connected(): Promise<{ rt: RealtimeClient; socket: FakeSocket }> 
   const sockets = fakeSockets();
   const credential = tokenProvider("agent", () => fakeJwt({ type: "agent", exp: Math.floor(Date.now() / 1000) + 3600 }));
   const client = new Client({ baseUrl: "http://byrd.test", credential });
-  const rt = new RealtimeClient({ client, WebSocket: sockets.WebSocket, watchPage: false });
+  const rt = new RealtimeClient({ client, WebSocket: sockets.WebSocket, watchPage: false, socketAuth: "token" });
   clients.push(rt);
   rt.subscribe(CHAT);
   rt.connect();

@@ -43,6 +43,7 @@ const realtimeOptions: Omit<Required<RealtimeOptions>, "client" | "WebSocket"> =
   frameBurst: undefined,
   watchPage: undefined,
   resumeFrom: undefined,
+  socketAuth: undefined,
 };
 
 const credential = tokenProvider("agent", () => fakeJwt({ type: "agent", exp: Math.floor(Date.now() / 1000) + 3600 }));
@@ -86,7 +87,9 @@ test("a client option given as undefined takes its default", () => {
 
 test("realtime options and a send's clientMsgId given as undefined take their defaults", async () => {
   const sockets = fakeSockets();
-  const client = new Client({ baseUrl: "http://byrd.test", credential });
+  // The one REST call: a ticket for each socket.
+  const fetch = async () => Response.json({ ticket: "byrd_wst_test", expires_in: 30 }, { status: 201 });
+  const client = new Client({ baseUrl: "http://byrd.test", credential, fetch: fetch as typeof globalThis.fetch });
   const rt = new RealtimeClient({ ...realtimeOptions, client, WebSocket: sockets.WebSocket });
   const delays: number[] = [];
   rt.on("state", ({ state }) => {
@@ -94,6 +97,9 @@ test("realtime options and a send's clientMsgId given as undefined take their de
   });
   rt.connect();
   const first = await sockets.next();
+  // Sockets open with a ticket by default.
+  assert.equal(first.params.get("ticket"), "byrd_wst_test");
+  assert.equal(first.params.get("token"), null);
   first.hello();
   await until(() => rt.state.status === "connected", "connected");
   const sent = rt.send("00000000-0000-4000-8000-000000000001", "hi", { clientMsgId: undefined });

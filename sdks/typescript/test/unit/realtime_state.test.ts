@@ -1,6 +1,8 @@
 // The realtime client's state machine against a scripted server: the test
 // opens, speaks and closes each socket by hand (test/support/fake_socket.ts)
 // and answers the REST calls the client makes (`/v1/me`, message pages).
+// The sockets open with the token (`socketAuth: "token"`), so each socket
+// shows the token it was opened with.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -63,7 +65,9 @@ function harness(options: Partial<RealtimeOptions> & { kind?: "agent" | "guest";
     return Response.json({ messages: matching.slice(0, limit), has_more: matching.length > limit });
   };
   const client = new Client({ baseUrl: "http://byrd.test", credential, fetch: fetch as typeof globalThis.fetch });
-  h.rt = new RealtimeClient({ client, WebSocket: sockets.WebSocket, backoff: { base: 10, floor: 1, cap: 40 }, ...options });
+  // The token in the URL: these tests follow one token through sockets;
+  // tickets have their own (socket_tickets.test.ts).
+  h.rt = new RealtimeClient({ client, WebSocket: sockets.WebSocket, backoff: { base: 10, floor: 1, cap: 40 }, socketAuth: "token", ...options });
   h.rt.on("state", (e) => h.events.push(e));
   for (const type of ["message", "resumed", "error"] as const) h.rt.on(type, (e) => h.events.push(e));
   return h;

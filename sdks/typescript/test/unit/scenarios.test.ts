@@ -63,7 +63,8 @@ class Run {
     this.client = client;
     const b = scenario.backoff;
     const backoff = b ? { base: b.base, factor: b.factor, floor: b.floor, cap: b.cap, resetAfter: b.reset_after } : { base: 10, floor: 1, cap: 40 };
-    this.rt = new RealtimeClient({ client, WebSocket: this.sockets.WebSocket, backoff, watchPage: false });
+    // The scenarios play sockets, not ticket requests: the token opens them.
+    this.rt = new RealtimeClient({ client, WebSocket: this.sockets.WebSocket, backoff, watchPage: false, socketAuth: "token" });
     this.rt.on("message", (e) => this.delivered.push((e.message as Message).seq));
   }
 
