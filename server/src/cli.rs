@@ -76,6 +76,10 @@ struct ServeArgs(Values);
 enum AgentCommand {
     /// Add an agent. The password is read from standard input.
     Create(CreateAgentArgs),
+    /// Deactivate an agent who leaves: they can no longer log in, their
+    /// sessions end and their chats go back to the queue. The last active
+    /// admin cannot be deactivated.
+    Deactivate(DeactivateAgentArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -98,6 +102,14 @@ struct CreateAgentArgs {
     /// taken as flags.
     #[arg(long)]
     password_stdin: bool,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+#[derive(Debug, Args)]
+struct DeactivateAgentArgs {
+    /// The agent's email, in any case.
+    email: String,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -228,6 +240,7 @@ impl Cli {
         match self.command {
             Command::Serve(args) => serve(args).await,
             Command::Agent(AgentCommand::Create(args)) => create_agent(args).await,
+            Command::Agent(AgentCommand::Deactivate(args)) => deactivate_agent(args).await,
             Command::Keys(command) => keys::run(command).await,
             Command::Backup(args) => {
                 let url = args.storage.database_url()?;
@@ -365,14 +378,46 @@ async fn create_agent(args: CreateAgentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Stores `agent` in the database the storage arguments name.
-async fn store_agent(storage: &StorageArgs, agent: NewAgent) -> anyhow::Result<Agent> {
-    let store = Store::connect(
+/// Deactivates the agent with the given email, as an admin would over
+/// the API but as nobody in particular: any agent but the last active
+/// admin. A server on the same database refuses their tokens at once;
+/// a socket of theirs closes when its cluster sweep sees the ended
+/// session or, on one node, when its token expires and cannot be renewed.
+async fn deactivate_agent(args: DeactivateAgentArgs) -> anyhow::Result<()> {
+    let email = EmailAddress::parse("email", &args.email)?;
+    let store = open_store(&args.storage).await?;
+    let deactivated = async {
+        let agents = store.list_agents().await?;
+        let agent = agents
+            .iter()
+            .find(|agent| agent.email.to_lowercase() == email.normalized())
+            .with_context(|| format!("no agent has the email {}", email.as_str()))?;
+        anyhow::Ok(store.deactivate_agent(agent.id, None).await?)
+    }
+    .await;
+    store.close().await;
+    let agent = deactivated?;
+    println!(
+        "deactivated {} {} ({})",
+        agent.role.as_str(),
+        agent.email,
+        agent.id
+    );
+    Ok(())
+}
+
+async fn open_store(storage: &StorageArgs) -> anyhow::Result<Store> {
+    Store::connect(
         &storage.database_url()?,
         &crate::configuration::StoreSettings::default(),
         None,
     )
-    .await?;
+    .await
+}
+
+/// Stores `agent` in the database the storage arguments name.
+async fn store_agent(storage: &StorageArgs, agent: NewAgent) -> anyhow::Result<Agent> {
+    let store = open_store(storage).await?;
     let inserted = store.insert_agent(agent).await;
     store.close().await;
     Ok(inserted?)

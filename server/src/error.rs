@@ -131,6 +131,10 @@ impl From<StoreError> for ApiError {
             StoreError::ChatNotFound => ApiError::from_code(ErrorCode::ChatNotFound),
             StoreError::AgentNotFound => ApiError::from_code(ErrorCode::AgentNotFound),
             StoreError::ChatClosed => ApiError::from_code(ErrorCode::ChatClosed),
+            StoreError::CannotDeactivateSelf => {
+                ApiError::from_code(ErrorCode::CannotDeactivateSelf)
+            }
+            StoreError::LastActiveAdmin => ApiError::from_code(ErrorCode::LastActiveAdmin),
             StoreError::TooManyOpenChats => ApiError::too_many_open_chats(),
             StoreError::ClientMsgIdReused => ApiError::from_code(ErrorCode::ClientMsgIdReused),
             StoreError::Unavailable => ApiError::unavailable(),

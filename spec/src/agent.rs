@@ -36,6 +36,11 @@ pub struct Agent {
     pub role: Role,
     /// When the agent was added.
     pub created_at: DateTime<Utc>,
+    /// Whether the agent may log in, be assigned chats and use tokens:
+    /// `false` once an admin deactivated them.
+    pub active: bool,
+    /// When the agent was deactivated, or `null` while active.
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 /// `POST /v1/agents` body.

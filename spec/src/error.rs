@@ -47,6 +47,8 @@ pub enum ErrorCode {
     TicketInvalid,
     IdentityInvalid,
     IdentityExpired,
+    CannotDeactivateSelf,
+    LastActiveAdmin,
     /// A code this version of the crate does not know (a newer server's).
     /// Never sent; handle it by the HTTP status.
     #[serde(other)]
@@ -84,6 +86,8 @@ impl ErrorCode {
         ErrorCode::TicketInvalid,
         ErrorCode::IdentityInvalid,
         ErrorCode::IdentityExpired,
+        ErrorCode::CannotDeactivateSelf,
+        ErrorCode::LastActiveAdmin,
     ];
 
     /// The code as it appears on the wire.
@@ -117,6 +121,8 @@ impl ErrorCode {
             ErrorCode::TicketInvalid => "ticket_invalid",
             ErrorCode::IdentityInvalid => "identity_invalid",
             ErrorCode::IdentityExpired => "identity_expired",
+            ErrorCode::CannotDeactivateSelf => "cannot_deactivate_self",
+            ErrorCode::LastActiveAdmin => "last_active_admin",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -136,7 +142,11 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::ChatNotFound | ErrorCode::AgentNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::EmailTaken | ErrorCode::ChatClosed | ErrorCode::ClientMsgIdReused => 409,
+            ErrorCode::EmailTaken
+            | ErrorCode::ChatClosed
+            | ErrorCode::ClientMsgIdReused
+            | ErrorCode::CannotDeactivateSelf
+            | ErrorCode::LastActiveAdmin => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::ValidationFailed | ErrorCode::InvalidFrame | ErrorCode::BodyTooLong => 422,
             // Caps on what a client holds open answer like rate limits.
@@ -210,6 +220,12 @@ impl ErrorCode {
             }
             ErrorCode::IdentityExpired => {
                 "The visitor identity token has expired; ask the site's backend for a fresh one, or continue as an anonymous visitor."
+            }
+            ErrorCode::CannotDeactivateSelf => {
+                "An admin cannot deactivate themself; another admin must."
+            }
+            ErrorCode::LastActiveAdmin => {
+                "The agent is the last active admin: deactivating them would leave nobody to manage agents."
             }
             ErrorCode::Unknown => "A code this version of the protocol types does not know.",
         }

@@ -6,8 +6,8 @@
 //!
 //! A token is Byrd's own unless its `iss` names a trusted issuer
 //! (`issuers`): then that issuer's keys verify it, and the agent it names
-//! must exist, with the role and name the database gives it, whatever the
-//! token says. The WebSocket handshake and its `refresh_token` frame
+//! must exist and be active, with the role and name the database gives
+//! it, whatever the token says. The WebSocket handshake and its `refresh_token` frame
 //! authenticate through [`authenticate_token`] too.
 
 use axum::extract::FromRequestParts;
@@ -57,6 +57,13 @@ async fn verify_token(state: &impl TokenAuthority, token: &str) -> Result<Claims
     let Some(agent) = state.store().agent_by_id(claims.sub).await? else {
         return Err(refused(IssuerTokenError::Invalid("no such agent")));
     };
+    // A deactivated agent's own tokens end with their sessions; a
+    // backend's would not, so they are refused here.
+    if !agent.active {
+        return Err(refused(IssuerTokenError::Invalid(
+            "the agent is deactivated",
+        )));
+    }
     Ok(Claims::Agent(AgentClaims {
         role: agent.role,
         name: agent.name,

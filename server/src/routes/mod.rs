@@ -43,6 +43,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             agents::list::list_agents,
             agents::create::create_agent
         ))
+        .routes(routes!(agents::activation::deactivate_agent))
+        .routes(routes!(agents::activation::reactivate_agent))
         .routes(routes!(
             chats::messages_list::list_messages,
             chats::messages_send::post_message
@@ -58,7 +60,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 23] {
+pub fn operations() -> [&'static Operation; 25] {
     [
         &health::OPERATION,
         &health::READY_OPERATION,
@@ -73,6 +75,8 @@ pub fn operations() -> [&'static Operation; 23] {
         &chats::close::OPERATION,
         &agents::list::OPERATION,
         &agents::create::OPERATION,
+        &agents::activation::DEACTIVATE_OPERATION,
+        &agents::activation::REACTIVATE_OPERATION,
         &chats::messages_list::OPERATION,
         &chats::messages_send::OPERATION,
         &chats::reads_list::OPERATION,

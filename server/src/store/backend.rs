@@ -135,6 +135,18 @@ impl Store {
         on_backend!(self, list_agents())
     }
 
+    /// Deactivates the agent `id` at the request of the admin `by` (`None`:
+    /// the operator): ends their sessions, closing their sockets, and puts
+    /// their assigned chats back in the queue (`rules::agents`).
+    pub async fn deactivate_agent(&self, id: Uuid, by: Option<Uuid>) -> Result<Agent, StoreError> {
+        on_backend!(self, deactivate_agent(id, by))
+    }
+
+    /// Makes a deactivated agent active again.
+    pub async fn reactivate_agent(&self, id: Uuid) -> Result<Agent, StoreError> {
+        on_backend!(self, reactivate_agent(id))
+    }
+
     /// Starts a chat, with its visitor found or created in the same
     /// write: the one a valid continuity token names, a new anonymous one,
     /// or the verified one by issuer and subject (created once however

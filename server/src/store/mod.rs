@@ -52,6 +52,12 @@ pub enum StoreError {
     AgentNotFound,
     #[error("the chat is closed")]
     ChatClosed,
+    /// An admin asked to deactivate themself.
+    #[error("an admin cannot deactivate themself")]
+    CannotDeactivateSelf,
+    /// Deactivating the agent would leave no active admin.
+    #[error("the agent is the last active admin")]
+    LastActiveAdmin,
     /// The client address already holds as many open chats as allowed.
     #[error("too many open chats from this address")]
     TooManyOpenChats,

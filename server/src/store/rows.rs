@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::rules::transitions::Current;
 use super::{ChatState, StoreError};
 
-pub(super) const AGENT_COLUMNS: &str = "id, email, name, role, created_at";
+pub(super) const AGENT_COLUMNS: &str = "id, email, name, role, created_at, deactivated_at";
 
 pub(super) const CHAT_COLUMNS: &str = "id, status, visitor_id, visitor_name, visitor_email, \
                                        subject, assigned_agent_id, created_at, updated_at, \
@@ -112,12 +112,15 @@ pub(super) fn agent_from_row(row: &impl Columns) -> Result<Agent, StoreError> {
         "agent" => Role::Agent,
         other => return Err(unknown("role", other)),
     };
+    let deactivated_at = row.opt_time("deactivated_at")?;
     Ok(Agent {
         id: row.uuid("id")?,
         email: row.text("email")?,
         name: row.text("name")?,
         role,
         created_at: row.time("created_at")?,
+        active: deactivated_at.is_none(),
+        deactivated_at,
     })
 }
 

@@ -3,6 +3,7 @@
 //! `rate_limited`. Also the limits `hello` announces.
 
 use std::num::NonZeroU32;
+use std::sync::LazyLock;
 
 use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::{CloseCode, ConnectionLimits};
@@ -30,6 +31,12 @@ pub(super) fn connection_limits(ws: &WsSettings) -> ConnectionLimits {
     }
 }
 
+/// The clock every connection's frame limiter reads. A limiter made with
+/// `RateLimiter::direct` builds its own, and building one probes the CPU
+/// (`cpuid`, a trap under virtualisation): about as much of a handshake's
+/// cost as verifying its token. One shared clock costs it once.
+static FRAME_CLOCK: LazyLock<governor::clock::DefaultClock> = LazyLock::new(Default::default);
+
 /// One connection's frame rate and the refusals it earned.
 pub(super) struct FrameLimits {
     /// Bounds what one client can make the server do (store messages,
@@ -45,7 +52,7 @@ impl FrameLimits {
         let quota =
             governor::Quota::per_second(rate).allow_burst(frame_burst(ws.frames_per_second));
         FrameLimits {
-            limiter: governor::RateLimiter::direct(quota),
+            limiter: governor::RateLimiter::direct_with_clock(quota, FRAME_CLOCK.clone()),
             violations: Violations::new(),
         }
     }

@@ -10,6 +10,7 @@
 mod abuse;
 mod agent_auth;
 mod agents;
+mod agents_deactivation;
 mod cancellation;
 mod chat_list;
 mod chats;

@@ -1,4 +1,5 @@
 //! `/v1/agents`: the support team.
 
+pub mod activation;
 pub mod create;
 pub mod list;

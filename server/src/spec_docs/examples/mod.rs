@@ -56,6 +56,8 @@ fn agent() -> Agent {
         name: "Ada".into(),
         role: Role::Admin,
         created_at: at(0),
+        active: true,
+        deactivated_at: None,
     }
 }
 

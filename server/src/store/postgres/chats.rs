@@ -96,12 +96,13 @@ impl PostgresStore {
         self.write(
             move |transaction| {
                 Box::pin(async move {
-                    let agent_found: Option<i32> =
-                        sqlx::query_scalar("SELECT 1 FROM agents WHERE id = $1")
-                            .bind(agent_id)
-                            .fetch_optional(&mut **transaction)
-                            .await
-                            .map_err(store_error)?;
+                    let agent_found: Option<i32> = sqlx::query_scalar(
+                        "SELECT 1 FROM agents WHERE id = $1 AND deactivated_at IS NULL",
+                    )
+                    .bind(agent_id)
+                    .fetch_optional(&mut **transaction)
+                    .await
+                    .map_err(store_error)?;
                     let assign = Transition::Assign {
                         agent_id,
                         agent_found: agent_found.is_some(),

@@ -6,6 +6,8 @@
 //! PostgreSQL. Each is unit-tested here without a database; the API tests
 //! run both backends against the same expectations.
 //!
+//! - `agents`: whether an agent may be deactivated, and what a
+//!   deactivation ends and announces.
 //! - `append`: storing a message, or answering the one stored under its
 //!   `client_msg_id`, or refusing it; what is announced.
 //! - `transitions`: how a chat starts, is assigned and is closed; what is
@@ -24,6 +26,7 @@
 //! - `tickets`: how many unspent WebSocket tickets a principal may hold,
 //!   and whether a spent one was still good.
 
+pub(super) mod agents;
 pub(super) mod append;
 pub mod keys;
 pub(super) mod open_chats;

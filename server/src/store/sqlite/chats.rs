@@ -94,7 +94,9 @@ impl SqliteStore {
             .run(
                 move |connection| {
                     let agent_found = connection
-                        .prepare_cached("SELECT 1 FROM agents WHERE id = ?1")?
+                        .prepare_cached(
+                            "SELECT 1 FROM agents WHERE id = ?1 AND deactivated_at IS NULL",
+                        )?
                         .query_row([agent_id.as_bytes()], |_| Ok(()))
                         .optional()?
                         .is_some();
