@@ -12,7 +12,7 @@ use super::tokens::{Claims, sign};
 use super::{Agent, Fault, Shared, error, now_rfc3339, own_chat, reserve, rfc3339, store};
 
 fn agent_json(agent: &Agent) -> Value {
-    json!({"id": agent.id, "email": agent.email, "name": agent.name, "role": agent.role, "created_at": agent.created_at})
+    json!({"id": agent.id, "email": agent.email, "name": agent.name, "role": agent.role, "created_at": agent.created_at, "active": true, "deactivated_at": null})
 }
 
 pub(super) async fn login(State(fake): State<Shared>, Json(body): Json<Value>) -> Response {

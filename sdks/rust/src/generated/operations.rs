@@ -553,6 +553,66 @@ impl Client {
         self.send(request).await?.decode()
     }
 
+    /// Deactivate an agent (admins only).
+    ///
+    /// The agent can no longer log in or use a token, their sockets close with
+    /// 4002 `token_revoked`, and the chats assigned to them go back to the
+    /// queue. Deactivating an inactive agent changes nothing.
+    ///
+    /// `POST /v1/agents/{agent_id}/deactivate` (`deactivateAgent`); needs an agent token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 400: `invalid_request`
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 403: `forbidden`
+    /// - 404: `agent_not_found`
+    /// - 409: `cannot_deactivate_self`, `last_active_admin`
+    /// - 503: `unavailable`
+    /// - other: `internal_error`
+    pub async fn deactivate_agent(&self, agent_id: Uuid) -> Result<Agent, Error> {
+        let request = Request {
+            operation: "deactivateAgent",
+            method: Method::POST,
+            path: format!("/v1/agents/{}/deactivate", path_segment(&agent_id)),
+            query: Vec::new(),
+            body: None,
+            tokens: &[TokenKind::Agent],
+            idempotent: false,
+            replay_window: None,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
+    }
+
+    /// Reactivate an agent (admins only).
+    ///
+    /// The agent may log in again; chats they had went to the queue and stay
+    /// there. Reactivating an active agent changes nothing.
+    ///
+    /// `POST /v1/agents/{agent_id}/reactivate` (`reactivateAgent`); needs an agent token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - 400: `invalid_request`
+    /// - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+    /// - 403: `forbidden`
+    /// - 404: `agent_not_found`
+    /// - 503: `unavailable`
+    /// - other: `internal_error`
+    pub async fn reactivate_agent(&self, agent_id: Uuid) -> Result<Agent, Error> {
+        let request = Request {
+            operation: "reactivateAgent",
+            method: Method::POST,
+            path: format!("/v1/agents/{}/reactivate", path_segment(&agent_id)),
+            query: Vec::new(),
+            body: None,
+            tokens: &[TokenKind::Agent],
+            idempotent: false,
+            replay_window: None,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
+    }
+
     /// Page a chat's messages in ascending `seq` order.
     ///
     /// With `after_seq` the page follows that `seq` (for catching up); with only

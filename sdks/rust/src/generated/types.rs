@@ -37,6 +37,11 @@ pub struct Agent {
     pub role: Role,
     /// When the agent was added.
     pub created_at: DateTime<Utc>,
+    /// Whether the agent may log in, be assigned chats and use tokens:
+    /// `false` once an admin deactivated them.
+    pub active: bool,
+    /// When the agent was deactivated, or `null` while active.
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 /// Claims of an agent access token (`type: "agent"`).
@@ -950,6 +955,10 @@ pub enum ErrorCode {
     IdentityInvalid,
     /// The visitor identity token has expired; ask the site's backend for a fresh one, or continue as an anonymous visitor.
     IdentityExpired,
+    /// An admin cannot deactivate themself; another admin must.
+    CannotDeactivateSelf,
+    /// The agent is the last active admin: deactivating them would leave nobody to manage agents.
+    LastActiveAdmin,
     /// A value this SDK does not know (a newer server's), as it came.
     Unknown(String),
 }
@@ -985,6 +994,8 @@ impl ErrorCode {
         ErrorCode::TicketInvalid,
         ErrorCode::IdentityInvalid,
         ErrorCode::IdentityExpired,
+        ErrorCode::CannotDeactivateSelf,
+        ErrorCode::LastActiveAdmin,
     ];
 
     /// The value for a string on the wire; never fails.
@@ -1018,6 +1029,8 @@ impl ErrorCode {
             "ticket_invalid" => ErrorCode::TicketInvalid,
             "identity_invalid" => ErrorCode::IdentityInvalid,
             "identity_expired" => ErrorCode::IdentityExpired,
+            "cannot_deactivate_self" => ErrorCode::CannotDeactivateSelf,
+            "last_active_admin" => ErrorCode::LastActiveAdmin,
             other => ErrorCode::Unknown(other.to_owned()),
         }
     }
@@ -1053,6 +1066,8 @@ impl ErrorCode {
             ErrorCode::TicketInvalid => "ticket_invalid",
             ErrorCode::IdentityInvalid => "identity_invalid",
             ErrorCode::IdentityExpired => "identity_expired",
+            ErrorCode::CannotDeactivateSelf => "cannot_deactivate_self",
+            ErrorCode::LastActiveAdmin => "last_active_admin",
             ErrorCode::Unknown(wire) => wire,
         }
     }
@@ -1089,6 +1104,8 @@ impl ErrorCode {
             ErrorCode::TicketInvalid => Some(401),
             ErrorCode::IdentityInvalid => Some(401),
             ErrorCode::IdentityExpired => Some(401),
+            ErrorCode::CannotDeactivateSelf => Some(409),
+            ErrorCode::LastActiveAdmin => Some(409),
             ErrorCode::Unknown(_) => None,
         }
     }

@@ -55,7 +55,7 @@ async fn serve(
 fn tokens() -> serde_json::Value {
     json!({
         "access_token": "a", "token_type": "Bearer", "expires_in": 900, "refresh_token": "r2",
-        "agent": {"id": Uuid::new_v4(), "email": "ann@example.com", "name": "Ann", "role": "agent", "created_at": "2026-01-01T00:00:00Z"}
+        "agent": {"id": Uuid::new_v4(), "email": "ann@example.com", "name": "Ann", "role": "agent", "created_at": "2026-01-01T00:00:00Z", "active": true, "deactivated_at": null}
     })
 }
 

@@ -322,6 +322,48 @@ export function createAgent(client: Client, body: T.CreateAgentRequest, options?
 }
 
 /**
+ * Deactivate an agent (admins only).
+ *
+ * The agent can no longer log in or use a token, their sockets close with
+ * 4002 `token_revoked`, and the chats assigned to them go back to the
+ * queue. Deactivating an inactive agent changes nothing.
+ *
+ * `POST /v1/agents/{agent_id}/deactivate` (`deactivateAgent`); needs an agent token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 400: `invalid_request`
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 403: `forbidden`
+ * - 404: `agent_not_found`
+ * - 409: `cannot_deactivate_self`, `last_active_admin`
+ * - 503: `unavailable`
+ * - other: `internal_error`
+ */
+export function deactivateAgent(client: Client, agentId: string, options?: RequestOptions): Promise<T.Agent> {
+  return request(client, { method: "POST", path: `/v1/agents/${segment(agentId)}/deactivate`, tokens: ["agent"], idempotent: false }, options);
+}
+
+/**
+ * Reactivate an agent (admins only).
+ *
+ * The agent may log in again; chats they had went to the queue and stay
+ * there. Reactivating an active agent changes nothing.
+ *
+ * `POST /v1/agents/{agent_id}/reactivate` (`reactivateAgent`); needs an agent token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - 400: `invalid_request`
+ * - 401: `token_missing`, `token_invalid`, `token_expired`, `token_revoked`
+ * - 403: `forbidden`
+ * - 404: `agent_not_found`
+ * - 503: `unavailable`
+ * - other: `internal_error`
+ */
+export function reactivateAgent(client: Client, agentId: string, options?: RequestOptions): Promise<T.Agent> {
+  return request(client, { method: "POST", path: `/v1/agents/${segment(agentId)}/reactivate`, tokens: ["agent"], idempotent: false }, options);
+}
+
+/**
  * Page a chat's messages in ascending `seq` order.
  *
  * With `after_seq` the page follows that `seq` (for catching up); with only

@@ -17,6 +17,13 @@ export interface Agent {
   role: Role;
   /** When the agent was added. */
   created_at: string;
+  /**
+   * Whether the agent may log in, be assigned chats and use tokens:
+   * `false` once an admin deactivated them.
+   */
+  active: boolean;
+  /** When the agent was deactivated, or `null` while active. */
+  deactivated_at: string | null;
 }
 
 /**
@@ -504,6 +511,8 @@ export type ErrorCode =
   | "ticket_invalid"
   | "identity_invalid"
   | "identity_expired"
+  | "cannot_deactivate_self"
+  | "last_active_admin"
   // Open: a newer server may send values this SDK does not know.
   | (string & {});
 
@@ -537,6 +546,8 @@ export const ErrorCodeHttpStatus: Readonly<Record<string, number>> = {
   "ticket_invalid": 401,
   "identity_invalid": 401,
   "identity_expired": 401,
+  "cannot_deactivate_self": 409,
+  "last_active_admin": 409,
 };
 
 /** What went wrong: a stable code and a message for people. */
