@@ -86,7 +86,7 @@ impl Connection {
             Exit::ClosedByClient => Box::pin(connection.socket.answer_close()).await,
             Exit::Gone => handles().closed(CloseLabel::ABNORMAL),
         }
-        tracing::debug!(connection_id = %id, "websocket closed");
+        tracing::debug!(connection_id = %id, exit = ?exit, "websocket closed");
     }
 
     /// Greets, then serves until the connection ends.

@@ -88,7 +88,8 @@ export async function startWorld(args = []) {
       BYRD_ADMIN_PASSWORD: ADMIN_PASSWORD,
       BYRD_WS_ALLOWED_ORIGINS: shop.origin,
       BYRD_LOG_FORMAT: "json",
-      RUST_LOG: "warn",
+      // BYRD_TEST_LOG=byrd=debug shows, say, why each socket closed.
+      RUST_LOG: process.env.BYRD_TEST_LOG ?? "warn",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
