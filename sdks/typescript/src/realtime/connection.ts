@@ -239,9 +239,17 @@ export class ConnectionLoop {
     const link = this.link;
     const since = Date.now();
     const generation = link.generation;
+    let lastTick = since;
     const heartbeat = setInterval(() => {
       if (generation !== link.generation) return;
-      if (Date.now() - link.lastHeard > 2 * link.heartbeatMs) link.drop("nothing heard for two heartbeats");
+      const now = Date.now();
+      // A tick that comes late says the page could not run (a long task, a
+      // busy or throttled tab): frames that arrived meanwhile may still wait
+      // unread behind this timer, so the silence is judged at the next tick,
+      // once they are read, and not counted against the server now.
+      const late = now - lastTick > 1.5 * link.heartbeatMs;
+      lastTick = now;
+      if (!late && now - link.lastHeard > 2 * link.heartbeatMs) link.drop("nothing heard for two heartbeats");
       else link.write(pingFrame());
     }, link.heartbeatMs);
     const outcome = await end;

@@ -311,6 +311,32 @@ test("a socket silent for two heartbeats is dropped and replaced", async () => {
   h.rt.close();
 });
 
+test("a page that could not run for two heartbeats pings before it judges the silence", async () => {
+  const h = harness();
+  try {
+    h.rt.connect();
+    const socket = await h.sockets.next();
+    socket.hello(100);
+    await until(() => h.rt.state.status === "connected", "connected");
+    // The page is busy past two heartbeats: the next tick comes late, with
+    // nothing read since hello.
+    const busyUntil = Date.now() + 350;
+    while (Date.now() < busyUntil) {
+      // A long task.
+    }
+    await until(() => socket.sentOfType("ping").length >= 1, "a ping after the late tick");
+    assert.equal(socket.closedByClient, false, "a late tick does not drop the socket");
+    // The answer comes; the next tick, on time, hears it (a server that
+    // stops answering is dropped two heartbeats later, as before).
+    socket.receive({ type: "pong", nonce: null });
+    await sleep(150);
+    assert.equal(socket.closedByClient, false, "the answered ping keeps it");
+    assert.equal(h.rt.state.status, "connected");
+  } finally {
+    h.rt.close();
+  }
+});
+
 test("reconnectNow cuts a backoff short", async () => {
   const h = harness({ backoff: { base: 60_000, floor: 60_000, cap: 60_000 } });
   h.rt.connect();
