@@ -311,7 +311,6 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(metrics)
         .merge(crate::spec_docs::router(documents))
         .merge(routes::docs::router())
-        .merge(routes::jwks::router())
         .merge(routes::web::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

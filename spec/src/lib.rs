@@ -17,6 +17,7 @@ pub mod claims;
 pub mod client;
 pub mod error;
 pub mod health;
+pub mod keys;
 pub mod me;
 pub mod message;
 pub mod read;

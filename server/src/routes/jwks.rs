@@ -8,22 +8,43 @@
 //! key is published two intervals before it signs, so a cache that keeps
 //! the set no longer than that has it before any token carries it.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use byrd_spec::keys::JwkSet;
 use sha2::{Digest, Sha256};
 
+use crate::operation::Operation;
 use crate::state::AppState;
 
-/// The JWKS route, for the server's router.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/.well-known/jwks.json", get(jwks))
-}
+/// What the annotation below cannot say; see `crate::operation`.
+pub const OPERATION: Operation = Operation {
+    id: "getJwks",
+    errors: &[],
+    behaviour: None,
+};
 
-/// The public keys that verify tokens now, with caching headers; a
-/// matching `If-None-Match` gets `304 Not Modified`.
+/// The public keys that verify Byrd's tokens.
+///
+/// For anyone who must check a Byrd token without being able to forge one
+/// (a backend verifying an agent's token, say): needs no token. Lists the
+/// key that signs now, a rotated key from shortly before it signs, and
+/// older keys until every token they signed has expired; never a private
+/// key, and no key at all on a server that signs with HS256. Cache it for
+/// `Cache-Control`'s `max-age` (the keyring's refresh interval); send its
+/// `ETag` back as `If-None-Match` to get `304` while it is unchanged, and
+/// fetch it again when a token names a `kid` it does not hold.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = OPERATION.id,
+    tag = "meta",
+    responses(
+        (status = 200, description = "The public keys, with `Cache-Control` and `ETag`.", body = JwkSet),
+        (status = 304, description = "The set whose `ETag` came as `If-None-Match` is still current."),
+    )
+)]
 pub async fn jwks(State(state): State<AppState>, request: HeaderMap) -> Response {
     let set = state.tokens.jwks();
     let body = serde_json::to_vec(&set).unwrap_or_default();

@@ -12,7 +12,7 @@ mod chats;
 pub mod docs;
 mod fallback;
 mod health;
-pub mod jwks;
+mod jwks;
 mod me;
 mod visitors;
 pub mod web;
@@ -31,6 +31,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(jwks::jwks))
         .routes(routes!(auth::login::login))
         .routes(routes!(auth::refresh::refresh))
         .routes(routes!(auth::logout::logout))
@@ -60,10 +61,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The metadata of every operation `api_router` registers.
-pub fn operations() -> [&'static Operation; 25] {
+pub fn operations() -> [&'static Operation; 26] {
     [
         &health::OPERATION,
         &health::READY_OPERATION,
+        &jwks::OPERATION,
         &auth::login::OPERATION,
         &auth::refresh::OPERATION,
         &auth::logout::OPERATION,

@@ -28,6 +28,7 @@ use byrd_spec::chat::{
 };
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use byrd_spec::health::{Health, Readiness};
+use byrd_spec::keys::JwkSet;
 use byrd_spec::me::Me;
 use byrd_spec::message::{MessagePage, SendMessageRequest};
 use byrd_spec::read::ChatReads;
@@ -84,6 +85,7 @@ fn rest_definitions() -> anyhow::Result<Definitions> {
     defs.add::<AgentList>(Direction::ToClient)?;
     defs.add::<Health>(Direction::ToClient)?;
     defs.add::<Readiness>(Direction::ToClient)?;
+    defs.add::<JwkSet>(Direction::ToClient)?;
     defs.add::<ErrorBody>(Direction::ToClient)?;
     let me = defs.add::<Me>(Direction::ToClient)?;
     defs.complete_tagged_union(&me, |tag| format!("{}Me", pascal(tag)))?;

@@ -8,41 +8,28 @@
 use std::time::Duration;
 
 use byrd_sdk::Client;
-use byrd_sdk::types::CreateChatRequest;
 use serde_json::Value;
 
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app_with};
 use crate::keyring::{REFRESH, jwks, kid, kids, me_status, quick_refresh, rotate};
-use crate::sdk_chat::{Party, assert_nothing_noticed, converse};
+use crate::sdk_chat::LiveChat;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_rotations_under_a_live_chat_close_no_socket_lose_no_message_and_keep_every_token() {
     let app = spawn_app_with(quick_refresh).await;
     let sdk = Client::builder(&app.address).build().unwrap();
-    let agent_client = sdk.login_agent(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
-    let (guest_client, chat) = sdk
-        .start_guest(&CreateChatRequest::default())
-        .await
-        .unwrap();
-    let mut guest = Party::connect("guest", &guest_client);
-    let mut agent = Party::connect("agent", &agent_client);
-    agent.realtime.subscribe(chat.id, 0).unwrap();
-    guest.wait_connected().await;
-    agent.wait_connected().await;
+    let mut live = LiveChat::open(&sdk, &sdk, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // Tokens of every generation: the two sessions' own, then after each
     // rotation a new agent login and a new chat's guest token.
-    let mut kept = vec![
-        agent_client.token().await.unwrap(),
-        guest_client.token().await.unwrap(),
-    ];
+    let mut kept = live.first_tokens.to_vec();
     let mut published = vec![kid(&kept[0])];
-    converse(&mut guest, &mut agent, chat.id, Duration::ZERO).await;
+    live.converse(Duration::ZERO).await;
     for _ in 0..3 {
         let new = rotate(&app).await;
         // The chat goes on through the publication and past the moment
         // the new key starts signing (two refresh intervals).
-        converse(&mut guest, &mut agent, chat.id, REFRESH * 3).await;
+        live.converse(REFRESH * 3).await;
         let fresh = app.admin_token().await;
         assert_eq!(kid(&fresh), new, "the rotated key signs");
         let started: Value = app.start_chat().await;
@@ -51,10 +38,14 @@ async fn three_rotations_under_a_live_chat_close_no_socket_lose_no_message_and_k
         kept.extend([fresh, fresh_guest]);
         published.push(new);
     }
-    converse(&mut guest, &mut agent, chat.id, Duration::ZERO).await;
+    live.converse(Duration::ZERO).await;
 
-    assert_nothing_noticed(&guest, &agent).await;
-    assert_eq!(kids(&jwks(&app).await), published, "every key verifies");
+    live.assert_nothing_noticed().await;
+    let set = jwks(&app).await;
+    assert_eq!(kids(&set), published, "every key verifies");
+    // The documented operation reads the same set through the SDK's types.
+    let through_sdk = sdk.get_jwks().await.unwrap();
+    assert_eq!(serde_json::to_value(&through_sdk).unwrap(), set);
     for (index, token) in kept.iter().enumerate() {
         assert_eq!(me_status(&app, token).await, 200, "token {index}");
     }

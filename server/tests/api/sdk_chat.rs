@@ -120,6 +120,52 @@ impl Party {
     }
 }
 
+/// A chat between an agent logged in through `agents` and a guest who
+/// started it through `guests` (one server, or two nodes), both connected
+/// and the agent following the chat; each party's first tokens are kept.
+pub struct LiveChat {
+    pub chat: Uuid,
+    pub guest: Party,
+    pub agent: Party,
+    /// The agent's access token, then the guest's, as the chat began.
+    pub first_tokens: [String; 2],
+}
+
+impl LiveChat {
+    pub async fn open(agents: &Client, guests: &Client, email: &str, password: &str) -> LiveChat {
+        let agent_client = agents.login_agent(email, password).await.unwrap();
+        let (guest_client, chat) = guests
+            .start_guest(&byrd_sdk::types::CreateChatRequest::default())
+            .await
+            .unwrap();
+        let guest = Party::connect("guest", &guest_client);
+        let agent = Party::connect("agent", &agent_client);
+        agent.realtime.subscribe(chat.id, 0).unwrap();
+        guest.wait_connected().await;
+        agent.wait_connected().await;
+        let first_tokens = [
+            agent_client.token().await.unwrap(),
+            guest_client.token().await.unwrap(),
+        ];
+        LiveChat {
+            chat: chat.id,
+            guest,
+            agent,
+            first_tokens,
+        }
+    }
+
+    /// `converse` in this chat.
+    pub async fn converse(&mut self, until: Duration) {
+        converse(&mut self.guest, &mut self.agent, self.chat, until).await;
+    }
+
+    /// `assert_nothing_noticed` of both parties.
+    pub async fn assert_nothing_noticed(&self) {
+        assert_nothing_noticed(&self.guest, &self.agent).await;
+    }
+}
+
 /// Both parties take turns saying something in `chat` until `until`, a
 /// message each at least.
 pub async fn converse(guest: &mut Party, agent: &mut Party, chat: Uuid, until: Duration) {

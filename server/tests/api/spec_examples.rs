@@ -15,6 +15,7 @@ use byrd_spec::chat::{
 };
 use byrd_spec::error::ErrorBody;
 use byrd_spec::health::{Health, Readiness};
+use byrd_spec::keys::JwkSet;
 use byrd_spec::me::Me;
 use byrd_spec::message::{Message, MessagePage, SendMessageRequest};
 use byrd_spec::read::ChatReads;
@@ -45,6 +46,7 @@ fn round_trip(name: &str, value: &Value) -> Result<Value, String> {
         "CreateChatResponse" => through::<CreateChatResponse>(value),
         "GuestTokenResponse" => through::<GuestTokenResponse>(value),
         "WsTicketResponse" => through::<WsTicketResponse>(value),
+        "JwkSet" => through::<JwkSet>(value),
         "AssignChatRequest" => through::<AssignChatRequest>(value),
         "Chat" => through::<Chat>(value),
         "ChatPage" => through::<ChatPage>(value),

@@ -11,13 +11,12 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use byrd_sdk::Client;
-use byrd_sdk::types::CreateChatRequest;
 use serde_json::Value;
 
 use crate::cluster::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Node, Services, login_admin, serial, start_chat,
 };
-use crate::sdk_chat::{Party, assert_nothing_noticed, converse};
+use crate::sdk_chat::LiveChat;
 
 /// The nodes reload the keyring every second (the least the option
 /// allows): a rotated key signs two seconds after it is published.
@@ -99,31 +98,17 @@ async fn three_rotations_across_two_nodes_close_no_socket_lose_no_message_and_ke
     let http = reqwest::Client::new();
 
     let sdk = |node: &str| Client::builder(&format!("http://{node}")).build().unwrap();
-    let agent_client = sdk(nodes[0])
-        .login_agent(ADMIN_EMAIL, ADMIN_PASSWORD)
-        .await
-        .unwrap();
-    let (guest_client, chat) = sdk(nodes[1])
-        .start_guest(&CreateChatRequest::default())
-        .await
-        .unwrap();
-    let mut guest = Party::connect("guest", &guest_client);
-    let mut agent = Party::connect("agent", &agent_client);
-    agent.realtime.subscribe(chat.id, 0).unwrap();
-    guest.wait_connected().await;
-    agent.wait_connected().await;
+    let (agents, guests) = (sdk(nodes[0]), sdk(nodes[1]));
+    let mut live = LiveChat::open(&agents, &guests, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let mut kept = vec![
-        agent_client.token().await.unwrap(),
-        guest_client.token().await.unwrap(),
-    ];
+    let mut kept = live.first_tokens.to_vec();
     let mut keys = vec![kid(&kept[0])];
-    converse(&mut guest, &mut agent, chat.id, Duration::ZERO).await;
+    live.converse(Duration::ZERO).await;
     for _ in 0..3 {
         let new = rotate(&database).await;
         // Through the publication and past the moment the new key signs,
         // on both nodes.
-        converse(&mut guest, &mut agent, chat.id, Duration::from_millis(2500)).await;
+        live.converse(Duration::from_millis(2500)).await;
         for node in nodes {
             let (fresh, _) = login_admin(&http, node).await;
             let (_, fresh_guest) = start_chat(&http, node).await;
@@ -133,9 +118,9 @@ async fn three_rotations_across_two_nodes_close_no_socket_lose_no_message_and_ke
         }
         keys.push(new);
     }
-    converse(&mut guest, &mut agent, chat.id, Duration::ZERO).await;
+    live.converse(Duration::ZERO).await;
 
-    assert_nothing_noticed(&guest, &agent).await;
+    live.assert_nothing_noticed().await;
     for node in nodes {
         assert_eq!(published(&http, node).await, keys, "{node}'s JWKS");
         for (index, token) in kept.iter().enumerate() {

@@ -207,6 +207,36 @@ impl Client {
         self.send(request).await?.decode()
     }
 
+    /// The public keys that verify Byrd's tokens.
+    ///
+    /// For anyone who must check a Byrd token without being able to forge one
+    /// (a backend verifying an agent's token, say): needs no token. Lists the
+    /// key that signs now, a rotated key from shortly before it signs, and
+    /// older keys until every token they signed has expired; never a private
+    /// key, and no key at all on a server that signs with HS256. Cache it for
+    /// `Cache-Control`'s `max-age` (the keyring's refresh interval); send its
+    /// `ETag` back as `If-None-Match` to get `304` while it is unchanged, and
+    /// fetch it again when a token names a `kid` it does not hold.
+    ///
+    /// `GET /.well-known/jwks.json` (`getJwks`); needs no token.
+    ///
+    /// Errors ([`Error::Api`](crate::Error::Api)):
+    /// - other: `internal_error`
+    pub async fn get_jwks(&self) -> Result<JwkSet, Error> {
+        let request = Request {
+            operation: "getJwks",
+            method: Method::GET,
+            path: "/.well-known/jwks.json".to_owned(),
+            query: Vec::new(),
+            body: None,
+            tokens: &[],
+            idempotent: true,
+            replay_window: None,
+            answers: &[200],
+        };
+        self.send(request).await?.decode()
+    }
+
     /// Log an agent in with email and password.
     ///
     /// Starts a login session and answers a 15-minute agent access token and a

@@ -511,6 +511,35 @@ pub struct Health {
     pub status: HealthStatus,
 }
 
+/// One public signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// `OKP` (Ed25519) or `EC` (P-256).
+    pub kty: String,
+    /// `Ed25519` or `P-256`.
+    pub crv: String,
+    /// The public key (Ed25519), or its x coordinate (P-256), base64url.
+    pub x: String,
+    /// The y coordinate (P-256 only), base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// The `kid` header of the tokens this key signs.
+    pub kid: String,
+    /// The `alg` header of the tokens this key signs: `EdDSA` or `ES256`.
+    pub alg: String,
+    /// Always `sig`.
+    pub r#use: String,
+}
+
+/// The public keys that verify Byrd's tokens now: the signing key, keys
+/// published before they sign, and older keys until every token they
+/// signed has expired. Empty on a server that signs with HS256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwkSet {
+    /// The keys, each named by the `kid` of the tokens it verifies.
+    pub keys: Vec<Jwk>,
+}
+
 /// `POST /v1/auth/login` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {

@@ -75,6 +75,7 @@ fn same_component(schema: &str, what: &str, example: &Value) {
         "ErrorBody" => same::<sdk::ErrorBody, spec::error::ErrorBody>(what, example),
         "Health" => same::<sdk::Health, spec::health::Health>(what, example),
         "Readiness" => same::<sdk::Readiness, spec::health::Readiness>(what, example),
+        "JwkSet" => same::<sdk::JwkSet, spec::keys::JwkSet>(what, example),
         "Me" => same::<sdk::Me, spec::me::Me>(what, example),
         "Message" => same::<sdk::Message, spec::message::Message>(what, example),
         "MessagePage" => same::<sdk::MessagePage, spec::message::MessagePage>(what, example),

@@ -94,6 +94,27 @@ export function getReadiness(client: Client, options?: RequestOptions): Promise<
 }
 
 /**
+ * The public keys that verify Byrd's tokens.
+ *
+ * For anyone who must check a Byrd token without being able to forge one
+ * (a backend verifying an agent's token, say): needs no token. Lists the
+ * key that signs now, a rotated key from shortly before it signs, and
+ * older keys until every token they signed has expired; never a private
+ * key, and no key at all on a server that signs with HS256. Cache it for
+ * `Cache-Control`'s `max-age` (the keyring's refresh interval); send its
+ * `ETag` back as `If-None-Match` to get `304` while it is unchanged, and
+ * fetch it again when a token names a `kid` it does not hold.
+ *
+ * `GET /.well-known/jwks.json` (`getJwks`); needs no token.
+ *
+ * Rejects with a `ByrdApiError` whose code is, by status:
+ * - other: `internal_error`
+ */
+export function getJwks(client: Client, options?: RequestOptions): Promise<T.JwkSet> {
+  return request(client, { method: "GET", path: "/.well-known/jwks.json", tokens: [], idempotent: true }, options);
+}
+
+/**
  * Log an agent in with email and password.
  *
  * Starts a login session and answers a 15-minute agent access token and a

@@ -608,6 +608,34 @@ export type HealthStatus =
   | "ok"
   | "unavailable";
 
+/** One public signing key. */
+export interface Jwk {
+  /** `OKP` (Ed25519) or `EC` (P-256). */
+  kty: string;
+  /** `Ed25519` or `P-256`. */
+  crv: string;
+  /** The public key (Ed25519), or its x coordinate (P-256), base64url. */
+  x: string;
+  /** The y coordinate (P-256 only), base64url. */
+  y?: string | null | undefined;
+  /** The `kid` header of the tokens this key signs. */
+  kid: string;
+  /** The `alg` header of the tokens this key signs: `EdDSA` or `ES256`. */
+  alg: string;
+  /** Always `sig`. */
+  use: string;
+}
+
+/**
+ * The public keys that verify Byrd's tokens now: the signing key, keys
+ * published before they sign, and older keys until every token they
+ * signed has expired. Empty on a server that signs with HS256.
+ */
+export interface JwkSet {
+  /** The keys, each named by the `kid` of the tokens it verifies. */
+  keys: Jwk[];
+}
+
 /** `POST /v1/auth/login` body. */
 export interface LoginRequest {
   /** The agent's email. */

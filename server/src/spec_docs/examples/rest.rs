@@ -10,6 +10,7 @@ use byrd_spec::chat::{
 };
 use byrd_spec::error::{ErrorBody, ErrorCode};
 use byrd_spec::health::{Health, HealthStatus, Readiness, ReadinessCheck};
+use byrd_spec::keys::{Jwk, JwkSet};
 use byrd_spec::me::{AgentMe, GuestMe, Me};
 use byrd_spec::message::{MessagePage, PartyType, SendMessageRequest};
 use byrd_spec::read::{ChatReads, Party, ReadPosition};
@@ -94,6 +95,20 @@ pub fn bodies(name: &str, status: u16) -> Vec<(&'static str, Value)> {
             value(WsTicketResponse {
                 ticket: "byrd_wst_q3X0EXAMPLEonlyNotARealTicket00000000000000".into(),
                 expires_in: 30,
+            }),
+        )],
+        "JwkSet" => vec![(
+            "keys",
+            value(JwkSet {
+                keys: vec![Jwk {
+                    kty: "OKP".into(),
+                    crv: "Ed25519".into(),
+                    x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into(),
+                    y: None,
+                    kid: "x3hQ2v1kq9dZr0bWq8aQ7w".into(),
+                    alg: "EdDSA".into(),
+                    usage: "sig".into(),
+                }],
             }),
         )],
         "AssignChatRequest" => vec![(
