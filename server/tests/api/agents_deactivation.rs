@@ -69,6 +69,29 @@ async fn a_deactivated_agent_is_listed_inactive_and_cannot_log_in_until_reactiva
     assert_eq!(app.login("grace@example.com", PASSWORD).await.status(), 200);
 }
 
+/// The login's lookup and its session are two steps: a deactivation that
+/// commits between them must still leave the agent without a session, so
+/// the store starts one only for an agent active at its commit.
+#[tokio::test]
+async fn a_session_starts_only_for_an_agent_active_when_it_commits() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (agent_id, _) = app.agent("grace@example.com", "agent").await;
+    let id: uuid::Uuid = agent_id.parse().unwrap();
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    let store = &app.state.store;
+    store.create_session(id, [1; 32], expires).await.unwrap();
+
+    json_body(deactivate(&app, &admin, &agent_id).await, 200).await;
+    let late = store.create_session(id, [2; 32], expires).await;
+    assert!(
+        matches!(late, Err(byrd_server::store::StoreError::AgentNotFound)),
+        "{late:?}"
+    );
+    json_body(reactivate(&app, &admin, &agent_id).await, 200).await;
+    store.create_session(id, [3; 32], expires).await.unwrap();
+}
+
 #[tokio::test]
 async fn deactivation_ends_the_agents_sessions_and_closes_their_sockets_with_4002() {
     // The agent's access token, refresh token and socket all end.

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::operation::Operation;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// What the annotation below cannot say; see `crate::operation`.
 pub const OPERATION: Operation = Operation {
@@ -75,10 +76,18 @@ pub async fn login(
     };
     state.failed_logins.succeeded(&body.email);
     let refresh = RefreshToken::generate();
-    let session = state
+    let session = match state
         .store
         .create_session(record.agent.id, refresh.hash, refresh_expiry(&state))
-        .await?;
+        .await
+    {
+        Ok(session) => session,
+        // Deactivated (or removed) since the lookup above: as if unknown.
+        Err(StoreError::AgentNotFound) => {
+            return Err(ApiError::from_code(ErrorCode::InvalidCredentials));
+        }
+        Err(error) => return Err(error.into()),
+    };
     tracing::info!(agent_id = %record.agent.id, "agent logged in");
     token_response(&state, record.agent, session, refresh).map(Json)
 }

@@ -15,7 +15,12 @@ use crate::store::rules::rotation::{self, Presented, Step};
 use crate::store::{RefreshOutcome, StoreError, Successor};
 
 impl PostgresStore {
-    /// Starts a login session with its first refresh token.
+    /// Starts a login session with its first refresh token, for an agent
+    /// still active when it commits (`AgentNotFound` otherwise). The
+    /// agent's row is share-locked: a deactivation (which locks it for
+    /// update before ending the agent's sessions) either waits for this
+    /// session and then ends it, or commits first and this finds the agent
+    /// deactivated.
     pub async fn create_session(
         &self,
         agent_id: Uuid,
@@ -27,6 +32,16 @@ impl PostgresStore {
             move |transaction| {
                 Box::pin(async move {
                     let now = now();
+                    let active = sqlx::query(
+                        "SELECT 1 FROM agents WHERE id = $1 AND deactivated_at IS NULL FOR SHARE",
+                    )
+                    .bind(agent_id)
+                    .fetch_optional(&mut **transaction)
+                    .await
+                    .map_err(store_error)?;
+                    if active.is_none() {
+                        return Err(StoreError::AgentNotFound);
+                    }
                     sqlx::query(
                         "INSERT INTO sessions (id, agent_id, created_at) VALUES ($1, $2, $3)",
                     )

@@ -13,7 +13,10 @@ use crate::store::rules::rotation::{self, Presented, Step};
 use crate::store::{RefreshOutcome, StoreError, Successor};
 
 impl SqliteStore {
-    /// Starts a login session with its first refresh token.
+    /// Starts a login session with its first refresh token, for an agent
+    /// still active when it commits (`AgentNotFound` otherwise): a login
+    /// that checked the agent just before a deactivation committed gets
+    /// no session the deactivation would have missed.
     pub async fn create_session(
         &self,
         agent_id: Uuid,
@@ -25,9 +28,15 @@ impl SqliteStore {
             .run(
                 move |connection| {
                     let now = time_text(&Utc::now());
-                    connection
-                        .prepare_cached("INSERT INTO sessions (id, agent_id, created_at) VALUES (?1, ?2, ?3)")?
+                    let started = connection
+                        .prepare_cached(
+                            "INSERT INTO sessions (id, agent_id, created_at)
+                             SELECT ?1, id, ?3 FROM agents WHERE id = ?2 AND deactivated_at IS NULL",
+                        )?
                         .execute(params![session_id.as_bytes(), agent_id.as_bytes(), now])?;
+                    if started == 0 {
+                        return Err(StoreError::AgentNotFound);
+                    }
                     connection
                         .prepare_cached(
                             "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
