@@ -107,8 +107,10 @@ pub struct VisitorIdentityClaims {
     pub iss: String,
     /// Audience: that issuer's configured audience.
     pub aud: String,
-    /// The user's id on the site, 1 to 255 characters on one line once
-    /// trimmed.
+    /// The user's id on the site, exactly as the site has it: 1 to 255
+    /// characters on one line, neither starting nor ending with
+    /// whitespace (refused, not trimmed: `" 42"` and `"42"` would
+    /// otherwise be one visitor).
     #[schemars(length(min = 1, max = 255))]
     pub sub: String,
     /// The user's name as agents see it, 1 to 100 characters on one line.

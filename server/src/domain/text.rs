@@ -72,6 +72,24 @@ pub(super) fn parse_line(
     Ok(value.to_owned())
 }
 
+/// An identifier taken exactly as given: `parse_line`'s rules, and
+/// surrounding whitespace refused rather than trimmed, since two ids that
+/// differ only by it name two different things.
+pub(super) fn parse_identifier(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    reason: &'static str,
+) -> Result<String, ValidationError> {
+    if raw.trim() != raw {
+        return Err(ValidationError::new(
+            field,
+            "must not begin or end with whitespace",
+        ));
+    }
+    parse_line(field, raw, max, reason)
+}
+
 /// Control characters, and the line and paragraph separators (U+2028,
 /// U+2029, categories Zl and Zp), which are not controls but start a new
 /// line wherever text is shown: a one-line field holds neither.

@@ -23,7 +23,7 @@ use byrd_spec::claims::{
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::text::parse_line;
+use super::text::{parse_identifier, parse_line};
 use super::{DisplayName, EmailAddress, ValidationError};
 
 const TOKEN_PREFIX: &str = "byrd_vt_";
@@ -98,8 +98,8 @@ impl VerifiedIdentity {
         attributes: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ValidationError> {
         let one_line = "must be 1 to 255 characters on one line, without control characters";
-        let issuer = parse_line("identity.iss", issuer, MAX_ISSUER, one_line)?;
-        let subject = parse_line(
+        let issuer = parse_identifier("identity.iss", issuer, MAX_ISSUER, one_line)?;
+        let subject = parse_identifier(
             "identity.sub",
             subject,
             MAX_IDENTITY_SUBJECT_CHARS,
@@ -219,7 +219,7 @@ mod tests {
     fn an_identity_is_bounded_and_its_attributes_sorted() {
         let identity = VerifiedIdentity::parse(
             "https://shop.example",
-            " user-42 ",
+            "user-42",
             Some("Ada"),
             Some("ada@example.com"),
             pairs(&[("plan", "pro"), ("account.id", "A-7")]),
@@ -235,6 +235,13 @@ mod tests {
         assert_eq!(refused("", "u", &[]).field, "identity.iss");
         assert_eq!(refused("i", "u\u{202E}", &[]).field, "identity.sub");
         assert_eq!(refused("i", &"u".repeat(256), &[]).field, "identity.sub");
+        // An id is taken exactly: " 42" is not "42" with a space trimmed.
+        for spaced in [" 42", "42 ", "42\u{a0}"] {
+            let error = refused("i", spaced, &[]);
+            assert_eq!(error.field, "identity.sub");
+            assert!(error.reason.contains("whitespace"), "{spaced:?}");
+        }
+        assert_eq!(refused(" i", "u", &[]).field, "identity.iss");
         for bad in [("", "v"), ("a b", "v"), ("plan", "a\nb"), ("plan", "")] {
             assert_eq!(refused("i", "u", &[bad]).field, "identity.attributes");
         }
