@@ -36,6 +36,9 @@ pub enum KeysCommand {
     /// tokens within one refresh interval. The key that signs now is
     /// retired only if a rotated key is waiting to take over.
     Retire {
+        /// A kid is base64url, so it may begin with `-`: taken as the
+        /// kid, not as an option.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
         #[command(flatten)]
         args: KeysArgs,

@@ -159,6 +159,9 @@ async fn retire_refuses_the_signing_key_until_a_successor_waits() {
         stderr.contains("no key no-such-kid: see `byrd keys list`"),
         "{stderr}"
     );
+    // Kids are base64url: one in 32 begins with '-', and is still a kid.
+    let stderr = refusal(&keys(dir.path(), &["retire", "-Wno-such-kid"]));
+    assert!(stderr.contains("no key -Wno-such-kid"), "{stderr}");
 
     let next = rotate(dir.path(), &[], "EdDSA");
     let out = stdout(&keys(dir.path(), &["retire", &first]));
