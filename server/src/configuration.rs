@@ -239,6 +239,7 @@ impl Settings {
             ws: WsSettings::from_options(values)?,
             store: StoreSettings {
                 busy_timeout: values.duration(&options::DATABASE_BUSY_TIMEOUT_MS)?,
+                writers: number(values, &options::DATABASE_WRITERS)?,
                 ..StoreSettings::default()
             },
             cluster,

@@ -32,6 +32,7 @@ pub const OPTIONS: &[&Setting] = &[
     &FAILED_LOGINS_PER_ACCOUNT,
     &WS_MAX_SUBSCRIPTIONS,
     &DATABASE_BUSY_TIMEOUT_MS,
+    &DATABASE_WRITERS,
     &WS_ALLOWED_ORIGINS,
     &WS_REPLAY_CAP,
     &WS_HEARTBEAT_SECS,
@@ -351,6 +352,18 @@ pub const DATABASE_BUSY_TIMEOUT_MS: Setting = Setting {
         unit: Unit::Milliseconds,
     },
     about: "How long a write may wait for the database before it is refused with `503 unavailable`.",
+};
+
+pub const DATABASE_WRITERS: Setting = Setting {
+    flag: Some("database-writers"),
+    env: "BYRD_DATABASE_WRITERS",
+    kind: Kind::Number {
+        default: 4,
+        min: 1,
+        max: 64,
+        unit: Unit::Count,
+    },
+    about: "PostgreSQL only: writers appending messages on each node, each on a database connection of its own. A chat's messages always go through the same writer, so they are stored in the order they were sent; other chats' commit beside them. SQLite has one writer.",
 };
 
 pub const WS_ALLOWED_ORIGINS: Setting = Setting {

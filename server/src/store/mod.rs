@@ -119,6 +119,9 @@ pub struct StoreSettings {
     pub write_queue: usize,
     /// Most writes committed in one transaction.
     pub max_batch: usize,
+    /// Writer tasks appending messages, each on a connection of its own
+    /// (PostgreSQL; SQLite has one writer whatever this says).
+    pub writers: usize,
     /// Faults tests inject into reads of messages; inert by default.
     pub read_faults: ReadFaults,
 }
@@ -130,6 +133,7 @@ impl Default for StoreSettings {
             read_connections: 4,
             write_queue: 16_384,
             max_batch: 1024,
+            writers: crate::options::DATABASE_WRITERS.default_number() as usize,
             read_faults: ReadFaults::default(),
         }
     }

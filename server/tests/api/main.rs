@@ -46,6 +46,7 @@ mod visitor_text;
 mod visitor_tokens;
 mod visitors;
 mod web;
+mod writers;
 mod ws_abuse;
 mod ws_client;
 mod ws_closing;

@@ -1,16 +1,18 @@
 //! The PostgreSQL store: the same operations as the SQLite one, for
 //! deployments of several nodes that share one database.
 //!
-//! Appends go through a writer task per node that commits whatever is
-//! waiting in one transaction (group commit, see `writer`): each chat's row
+//! Appends go through a few writer tasks per node, each owning the chats
+//! hashed to it and committing whatever is waiting for it in one
+//! transaction (group commit, see `writer`): each chat's row
 //! is locked, its `last_seq` moved once per batch and the messages inserted
 //! in one statement. The row lock orders writers of one chat across every
 //! node, so `seq`s commit in order and none is skipped. Every other write
 //! is a short transaction of its own on the pool, run in a task of its own
 //! so that a caller going away cannot split the commit from its
 //! announcement; a read marker, which announces nothing, is one statement
-//! and only when it moves (`reads`). Reads use the same pool; PostgreSQL
-//! lets them run beside the writes.
+//! and only when it moves (`reads`). Reads use that pool too, never the
+//! writers' connections, so a gap fill or a history page does not wait
+//! for a batch; PostgreSQL lets them run beside the writes.
 //!
 //! How the URL becomes connect options, TLS included, is `connect`.
 //!
@@ -89,7 +91,9 @@ impl PostgresStore {
             .run(&pool)
             .await
             .context("cannot run database migrations")?;
-        let writes = pool_options(1).connect_with(options).await?;
+        let writes = pool_options(u32::try_from(settings.writers).unwrap_or(u32::MAX))
+            .connect_with(options)
+            .await?;
         let writer = Writer::start(writes, settings, listener.clone());
         Ok(PostgresStore {
             writer,
