@@ -4,7 +4,9 @@
 //! Every socket is a real guest of a real chat started over REST. The
 //! server's memory is read after the chats exist and before any socket
 //! opens, then again with all sockets open and settled, so the difference
-//! is the sockets' alone.
+//! is the sockets' alone. The sockets open 100 at a time over several
+//! loopback source addresses (`sources`), and how many the server
+//! authenticated a second while they opened is its accept rate.
 
 use std::time::{Duration, Instant};
 
@@ -13,8 +15,12 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use crate::IdleArgs;
 use crate::proc_stats;
 use crate::rest::Rest;
+use crate::sources::Sources;
 use crate::target::Target;
 use crate::ws::{self, Socket};
+
+/// Sockets opening at once.
+const OPENING: usize = 100;
 
 pub async fn run(target: &Target, args: &IdleArgs) -> anyhow::Result<()> {
     let rest = Rest::new(target);
@@ -32,11 +38,18 @@ pub async fn run(target: &Target, args: &IdleArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = target.pid.and_then(|pid| proc_stats::sample(Some(pid)));
 
+    let sources = Sources::resolve(&target.ws_base, args.sources).await?;
+    let sources = &sources;
     let opening = Instant::now();
     let ws_base = target.ws_base.as_str();
-    let sockets: Vec<Socket> = stream::iter(tokens.iter())
-        .map(|token| ws::connect(ws_base, token))
-        .buffer_unordered(100)
+    let sockets: Vec<Socket> = stream::iter(tokens.iter().enumerate())
+        .map(|(n, token)| async move {
+            let stream = sources.connect(n as u64).await?;
+            let mut socket = ws::upgrade(stream, &format!("{ws_base}/v1/ws?token={token}")).await?;
+            ws::expect_hello(&mut socket).await?;
+            anyhow::Ok(socket)
+        })
+        .buffer_unordered(OPENING)
         .try_collect()
         .await?;
     let open_time = opening.elapsed();
@@ -45,9 +58,11 @@ pub async fn run(target: &Target, args: &IdleArgs) -> anyhow::Result<()> {
     let after = target.pid.and_then(|pid| proc_stats::sample(Some(pid)));
 
     println!(
-        "{} idle authenticated guest WebSockets opened in {:.1} s",
+        "{} idle authenticated guest WebSockets opened in {:.1} s from {} source addresses, {OPENING} at a time: {:.0} accepted a second",
         sockets.len(),
-        open_time.as_secs_f64()
+        open_time.as_secs_f64(),
+        sources.count(),
+        sockets.len() as f64 / open_time.as_secs_f64().max(1e-9)
     );
     match (before, after) {
         (Some(before), Some(after)) => {

@@ -23,6 +23,7 @@ mod pacer;
 mod proc_stats;
 mod rest;
 mod rest_sends;
+mod sources;
 mod tally;
 mod target;
 mod throughput;
@@ -159,6 +160,11 @@ pub struct IdleArgs {
     /// Idle sockets to open.
     #[arg(long, default_value_t = 10_000)]
     sockets: usize,
+    /// Loopback source addresses (`127.0.0.1` up) to spread the sockets
+    /// over: one address has about 28,000 ports. Used only for a server
+    /// on an IPv4 loopback address.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..))]
+    sources: u8,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -171,6 +177,12 @@ pub fn default_server_binary() -> PathBuf {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Every socket is a descriptor, here and in the server started below,
+    // which inherits the limit.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => eprintln!("open-file limit {limit}"),
+        Err(error) => eprintln!("byrd-loadgen: cannot raise the open-file limit: {error}"),
+    }
     let result = match cli.command {
         Command::Throughput(args) => match Target::open(&args.target).await {
             Ok(target) => throughput::run(&target, &args).await,

@@ -4,28 +4,50 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio::net::TcpStream;
+use tokio_tungstenite::MaybeTlsStream;
+use tokio_tungstenite::tungstenite::{self, Message, protocol::WebSocketConfig};
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Small buffers, as a browser's socket would have: thousands of these
+/// live in this one process.
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+}
+
 /// Opens an authenticated socket and waits for `hello`.
 pub async fn connect(ws_base: &str, token: &str) -> anyhow::Result<Socket> {
-    // Small buffers: thousands of these live in this one process.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
     let url = format!("{ws_base}/v1/ws?token={token}");
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config()), true)
         .await
         .context("WebSocket handshake")?;
-    let hello = next_text(&mut socket).await?;
+    expect_hello(&mut socket).await?;
+    Ok(socket)
+}
+
+/// Upgrades `stream`, already connected, to a WebSocket at `url`.
+pub async fn upgrade(stream: TcpStream, url: &str) -> Result<Socket, tungstenite::Error> {
+    let (socket, _) = tokio_tungstenite::client_async_with_config(
+        url,
+        MaybeTlsStream::Plain(stream),
+        Some(config()),
+    )
+    .await?;
+    Ok(socket)
+}
+
+/// Reads the first frame, which must be `hello`.
+pub async fn expect_hello(socket: &mut Socket) -> anyhow::Result<()> {
+    let hello = next_text(socket).await?;
     anyhow::ensure!(
         hello.starts_with(r#"{"type":"hello""#),
         "expected hello, got {hello}"
     );
-    Ok(socket)
+    Ok(())
 }
 
 /// The next text frame, within 10 s.

@@ -331,6 +331,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if settings.bootstrap_admin.password.is_some() && settings.bootstrap_admin.email.is_none() {
         anyhow::bail!("BYRD_ADMIN_PASSWORD is set but BYRD_ADMIN_EMAIL is not");
     }
+    crate::file_limit::raise_and_check(&settings);
     let app = Application::build(settings).await?;
     crate::startup::announce_listening(&mut std::io::stdout().lock(), app.local_addr());
     app.run_until_stopped(shutdown_signal()).await

@@ -16,6 +16,7 @@ pub mod data_dir;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod file_limit;
 pub mod hub;
 pub mod idle_close;
 pub mod messaging;
