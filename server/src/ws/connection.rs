@@ -42,12 +42,19 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub async fn run(
+    /// Registers the connection and answers the future that serves it.
+    ///
+    /// Not an `async fn`: everything is set up here, before the future
+    /// exists, so the future holds the connection once. An `async fn`
+    /// would also keep its arguments (the socket, the claims) in a slot of
+    /// their own for its whole life, and an idle socket's task would be
+    /// that much larger.
+    pub fn run(
         state: AppState,
         socket: WebSocket,
         claims: Claims,
         guest_after_seq: Option<i64>,
-    ) {
+    ) -> impl Future<Output = ()> + Send + 'static {
         let principal = principal_of(&claims);
         // Counts this connection until it is dropped, however it ends.
         let _open = OpenConnection::new(principal.kind);
@@ -67,26 +74,30 @@ impl Connection {
             session: Session::new(state.clone(), id, claims, queue),
         };
         tracing::debug!(connection_id = %id, kind = principal.kind.as_str(), "websocket connected");
-        let exit =
-            Box::pin(connection.serve(principal, online_agents, guest_after_seq, &kill)).await;
-        let exit = match (exit, kill.reason()) {
-            // A write given up because the hub said close (a slow consumer
-            // blocking its socket) still closes with the hub's code.
-            (Err(Exit::Gone), Some(reason)) => Exit::from(reason),
-            (Err(exit), _) => exit,
-            (Ok(never), _) => match never {},
-        };
-        drop(membership);
-        // A client's close was counted with its code when it arrived.
-        match exit {
-            Exit::Close(code) => {
-                handles().closed(CloseLabel(code.code()));
-                Box::pin(connection.socket.close(code)).await;
+        async move {
+            let _open = _open;
+            let exit =
+                Box::pin(connection.serve(principal, online_agents, guest_after_seq, &kill)).await;
+            let exit = match (exit, kill.reason()) {
+                // A write given up because the hub said close (a slow
+                // consumer blocking its socket) still closes with the
+                // hub's code.
+                (Err(Exit::Gone), Some(reason)) => Exit::from(reason),
+                (Err(exit), _) => exit,
+                (Ok(never), _) => match never {},
+            };
+            drop(membership);
+            // A client's close was counted with its code when it arrived.
+            match exit {
+                Exit::Close(code) => {
+                    handles().closed(CloseLabel(code.code()));
+                    Box::pin(connection.socket.close(code)).await;
+                }
+                Exit::ClosedByClient => Box::pin(connection.socket.answer_close()).await,
+                Exit::Gone => handles().closed(CloseLabel::ABNORMAL),
             }
-            Exit::ClosedByClient => Box::pin(connection.socket.answer_close()).await,
-            Exit::Gone => handles().closed(CloseLabel::ABNORMAL),
+            tracing::debug!(connection_id = %id, exit = ?exit, "websocket closed");
         }
-        tracing::debug!(connection_id = %id, exit = ?exit, "websocket closed");
     }
 
     /// Greets, then serves until the connection ends.
