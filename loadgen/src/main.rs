@@ -24,6 +24,7 @@ mod proc_stats;
 mod rest;
 mod rest_sends;
 mod sources;
+mod storm;
 mod tally;
 mod target;
 mod throughput;
@@ -76,6 +77,13 @@ enum Command {
     Handshakes(HandshakesArgs),
     /// Memory per idle authenticated guest WebSocket.
     Idle(IdleArgs),
+    /// Every socket cut at once while messages flow; every client
+    /// reconnects with the SDKs' backoff and resumes from its last `seq`.
+    ///
+    /// Reports how long until every client had resumed, message latency
+    /// before the cut and until the last resume, refused reconnects, the
+    /// server's CPU and peak memory meanwhile, and anything lost.
+    Storm(StormArgs),
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +177,35 @@ pub struct IdleArgs {
     target: TargetArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct StormArgs {
+    /// Guests, each in a chat of its own with one socket.
+    #[arg(long, default_value_t = 10_000)]
+    guests: usize,
+    /// Agents, each following an equal share of the chats (at most the
+    /// server's `--ws-max-subscriptions` each).
+    #[arg(long, default_value_t = 20)]
+    agents: usize,
+    /// Messages a second sent over REST to the chats in turn, from the
+    /// first subscription to the end.
+    #[arg(long, default_value_t = 500)]
+    rate: u32,
+    /// Seconds of messages before the cut.
+    #[arg(long, default_value_t = 5)]
+    before: u64,
+    /// Seconds to wait for every client to resume.
+    #[arg(long, default_value_t = 60)]
+    within: u64,
+    /// Seconds of messages after every client is back.
+    #[arg(long, default_value_t = 5)]
+    after: u64,
+    /// Loopback source addresses to spread the sockets over.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..))]
+    sources: u8,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
 /// Where `cargo build --release` puts the server, from the workspace root.
 pub fn default_server_binary() -> PathBuf {
     PathBuf::from("target/release/byrd")
@@ -198,6 +235,10 @@ async fn main() -> std::process::ExitCode {
         },
         Command::Idle(args) => match Target::open(&args.target).await {
             Ok(target) => idle::run(&target, &args).await,
+            Err(error) => Err(error),
+        },
+        Command::Storm(args) => match Target::open(&args.target).await {
+            Ok(target) => storm::run(&target, &args).await,
             Err(error) => Err(error),
         },
     };
@@ -261,5 +302,19 @@ mod tests {
         assert!(parse(&["handshakes", "--sources", "300"]).is_err());
         assert!(parse(&["rest-sends", "--rates", "fast"]).is_err());
         assert!(parse(&["rest-sends", "--connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn a_storm_defaults_to_ten_thousand_guests_and_twenty_agents() {
+        let Ok(Command::Storm(args)) = parse(&["storm"]) else {
+            panic!("storm parses");
+        };
+        assert_eq!((args.guests, args.agents, args.rate), (10_000, 20, 500));
+        let Ok(Command::Storm(args)) = parse(&["storm", "--guests", "18000", "--rate", "1000"])
+        else {
+            panic!("storm parses");
+        };
+        assert_eq!((args.guests, args.rate), (18_000, 1000));
+        assert!(parse(&["storm", "--sources", "0"]).is_err());
     }
 }
