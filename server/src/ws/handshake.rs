@@ -199,15 +199,10 @@ pub async fn upgrade(
         .max_write_buffer_size(WRITE_BURST_BYTES + ws.max_frame_bytes * 4)
         .max_message_size(ws.max_frame_bytes)
         .max_frame_size(ws.max_frame_bytes)
-        .on_upgrade(move |socket| {
-            // Built before the future that holds it, so the socket and
-            // claims are not kept twice (see `Connection::run`).
-            let connection = Connection::run(state, socket, claims, query.after_seq);
-            async move {
-                connection.await;
-                drop(slot);
-            }
-        }))
+        // The connection's own future, not one awaiting it: an outer
+        // `async` block would keep a second copy of it (see
+        // `Connection::run`).
+        .on_upgrade(move |socket| Connection::run(state, socket, claims, query.after_seq, slot)))
 }
 
 #[cfg(test)]
