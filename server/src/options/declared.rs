@@ -358,12 +358,12 @@ pub const DATABASE_WRITERS: Setting = Setting {
     flag: Some("database-writers"),
     env: "BYRD_DATABASE_WRITERS",
     kind: Kind::Number {
-        default: 4,
+        default: 2,
         min: 1,
         max: 64,
         unit: Unit::Count,
     },
-    about: "PostgreSQL only: writers appending messages on each node, each on a database connection of its own. A chat's messages always go through the same writer, so they are stored in the order they were sent; other chats' commit beside them. SQLite has one writer.",
+    about: "PostgreSQL only: writers appending messages on each node, each on a database connection of its own. A chat's messages always go through the same writer, so they are stored in the order they were sent; other chats' commit beside them. A database across a network, where each round trip costs more, may want more. SQLite has one writer.",
 };
 
 pub const WS_ALLOWED_ORIGINS: Setting = Setting {
