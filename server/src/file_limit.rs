@@ -17,13 +17,6 @@ pub const SOCKETS_EXPECTED: u64 = 10_000;
 /// listeners, Redis, the data folder's files, the runtime's own.
 const SPARE: u64 = 64;
 
-/// How many descriptors the node keeps for its database: the pool of
-/// reads and other writes, and (on PostgreSQL) the writers' connections.
-fn database_connections(settings: &Settings) -> u64 {
-    let store = &settings.store;
-    u64::from(store.read_connections) + 4 + store.writers as u64
-}
-
 /// Sockets `limit` descriptors leave room for, beside the database's
 /// connections and the spare.
 pub fn room_for_sockets(limit: u64, database_connections: u64) -> u64 {
@@ -53,7 +46,7 @@ pub fn raise_and_check(settings: &Settings) {
             return;
         }
     };
-    let connections = database_connections(settings);
+    let connections = settings.store.database_connections();
     match advice(limit, connections) {
         Some(warning) => tracing::warn!("{warning}"),
         None => tracing::info!(

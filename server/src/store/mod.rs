@@ -126,6 +126,20 @@ pub struct StoreSettings {
     pub read_faults: ReadFaults,
 }
 
+impl StoreSettings {
+    /// The pool for reads and the writes other than appends: the read
+    /// connections and four for those writes.
+    pub fn pool_connections(&self) -> u32 {
+        self.read_connections.saturating_add(4)
+    }
+
+    /// Every connection a node may open to its database: the pool and,
+    /// on PostgreSQL, one per writer.
+    pub fn database_connections(&self) -> u64 {
+        u64::from(self.pool_connections()) + self.writers as u64
+    }
+}
+
 impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {

@@ -83,7 +83,7 @@ impl PostgresStore {
                 // Connections broken by a failover are noticed before use.
                 .test_before_acquire(true)
         };
-        let pool = pool_options(settings.read_connections + 4)
+        let pool = pool_options(settings.pool_connections())
             .connect_with(options.clone())
             .await
             .map_err(|error| connect::cannot_connect(&options, error))?;
