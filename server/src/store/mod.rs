@@ -12,6 +12,7 @@
 //! reads to catch up on what its broker lost is [`ClusterReads`].
 
 mod backend;
+mod batched;
 mod cluster_reads;
 mod faults;
 pub mod keys;
@@ -28,6 +29,7 @@ use byrd_spec::message::Message;
 use uuid::Uuid;
 
 pub use backend::Store;
+pub use batched::{Batched, ReadBatch};
 pub use cluster_reads::{ChangedChats, ChatState, ClusterReads, Revocations};
 pub use faults::ReadFaults;
 pub use keys::{KeyChange, SigningKeyRow};

@@ -2,24 +2,16 @@
 //! database all nodes share.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use uuid::Uuid;
 
+use super::messages::LastSeqReads;
 use super::{PostgresStore, store_error};
 use crate::store::rows::{CHAT_STATE_COLUMNS, chat_state_from_row};
-use crate::store::{ChangedChats, ClusterReads, Revocations, StoreError};
+use crate::store::{ChangedChats, ClusterReads, ReadBatch, Revocations, StoreError};
 
 impl ClusterReads for PostgresStore {
     async fn chats_last_seq(&self, chats: &[Uuid]) -> Result<Vec<(Uuid, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT id, last_seq FROM chats WHERE id = ANY($1)")
-            .bind(chats)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("last_seq")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(store_error)
+        LastSeqReads(self.pool.clone()).read(chats.to_vec()).await
     }
 
     async fn chats_changed_since(&self, since: DateTime<Utc>) -> Result<ChangedChats, StoreError> {

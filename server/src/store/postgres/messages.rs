@@ -1,11 +1,12 @@
 //! Messages.
 
 use byrd_spec::message::Message;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{PostgresStore, store_error};
 use crate::store::rows::{MESSAGE_COLUMNS, message_from_row};
-use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
+use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, ReadBatch, StoreError};
 
 impl PostgresStore {
     /// Stores a message with the chat's next `seq`, or returns the one the
@@ -56,10 +57,21 @@ impl PostgresStore {
     }
 
     /// The chat's newest `seq`, or `None` when there is no such chat.
+    /// Reads that arrive together share a query (see `Batched`).
     pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {
-        sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = $1")
-            .bind(chat_id)
-            .fetch_optional(&self.pool)
+        self.last_seqs.get(chat_id).await
+    }
+}
+
+/// Reads chats' last `seq`s on the pool, many at a time; the sweep's
+/// reads too.
+pub(super) struct LastSeqReads(pub(super) PgPool);
+
+impl ReadBatch<Uuid, i64> for LastSeqReads {
+    async fn read(&self, chats: Vec<Uuid>) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        sqlx::query_as("SELECT id, last_seq FROM chats WHERE id = ANY($1)")
+            .bind(chats)
+            .fetch_all(&self.0)
             .await
             .map_err(store_error)
     }

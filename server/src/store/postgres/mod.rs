@@ -43,8 +43,9 @@ use futures_util::future::BoxFuture;
 use secrecy::SecretString;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
 
-use super::{CommitListener, Committed, ReadFaults, StoreError, StoreLoad, StoreSettings};
+use super::{Batched, CommitListener, Committed, ReadFaults, StoreError, StoreLoad, StoreSettings};
 use writer::Writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_postgres");
@@ -55,6 +56,9 @@ pub struct PostgresStore {
     writer: Writer,
     /// Reads and the writes other than appends.
     pool: PgPool,
+    /// Chats' last `seq`s and revoked tokens, read many at a time.
+    last_seqs: Batched<Uuid, i64>,
+    revoked_tokens: Batched<String, i32>,
     listener: Option<Arc<dyn CommitListener>>,
     /// Faults tests inject into reads of messages; inert by default.
     read_faults: ReadFaults,
@@ -95,9 +99,14 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         let writer = Writer::start(writes, settings, listener.clone());
+        let at_once = settings.read_connections.max(1) as usize;
+        let last_seqs = Batched::start(messages::LastSeqReads(pool.clone()), at_once);
+        let revoked_tokens = Batched::start(sessions::RevokedTokenReads(pool.clone()), at_once);
         Ok(PostgresStore {
             writer,
             pool,
+            last_seqs,
+            revoked_tokens,
             listener,
             read_faults: settings.read_faults.clone(),
         })

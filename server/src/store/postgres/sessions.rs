@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{PostgresStore, now, store_error};
 use crate::store::rules::rotation::{self, Presented, Step};
-use crate::store::{RefreshOutcome, StoreError, Successor};
+use crate::store::{ReadBatch, RefreshOutcome, StoreError, Successor};
 
 impl PostgresStore {
     /// Starts a login session with its first refresh token, for an agent
@@ -130,13 +130,9 @@ impl PostgresStore {
         Ok(revoked.unwrap_or(true))
     }
 
+    /// Reads that arrive together share a query (see `Batched`).
     pub async fn is_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE jti = $1")
-            .bind(jti)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(found.is_some())
+        Ok(self.revoked_tokens.get(jti.to_owned()).await?.is_some())
     }
 
     /// Drops what can no longer matter; see the SQLite store's method.
@@ -176,6 +172,19 @@ impl PostgresStore {
             |_| Vec::new(),
         )
         .await
+    }
+}
+
+/// Reads which of some token ids are revoked, many at a time.
+pub(super) struct RevokedTokenReads(pub(super) sqlx::PgPool);
+
+impl ReadBatch<String, i32> for RevokedTokenReads {
+    async fn read(&self, jtis: Vec<String>) -> Result<Vec<(String, i32)>, StoreError> {
+        sqlx::query_as("SELECT jti, 1 FROM revoked_tokens WHERE jti = ANY($1)")
+            .bind(jtis)
+            .fetch_all(&self.0)
+            .await
+            .map_err(store_error)
     }
 }
 

@@ -1,11 +1,12 @@
 //! Messages.
 
 use byrd_spec::message::Message;
+use sqlx::SqlitePool;
 use uuid::Uuid;
 
-use super::SqliteStore;
+use super::{SqliteStore, read_in};
 use crate::store::rows::{MESSAGE_COLUMNS, message_from_row};
-use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, StoreError};
+use crate::store::{AppendTicket, Appended, MessageRange, NewMessage, ReadBatch, StoreError};
 
 impl SqliteStore {
     /// Stores a message with the chat's next `seq`, or returns the one the
@@ -62,11 +63,18 @@ impl SqliteStore {
     }
 
     /// The chat's newest `seq`, or `None` when there is no such chat.
+    /// Reads that arrive together share a query (see `Batched`).
     pub async fn chat_last_seq(&self, chat_id: Uuid) -> Result<Option<i64>, StoreError> {
-        let seq = sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = ?")
-            .bind(chat_id)
-            .fetch_optional(&self.reads)
-            .await?;
-        Ok(seq)
+        self.last_seqs.get(chat_id).await
+    }
+}
+
+/// Reads chats' last `seq`s on the read pool, many at a time.
+pub(super) struct LastSeqReads(pub(super) SqlitePool);
+
+impl ReadBatch<Uuid, i64> for LastSeqReads {
+    async fn read(&self, chats: Vec<Uuid>) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        let sql = |list: &str| format!("SELECT id, last_seq FROM chats WHERE id IN ({list})");
+        read_in(&self.0, sql, chats).await
     }
 }

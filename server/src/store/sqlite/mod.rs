@@ -34,10 +34,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
+use uuid::Uuid;
 
 pub use backup::{Snapshot, database_file, write_snapshot};
 
-use super::{CommitListener, ReadFaults, StoreError, StoreLoad, StoreSettings};
+use super::{Batched, CommitListener, ReadFaults, StoreError, StoreLoad, StoreSettings};
 use writer::Writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -65,6 +66,9 @@ impl From<sqlx::Error> for StoreError {
 pub struct SqliteStore {
     writer: Writer,
     reads: SqlitePool,
+    /// Chats' last `seq`s and revoked tokens, read many at a time.
+    last_seqs: Batched<Uuid, i64>,
+    revoked_tokens: Batched<String, i64>,
     read_faults: ReadFaults,
     /// The database file as opened, which readiness checks is still there.
     file: DatabaseFile,
@@ -150,9 +154,14 @@ impl SqliteStore {
             settings,
             listener,
         )?;
+        let at_once = settings.read_connections.max(1) as usize;
+        let last_seqs = Batched::start(messages::LastSeqReads(reads.clone()), at_once);
+        let revoked_tokens = Batched::start(sessions::RevokedTokenReads(reads.clone()), at_once);
         Ok(SqliteStore {
             writer,
             reads,
+            last_seqs,
+            revoked_tokens,
             read_faults: settings.read_faults.clone(),
             file,
         })
@@ -270,4 +279,28 @@ fn is_busy_sqlx(error: &sqlx::Error) -> bool {
     db.code()
         .and_then(|code| code.parse::<i32>().ok())
         .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+/// Statement sizes: a batch of keys is padded to the next one up, so that
+/// four statements in the cache serve every batch.
+const STATEMENT_SIZES: [usize; 4] = [1, 16, 128, super::batched::BATCH];
+
+/// Runs `sql` (given the list of placeholders) with `keys` bound to them,
+/// for a batched read.
+async fn read_in<K, Row>(
+    reads: &SqlitePool,
+    sql: impl Fn(&str) -> String,
+    mut keys: Vec<K>,
+) -> Result<Vec<Row>, StoreError>
+where
+    K: Clone + Send + for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + 'static,
+    Row: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+{
+    super::batched::pad_to_statement_size(&mut keys, &STATEMENT_SIZES);
+    let sql = sql(&vec!["?"; keys.len()].join(","));
+    let mut query = sqlx::query_as(&sql);
+    for key in keys {
+        query = query.bind(key);
+    }
+    Ok(query.fetch_all(reads).await?)
 }

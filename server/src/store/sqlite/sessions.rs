@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::SqliteStore;
 use super::rows::time_text;
+use super::{SqliteStore, read_in};
 use crate::store::rows::Columns;
 use crate::store::rules::rotation::{self, Presented, Step};
-use crate::store::{RefreshOutcome, StoreError, Successor};
+use crate::store::{ReadBatch, RefreshOutcome, StoreError, Successor};
 
 impl SqliteStore {
     /// Starts a login session with its first refresh token, for an agent
@@ -112,12 +112,9 @@ impl SqliteStore {
         Ok(revoked.unwrap_or(true))
     }
 
+    /// Reads that arrive together share a query (see `Batched`).
     pub async fn is_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE jti = ?")
-            .bind(jti)
-            .fetch_optional(&self.reads)
-            .await?;
-        Ok(found.is_some())
+        Ok(self.revoked_tokens.get(jti.to_owned()).await?.is_some())
     }
 
     /// Drops what can no longer matter: revocations of tokens that even
@@ -152,6 +149,16 @@ impl SqliteStore {
                 |_| Vec::new(),
             )
             .await
+    }
+}
+
+/// Reads which of some token ids are revoked, many at a time.
+pub(super) struct RevokedTokenReads(pub(super) sqlx::SqlitePool);
+
+impl ReadBatch<String, i64> for RevokedTokenReads {
+    async fn read(&self, jtis: Vec<String>) -> Result<Vec<(String, i64)>, StoreError> {
+        let sql = |list: &str| format!("SELECT jti, 1 FROM revoked_tokens WHERE jti IN ({list})");
+        read_in(&self.0, sql, jtis).await
     }
 }
 
