@@ -176,8 +176,8 @@ mod tests {
         let mut follower = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
         let mut guest = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
         assert!(hub.follow_queue(follower.id));
-        hub.subscribe(guest.id, a, Some(0));
-        hub.subscribe(follower.id, b, Some(0));
+        hub.subscribe(guest.id, a, Some(0), hub.mark());
+        hub.subscribe(follower.id, b, Some(0), hub.mark());
         for sent in [message(a, 1), message(b, 1), message(c, 1), message(c, 1)] {
             publish(&hub, &sent);
         }
@@ -232,7 +232,7 @@ mod tests {
         let follower = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
         let guest = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
         hub.follow_queue(follower.id);
-        hub.subscribe(guest.id, kept, Some(0));
+        hub.subscribe(guest.id, kept, Some(0), hub.mark());
         publish(&hub, &message(kept, 1));
         publish(&hub, &message(dropped, 1));
         assert_eq!(hub.lock().cursors.len(), 2);
@@ -248,7 +248,7 @@ mod tests {
         let (subscribed, other) = (Uuid::now_v7(), Uuid::now_v7());
         let mut agent = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
         hub.follow_queue(agent.id);
-        hub.subscribe(agent.id, subscribed, Some(0));
+        hub.subscribe(agent.id, subscribed, Some(0), hub.mark());
         publish(&hub, &message(other, 1));
         hub.unfollow_queue(agent.id);
         hub.unfollow_queue(agent.id);

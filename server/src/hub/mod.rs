@@ -30,6 +30,7 @@ mod presence;
 mod queue;
 mod registry;
 mod revocations;
+mod unfollowed;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -45,12 +46,14 @@ use cursors::{Cursor, Offer};
 use presence::Presence;
 use registry::Peer;
 use revocations::RecentRevocations;
+use unfollowed::Unfollowed;
 
 pub use cursors::{Place, Position};
 pub use fanout::{ChatMessage, Outbound, Revocation};
 pub use queue::ConnectionQueue;
 pub use registry::{CloseReason, ConnectionId, KillSwitch, Membership, Registration};
 pub use revocations::Credentials;
+pub use unfollowed::Mark;
 
 /// Something that happened, as the hub delivers it; borrowed, so that
 /// publishing copies nothing the fan-out does not need.
@@ -148,6 +151,9 @@ struct HubState {
     presence: Presence,
     /// Revocations of the last minutes, for connections registering late.
     revocations: RecentRevocations,
+    /// The last messages dropped because no connection here needed their
+    /// chat, for subscriptions that read the chat's position meanwhile.
+    unfollowed: Unfollowed,
 }
 
 /// Cheap to clone; all clones share one state.
@@ -235,6 +241,7 @@ impl Hub {
         let mut state = self.lock();
         let Some(cursor) = followers::cursor_for(&mut state, chat_id) else {
             // No subscriber here, and nobody follows the queue.
+            state.unfollowed.dropped(chat_id, seq);
             return;
         };
         match cursor.offer(seq, message.is_some()) {

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::fanout::Outbound;
 use super::queue::{ConnectionQueue, QueueSender, connection_queue};
 use super::revocations::Credentials;
+use super::unfollowed::{Mark, Missed};
 use super::{Hub, HubState, Position, cursors::Cursor, followers, presence};
 
 pub type ConnectionId = Uuid;
@@ -181,22 +182,61 @@ impl Hub {
 
     /// Subscribes a connection to a chat. `last_seq` is the chat's last
     /// `seq` read before this call (`None` when it could not be read):
-    /// where the chat's position starts if this is its first subscriber.
+    /// where the chat's position starts if this is its first subscriber;
+    /// `since` is the hub's [`mark`](Hub::mark) taken before that read, so
+    /// that a message dropped meanwhile for want of a subscriber is filled.
     /// Returns the position: every later message is queued to the
     /// connection, so a replay up to it leaves no gap.
-    pub fn subscribe(&self, id: ConnectionId, chat_id: Uuid, last_seq: Option<i64>) -> Option<i64> {
+    pub fn subscribe(
+        &self,
+        id: ConnectionId,
+        chat_id: Uuid,
+        last_seq: Option<i64>,
+        since: Mark,
+    ) -> Option<i64> {
         let mut state = self.lock();
+        let state = &mut *state;
         let peer = state.peers.get_mut(&id)?;
         peer.chats.insert(chat_id);
         state.subscribers.entry(chat_id).or_default().insert(id);
-        let cursor = state
-            .cursors
-            .entry(chat_id)
-            .or_insert_with(|| Cursor::starting_at(last_seq));
+        let mut fill = false;
+        let cursor = state.cursors.entry(chat_id).or_insert_with(|| {
+            let mut cursor = Cursor::starting_at(last_seq);
+            if let Some(read) = last_seq {
+                cursor.fill_to = match state.unfollowed.since(since, chat_id) {
+                    Missed::Through(seq) if seq > read => Some(seq),
+                    Missed::Unknown => Some(i64::MAX),
+                    Missed::Through(_) | Missed::Nothing => None,
+                };
+                fill = cursor.fill_to.is_some();
+            }
+            cursor
+        });
         if cursor.delivered.get().is_none() && cursor.fill_to.is_none() {
             cursor.delivered = Position::at(last_seq);
         }
-        cursor.delivered.get()
+        let position = cursor.delivered.get();
+        if fill {
+            self.request_fill(chat_id);
+        }
+        position
+    }
+
+    /// Where the hub's record of dropped messages stands: taken before
+    /// reading a chat's `last_seq` for [`subscribe`](Hub::subscribe).
+    pub fn mark(&self) -> Mark {
+        self.lock().unfollowed.mark()
+    }
+
+    /// The chat's position here, when the hub follows the chat and knows
+    /// it. Every message up to it is stored, so it is a lower bound of
+    /// the chat's `last_seq` that costs no read: [`subscribe`] starts an
+    /// absent position from it as safely as from a read (anything stored
+    /// above it is filled), and answers the position at joining anyway.
+    ///
+    /// [`subscribe`]: Hub::subscribe
+    pub fn position(&self, chat_id: Uuid) -> Option<i64> {
+        self.lock().cursors.get(&chat_id)?.delivered.get()
     }
 
     pub fn unsubscribe(&self, id: ConnectionId, chat_id: Uuid) {

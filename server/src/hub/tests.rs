@@ -30,7 +30,7 @@ fn credentials() -> Credentials {
 async fn a_connection_leaves_the_hub_however_its_registration_is_dropped() {
     let hub = Hub::new(8);
     let registration = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
-    hub.subscribe(registration.id, Uuid::now_v7(), Some(0));
+    hub.subscribe(registration.id, Uuid::now_v7(), Some(0), hub.mark());
     let task = tokio::spawn(async move {
         let _registration = registration;
         panic!("the connection task fails");
@@ -72,8 +72,8 @@ async fn a_full_queue_kills_only_the_slow_connection() {
     let chat = Uuid::now_v7();
     let mut fast = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
     let slow = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
-    hub.subscribe(fast.id, chat, Some(0));
-    hub.subscribe(slow.id, chat, Some(0));
+    hub.subscribe(fast.id, chat, Some(0), hub.mark());
+    hub.subscribe(slow.id, chat, Some(0), hub.mark());
     for _ in 0..3 {
         hub.publish(typing(chat), Origin::COMMITTED);
         fast.queue.recv().await;
@@ -91,9 +91,9 @@ async fn leaving_removes_every_subscription_of_the_connection() {
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     let leaving = hub.register(PartyType::Agent, Uuid::now_v7(), &credentials());
     let mut staying = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
-    hub.subscribe(leaving.id, a, Some(0));
-    hub.subscribe(leaving.id, b, Some(0));
-    hub.subscribe(staying.id, b, Some(0));
+    hub.subscribe(leaving.id, a, Some(0), hub.mark());
+    hub.subscribe(leaving.id, b, Some(0), hub.mark());
+    hub.subscribe(staying.id, b, Some(0), hub.mark());
     drop(leaving);
     {
         let state = hub.lock();
@@ -119,4 +119,36 @@ async fn presence_goes_online_with_the_first_connection_and_offline_with_the_las
     }
     assert_eq!(frames.len(), 2, "{frames:?}");
     assert!(frames[0].contains("online") && frames[1].contains("offline"));
+}
+
+#[tokio::test]
+async fn a_message_committed_between_a_subscribers_read_and_its_join_is_filled() {
+    let hub = Hub::new(8);
+    let (fills, mut requested) = mpsc::unbounded_channel();
+    hub.links.fills.set(fills).unwrap();
+    let offer = |chat_id: Uuid, seq: i64| {
+        let event = Event::Message {
+            chat_id,
+            seq,
+            message: None,
+        };
+        hub.publish(event, Origin::COMMITTED);
+    };
+    let (raced, quiet) = (Uuid::now_v7(), Uuid::now_v7());
+    let guest = hub.register(PartyType::Guest, Uuid::now_v7(), &credentials());
+
+    // The subscriber read last_seq 4; message 5 commits, and is dropped
+    // here for want of a subscriber, before it joins.
+    let mark = hub.mark();
+    offer(raced, 5);
+    assert_eq!(hub.subscribe(guest.id, raced, Some(4), mark), Some(4));
+    assert_eq!(requested.try_recv().ok(), Some(raced));
+    assert_eq!(hub.lock().cursors[&raced].fill_to, Some(5));
+
+    // Read after the commit: its position covers it, nothing to fill.
+    offer(quiet, 7);
+    let mark = hub.mark();
+    assert_eq!(hub.subscribe(guest.id, quiet, Some(7), mark), Some(7));
+    assert!(requested.try_recv().is_err());
+    assert_eq!(hub.lock().cursors[&quiet].fill_to, None);
 }

@@ -12,10 +12,14 @@
 //! `commands`), and every step answers `Result<(), Exit>`, so the loop is
 //! the one place a connection stops.
 
-use axum::extract::ws::{Message as WsMessage, WebSocket};
+use std::collections::HashSet;
+
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
 use byrd_spec::claims::Claims;
 use byrd_spec::error::ErrorCode;
 use byrd_spec::ws::{ClientFrame, CloseCode, PresenceStatus, Principal, ServerFrame};
+use futures_util::FutureExt;
+use futures_util::future::join_all;
 use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
@@ -23,6 +27,7 @@ use super::commands;
 use super::exit::{CommandError, Exit};
 use super::limits::{FrameLimits, connection_limits};
 use super::parse::parse_frame;
+use super::read_ahead::{LOOK_AHEAD, ReadAhead, subscribed_chat};
 use super::session::{Session, Subscription, credentials_of, principal_of};
 use super::socket::Socket;
 use crate::error::ApiError;
@@ -203,39 +208,51 @@ impl Connection {
         let Claims::Guest(guest) = &self.session.claims else {
             return Ok(());
         };
-        // A guest is in its chat at once, from the claim alone; this
-        // subscription is live-only until the client sends `subscribe`
-        // (or asked for a replay with `after_seq` in the URL).
+        // A guest is in its chat at once, from the claim alone. Asked for a
+        // replay with `after_seq` in the URL, it joins as `subscribe`
+        // would; otherwise, or when that is refused, the subscription is
+        // live-only until the client sends `subscribe`.
         let chat_id = guest.chat.id;
+        if let Some(after_seq) = guest_after_seq {
+            let replay = ClientFrame::Subscribe(byrd_spec::ws::SubscribeFrame {
+                chat_id,
+                after_seq,
+                reference: None,
+            });
+            match commands::apply(&mut self.session, &mut self.socket, replay).await {
+                Ok(()) => return Ok(()),
+                Err(CommandError::Refuse(error)) => {
+                    self.socket.send_frame(&error.into_ws_frame(None)).await?;
+                }
+                Err(CommandError::End(exit)) => return Err(exit),
+            }
+        }
         let session = &mut self.session;
+        if session.subscriptions.contains_key(&chat_id) {
+            return Ok(());
+        }
         // Where the hub's position for the chat starts if this is its
-        // first subscriber here; unknown when the database fails.
-        let last_seq = session
+        // first subscriber here (none read when the hub knows it already);
+        // unknown when the database fails.
+        let mark = session.state.hub.mark();
+        let last_seq = match session.state.hub.position(chat_id) {
+            Some(position) => Some(position),
+            None => session
+                .state
+                .store
+                .chat_last_seq(chat_id)
+                .await
+                .ok()
+                .flatten(),
+        };
+        session
             .state
-            .store
-            .chat_last_seq(chat_id)
-            .await
-            .ok()
-            .flatten();
-        session.state.hub.subscribe(session.id, chat_id, last_seq);
+            .hub
+            .subscribe(session.id, chat_id, last_seq, mark);
         session
             .subscriptions
             .insert(chat_id, Subscription::default());
-        let Some(after_seq) = guest_after_seq else {
-            return Ok(());
-        };
-        let replay = ClientFrame::Subscribe(byrd_spec::ws::SubscribeFrame {
-            chat_id,
-            after_seq,
-            reference: None,
-        });
-        match commands::apply(session, &mut self.socket, replay).await {
-            Ok(()) => Ok(()),
-            Err(CommandError::Refuse(error)) => {
-                self.socket.send_frame(&error.into_ws_frame(None)).await
-            }
-            Err(CommandError::End(exit)) => Err(exit),
-        }
+        Ok(())
     }
 
     /// What the client sent, or how its side ended.
@@ -246,7 +263,14 @@ impl Connection {
         match incoming {
             None => Err(Exit::Gone),
             Some(Err(error)) => Err(read_failure(error)),
-            Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()).await,
+            Some(Ok(WsMessage::Text(text))) => {
+                if matches!(self.session.claims, Claims::Agent(_))
+                    && subscribed_chat(text.as_str()).is_some()
+                {
+                    return Box::pin(self.on_subscribes(text)).await;
+                }
+                self.on_text(text.as_str()).await
+            }
             Some(Ok(WsMessage::Binary(_))) => {
                 handles().frame_received(ReceivedFrame::Invalid);
                 let refusal =
@@ -261,6 +285,54 @@ impl Connection {
             // Pings are answered by the WebSocket layer; pongs only matter
             // as signs of life.
             Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => Ok(()),
+        }
+    }
+
+    /// Runs an agent's `subscribe` and the frames already received behind
+    /// it, having read their chats' positions together (see `read_ahead`).
+    async fn on_subscribes(&mut self, first: Utf8Bytes) -> Result<(), Exit> {
+        let mut texts = vec![first];
+        let mut after = None;
+        while texts.len() < LOOK_AHEAD {
+            match self.socket.recv().now_or_never() {
+                Some(Some(Ok(WsMessage::Text(text)))) => {
+                    let more = subscribed_chat(text.as_str()).is_some();
+                    texts.push(text);
+                    if !more {
+                        break;
+                    }
+                }
+                Some(other) => {
+                    after = Some(other);
+                    break;
+                }
+                None => break,
+            }
+        }
+        let chats: HashSet<Uuid> = texts
+            .iter()
+            .filter_map(|text| subscribed_chat(text.as_str()))
+            .collect();
+        if chats.len() > 1 {
+            let state = &self.session.state;
+            let mark = state.hub.mark();
+            let reads = chats.iter().map(|chat| state.store.chat_last_seq(*chat));
+            let read = join_all(reads).await;
+            let last_seqs = chats.into_iter().zip(read).collect();
+            self.session.read_ahead = Some(Box::new(ReadAhead::new(mark, last_seqs)));
+        }
+        let mut ran = Ok(());
+        for text in &texts {
+            ran = self.on_text(text.as_str()).await;
+            if ran.is_err() {
+                break;
+            }
+        }
+        self.session.read_ahead = None;
+        ran?;
+        match after {
+            Some(incoming) => Box::pin(self.on_incoming(incoming)).await,
+            None => Ok(()),
         }
     }
 

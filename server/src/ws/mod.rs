@@ -20,6 +20,7 @@ pub mod handshake;
 mod limits;
 mod parse;
 mod pending;
+mod read_ahead;
 mod replay;
 mod session;
 mod socket;

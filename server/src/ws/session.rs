@@ -11,6 +11,7 @@ use byrd_spec::ws::Principal;
 use uuid::Uuid;
 
 use super::pending::PendingSends;
+use super::read_ahead::ReadAhead;
 use super::token::TokenClock;
 use crate::error::ApiError;
 use crate::hub::{ConnectionId, ConnectionQueue, Credentials, Position};
@@ -43,6 +44,9 @@ pub(super) struct Session {
     /// do not carry it, and `typing` and `read` must name the guest as
     /// its messages do. `None` until read.
     guest_name: Option<Option<String>>,
+    /// Positions of chats whose `subscribe`s are about to run, read
+    /// together (see `read_ahead`); `None` between such runs.
+    pub read_ahead: Option<Box<ReadAhead>>,
 }
 
 impl Session {
@@ -57,6 +61,7 @@ impl Session {
             pending: PendingSends::default(),
             queue,
             guest_name: None,
+            read_ahead: None,
         }
     }
 

@@ -37,9 +37,33 @@ pub(super) async fn apply(
         )
         .into());
     }
-    // Read before joining: a message committed in between is above this
-    // position, so the hub fills it rather than skip it.
-    let Some(last_seq) = session.state.store.chat_last_seq(chat_id).await? else {
+    // Where the chat stands, taken before joining: a message committed in
+    // between is above it, so the hub fills it rather than skip it. The
+    // hub's own position serves when it follows the chat (then the chat
+    // exists) and the client is not past it; a client past it saw stored
+    // messages the hub has not handed on yet, and only a read covers them.
+    // A position read ahead with the frames around this one serves first.
+    let ahead = session
+        .read_ahead
+        .as_mut()
+        .and_then(|ahead| ahead.take(chat_id));
+    let (mark, read) = match ahead {
+        Some((mark, read)) => (mark, read?),
+        None => {
+            let mark = session.state.hub.mark();
+            let known = session
+                .state
+                .hub
+                .position(chat_id)
+                .filter(|&position| frame.after_seq <= position);
+            let read = match known {
+                Some(position) => Some(position),
+                None => session.state.store.chat_last_seq(chat_id).await?,
+            };
+            (mark, read)
+        }
+    };
+    let Some(last_seq) = read else {
         return Err(ApiError::from_code(ErrorCode::ChatNotFound).into());
     };
     // One that replays reads the chat's history: it counts as a read. One
@@ -54,7 +78,7 @@ pub(super) async fn apply(
     let position = session
         .state
         .hub
-        .subscribe(session.id, chat_id, Some(last_seq));
+        .subscribe(session.id, chat_id, Some(last_seq), mark);
     // Another subscriber here may have had messages past `last_seq`
     // already: the replay reaches them too.
     let last_seq = position.map_or(last_seq, |position| position.max(last_seq));
