@@ -35,6 +35,7 @@ use crate::routes;
 use crate::socket_caps::SocketCaps;
 use crate::state::{AppState, AppStateInner};
 use crate::store::{KeyAlgorithm, Store};
+use crate::ws::gate::HandshakeGate;
 use crate::{auth, data_dir};
 
 pub struct Application {
@@ -106,6 +107,7 @@ impl Application {
             hub,
             send_limiter: RateLimiter::per_minute(Limit::Send, settings.limits.sends_per_minute),
             read_limiter: RateLimiter::per_minute(Limit::Read, settings.limits.reads_per_minute),
+            handshakes: HandshakeGate::default(),
             socket_caps: SocketCaps::new(
                 settings.limits.sockets_per_principal,
                 settings.limits.sockets_per_address,

@@ -12,6 +12,7 @@ use crate::rate_limit::RateLimiter;
 use crate::readiness::Readiness;
 use crate::socket_caps::SocketCaps;
 use crate::store::Store;
+use crate::ws::gate::HandshakeGate;
 
 /// Cheap to clone: one `Arc` around everything.
 #[derive(Clone, Debug)]
@@ -38,6 +39,8 @@ pub struct AppStateInner {
     pub send_limiter: RateLimiter<Uuid>,
     /// Limits history reads per principal, over REST and WebSocket.
     pub read_limiter: RateLimiter<Uuid>,
+    /// Takes guests' WebSocket handshakes a few at a time.
+    pub handshakes: HandshakeGate,
     /// Caps open WebSockets per principal and per address.
     pub socket_caps: Arc<SocketCaps>,
     /// Throttles failed logins per account, against distributed guessing.

@@ -170,7 +170,16 @@ pub async fn upgrade(
     let not_upgrade = |rejection: WebSocketUpgradeRejection| {
         ApiError::new(ErrorCode::InvalidRequest, rejection.body_text())
     };
-    let (claims, upgrade) = match presented(&query, &headers)? {
+    let credential = presented(&query, &headers)?;
+    // Held until the answer: the connection's own task greets.
+    let _turn = state
+        .handshakes
+        .enter(match &credential {
+            Credential::Token(token) => Some(token),
+            Credential::Ticket(_) => None,
+        })
+        .await;
+    let (claims, upgrade) = match credential {
         Credential::Token(token) => {
             let claims = authenticate_token(&state, &token).await?;
             (claims, upgrade.map_err(not_upgrade)?)

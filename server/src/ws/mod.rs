@@ -16,6 +16,7 @@ mod commands;
 mod connection;
 mod delivery;
 mod exit;
+pub mod gate;
 pub mod handshake;
 mod limits;
 mod parse;
