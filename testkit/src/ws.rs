@@ -183,6 +183,21 @@ impl WsClient {
         self.send_raw(Message::text(frame.to_string())).await;
     }
 
+    /// Sends `frames` in one write, so that the server finds them all
+    /// received at once.
+    pub async fn send_json_together(&mut self, frames: &[Value]) {
+        let together = async {
+            for frame in frames {
+                self.stream.feed(Message::text(frame.to_string())).await?;
+            }
+            self.stream.flush().await
+        };
+        tokio::time::timeout(FRAME_TIMEOUT, together)
+            .await
+            .expect("the send timed out")
+            .expect("the socket accepts the frames");
+    }
+
     /// Sends any WebSocket message, for frames the JSON helper cannot make.
     pub async fn send_raw(&mut self, message: Message) {
         tokio::time::timeout(FRAME_TIMEOUT, self.stream.send(message))

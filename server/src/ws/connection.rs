@@ -12,7 +12,7 @@
 //! `commands`), and every step answers `Result<(), Exit>`, so the loop is
 //! the one place a connection stops.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
 use byrd_spec::claims::Claims;
@@ -27,7 +27,8 @@ use super::commands;
 use super::exit::{CommandError, Exit};
 use super::limits::{FrameLimits, connection_limits};
 use super::parse::parse_frame;
-use super::read_ahead::{LOOK_AHEAD, ReadAhead, subscribed_chat};
+use super::read_ahead::{LOOK_AHEAD, ReadAhead, subscribe_of, subscribed_chat};
+use super::replay::replay_page;
 use super::session::{Session, Subscription, credentials_of, principal_of};
 use super::socket::Socket;
 use crate::error::ApiError;
@@ -35,6 +36,7 @@ use crate::hub::{KillSwitch, Outbound, Registration};
 use crate::metrics::{CloseLabel, OpenConnection, ReceivedFrame, handles};
 use crate::socket_caps::SocketSlot;
 use crate::state::AppState;
+use crate::store::MessagesAfter;
 
 /// Most outbound items written in one turn of the loop before flushing:
 /// enough to share a write among a commit's messages, few enough that the
@@ -309,17 +311,13 @@ impl Connection {
                 None => break,
             }
         }
-        let chats: HashSet<Uuid> = texts
+        let subscribes: HashMap<Uuid, i64> = texts
             .iter()
-            .filter_map(|text| subscribed_chat(text.as_str()))
+            .filter_map(|text| subscribe_of(text.as_str()))
             .collect();
-        if chats.len() > 1 {
-            let state = &self.session.state;
-            let mark = state.hub.mark();
-            let reads = chats.iter().map(|chat| state.store.chat_last_seq(*chat));
-            let read = join_all(reads).await;
-            let last_seqs = chats.into_iter().zip(read).collect();
-            self.session.read_ahead = Some(Box::new(ReadAhead::new(mark, last_seqs)));
+        if subscribes.len() > 1 {
+            let ahead = read_ahead(&self.session.state, subscribes).await;
+            self.session.read_ahead = Some(Box::new(ahead));
         }
         let mut ran = Ok(());
         for text in &texts {
@@ -392,6 +390,34 @@ impl Connection {
         }
         Ok(())
     }
+}
+
+/// Reads the positions of the chats in `subscribes` (chat, `after_seq`),
+/// then the first page of every replay they ask for, each all at once.
+async fn read_ahead(state: &AppState, subscribes: HashMap<Uuid, i64>) -> ReadAhead {
+    let mark = state.hub.mark();
+    let chats: Vec<Uuid> = subscribes.keys().copied().collect();
+    let reads = chats.iter().map(|chat| state.store.chat_last_seq(*chat));
+    let read = join_all(reads).await;
+    let mut ahead = ReadAhead::new(mark, chats.into_iter().zip(read).collect());
+    let cap = i64::from(state.settings.ws.replay_cap);
+    let replays: Vec<(Uuid, MessagesAfter)> = subscribes
+        .into_iter()
+        .filter_map(|(chat, after)| {
+            let last = ahead.last_seq(chat)?;
+            let replays = after >= 0 && after < last && last - after <= cap;
+            replays.then(|| (chat, replay_page(after, last)))
+        })
+        .collect();
+    let pages = replays
+        .iter()
+        .map(|(chat, span)| state.store.messages_after(*chat, *span));
+    for ((chat, span), page) in replays.iter().zip(join_all(pages).await) {
+        if let Ok(page) = page {
+            ahead.keep_page(*chat, span.after, page);
+        }
+    }
+    ahead
 }
 
 /// Maps a read error to how the connection ends: a frame over the size

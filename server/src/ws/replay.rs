@@ -25,6 +25,15 @@ use crate::store::MessagesAfter;
 /// Messages read, and written, at a time.
 const PAGE: u32 = 100;
 
+/// The next page of a replay of the messages with `after < seq <= through`.
+pub(super) fn replay_page(after: i64, through: i64) -> MessagesAfter {
+    MessagesAfter {
+        after,
+        through,
+        limit: PAGE,
+    }
+}
+
 impl Session {
     /// Sends `chat_id`'s stored messages with `after < seq <= through`, in
     /// order, a page at a time, letting the outbound queue drain between
@@ -58,23 +67,31 @@ impl Session {
         let state = self.state.clone();
         let kill = out.kill_switch();
         while after < through {
-            let span = MessagesAfter {
-                after,
-                through,
-                limit: PAGE,
-            };
-            let read = state.store.messages_after(chat_id, span);
-            tokio::pin!(read);
-            let page = loop {
-                // Nothing written waits for the read.
-                out.flush().await?;
-                tokio::select! {
-                    page = &mut read => break page,
-                    item = self.queue.recv() => self.pass_queued(out, chat_id, item, held).await?,
-                    _ = kill.triggered() => return Err(Exit::Gone.into()),
+            // A first page read ahead with the subscribe serves first.
+            let ahead = self
+                .read_ahead
+                .as_mut()
+                .and_then(|ahead| ahead.take_page(chat_id, after));
+            let mut messages = match ahead {
+                Some(page) => page,
+                None => {
+                    let read = state
+                        .store
+                        .messages_after(chat_id, replay_page(after, through));
+                    tokio::pin!(read);
+                    let page = loop {
+                        // Nothing written waits for the read.
+                        out.flush().await?;
+                        tokio::select! {
+                            page = &mut read => break page,
+                            item = self.queue.recv() => self.pass_queued(out, chat_id, item, held).await?,
+                            _ = kill.triggered() => return Err(Exit::Gone.into()),
+                        }
+                    };
+                    page?
                 }
             };
-            let messages = page?;
+            messages.retain(|message| message.seq <= through);
             let Some(last) = messages.last().map(|message| message.seq) else {
                 break;
             };

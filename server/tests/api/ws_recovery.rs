@@ -273,3 +273,64 @@ async fn a_gap_that_cannot_be_read_closes_with_resume_required() {
     let (code, reason) = agent.expect_close().await;
     assert_eq!((code, reason.as_str()), (1011, "resume_required"));
 }
+
+#[tokio::test]
+async fn an_agents_subscribes_sent_together_each_replay_their_own_chat_in_order() {
+    // The server reads an agent's subscribes received together ahead, in
+    // one go (`ws/read_ahead.rs`); each must still replay its own chat,
+    // from its own `after_seq`, and be answered in the order sent.
+    let app = spawn_app().await;
+    let mut chats = Vec::new();
+    let mut stored: Vec<Vec<Value>> = Vec::new();
+    for c in 0..6 {
+        let started = app.start_chat().await;
+        let (chat, guest) = chat_and_guest(&started);
+        let mut messages = Vec::new();
+        for n in 0..c {
+            messages.push(post_message(&app, &guest, &chat, &format!("c{c}-{n}")).await);
+        }
+        chats.push(chat);
+        stored.push(messages);
+    }
+    let unknown = uuid::Uuid::now_v7().to_string();
+    // (chat index, after_seq): from the start, partway, up to date, and
+    // an unknown chat in between.
+    let asked: [(usize, i64); 6] = [(5, 0), (2, 1), (4, 4), (0, 0), (3, 1), (1, 0)];
+    let mut frames: Vec<Value> = asked
+        .iter()
+        .map(|&(c, after)| json!({"type": "subscribe", "chat_id": chats[c], "after_seq": after}))
+        .collect();
+    frames.insert(
+        3,
+        json!({"type": "subscribe", "chat_id": unknown, "ref": "nowhere"}),
+    );
+    frames.push(json!({"type": "ping", "nonce": "end"}));
+
+    let (_, agent_token) = agent_token();
+    let (mut agent, _) = WsClient::connect(&app, &agent_token).await;
+    agent.send_json_together(&frames).await;
+
+    let mut expected = Vec::new();
+    for (i, &(c, after)) in asked.iter().enumerate() {
+        if i == 3 {
+            expected.push(json!({"error": "chat_not_found", "ref": "nowhere"}));
+        }
+        for message in &stored[c][after as usize..] {
+            expected.push(json!({"type": "message", "message": message}));
+        }
+        expected.push(json!({
+            "type": "subscribed", "chat_id": chats[c], "recovered": true,
+            "last_seq": stored[c].len(),
+        }));
+    }
+    expected.push(json!({"type": "pong", "nonce": "end"}));
+    let mut received = Vec::new();
+    while received.len() < expected.len() {
+        let frame = agent.next_json().await;
+        received.push(match frame["type"].as_str() {
+            Some("error") => json!({"error": frame["code"], "ref": frame["ref"]}),
+            _ => frame,
+        });
+    }
+    assert_eq!(received, expected);
+}
