@@ -11,9 +11,13 @@
 //! chat). A client has resumed when its `hello` and every `subscribed`
 //! are in.
 //!
-//! Reported: how long until every client had resumed; the latency of the
-//! messages, from their intended send to their first delivery at an
-//! agent, before the cut and from the cut until the last resume (a
+//! Agents run on a thread of their own, as people at their own computers
+//! would, so that an agent's reads never queue behind the thousands of
+//! guests the generator plays.
+//!
+//! Reported: how long until every client had resumed, and the agents;
+//! the latency of the messages, from their intended send to their first
+//! delivery at an agent, before the cut and from the cut until the last resume (a
 //! message stored while its followers were away counts the wait); the
 //! refused handshakes by cause; the server's CPU and peak memory during
 //! the storm; and whether anything was lost: after the drain, every
@@ -61,8 +65,8 @@ struct Shared {
     /// Latency of first deliveries at agents in each phase.
     latency: [Mutex<Histogram<u64>>; 3],
     /// Microseconds from the run's start at which each client resumed
-    /// after the cut.
-    resumed: Mutex<Vec<u64>>,
+    /// after the cut, and whether it was an agent.
+    resumed: Mutex<Vec<(u64, bool)>>,
     /// Refused or failed reconnects, by cause.
     refusals: Mutex<HashMap<String, u64>>,
     gaps: AtomicU64,
@@ -155,14 +159,29 @@ pub async fn run(target: &Target, args: &StormArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::with_capacity(clients.len());
     let opening = Arc::new(tokio::sync::Semaphore::new(100));
+    // Agents are people at their own computers: here they get a thread of
+    // their own, so that an agent's reads never queue behind the guests
+    // this process plays and the generator's delay is not counted as the
+    // server's.
+    let agents_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("storm-agents")
+        .enable_all()
+        .build()?;
     for (n, client) in clients.into_iter().enumerate() {
         let shared = shared.clone();
         let ready = ready_tx.clone();
         let stop = stop_rx.clone();
         let opening = opening.clone();
-        tasks.push(tokio::spawn(async move {
-            follow(shared, n as u64, client, ready, stop, opening).await
-        }));
+        let runtime = if client.guest {
+            tokio::runtime::Handle::current()
+        } else {
+            agents_runtime.handle().clone()
+        };
+        tasks
+            .push(runtime.spawn(async move {
+                follow(shared, n as u64, client, ready, stop, opening).await
+            }));
     }
     drop(ready_tx);
     let total = tasks.len();
@@ -226,6 +245,7 @@ pub async fn run(target: &Target, args: &StormArgs) -> anyhow::Result<()> {
 
     // Nothing lost: every client saw each chat it follows up to its last
     // stored seq.
+    agents_runtime.shutdown_background();
     let stored = stored.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let mut behind = 0u64;
     for client in &seen {
@@ -242,11 +262,16 @@ pub async fn run(target: &Target, args: &StormArgs) -> anyhow::Result<()> {
         .clone();
     resumed.sort_unstable();
     let cut_us = cut_at.as_micros() as u64;
-    let since_cut = |q: f64| {
+    let since_cut = |resumed: &[(u64, bool)], q: f64| {
         resumed
             .get(((resumed.len() as f64 - 1.0) * q).round() as usize)
-            .map_or(f64::NAN, |us| us.saturating_sub(cut_us) as f64 / 1e6)
+            .map_or(f64::NAN, |(us, _)| us.saturating_sub(cut_us) as f64 / 1e6)
     };
+    let agents: Vec<(u64, bool)> = resumed
+        .iter()
+        .copied()
+        .filter(|(_, agent)| *agent)
+        .collect();
     let ms = |histogram: &Histogram<u64>, q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
     let lock = |phase: u8| {
         shared.latency[usize::from(phase)]
@@ -265,11 +290,14 @@ pub async fn run(target: &Target, args: &StormArgs) -> anyhow::Result<()> {
         sent.1
     );
     println!(
-        "resumed after the cut: {} of {total}; p50 {:.2} s, p99 {:.2} s, last {:.2} s",
+        "resumed after the cut: {} of {total}; p50 {:.2} s, p99 {:.2} s, last {:.2} s; agents: first {:.2} s, p50 {:.2} s, last {:.2} s",
         resumed.len(),
-        since_cut(0.5),
-        since_cut(0.99),
-        since_cut(1.0)
+        since_cut(&resumed, 0.5),
+        since_cut(&resumed, 0.99),
+        since_cut(&resumed, 1.0),
+        since_cut(&agents, 0.0),
+        since_cut(&agents, 0.5),
+        since_cut(&agents, 1.0)
     );
     println!(
         "message latency, intended send to first delivery at an agent: before the cut p50 {:.2} ms, p99 {:.2} ms ({}); from the cut to the last resume p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({}); after it p50 {:.2} ms, p99 {:.2} ms ({})",
@@ -410,7 +438,7 @@ async fn follow(
                 drop(socket);
                 socket = reconnect(&shared, n, &mut client).await;
                 let at = shared.start.elapsed().as_micros() as u64;
-                shared.resumed.lock().unwrap_or_else(|p| p.into_inner()).push(at);
+                shared.resumed.lock().unwrap_or_else(|p| p.into_inner()).push((at, !client.guest));
             }
             _ = stop.changed() => break,
         }
