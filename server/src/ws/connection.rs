@@ -234,19 +234,9 @@ impl Connection {
             return Ok(());
         }
         // Where the hub's position for the chat starts if this is its
-        // first subscriber here (none read when the hub knows it already);
-        // unknown when the database fails.
-        let mark = session.state.hub.mark();
-        let last_seq = match session.state.hub.position(chat_id) {
-            Some(position) => Some(position),
-            None => session
-                .state
-                .store
-                .chat_last_seq(chat_id)
-                .await
-                .ok()
-                .flatten(),
-        };
+        // first subscriber here; unknown when the database fails.
+        let (mark, read) = session.chat_position(chat_id, 0).await;
+        let last_seq = read.ok().flatten();
         session
             .state
             .hub

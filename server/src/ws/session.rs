@@ -14,9 +14,10 @@ use super::pending::PendingSends;
 use super::read_ahead::ReadAhead;
 use super::token::TokenClock;
 use crate::error::ApiError;
-use crate::hub::{ConnectionId, ConnectionQueue, Credentials, Position};
+use crate::hub::{ConnectionId, ConnectionQueue, Credentials, Mark, Position};
 use crate::messaging::author_of;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// Delivery state of one subscribed chat.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,6 +63,28 @@ impl Session {
             queue,
             guest_name: None,
             read_ahead: None,
+        }
+    }
+
+    /// Where `chat_id` stands, taken before joining it in the hub: the
+    /// hub's mark, then the hub's own position when it follows the chat
+    /// and a client at `after_seq` is not past it (then the chat exists),
+    /// else the stored `last_seq` (`None`: no such chat). A client past
+    /// the hub's position saw stored messages the hub has not handed on
+    /// yet, and only a read covers them.
+    pub async fn chat_position(
+        &self,
+        chat_id: Uuid,
+        after_seq: i64,
+    ) -> (Mark, Result<Option<i64>, StoreError>) {
+        let hub = &self.state.hub;
+        let mark = hub.mark();
+        let known = hub
+            .position(chat_id)
+            .filter(|&position| after_seq <= position);
+        match known {
+            Some(position) => (mark, Ok(Some(position))),
+            None => (mark, self.state.store.chat_last_seq(chat_id).await),
         }
     }
 

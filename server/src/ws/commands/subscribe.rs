@@ -38,31 +38,17 @@ pub(super) async fn apply(
         .into());
     }
     // Where the chat stands, taken before joining: a message committed in
-    // between is above it, so the hub fills it rather than skip it. The
-    // hub's own position serves when it follows the chat (then the chat
-    // exists) and the client is not past it; a client past it saw stored
-    // messages the hub has not handed on yet, and only a read covers them.
-    // A position read ahead with the frames around this one serves first.
+    // between is above it, so the hub fills it rather than skip it. A
+    // position read ahead with the frames around this one serves first.
     let ahead = session
         .read_ahead
         .as_mut()
         .and_then(|ahead| ahead.take(chat_id));
     let (mark, read) = match ahead {
-        Some((mark, read)) => (mark, read?),
-        None => {
-            let mark = session.state.hub.mark();
-            let known = session
-                .state
-                .hub
-                .position(chat_id)
-                .filter(|&position| frame.after_seq <= position);
-            let read = match known {
-                Some(position) => Some(position),
-                None => session.state.store.chat_last_seq(chat_id).await?,
-            };
-            (mark, read)
-        }
+        Some(ahead) => ahead,
+        None => session.chat_position(chat_id, frame.after_seq).await,
     };
+    let read = read?;
     let Some(last_seq) = read else {
         return Err(ApiError::from_code(ErrorCode::ChatNotFound).into());
     };
