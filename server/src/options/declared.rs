@@ -82,7 +82,7 @@ pub const DATABASE_URL: Setting = Setting {
         unset: "`sqlite://<data dir>/byrd.db`",
         sensitive: true,
     },
-    about: "`sqlite://...` (one node) or `postgres://...` (one or [several nodes](#several-nodes)). The SQLite file is created on first start (WAL mode); migrations run on every start. For PostgreSQL over TLS, `?sslmode=verify-full` (and `&sslrootcert=<CA file>` for a private CA); see [TLS to PostgreSQL and Redis](#tls-to-postgresql-and-redis).",
+    about: "`sqlite://...` (one node) or `postgres://...` (one or [several nodes](#several-nodes)). The SQLite file is created on first start (WAL mode); migrations run on every start. For PostgreSQL over TLS, `?sslmode=verify-full` (and `SSL_CERT_FILE=<CA file>` to trust a private CA alone); see [TLS to PostgreSQL and Redis](#tls-to-postgresql-and-redis).",
 };
 
 pub const DATA_DIR: Setting = Setting {

@@ -1,7 +1,8 @@
 //! TLS to PostgreSQL and Redis (README "TLS to PostgreSQL and Redis"): a
 //! setting that asks for TLS gets TLS or no start, a certificate that no
 //! trusted CA signed stops the start with a message naming the cause, and
-//! the Redis URL cannot turn certificate checks off. Under
+//! the Redis URL cannot turn certificate checks off; `SSL_CERT_FILE` alone
+//! decides whom PostgreSQL may chain to when it is set. Under
 //! `scripts/services` both services speak TLS only; the PostgreSQL without
 //! TLS is a stand-in that answers the TLS request as such a server does.
 
@@ -103,6 +104,71 @@ async fn postgres_signed_by_another_ca_fails_at_start_naming_the_cause() {
         .next()
         .unwrap();
     assert!(!log.contains(password), "{log}");
+}
+
+#[tokio::test]
+async fn ssl_cert_file_alone_decides_which_ca_postgres_may_chain_to() {
+    let Some(services) = Services::from_env() else {
+        return;
+    };
+    let _serial = serial().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (address, query) = services.postgres_url.split_once('?').unwrap();
+    let services_ca = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("sslrootcert="))
+        .expect("the services' URL names their CA");
+    // No sslrootcert: the roots are what SSL_CERT_FILE names, or nothing.
+    // SSL_CERT_DIR would add its own (some hosts set it to the system's).
+    let url = format!("{address}?sslmode=verify-full");
+    let node = Node::start(
+        &url,
+        &services.redis_url,
+        &[("SSL_CERT_FILE", services_ca), ("SSL_CERT_DIR", "")],
+    )
+    .await;
+    assert!(!node.log().contains("ERROR"), "{}", node.log());
+    drop(node);
+    let foreign = foreign_ca(dir.path());
+    let log = refused(
+        Node::try_start(
+            &url,
+            &services.redis_url,
+            &[
+                ("SSL_CERT_FILE", foreign.to_str().unwrap()),
+                ("SSL_CERT_DIR", ""),
+            ],
+        )
+        .await,
+    );
+    assert!(log.contains("not signed by a trusted CA"), "{log}");
+}
+
+#[tokio::test]
+async fn an_ssl_cert_file_that_holds_no_ca_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let missing = dir.path().join("missing.pem");
+    let url = "postgres://byrd:db-password@127.0.0.1:1/byrd?sslmode=verify-full";
+    for (file, says) in [
+        (&missing, "cannot read the CA certificates"),
+        (&empty, "names no CA certificate"),
+    ] {
+        let log = refused(
+            Node::try_start(
+                url,
+                "redis://127.0.0.1:1/",
+                &[
+                    ("SSL_CERT_FILE", file.to_str().unwrap()),
+                    ("SSL_CERT_DIR", ""),
+                ],
+            )
+            .await,
+        );
+        assert!(log.contains(says), "{}: {log}", file.display());
+        assert!(!log.contains("db-password"), "{log}");
+    }
 }
 
 #[tokio::test]

@@ -4,8 +4,11 @@
 //!
 //! TLS is sqlx's, on rustls with the ring provider. The URL's `sslmode`
 //! says how much is checked and `sslrootcert` names a PEM file of private
-//! CA certificates, trusted besides the public roots sqlx bundles
-//! (webpki-roots). What sqlx does with each mode:
+//! CA certificates, trusted besides the system's roots. The system's roots
+//! are those rustls-native-certs loads: the platform's store, or only the
+//! files `SSL_CERT_FILE` and `SSL_CERT_DIR` name when either is set. That
+//! is how an operator trusts a private CA alone: `SSL_CERT_FILE=<CA file>`.
+//! What sqlx does with each mode:
 //!
 //! - `disable`, `allow`: plaintext (sqlx never tries TLS under `allow`).
 //! - `prefer`, the default: TLS when the server offers it, with its
@@ -13,8 +16,8 @@
 //!   can have either, so it protects against nothing but a passive reader.
 //! - `require`: TLS or no connection; the certificate is not checked.
 //! - `verify-ca`: also, the certificate chains to a trusted CA, whatever
-//!   name it carries (with the public roots trusted too, any public
-//!   certificate passes: use it with a private CA only).
+//!   name it carries (with the platform's public roots trusted too, any
+//!   public certificate passes: use it with `SSL_CERT_FILE` only).
 //! - `verify-full`: also, the certificate names the URL's host. What
 //!   production should use.
 //!
@@ -23,8 +26,11 @@
 //!
 //! Refused: `sslrootcert` under a mode that checks no certificate. libpq
 //! verifies against it under `require`; sqlx ignores it, so whoever set it
-//! would count on a check that never happens. Warned at start: a mode that
-//! checks no certificate towards a host that is not this machine.
+//! would count on a check that never happens. Refused at start: a mode
+//! that checks certificates while `SSL_CERT_FILE` or `SSL_CERT_DIR` names
+//! nothing readable (sqlx would only log it, and trust no root). Warned at
+//! start: a mode that checks no certificate towards a host that is not this
+//! machine, and `verify-ca` trusting the platform's public roots.
 
 use std::str::FromStr;
 
@@ -72,6 +78,49 @@ pub fn connect_options(
         .application_name("byrd"))
 }
 
+/// The variables that replace the platform's roots with files of CAs.
+const ROOTS_FROM: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
+
+/// Checks at start the roots a mode that verifies certificates trusts
+/// besides `sslrootcert`: when `SSL_CERT_FILE` or `SSL_CERT_DIR` replaces
+/// the platform's, they must be readable and hold a certificate; when the
+/// platform's are trusted under `verify-ca`, says that any public
+/// certificate passes.
+pub fn check_trusted_roots(options: &PgConnectOptions) -> anyhow::Result<()> {
+    let mode = options.get_ssl_mode();
+    if !checks_certificate(mode) {
+        return Ok(());
+    }
+    if ROOTS_FROM
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+    {
+        let loaded = rustls_native_certs::load_native_certs();
+        if let Some(error) = loaded.errors.first() {
+            anyhow::bail!(
+                "cannot read the CA certificates SSL_CERT_FILE or SSL_CERT_DIR names, which \
+                 PostgreSQL's certificate must chain to under sslmode={}: {error}",
+                mode_name(mode)
+            );
+        }
+        if loaded.certs.is_empty() {
+            anyhow::bail!(
+                "SSL_CERT_FILE or SSL_CERT_DIR names no CA certificate, and sslmode={} \
+                 checks PostgreSQL's certificate against them",
+                mode_name(mode)
+            );
+        }
+    } else if matches!(mode, PgSslMode::VerifyCa) {
+        tracing::warn!(
+            host = options.get_host(),
+            "sslmode=verify-ca checks no host name and trusts this system's public roots too, \
+             so any certificate a public CA signed passes; set SSL_CERT_FILE=<CA file> to \
+             trust your CA alone, or use sslmode=verify-full"
+        );
+    }
+    Ok(())
+}
+
 /// Says at start when the link to a database on another machine can be
 /// read or altered by someone on the path.
 pub fn warn_if_unverified(options: &PgConnectOptions) {
@@ -84,7 +133,7 @@ pub fn warn_if_unverified(options: &PgConnectOptions) {
         sslmode = mode_name(mode),
         "the link to PostgreSQL is not verified: sslmode={} checks no certificate, so whoever \
          sits between this node and the database can read or change what crosses it; use \
-         sslmode=verify-full (with sslrootcert=<CA file> for a private CA)",
+         sslmode=verify-full (with SSL_CERT_FILE=<CA file> for a private CA)",
         mode_name(mode)
     );
 }
@@ -117,8 +166,8 @@ fn tls_failure(error: &sqlx::Error) -> Option<&'static str> {
         rustls::Error::InvalidCertificate(
             Certificate::UnknownIssuer | Certificate::BadSignature,
         ) => {
-            "the server's certificate is not signed by a trusted CA (is sslrootcert the CA \
-             that signed it?)"
+            "the server's certificate is not signed by a trusted CA (is sslrootcert, or \
+             SSL_CERT_FILE, the CA that signed it?)"
         }
         rustls::Error::InvalidCertificate(
             Certificate::NotValidForName | Certificate::NotValidForNameContext { .. },

@@ -80,6 +80,7 @@ impl PostgresStore {
         // The URL may hold a password: errors name the database, never the URL.
         let options = connect::connect_options(database_url, settings)?;
         connect::warn_if_unverified(&options);
+        connect::check_trusted_roots(&options)?;
         let pool_options = |connections: u32| {
             PgPoolOptions::new()
                 .max_connections(connections.max(1))
