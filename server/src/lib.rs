@@ -7,6 +7,7 @@
 //! the business rules both carry out, and the reads a node of a cluster
 //! makes (`backup` and `cluster` go through it too).
 
+pub mod accept;
 pub mod auth;
 pub mod backup;
 pub mod cli;

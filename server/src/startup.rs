@@ -22,6 +22,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::accept::PriorityListener;
 use crate::auth::issuers::OwnTokens;
 use crate::auth::keyring::RefreshTask;
 use crate::auth::{FailedLogins, PasswordSlots, TrustedIssuers, ensure_first_admin};
@@ -183,8 +184,8 @@ impl Application {
         // is unacknowledged waits for the peer's delayed ACK (Nagle), up to
         // tens of milliseconds. Connections flush whole bursts, so nothing
         // is gained by holding bytes back.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
+        let listener = PriorityListener::start(self.listener)?.tap_io(|accepted| {
+            if let Err(error) = accepted.tcp().set_nodelay(true) {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use byrd_spec::message::PartyType;
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -57,23 +58,47 @@ impl HandshakeGate {
     }
 }
 
+/// Whose WebSocket handshake the start of an HTTP request is, by the
+/// `type` claim of its `token=` (`GET <path>?...token=<JWT>... HTTP/1.1`),
+/// unverified: for the [listener](crate::accept) to take agents' first and
+/// guests' a few at a time. `None` for anything else, a ticket included.
+pub fn claimed_handshake(head: &[u8]) -> Option<PartyType> {
+    let line = head.split(|byte| *byte == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    let mut parts = line.split(' ');
+    let (Some("GET"), Some(target)) = (parts.next(), parts.next()) else {
+        return None;
+    };
+    let (_, query) = target.split_once('?')?;
+    // A JWT is base64url and dots: nothing in it is percent-encoded.
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .and_then(claimed_party)
+}
+
 /// Whether a JWT's payload says `"type": "agent"`, unverified.
 fn claims_to_be_an_agent(token: &str) -> bool {
+    claimed_party(token) == Some(PartyType::Agent)
+}
+
+/// The party a JWT's payload names in its `type` claim, unverified.
+fn claimed_party(token: &str) -> Option<PartyType> {
     #[derive(Deserialize)]
     struct Unverified<'a> {
         #[serde(rename = "type", borrow)]
         kind: Option<&'a str>,
     }
     if token.len() > MAX_PEEK_BYTES {
-        return false;
+        return None;
     }
-    let Some(payload) = token.split('.').nth(1) else {
-        return false;
-    };
-    let Ok(json) = URL_SAFE_NO_PAD.decode(payload) else {
-        return false;
-    };
-    serde_json::from_slice::<Unverified<'_>>(&json).is_ok_and(|claims| claims.kind == Some("agent"))
+    let payload = token.split('.').nth(1)?;
+    let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    match serde_json::from_slice::<Unverified<'_>>(&json).ok()?.kind? {
+        "agent" => Some(PartyType::Agent),
+        "guest" => Some(PartyType::Guest),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +119,38 @@ mod tests {
         assert!(!claims_to_be_an_agent(&token("not json")));
         assert!(!claims_to_be_an_agent("no-dots-at-all"));
         assert!(!claims_to_be_an_agent("a.%%%.c"));
+    }
+
+    #[test]
+    fn a_handshake_is_told_apart_by_its_first_bytes() {
+        let agent = token(r#"{"type":"agent"}"#);
+        let guest = token(r#"{"type":"guest"}"#);
+        let request = |target: &str| format!("GET {target} HTTP/1.1\r\nHost: byrd\r\n\r\n");
+        let claimed = |head: String| claimed_handshake(head.as_bytes());
+        assert_eq!(
+            claimed(request(&format!("/v1/ws?token={agent}"))),
+            Some(PartyType::Agent)
+        );
+        assert_eq!(
+            claimed(request(&format!("/v1/ws?after_seq=1&token={guest}&x=y"))),
+            Some(PartyType::Guest)
+        );
+        // Cut before the line ends: the token may be whole all the same.
+        assert_eq!(
+            claimed(format!("GET /v1/ws?token={agent} HT")),
+            Some(PartyType::Agent)
+        );
+        for other in [
+            request(&format!("/v1/ws?token={}", token(r#"{"type":"admin"}"#))),
+            request("/v1/ws?ticket=byrd_wst_abc"),
+            request("/v1/chats"),
+            format!("POST /v1/ws?token={agent} HTTP/1.1\r\n"),
+            format!("GET /v1/ws?token={}", &agent[..agent.len() / 2]),
+            String::new(),
+        ] {
+            assert_eq!(claimed(other.clone()), None, "{other}");
+        }
+        assert_eq!(claimed_handshake(&[0xff, 0xfe, b' ', b'?']), None);
     }
 
     #[tokio::test]
