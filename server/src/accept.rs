@@ -309,9 +309,19 @@ mod tests {
         String::from_utf8_lossy(&head[..read]).into_owned()
     }
 
-    /// Lets the thread sort what has been sent.
-    async fn sorted() {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    /// Waits until the thread has sorted `count` connections not yet
+    /// handed over.
+    async fn sorted(listener: &PriorityListener, count: usize) {
+        let waiting = || listener.agents.len() + listener.others.len() + listener.guests.len();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while waiting() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} of {count} sorted",
+                waiting()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     #[tokio::test]
@@ -324,7 +334,7 @@ mod tests {
             client(address, rest).await,
             client(address, &handshake("agent")).await,
         ];
-        sorted().await;
+        sorted(&listener, 3).await;
         let mut order = Vec::new();
         for _ in 0..3 {
             let (mut accepted, _) = listener.accept().await;
@@ -344,7 +354,7 @@ mod tests {
         for _ in 0..=GUESTS_IN_PROGRESS {
             clients.push(client(address, &handshake("guest")).await);
         }
-        sorted().await;
+        sorted(&listener, GUESTS_IN_PROGRESS + 1).await;
         let mut unanswered = Vec::new();
         for _ in 0..GUESTS_IN_PROGRESS {
             unanswered.push(listener.accept().await.0);
@@ -372,7 +382,7 @@ mod tests {
         drop(unanswered.pop());
         let _ = client(address, &handshake("guest")).await;
         let _ = client(address, &handshake("guest")).await;
-        sorted().await;
+        sorted(&listener, 2).await;
         for _ in 0..2 {
             let next = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await;
             assert!(
@@ -392,7 +402,7 @@ mod tests {
         for _ in 0..GUESTS_IN_PROGRESS {
             clients.push(client(address, &handshake("guest")).await);
         }
-        sorted().await;
+        sorted(&listener, GUESTS_IN_PROGRESS).await;
         for _ in 0..GUESTS_IN_PROGRESS {
             held.push(listener.accept().await.0);
         }
@@ -402,7 +412,7 @@ mod tests {
         let (line, _) = partial.split_once("\r\n").unwrap();
         let _slow = client(address, line).await;
         let _silent = TcpStream::connect(address).await.unwrap();
-        sorted().await;
+        sorted(&listener, 2).await;
         for _ in 0..2 {
             let next = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await;
             assert!(next.is_ok(), "a connection not sorted as a guest's waited");
