@@ -10,10 +10,10 @@
 //! messages of the hundreds of chats each follows waited with them. Here
 //! a thread empties the kernel's accept queue, looks at each connection's
 //! first bytes, and holds guests' handshakes back: the server is given
-//! one only while fewer than [`GUESTS_IN_PROGRESS`] it was given have
-//! been answered (their first byte written). Agents' handshakes and every
-//! other connection (REST, tickets, a request not yet sent whole) are
-//! handed over at once, agents' first.
+//! one only while fewer than [`GUESTS_IN_PROGRESS`] it was given are
+//! unanswered (an error, or a 101 and the greeting after it, written).
+//! Agents' handshakes and every other connection (REST, tickets, a
+//! request not yet sent whole) are handed over at once, agents' first.
 //!
 //! As with the handshake gate, a token is looked at, not verified: a
 //! forged `type` claim gains an earlier or a later turn and nothing else.
@@ -38,9 +38,11 @@ use crate::ws::gate::claimed_handshake;
 /// enough that an agent's request finds a short queue.
 const GUESTS_IN_PROGRESS: usize = 64;
 
-/// Connections sorted and waiting for the server, per lane; past that the
-/// sorting waits and connections stay in the kernel's queue. Guests may
-/// wait by the thousand in a storm: they are the storm.
+/// Connections sorted and waiting for the server, per lane; past that, a
+/// connection waits in the task that sorted it. Guests may wait by the
+/// thousand in a storm: they are the storm. What bounds them all is the
+/// open-file limit, as it bounded the connections the server accepted
+/// itself before.
 const AGENTS_WAITING: usize = 1024;
 const OTHERS_WAITING: usize = 1024;
 const GUESTS_WAITING: usize = 32 * 1024;
